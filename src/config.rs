@@ -1,0 +1,167 @@
+//! The configuration of a GAN: everything needed to rebuild its networks and optimisers.
+//! Saved as JSON beside the weights; parsed from the keyword arguments of `rustgan.GAN`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{invalid, Result};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Arch {
+    /// Radford et al. 2015: transposed convolutions in G, strided convolutions in D.
+    Dcgan,
+    /// Fully connected networks, for vectors such as 2D points.
+    Mlp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LossKind {
+    /// Non-saturating loss of Goodfellow et al. 2014, as binary cross-entropy on logits.
+    #[serde(rename = "bce")]
+    Bce,
+    /// Least squares GAN (Mao et al. 2017) with targets 1 (real) and 0 (fake).
+    #[serde(rename = "lsgan")]
+    Lsgan,
+    /// Hinge loss (Lim & Ye 2017, Miyato et al. 2018).
+    #[serde(rename = "hinge")]
+    Hinge,
+    /// Wasserstein loss with gradient penalty (Gulrajani et al. 2017).
+    #[serde(rename = "wgan-gp")]
+    WganGp,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GanConfig {
+    /// Shape of one data item: `[C, H, W]` for images, `[D]` for vectors.
+    pub data_shape: Vec<i64>,
+    pub arch: Arch,
+    /// Size of the latent code z ~ N(0, I). Default 64.
+    pub latent_dim: i64,
+    pub loss: LossKind,
+    /// Channels of the widest-resolution DCGAN layer; deeper layers double it. Default 64.
+    pub base_channels: i64,
+    /// Width of the hidden layers of the MLP networks. Default 128.
+    pub hidden_dim: i64,
+    /// Number of hidden layers of the MLP networks. Default 3.
+    pub depth: i64,
+    /// Adam learning rates and betas of the generator and the discriminator.
+    pub lr_g: f64,
+    pub lr_d: f64,
+    pub betas_g: (f64, f64),
+    pub betas_d: (f64, f64),
+    /// Discriminator updates per generator update. Default 1 (5 is usual with WGAN-GP).
+    pub n_critic: i64,
+    /// Weight of the gradient penalty of WGAN-GP. Default 10.
+    pub gp_weight: f64,
+    /// Decay of the exponential moving average of G's weights; `None` keeps no EMA copy.
+    pub ema: Option<f64>,
+    /// Seeds initialisation, latents and shuffling.
+    pub seed: u64,
+}
+
+impl Default for GanConfig {
+    fn default() -> Self {
+        GanConfig {
+            data_shape: vec![1, 28, 28],
+            arch: Arch::Dcgan,
+            latent_dim: 64,
+            loss: LossKind::Bce,
+            base_channels: 64,
+            hidden_dim: 128,
+            depth: 3,
+            lr_g: 2e-4,
+            lr_d: 2e-4,
+            betas_g: (0.5, 0.999),
+            betas_d: (0.5, 0.999),
+            n_critic: 1,
+            gp_weight: 10.0,
+            ema: None,
+            seed: 0,
+        }
+    }
+}
+
+/// Image sizes the DCGAN networks are built for.
+pub const DCGAN_SIZES: [i64; 3] = [28, 32, 64];
+
+impl GanConfig {
+    pub fn from_json(json: &str) -> Result<Self> {
+        let config: GanConfig = serde_json::from_str(json)
+            .map_err(|e| crate::error::Error::InvalidArgument(format!("GAN config: {e}")))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a config always serialises")
+    }
+
+    /// Number of values in one data item.
+    pub fn data_numel(&self) -> i64 {
+        self.data_shape.iter().product()
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        if self.data_shape.is_empty() || self.data_shape.iter().any(|&d| d < 1) {
+            return invalid(format!("data_shape must be positive sizes, got {:?}", self.data_shape));
+        }
+        if self.arch == Arch::Dcgan {
+            match self.data_shape[..] {
+                [c, h, w] if c >= 1 && h == w && DCGAN_SIZES.contains(&h) => {}
+                _ => {
+                    return invalid(format!(
+                        "arch='dcgan' needs data_shape (channels, size, size) with size in {DCGAN_SIZES:?}, got {:?}",
+                        self.data_shape
+                    ))
+                }
+            }
+        }
+        for (name, value) in [
+            ("latent_dim", self.latent_dim),
+            ("base_channels", self.base_channels),
+            ("hidden_dim", self.hidden_dim),
+            ("depth", self.depth),
+            ("n_critic", self.n_critic),
+        ] {
+            if value < 1 {
+                return invalid(format!("{name} must be at least 1, got {value}"));
+            }
+        }
+        for (name, lr) in [("lr_g", self.lr_g), ("lr_d", self.lr_d)] {
+            if !(lr.is_finite() && lr > 0.0) {
+                return invalid(format!("{name} must be a positive number, got {lr}"));
+            }
+        }
+        for (name, (b1, b2)) in [("betas_g", self.betas_g), ("betas_d", self.betas_d)] {
+            if !((0.0..1.0).contains(&b1) && (0.0..1.0).contains(&b2)) {
+                return invalid(format!("{name} must lie in [0, 1), got ({b1}, {b2})"));
+            }
+        }
+        if !(self.gp_weight.is_finite() && self.gp_weight >= 0.0) {
+            return invalid(format!("gp_weight must be >= 0, got {}", self.gp_weight));
+        }
+        if let Some(decay) = self.ema {
+            if !(decay > 0.0 && decay < 1.0) {
+                return invalid(format!("ema decay must lie in (0, 1), got {decay}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_round_trip_and_errors() {
+        let config = GanConfig::from_json(r#"{"loss": "wgan-gp", "ema": 0.99}"#).unwrap();
+        assert_eq!(config.loss, LossKind::WganGp);
+        assert_eq!(GanConfig::from_json(&config.to_json()).unwrap(), config);
+        let err = GanConfig::from_json(r#"{"arch": "resnet"}"#).unwrap_err().to_string();
+        assert!(err.contains("resnet"), "{err}");
+        assert!(GanConfig::from_json(r#"{"data_shape": [1, 30, 30]}"#).is_err());
+        assert!(GanConfig::from_json(r#"{"latent_dims": 3}"#).is_err());
+    }
+}

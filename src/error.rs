@@ -1,0 +1,33 @@
+//! The one error type of the crate; `python/errors.rs` maps each variant to a Python exception.
+
+use thiserror::Error as ThisError;
+
+#[derive(Debug, ThisError)]
+pub enum Error {
+    /// A bad argument from the caller: wrong shape, unknown option, out-of-range value.
+    #[error("{0}")]
+    InvalidArgument(String),
+    /// A loss became NaN or infinite; the update of that step was not applied.
+    #[error("non-finite loss at step {step}: {detail}")]
+    NonFinite { step: i64, detail: String },
+    /// A checkpoint that is missing, unreadable or does not match the model.
+    #[error("checkpoint {path}: {reason}")]
+    Checkpoint { path: String, reason: String },
+    /// The caller asked to stop (Ctrl-C).
+    #[error("interrupted")]
+    Interrupted,
+    #[error("libtorch: {0}")]
+    Torch(#[from] tch::TchError),
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+    /// A Rust panic caught at the binding boundary: a bug, reported instead of aborting.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Shorthand for `Err(Error::InvalidArgument(..))`.
+pub fn invalid<T>(message: impl Into<String>) -> Result<T> {
+    Err(Error::InvalidArgument(message.into()))
+}

@@ -1,0 +1,172 @@
+//! A GAN: generator, discriminator, their optimisers, an optional EMA generator and the
+//! random streams, on one device.
+
+use tch::nn::{self, ModuleT, SequentialT};
+use tch::{Device, Kind, Tensor};
+
+use crate::config::GanConfig;
+use crate::error::{invalid, Result};
+use crate::models;
+use crate::optim::{Adam, FlatParams};
+use crate::rng::Rng;
+use crate::train::Window;
+
+/// A network with its variables; the trainable ones live in one flat buffer.
+pub struct Network {
+    pub vs: nn::VarStore,
+    pub net: SequentialT,
+    pub params: FlatParams,
+}
+
+impl Network {
+    fn new(device: Device, build: impl Fn(&nn::Path) -> SequentialT) -> Self {
+        let vs = nn::VarStore::new(device);
+        let net = build(&vs.root());
+        let params = FlatParams::new(&vs);
+        Network { vs, net, params }
+    }
+
+    pub fn forward(&self, xs: &Tensor, train: bool) -> Tensor {
+        self.net.forward_t(xs, train)
+    }
+
+    /// Variables that are not trained (batch-norm running statistics), sorted by name.
+    pub fn buffers(&self) -> Vec<Tensor> {
+        let mut named: Vec<(String, Tensor)> =
+            self.vs.variables().into_iter().filter(|(_, v)| !v.requires_grad()).collect();
+        named.sort_by(|a, b| a.0.cmp(&b.0));
+        named.into_iter().map(|(_, v)| v).collect()
+    }
+}
+
+/// Exponential moving average of the generator's weights (Karras et al. 2018).
+pub struct Ema {
+    pub decay: f64,
+    pub generator: Network,
+}
+
+impl Ema {
+    pub fn update(&mut self, generator: &Network) {
+        tch::no_grad(|| {
+            let _ = self.generator.params.flat.lerp_(&generator.params.flat, 1.0 - self.decay);
+            for (mut mine, theirs) in self.generator.buffers().into_iter().zip(generator.buffers()) {
+                mine.copy_(&theirs);
+            }
+        });
+    }
+}
+
+pub struct Gan {
+    pub config: GanConfig,
+    pub device: Device,
+    pub generator: Network,
+    pub discriminator: Network,
+    pub g_optim: Adam,
+    pub d_optim: Adam,
+    pub ema: Option<Ema>,
+    /// Latents and gradient-penalty mixing during training.
+    pub rng: Rng,
+    /// Latents of `sample` calls without a seed, kept apart so sampling never changes training.
+    pub sample_rng: Rng,
+    /// Training steps done.
+    pub step: i64,
+    /// Statistics of the steps since the last log record.
+    pub log_window: Window,
+}
+
+pub fn parse_device(name: &str) -> Result<Device> {
+    match name {
+        "auto" => Ok(Device::cuda_if_available()),
+        "cpu" => Ok(Device::Cpu),
+        "cuda" if tch::Cuda::is_available() => Ok(Device::Cuda(0)),
+        "cuda" => invalid("device='cuda' but no CUDA device is available"),
+        other => match other.strip_prefix("cuda:").and_then(|i| i.parse::<usize>().ok()) {
+            Some(i) if (i as i64) < tch::Cuda::device_count() => Ok(Device::Cuda(i)),
+            _ => invalid(format!("unknown or unavailable device '{other}': use 'auto', 'cpu', 'cuda' or 'cuda:N'")),
+        },
+    }
+}
+
+impl Gan {
+    pub fn new(config: GanConfig, device: Device) -> Result<Self> {
+        config.validate()?;
+        let mut rng = Rng::new(config.seed);
+        let generator = Network::new(device, |p| models::generator(p, &config));
+        let discriminator = Network::new(device, |p| models::discriminator(p, &config));
+        models::initialise(&generator.vs, config.arch, &mut rng);
+        models::initialise(&discriminator.vs, config.arch, &mut rng);
+        let ema = config.ema.map(|decay| {
+            let mut copy = Network::new(device, |p| models::generator(p, &config));
+            tch::no_grad(|| copy.params.flat.copy_(&generator.params.flat));
+            Ema { decay, generator: copy }
+        });
+        let g_optim = Adam::new(&generator.params, config.lr_g, config.betas_g);
+        let d_optim = Adam::new(&discriminator.params, config.lr_d, config.betas_d);
+        let sample_rng = rng.fork();
+        Ok(Gan {
+            config,
+            device,
+            generator,
+            discriminator,
+            g_optim,
+            d_optim,
+            ema,
+            rng,
+            sample_rng,
+            step: 0,
+            log_window: Window::default(),
+        })
+    }
+
+    /// Checks that `data` is a float batch `[N, *data_shape]` and moves it to the device.
+    pub fn check_batch(&self, data: &Tensor, what: &str) -> Result<Tensor> {
+        let shape = data.size();
+        if shape.len() != self.config.data_shape.len() + 1 || shape[1..] != self.config.data_shape[..] {
+            return invalid(format!(
+                "{what} must have shape [N, {}], got {shape:?}",
+                self.config.data_shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        if shape[0] == 0 {
+            return invalid(format!("{what} is empty"));
+        }
+        if !data.is_floating_point() {
+            return invalid(format!("{what} must be floating point, got {:?}", data.kind()));
+        }
+        Ok(data.f_to_device(self.device)?.f_to_kind(Kind::Float)?)
+    }
+
+    /// `n` latent codes from the sampling stream, or from a stream seeded with `seed`.
+    pub fn latent(&mut self, n: i64, seed: Option<u64>) -> Result<Tensor> {
+        if n < 1 {
+            return invalid(format!("number of latents must be at least 1, got {n}"));
+        }
+        let shape = [n, self.config.latent_dim];
+        Ok(match seed {
+            Some(seed) => Rng::new(seed).normal_tensor(&shape, self.device),
+            None => self.sample_rng.normal_tensor(&shape, self.device),
+        })
+    }
+
+    /// Renders latent codes `[N, latent_dim]` with the EMA generator when there is one and
+    /// `use_ema` allows it. Batch norm uses its running statistics.
+    pub fn generate(&self, z: &Tensor, use_ema: bool) -> Result<Tensor> {
+        let shape = z.size();
+        if shape.len() != 2 || shape[1] != self.config.latent_dim || shape[0] == 0 {
+            return invalid(format!("latents must have shape [N, {}], got {shape:?}", self.config.latent_dim));
+        }
+        let z = z.f_to_device(self.device)?.f_to_kind(Kind::Float)?;
+        let generator = match (&self.ema, use_ema) {
+            (Some(ema), true) => &ema.generator,
+            _ => &self.generator,
+        };
+        // Chunks bound the memory of large requests.
+        let chunks: Vec<Tensor> = tch::no_grad(|| z.split(512, 0).iter().map(|c| generator.forward(c, false)).collect());
+        Ok(Tensor::f_cat(&chunks, 0)?)
+    }
+
+    pub fn sample(&mut self, n: i64, seed: Option<u64>, use_ema: bool) -> Result<Tensor> {
+        let z = self.latent(n, seed)?;
+        self.generate(&z, use_ema)
+    }
+}

@@ -1,0 +1,14 @@
+//! rustgan: GAN training and image editing on libtorch tensors, exposed to Python as
+//! `rustgan._rustgan`.
+
+pub mod checkpoint;
+pub mod config;
+pub mod error;
+pub mod gan;
+pub mod losses;
+pub mod models;
+pub mod optim;
+pub mod rng;
+pub mod train;
+
+mod python;

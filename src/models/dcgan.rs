@@ -1,0 +1,105 @@
+//! DCGAN (Radford, Metz & Chintala 2015, "Unsupervised Representation Learning with Deep
+//! Convolutional Generative Adversarial Networks") for 28, 32 and 64 px images.
+
+use tch::nn::{self, SequentialT};
+
+use super::discriminator_uses_batch_norm;
+use crate::config::GanConfig;
+
+/// The resolution the networks start (G) or end (D) at, and the number of factor-2
+/// resolution changes between it and the image size.
+fn pyramid(size: i64) -> (i64, i64) {
+    match size {
+        28 => (7, 2),  // 7 -> 14 -> 28
+        32 => (4, 3),  // 4 -> 8 -> 16 -> 32
+        _ => (4, 4),   // 4 -> 8 -> 16 -> 32 -> 64
+    }
+}
+
+/// Numbers the layers of a stack the way `nn.Sequential` does.
+struct Stack<'a> {
+    p: &'a nn::Path<'a>,
+    net: SequentialT,
+    index: usize,
+}
+
+impl<'a> Stack<'a> {
+    fn new(p: &'a nn::Path<'a>) -> Self {
+        Stack { p, net: nn::seq_t(), index: 0 }
+    }
+
+    fn next_path(&mut self) -> nn::Path<'a> {
+        self.index += 1;
+        self.p / (self.index - 1).to_string()
+    }
+
+    fn conv_transpose(mut self, inputs: i64, outputs: i64, kernel: i64, stride: i64, padding: i64, bias: bool) -> Self {
+        let config = nn::ConvTransposeConfig { stride, padding, bias, ..Default::default() };
+        let layer = nn::conv_transpose2d(self.next_path(), inputs, outputs, kernel, config);
+        self.net = self.net.add(layer);
+        self
+    }
+
+    fn conv(mut self, inputs: i64, outputs: i64, kernel: i64, stride: i64, padding: i64, bias: bool) -> Self {
+        let config = nn::ConvConfig { stride, padding, bias, ..Default::default() };
+        let layer = nn::conv2d(self.next_path(), inputs, outputs, kernel, config);
+        self.net = self.net.add(layer);
+        self
+    }
+
+    fn batch_norm(mut self, channels: i64) -> Self {
+        let layer = nn::batch_norm2d(self.next_path(), channels, Default::default());
+        self.net = self.net.add(layer);
+        self
+    }
+
+    fn relu(mut self) -> Self {
+        self.index += 1;
+        self.net = self.net.add_fn(|x| x.relu());
+        self
+    }
+
+    fn leaky_relu(mut self) -> Self {
+        self.index += 1;
+        self.net = self.net.add(super::LeakyRelu::new(self.p.device()));
+        self
+    }
+}
+
+pub fn generator(p: &nn::Path, config: &GanConfig) -> SequentialT {
+    let (channels, size) = (config.data_shape[0], config.data_shape[1]);
+    let (start, doublings) = pyramid(size);
+    let latent_dim = config.latent_dim;
+    let mut width = config.base_channels << (doublings - 1);
+    let mut stack = Stack::new(p)
+        .conv_transpose(latent_dim, width, start, 1, 0, false) // [N, width, start, start]
+        .batch_norm(width)
+        .relu();
+    for _ in 1..doublings {
+        stack = stack.conv_transpose(width, width / 2, 4, 2, 1, false).batch_norm(width / 2).relu();
+        width /= 2; // resolution doubled
+    }
+    let stack = stack.conv_transpose(width, channels, 4, 2, 1, true); // [N, C, size, size]
+    nn::seq_t()
+        .add_fn(move |z| z.view([-1, latent_dim, 1, 1]))
+        .add(stack.net)
+        .add_fn(|x| x.tanh())
+}
+
+pub fn discriminator(p: &nn::Path, config: &GanConfig) -> SequentialT {
+    let (channels, size) = (config.data_shape[0], config.data_shape[1]);
+    let (end, halvings) = pyramid(size);
+    let batch_norm = discriminator_uses_batch_norm(config);
+    let mut width = config.base_channels;
+    let mut stack = Stack::new(p).conv(channels, width, 4, 2, 1, true).leaky_relu(); // [N, base, size/2, size/2]
+    for _ in 1..halvings {
+        stack = stack.conv(width, width * 2, 4, 2, 1, !batch_norm);
+        if batch_norm {
+            stack = stack.batch_norm(width * 2);
+        }
+        stack = stack.leaky_relu();
+        width *= 2; // resolution halved
+    }
+    let stack = stack.conv(width, 1, end, 1, 0, true); // [N, 1, 1, 1]
+    stack.net.add_fn(|x| x.view([-1]))
+}

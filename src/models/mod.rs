@@ -1,0 +1,84 @@
+//! Generator and discriminator architectures, one file per family.
+//!
+//! Every generator maps latents `[N, latent_dim]` to data `[N, *data_shape]`; every
+//! discriminator maps data to logits `[N]`. Layers are named by their index in the stack,
+//! as in a PyTorch `nn.Sequential`.
+
+pub mod dcgan;
+pub mod mlp;
+
+use tch::nn::{self, SequentialT};
+use tch::{Device, Kind, Tensor};
+
+use crate::config::{Arch, GanConfig, LossKind};
+use crate::rng::Rng;
+
+pub fn generator(p: &nn::Path, config: &GanConfig) -> SequentialT {
+    match config.arch {
+        Arch::Dcgan => dcgan::generator(p, config),
+        Arch::Mlp => mlp::generator(p, config),
+    }
+}
+
+pub fn discriminator(p: &nn::Path, config: &GanConfig) -> SequentialT {
+    match config.arch {
+        Arch::Dcgan => dcgan::discriminator(p, config),
+        Arch::Mlp => mlp::discriminator(p, config),
+    }
+}
+
+/// WGAN-GP penalises per-sample gradients, which batch norm would couple across the batch.
+pub fn discriminator_uses_batch_norm(config: &GanConfig) -> bool {
+    config.loss != LossKind::WganGp
+}
+
+/// Deterministic initialisation from the GAN's own generator: DCGAN's N(0, 0.02) for
+/// convolutions and N(1, 0.02) for batch-norm scales; U(±1/sqrt(fan_in)) for linear
+/// layers; zero biases.
+pub fn initialise(vs: &nn::VarStore, arch: Arch, rng: &mut Rng) {
+    let mut named: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
+    named.sort_by(|a, b| a.0.cmp(&b.0));
+    tch::no_grad(|| {
+        for (name, mut var) in named {
+            if !var.requires_grad() {
+                continue; // batch-norm running statistics keep their defaults
+            }
+            let shape = var.size();
+            let numel = var.numel();
+            let values: Vec<f32> = if name.ends_with(".bias") {
+                vec![0.0; numel]
+            } else if shape.len() == 1 {
+                rng.normals(numel).iter().map(|x| 1.0 + 0.02 * x).collect()
+            } else {
+                match arch {
+                    Arch::Dcgan => rng.normals(numel).iter().map(|x| 0.02 * x).collect(),
+                    Arch::Mlp => {
+                        let bound = 1.0 / (shape[1] as f64).sqrt();
+                        (0..numel).map(|_| ((2.0 * rng.uniform() - 1.0) * bound) as f32).collect()
+                    }
+                }
+            };
+            let init = Tensor::from_slice(&values).view(shape.as_slice()).to_kind(Kind::Float);
+            var.copy_(&init);
+        }
+    });
+}
+
+/// LeakyReLU with slope 0.2. tch exposes only the 0.01 default of `leaky_relu`; PReLU with
+/// a constant slope is the same function as one fused op.
+#[derive(Debug)]
+pub struct LeakyRelu {
+    slope: Tensor,
+}
+
+impl LeakyRelu {
+    pub fn new(device: Device) -> Self {
+        LeakyRelu { slope: Tensor::from_slice(&[0.2f32]).to_device(device) }
+    }
+}
+
+impl nn::Module for LeakyRelu {
+    fn forward(&self, xs: &Tensor) -> Tensor {
+        xs.prelu(&self.slope)
+    }
+}

@@ -1,0 +1,31 @@
+//! The native module `rustgan._rustgan`: the only place that imports pyo3.
+
+mod errors;
+mod gan;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+pub fn _rustgan(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<gan::PyGan>()?;
+    m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(cuda_is_available, m)?)?;
+    Ok(())
+}
+
+/// Sets the number of CPU threads libtorch uses (shared with `torch.set_num_threads`).
+#[pyfunction]
+fn set_num_threads(n: i32) -> PyResult<()> {
+    if n < 1 {
+        return Err(errors::to_py_err(crate::error::Error::InvalidArgument(format!(
+            "number of threads must be at least 1, got {n}"
+        ))));
+    }
+    tch::set_num_threads(n);
+    Ok(())
+}
+
+#[pyfunction]
+fn cuda_is_available() -> bool {
+    tch::Cuda::is_available()
+}

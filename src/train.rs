@@ -1,0 +1,241 @@
+//! The fused training step (D update(s), G update, EMA) and the `fit` loop over an
+//! in-memory data set.
+
+use tch::{Kind, Tensor};
+
+use crate::config::LossKind;
+use crate::error::{invalid, Error, Result};
+use crate::gan::Gan;
+use crate::losses::{discriminator_loss, generator_loss, gradient_penalty};
+use crate::rng::Rng;
+
+/// What to do when a loss is NaN or infinite. Either way the bad update is not applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NanPolicy {
+    Raise,
+    Skip,
+}
+
+/// Named scalar statistics of a step, in a fixed order.
+pub type Stats = Vec<(String, f64)>;
+
+pub struct FitOptions {
+    pub steps: i64,
+    pub batch_size: i64,
+    pub log_every: i64,
+    pub on_nan: NanPolicy,
+}
+
+pub struct FitOutcome {
+    /// One record per `log_every` steps: "step" and the mean of each statistic.
+    pub history: Vec<Stats>,
+    pub interrupted: bool,
+}
+
+/// Outcome of a check of the losses before an update.
+enum Verdict {
+    Apply,
+    Skip,
+}
+
+impl Gan {
+    fn check_finite(&self, what: &str, values: &[f64], on_nan: NanPolicy) -> Result<Verdict> {
+        if values.iter().all(|v| v.is_finite()) {
+            return Ok(Verdict::Apply);
+        }
+        match on_nan {
+            NanPolicy::Skip => Ok(Verdict::Skip),
+            NanPolicy::Raise => Err(Error::NonFinite {
+                step: self.step + 1,
+                detail: format!(
+                    "{what} = {values:?}; the update was not applied. Lower the learning rates, \
+                     add a regulariser, or pass on_nan='skip'"
+                ),
+            }),
+        }
+    }
+
+    /// One fused training step. Critic iteration `i` uses `real_batches[i % len]`; each
+    /// batch is `[B, *data_shape]` on the GAN's device.
+    pub fn train_step(&mut self, real_batches: &[Tensor], on_nan: NanPolicy) -> Result<Stats> {
+        let config = &self.config;
+        let (kind, latent_dim, n_critic) = (config.loss, config.latent_dim, config.n_critic as usize);
+        let batch = real_batches[0].size()[0];
+        let mut fake = None;
+        let mut d_values = vec![];
+        for critic_iteration in 0..n_critic {
+            let real = &real_batches[critic_iteration % real_batches.len()];
+            let z = self.rng.normal_tensor(&[batch, latent_dim], self.device);
+            let last = critic_iteration + 1 == n_critic;
+            // Only the last generation is reused for G's update (PyTorch's DCGAN example
+            // does the same); earlier ones need no graph.
+            let generated = if last {
+                self.generator.forward(&z, true)
+            } else {
+                tch::no_grad(|| self.generator.forward(&z, true))
+            };
+            let fake_input = generated.detach();
+            let real_logits = self.discriminator.forward(real, true);
+            let fake_logits = self.discriminator.forward(&fake_input, true);
+            let parts = discriminator_loss(kind, &real_logits, &fake_logits);
+            let mut loss = &parts.real + &parts.fake;
+            let mut logged = vec![loss.shallow_clone(), parts.real, parts.fake];
+            if kind == LossKind::WganGp {
+                let mut alpha_shape = vec![batch];
+                alpha_shape.extend(std::iter::repeat(1).take(self.config.data_shape.len()));
+                let alpha = self.rng.uniform_tensor(&alpha_shape, self.device);
+                let mixed = (real + (&fake_input - real) * &alpha).detach().set_requires_grad(true);
+                let penalty = gradient_penalty(&mixed, &self.discriminator.forward(&mixed, true))?;
+                loss = loss + &penalty * self.config.gp_weight;
+                logged[0] = loss.shallow_clone();
+                logged.push(penalty);
+            }
+            d_values = scalars(&logged)?;
+            if let Verdict::Skip = self.check_finite("discriminator loss", &d_values, on_nan)? {
+                return Ok(self.finish_step(&d_values, f64::NAN, true));
+            }
+            let grad = self.discriminator.params.gradient(&loss)?;
+            self.d_optim.update(&mut self.discriminator.params, &grad);
+            if last {
+                fake = Some(generated);
+            }
+        }
+        let fake = fake.expect("n_critic >= 1");
+        let g_loss = generator_loss(kind, &self.discriminator.forward(&fake, true));
+        let g_value = g_loss.f_double_value(&[])?;
+        if let Verdict::Skip = self.check_finite("generator loss", &[g_value], on_nan)? {
+            return Ok(self.finish_step(&d_values, g_value, true));
+        }
+        let grad = self.generator.params.gradient(&g_loss)?;
+        self.g_optim.update(&mut self.generator.params, &grad);
+        if let Some(ema) = self.ema.as_mut() {
+            ema.update(&self.generator);
+        }
+        Ok(self.finish_step(&d_values, g_value, false))
+    }
+
+    fn finish_step(&mut self, d_values: &[f64], g_value: f64, skipped: bool) -> Stats {
+        self.step += 1;
+        let mut names = vec!["loss/d", "loss/d/real", "loss/d/fake"];
+        if self.config.loss == LossKind::WganGp {
+            names.push("loss/d/gp");
+        }
+        let mut stats: Stats = names.into_iter().zip(d_values.iter().copied()).map(|(n, v)| (n.to_string(), v)).collect();
+        stats.push(("loss/g".into(), g_value));
+        stats.push(("nan/skipped".into(), if skipped { 1.0 } else { 0.0 }));
+        stats
+    }
+
+    /// Trains for `options.steps` steps on `data` `[N, *data_shape]`, which stays resident
+    /// on the device; batches are drawn by index from a seeded per-epoch permutation.
+    /// A record is logged whenever the step count is a multiple of `log_every`.
+    /// `monitor(steps_done, record)` runs after every step, with the record on logging
+    /// steps; returning `Error::Interrupted` ends training with the history so far.
+    pub fn fit(
+        &mut self,
+        data: &Tensor,
+        options: &FitOptions,
+        mut monitor: impl FnMut(i64, Option<&Stats>) -> Result<()>,
+    ) -> Result<FitOutcome> {
+        let data = self.check_batch(data, "training data")?;
+        let n = data.size()[0];
+        if options.steps < 0 {
+            return invalid(format!("steps must be >= 0, got {}", options.steps));
+        }
+        if options.batch_size < 1 || options.batch_size > n {
+            return invalid(format!("batch_size must lie in [1, {n}] (the data size), got {}", options.batch_size));
+        }
+        if options.log_every < 1 {
+            return invalid(format!("log_every must be >= 1, got {}", options.log_every));
+        }
+        let mut sampler = EpochSampler::new(n, options.batch_size, self.config.seed, self.device);
+        let n_critic = self.config.n_critic;
+        let mut history = vec![];
+        for done in 1..=options.steps {
+            let batches = (0..n_critic)
+                .map(|i| Ok(data.f_index_select(0, &sampler.indices((self.step * n_critic + i) as u64))?))
+                .collect::<Result<Vec<_>>>()?;
+            let stats = self.train_step(&batches, options.on_nan)?;
+            self.log_window.add(&stats);
+            let record = (self.step % options.log_every == 0).then(|| self.log_window.take(self.step));
+            if let Some(record) = &record {
+                history.push(record.clone());
+            }
+            match monitor(done, record.as_ref()) {
+                Ok(()) => {}
+                Err(Error::Interrupted) => return Ok(FitOutcome { history, interrupted: true }),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(FitOutcome { history, interrupted: false })
+    }
+}
+
+/// Per-epoch permutations that depend only on the seed and the epoch, so batch `k` is the
+/// same whether training ran in one call or was resumed from a checkpoint.
+struct EpochSampler {
+    n: i64,
+    batch_size: i64,
+    seed: u64,
+    device: tch::Device,
+    epoch: Option<(u64, Tensor)>,
+}
+
+impl EpochSampler {
+    fn new(n: i64, batch_size: i64, seed: u64, device: tch::Device) -> Self {
+        EpochSampler { n, batch_size, seed, device, epoch: None }
+    }
+
+    fn indices(&mut self, batch_number: u64) -> Tensor {
+        let per_epoch = (self.n / self.batch_size) as u64;
+        let epoch = batch_number / per_epoch;
+        if self.epoch.as_ref().map(|(e, _)| *e) != Some(epoch) {
+            let mut rng = Rng::new(self.seed ^ 0x5EED_0F_DA7A ^ epoch.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            self.epoch = Some((epoch, rng.permutation(self.n as usize, self.device)));
+        }
+        let (_, permutation) = self.epoch.as_ref().expect("set above");
+        permutation.narrow(0, (batch_number % per_epoch) as i64 * self.batch_size, self.batch_size)
+    }
+}
+
+/// Running means of the statistics between two log records; skipped steps are counted,
+/// not averaged. Kept across `fit` calls so that chunked training logs like one call.
+#[derive(Default)]
+pub struct Window {
+    sums: Stats,
+    counted: f64,
+    skipped: f64,
+}
+
+impl Window {
+    fn add(&mut self, stats: &Stats) {
+        if self.sums.is_empty() {
+            self.sums = stats.iter().map(|(name, _)| (name.clone(), 0.0)).collect();
+        }
+        let skipped = stats.iter().any(|(name, v)| name == "nan/skipped" && *v > 0.0);
+        if skipped {
+            self.skipped += 1.0;
+            return;
+        }
+        self.counted += 1.0;
+        for ((_, sum), (_, value)) in self.sums.iter_mut().zip(stats) {
+            *sum += value;
+        }
+    }
+
+    fn take(&mut self, step: i64) -> Stats {
+        let mut record = vec![("step".to_string(), step as f64)];
+        for (name, sum) in &self.sums {
+            let value = if name == "nan/skipped" { self.skipped } else { sum / self.counted };
+            record.push((name.clone(), value));
+        }
+        *self = Window::default();
+        record
+    }
+}
+
+/// Values of scalar tensors, in one copy from the device.
+fn scalars(tensors: &[Tensor]) -> Result<Vec<f64>> {
+    let stacked = Tensor::f_stack(tensors, 0)?.f_to_kind(Kind::Double)?;
+    Ok(Vec::<f64>::try_from(&stacked)?)
+}

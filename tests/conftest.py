@@ -1,0 +1,27 @@
+import pytest
+import torch
+
+import rustgan
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    return rustgan.data.mnist()
+
+
+@pytest.fixture(scope="session")
+def ring():
+    return rustgan.data.ring2d(2500)
+
+
+def tiny_dcgan(**overrides) -> rustgan.GAN:
+    """A small DCGAN for fast tests."""
+    options = dict(data_shape=(1, 28, 28), arch="dcgan", latent_dim=16, base_channels=8, seed=0, device="cpu")
+    options.update(overrides)
+    return rustgan.GAN(**options)
+
+
+def modes_covered(samples: torch.Tensor, centers: torch.Tensor, std: float) -> int:
+    """Modes with at least one sample within 3 std of them (and nearest to them)."""
+    distance, nearest = torch.cdist(samples, centers).min(dim=1)
+    return len(set(nearest[distance < 3 * std].tolist()))

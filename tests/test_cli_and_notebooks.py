@@ -1,0 +1,66 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+import rustgan
+from rustgan import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "rustgan", *args], capture_output=True, text=True, timeout=600)
+
+
+def test_cli_train_and_sample(tmp_path):
+    out = tmp_path / "run"
+    result = run_cli("train", "--data", "ring2d", "--steps", "60", "--log-every", "10", "--out", str(out), "--device", "cpu")
+    assert result.returncode == 0, result.stderr
+    assert (out / "checkpoint" / "config.json").is_file()
+    assert (out / "samples.png").stat().st_size > 0
+    assert (out / "loss.png").stat().st_size > 0
+    assert len(list((out / "samples").glob("step_*.png"))) == 5
+    records = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [10, 20, 30, 40, 50, 60]
+    assert rustgan.GAN.load(out / "checkpoint").steps_done == 60
+    grid = tmp_path / "grid.png"
+    result = run_cli("sample", "--checkpoint", str(out / "checkpoint"), "--n", "100", "--out", str(grid))
+    assert result.returncode == 0, result.stderr
+    assert grid.stat().st_size > 0
+
+
+def test_cli_trains_dcgan_on_image_folder(tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for i in range(6):
+        Image.new("RGB", (40, 30), color=(40 * i, 0, 255 - 40 * i)).save(folder / f"{i}.png")
+    out = tmp_path / "run"
+    code = cli.main(["train", "--data", str(folder), "--image-size", "32", "--steps", "2", "--batch-size", "4",
+                     "--base-channels", "4", "--out", str(out), "--device", "cpu"])
+    assert code == 0
+    assert rustgan.GAN.load(out / "checkpoint").data_shape == (3, 32, 32)
+
+
+def test_cli_reports_errors_without_traceback(tmp_path):
+    result = run_cli("sample", "--checkpoint", str(tmp_path / "missing"))
+    assert result.returncode == 2
+    assert "no checkpoint" in result.stderr and "Traceback" not in result.stderr
+    result = run_cli("train", "--data", str(tmp_path / "nowhere"), "--steps", "1")
+    assert result.returncode == 2 and "not found" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["01_quickstart.ipynb"])
+def test_notebook_runs(name, monkeypatch):
+    monkeypatch.setenv("RUSTGAN_NOTEBOOK_STEPS", "20")
+    notebook = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute()
+    errors = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs if o.output_type == "error"]
+    assert not errors
