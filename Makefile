@@ -17,7 +17,7 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 .PHONY: demo test build setup bench clean
 
 demo: $(BUILT)
-	$(VENV)/bin/rustgan train --data mnist --steps 3000 --ema 0.999 --out runs/demo
+	$(VENV)/bin/rustgan train --data mnist --steps 4000 --out runs/demo
 
 test: $(BUILT)
 	$(PYTHON) -m pytest -q tests
