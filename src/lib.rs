@@ -3,6 +3,7 @@
 
 pub mod checkpoint;
 pub mod config;
+pub mod edit;
 pub mod error;
 pub mod gan;
 pub mod losses;

@@ -30,6 +30,12 @@ impl FlatParams {
         FlatParams { flat, vars }
     }
 
+    /// A single tensor that is already a leaf requiring grad (a batch of latents).
+    pub fn from_tensor(tensor: &Tensor) -> Self {
+        let flat = tch::no_grad(|| tensor.view([-1]));
+        FlatParams { flat, vars: vec![tensor.shallow_clone()] }
+    }
+
     /// d loss / d params, flattened like the buffer. Gradients are returned, not
     /// accumulated into `.grad`, so nothing needs zeroing between steps.
     pub fn gradient(&self, loss: &Tensor) -> Result<Tensor> {

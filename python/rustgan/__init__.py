@@ -10,7 +10,7 @@
 # The native module links against libtorch_python, which `import torch` loads.
 import torch  # noqa: F401
 
-from . import data, plot
+from . import data, edit, plot
 from ._rustgan import cuda_is_available, set_num_threads
 from .errors import CheckpointError, DataError, InvalidArgumentError, NonFiniteLossError, RustganError
 from .gan import GAN
@@ -26,6 +26,7 @@ __all__ = [
     "RustganError",
     "cuda_is_available",
     "data",
+    "edit",
     "plot",
     "set_num_threads",
 ]

@@ -35,3 +35,17 @@ class GanCore:
     def device(self) -> str: ...
     @property
     def has_ema(self) -> bool: ...
+
+def interpolate(z0: torch.Tensor, z1: torch.Tensor, steps: int, method: str) -> torch.Tensor: ...
+def project(
+    gan: GanCore,
+    images: torch.Tensor,
+    mask: torch.Tensor | None,
+    steps: int,
+    lr: float,
+    restarts: int,
+    prior_weight: float,
+    realism_weight: float,
+    average_best: int,
+    seed: int,
+) -> tuple[torch.Tensor, torch.Tensor, list[float], torch.Tensor]: ...

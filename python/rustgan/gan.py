@@ -199,9 +199,15 @@ class GAN:
         return [{**dict(record), "step": int(dict(record)["step"])} for record in history]
 
     # --- generation ------------------------------------------------------------------
-    def latent(self, n: int, seed: int | None = None) -> torch.Tensor:
-        """`n` latent codes ``[n, latent_dim]`` ~ N(0, I); reproducible with `seed`."""
-        return self._core.latent(_int("n", n, 1), None if seed is None else _int("seed", seed, 0))
+    def latent(self, n: int, seed: int | None = None, truncation: float = 1.0) -> torch.Tensor:
+        """`n` latent codes ``[n, latent_dim]`` ~ N(0, I); reproducible with `seed`.
+        `truncation` < 1 pulls them toward the mean latent (the truncation trick: less
+        variety, more typical images)."""
+        truncation = _float("truncation", truncation)
+        if not 0.0 <= truncation <= 1.0:
+            raise InvalidArgumentError(f"truncation must lie in [0, 1], got {truncation}")
+        z = self._core.latent(_int("n", n, 1), None if seed is None else _int("seed", seed, 0))
+        return z * truncation if truncation != 1.0 else z
 
     def generate(self, z: torch.Tensor, ema: bool = True) -> torch.Tensor:
         """Renders latent codes ``[N, latent_dim]`` (with the EMA generator if any and `ema`)."""
@@ -211,10 +217,11 @@ class GAN:
             raise InvalidArgumentError("z contains NaN or infinite values")
         return self._core.generate(z.detach(), bool(ema))
 
-    def sample(self, n: int = 64, seed: int | None = None, ema: bool = True) -> torch.Tensor:
-        """`n` generated items ``[n, *data_shape]`` (images in [-1, 1]); reproducible with `seed`.
-        Batch norm uses its running statistics, so each sample is independent of the others."""
-        return self.generate(self.latent(n, seed), ema)
+    def sample(self, n: int = 64, seed: int | None = None, ema: bool = True, truncation: float = 1.0) -> torch.Tensor:
+        """`n` generated items ``[n, *data_shape]`` (images in [-1, 1]); reproducible with
+        `seed`; `truncation` as in `latent`. Batch norm uses its running statistics, so
+        each sample is independent of the others."""
+        return self.generate(self.latent(n, seed, truncation), ema)
 
     # --- checkpoints -----------------------------------------------------------------
     def save(self, path: str | PathLike) -> None:

@@ -37,7 +37,7 @@ impl PyGan {
         PyGan { inner: Mutex::new(gan) }
     }
 
-    fn gan(&self) -> MutexGuard<'_, Gan> {
+    pub(super) fn gan(&self) -> MutexGuard<'_, Gan> {
         // A panic mid-call is reported as an error; the GAN stays usable for inspection.
         self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }

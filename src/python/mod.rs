@@ -1,5 +1,6 @@
 //! The native module `rustgan._rustgan`: the only place that imports pyo3.
 
+mod edit;
 mod errors;
 mod gan;
 
@@ -9,6 +10,8 @@ use pyo3::prelude::*;
 pub fn _rustgan(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<gan::PyGan>()?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(edit::interpolate, m)?)?;
+    m.add_function(wrap_pyfunction!(edit::project, m)?)?;
     m.add_function(wrap_pyfunction!(cuda_is_available, m)?)?;
     Ok(())
 }

@@ -1,0 +1,173 @@
+//! Image editing with a trained generator: latent interpolation (lerp / slerp), latent
+//! arithmetic, projection of real images into latent space (GAN inversion, cf. Zhu et al.
+//! 2016 "Generative Visual Manipulation on the Natural Image Manifold"), and masked
+//! projection for inpainting (Yeh et al. 2017 "Semantic Image Inpainting with Deep
+//! Generative Models"). Every loop works on a whole batch at once.
+
+use tch::{Kind, Tensor};
+
+use crate::error::{invalid, Result};
+use crate::gan::Gan;
+use crate::optim::{Adam, FlatParams};
+use crate::rng::Rng;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Path {
+    Lerp,
+    Slerp,
+}
+
+/// Latents along the path from `z0` to `z1` (both `[N, D]`): `[steps, N, D]`, endpoints
+/// included. Slerp follows the great circle, which keeps the norm typical of the prior.
+pub fn interpolate(z0: &Tensor, z1: &Tensor, steps: i64, path: Path) -> Result<Tensor> {
+    if z0.size() != z1.size() || z0.dim() != 2 {
+        return invalid(format!("z0 and z1 must both be [N, D], got {:?} and {:?}", z0.size(), z1.size()));
+    }
+    if steps < 2 {
+        return invalid(format!("steps must be at least 2 (the two endpoints), got {steps}"));
+    }
+    let (z0, z1) = (z0.to_kind(Kind::Double), z1.to_kind(Kind::Double));
+    let frames: Vec<Tensor> = (0..steps)
+        .map(|i| {
+            let t = i as f64 / (steps - 1) as f64;
+            match path {
+                Path::Lerp => &z0 + (&z1 - &z0) * t,
+                Path::Slerp => slerp(&z0, &z1, t),
+            }
+        })
+        .collect();
+    Ok(Tensor::f_stack(&frames, 0)?.to_kind(Kind::Float))
+}
+
+fn slerp(z0: &Tensor, z1: &Tensor, t: f64) -> Tensor {
+    let dims = [1i64].as_slice();
+    let n0 = z0.norm_scalaropt_dim(2, dims, true);
+    let n1 = z1.norm_scalaropt_dim(2, dims, true);
+    let cos = ((z0 * z1).sum_dim_intlist(dims, true, Kind::Double) / (&n0 * &n1)).clamp(-1.0, 1.0);
+    let omega = cos.acos();
+    let sin = omega.sin();
+    // Nearly parallel codes: the formula degenerates, and lerp is the same path.
+    let parallel = sin.abs().lt(1e-6);
+    let safe_sin = sin.where_self(&parallel.logical_not(), &sin.ones_like());
+    let w0 = ((&omega * (1.0 - t)).sin() / &safe_sin).where_self(&parallel.logical_not(), &(sin.zeros_like() + (1.0 - t)));
+    let w1 = ((&omega * t).sin() / &safe_sin).where_self(&parallel.logical_not(), &(sin.zeros_like() + t));
+    z0 * w0 + z1 * w1
+}
+
+/// Settings of `project`. Defaults follow the Python signature.
+pub struct ProjectOptions {
+    pub steps: i64,
+    pub lr: f64,
+    /// Independent random starts per image; the best reconstruction is kept.
+    pub restarts: i64,
+    /// Weight of (|z|^2 / D - 1)^2, which keeps z on the shell where the prior's mass is.
+    pub prior_weight: f64,
+    /// Weight of the discriminator's non-saturating "looks real" loss on the generation.
+    pub realism_weight: f64,
+    /// The returned images average the generations of this many best starts: an estimate
+    /// of the conditional mean, which lowers the expected error where pixels are unknown.
+    pub average_best: i64,
+    pub seed: u64,
+}
+
+pub struct Projection {
+    /// Best latent per image `[N, D]`.
+    pub latents: Tensor,
+    /// Their generations `[N, *data_shape]` (averaged over the best starts when asked).
+    pub images: Tensor,
+    /// Mean objective over all starts, per optimisation step.
+    pub loss_curve: Vec<f64>,
+    /// Masked pixel MSE of the returned images per image `[N]`.
+    pub errors: Tensor,
+}
+
+/// Finds latents whose generations match `targets` `[N, *data_shape]` on the pixels where
+/// `mask` (broadcastable to the targets, 1 = known) is set.
+pub fn project(gan: &Gan, targets: &Tensor, mask: Option<&Tensor>, options: &ProjectOptions) -> Result<Projection> {
+    let targets = gan.check_batch(targets, "images")?;
+    let n = targets.size()[0];
+    if options.steps < 1 || options.restarts < 1 {
+        return invalid(format!("steps and restarts must be at least 1, got {} and {}", options.steps, options.restarts));
+    }
+    if !(1..=options.restarts).contains(&options.average_best) {
+        return invalid(format!("average_best must lie in [1, restarts={}], got {}", options.restarts, options.average_best));
+    }
+    if !(options.lr.is_finite() && options.lr > 0.0) {
+        return invalid(format!("lr must be a positive number, got {}", options.lr));
+    }
+    let mask = match mask {
+        Some(mask) => check_mask(mask, &targets)?,
+        None => targets.ones_like(),
+    };
+    let (k, latent_dim) = (options.restarts, gan.config.latent_dim);
+    let repeat = |t: &Tensor| {
+        let mut times = vec![k];
+        times.extend(std::iter::repeat(1).take(t.dim() - 1));
+        t.repeat(times.as_slice()) // [K * N, ...], start-major
+    };
+    let (targets_k, mask_k) = (repeat(&targets), repeat(&mask));
+
+    let z = Rng::new(options.seed).normal_tensor(&[k * n, latent_dim], gan.device).set_requires_grad(true);
+    let mut params = FlatParams::from_tensor(&z);
+    let mut adam = Adam::new(&params, options.lr, (0.9, 0.999));
+    let mut loss_curve = Vec::with_capacity(options.steps as usize);
+    for _ in 0..options.steps {
+        let generated = gan.generator.forward(&z, false);
+        let mut objective = masked_mse(&generated, &targets_k, &mask_k);
+        if options.prior_weight > 0.0 {
+            let shell = z.square().mean_dim([1i64].as_slice(), false, Kind::Float) - 1.0;
+            objective = objective + shell.square() * options.prior_weight;
+        }
+        if options.realism_weight > 0.0 {
+            let logits = gan.discriminator.forward(&generated, false);
+            objective = objective + (-logits).softplus() * options.realism_weight;
+        }
+        let loss = objective.sum(None);
+        loss_curve.push(loss.f_double_value(&[])? / (k * n) as f64);
+        let grad = params.gradient(&loss)?;
+        adam.update(&mut params, &grad);
+    }
+    tch::no_grad(|| {
+        let z = z.detach();
+        let errors = masked_mse(&gan.generator.forward(&z, false), &targets_k, &mask_k).view([k, n]);
+        let ranked = errors.argsort(0, false).narrow(0, 0, options.average_best); // [M, N] start indices
+        let rows = (&ranked * n + Tensor::arange(n, (Kind::Int64, gan.device))).flatten(0, -1);
+        let kept = z.index_select(0, &rows); // [M * N, D], best start first
+        let generated = gan.generator.forward(&kept, false);
+        let mut shape = vec![options.average_best, n];
+        shape.extend(&gan.config.data_shape);
+        let images = generated.view(shape.as_slice()).mean_dim([0i64].as_slice(), false, Kind::Float);
+        let latents = kept.narrow(0, 0, n);
+        let errors = masked_mse(&images, &targets, &mask);
+        Ok(Projection { latents, images, loss_curve, errors })
+    })
+}
+
+/// Mean squared error per item `[N]` over the pixels where `mask` is 1.
+fn masked_mse(generated: &Tensor, targets: &Tensor, mask: &Tensor) -> Tensor {
+    let per_item = |t: Tensor| t.flatten(1, -1).sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
+    per_item((generated - targets).square() * mask) / per_item(mask.shallow_clone())
+}
+
+/// A float mask of the targets' shape; it must be 0/1-valued and leave a pixel known.
+fn check_mask(mask: &Tensor, targets: &Tensor) -> Result<Tensor> {
+    let mask = mask.f_to_device(targets.device())?.f_to_kind(Kind::Float)?;
+    let expanded = match mask.f_expand_as(targets) {
+        Ok(expanded) if mask.dim() == targets.dim() => expanded.contiguous(),
+        _ => {
+            return invalid(format!(
+                "mask of shape {:?} does not broadcast to the images' shape {:?}",
+                mask.size(),
+                targets.size()
+            ))
+        }
+    };
+    let per_image_known = expanded.flatten(1, -1).sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
+    if per_image_known.le(0.0).any().int64_value(&[]) != 0 {
+        return invalid("mask leaves no known pixel in some image: nothing to project onto");
+    }
+    if expanded.ne(0.0).logical_and(&expanded.ne(1.0)).any().int64_value(&[]) != 0 {
+        return invalid("mask values must be 0 (unknown) or 1 (known)");
+    }
+    Ok(expanded)
+}

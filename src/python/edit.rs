@@ -1,0 +1,46 @@
+//! Bindings of `crate::edit`, used by `rustgan.edit`.
+
+use pyo3::prelude::*;
+use pyo3_tch::PyTensor;
+
+use super::errors::without_gil;
+use super::gan::PyGan;
+use crate::edit::{self, Path, ProjectOptions};
+use crate::error::invalid;
+
+#[pyfunction]
+pub fn interpolate(py: Python<'_>, z0: PyTensor, z1: PyTensor, steps: i64, method: &str) -> PyResult<PyTensor> {
+    let (z0, z1) = (z0.0, z1.0);
+    without_gil(py, move || {
+        let path = match method {
+            "slerp" => Path::Slerp,
+            "lerp" => Path::Lerp,
+            other => return invalid(format!("method must be 'slerp' or 'lerp', got '{other}'")),
+        };
+        edit::interpolate(&z0, &z1, steps, path)
+    })
+    .map(PyTensor)
+}
+
+/// Returns (latents, images, loss_curve, errors).
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (gan, images, mask, steps, lr, restarts, prior_weight, realism_weight, average_best, seed))]
+pub fn project(
+    py: Python<'_>,
+    gan: &PyGan,
+    images: PyTensor,
+    mask: Option<PyTensor>,
+    steps: i64,
+    lr: f64,
+    restarts: i64,
+    prior_weight: f64,
+    realism_weight: f64,
+    average_best: i64,
+    seed: u64,
+) -> PyResult<(PyTensor, PyTensor, Vec<f64>, PyTensor)> {
+    let (images, mask) = (images.0, mask.map(|m| m.0));
+    let options = ProjectOptions { steps, lr, restarts, prior_weight, realism_weight, average_best, seed };
+    let result = without_gil(py, move || edit::project(&gan.gan(), &images, mask.as_ref(), &options))?;
+    Ok((PyTensor(result.latents), PyTensor(result.images), result.loss_curve, PyTensor(result.errors)))
+}

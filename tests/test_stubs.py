@@ -1,0 +1,24 @@
+"""The .pyi stubs describe the native module as it is."""
+
+import ast
+from pathlib import Path
+
+from rustgan import _rustgan
+
+STUBS = Path(_rustgan.__file__).parent / "_rustgan.pyi"
+
+
+def stub_names():
+    tree = ast.parse(STUBS.read_text())
+    functions = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    classes = {n.name: {m.name for m in n.body if isinstance(m, ast.FunctionDef)} for n in tree.body if isinstance(n, ast.ClassDef)}
+    return functions, classes
+
+
+def test_stubs_match_module():
+    functions, classes = stub_names()
+    public = {name for name in dir(_rustgan) if not name.startswith("_")}
+    assert public == functions | set(classes)
+    for name, methods in classes.items():
+        actual = {m for m in dir(getattr(_rustgan, name)) if not m.startswith("_")}
+        assert actual == methods - {"__init__"}, name
