@@ -1,0 +1,121 @@
+"""rustgan's fused step and fit loop against the PyTorch eager reference, side by side in
+one process with the same thread count: ms/step (median of rounds, alternating), the
+ratio, fit against back-to-back step calls, and peak memory (each side in a fresh child).
+
+    python benches/bench_step.py [--threads 2] [--rounds 7] [--steps 20] [--tiny]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+import rustgan  # noqa: E402
+from reference import ReferenceGAN  # noqa: E402
+
+CASES = {
+    "mlp-2d-b64": dict(data_shape=(2,), arch="mlp", batch=64),
+    "mlp-2d-b256": dict(data_shape=(2,), arch="mlp", batch=256),
+    "dcgan-28x28x1-b64": dict(data_shape=(1, 28, 28), arch="dcgan", batch=64),
+    "dcgan-64x64x3-b64": dict(data_shape=(3, 64, 64), arch="dcgan", batch=64),
+}
+
+
+def make(case: dict, side: str, base_channels: int):
+    if side == "rustgan":
+        return rustgan.GAN(case["data_shape"], arch=case["arch"], base_channels=base_channels, device="cpu")
+    torch.manual_seed(0)
+    return ReferenceGAN(case["data_shape"], case["arch"], base_channels=base_channels)
+
+
+def data_for(case: dict, n: int) -> torch.Tensor:
+    return torch.rand(n, *case["data_shape"]) * 2 - 1
+
+
+def time_steps(model, batches) -> float:
+    start = time.perf_counter()
+    for batch in batches:
+        model.step(batch)
+    return (time.perf_counter() - start) * 1000 / len(batches)
+
+
+def memory_child(name: str, side: str, steps: int, base_channels: int) -> None:
+    case = CASES[name]
+    model = make(case, side, base_channels)
+    batches = [data_for(case, case["batch"]) for _ in range(4)]
+    for i in range(steps):
+        model.step(batches[i % 4])
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across exec.
+    status = Path("/proc/self/status").read_text().splitlines()
+    peak_kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    print(json.dumps({"max_rss_mib": peak_kib / 1024}))
+
+
+def peak_memory(name: str, side: str, steps: int, threads: int, base_channels: int) -> float:
+    command = [sys.executable, __file__, "--memory-child", name, side, "--steps", str(steps),
+               "--threads", str(threads), "--base-channels", str(base_channels)]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return json.loads(output.strip().splitlines()[-1])["max_rss_mib"]
+
+
+def bench(name: str, rounds: int, steps: int, threads: int, base_channels: int) -> dict:
+    case = CASES[name]
+    ours, theirs = make(case, "rustgan", base_channels), make(case, "torch", base_channels)
+    batches = [data_for(case, case["batch"]) for _ in range(steps)]
+    time_steps(ours, batches[:3]), time_steps(theirs, batches[:3])  # warm-up
+    ours_ms, theirs_ms, fit_ms = [], [], []
+    data = torch.cat(batches)
+    for _ in range(rounds):
+        ours_ms.append(time_steps(ours, batches))
+        theirs_ms.append(time_steps(theirs, batches))
+        start = time.perf_counter()
+        ours.fit(data, steps=steps, batch_size=case["batch"], log_every=steps, progress=False)
+        fit_ms.append((time.perf_counter() - start) * 1000 / steps)
+    ours_med, theirs_med, fit_med = (statistics.median(v) for v in (ours_ms, theirs_ms, fit_ms))
+    return {
+        "case": name,
+        "rustgan_ms": ours_med,
+        "torch_ms": theirs_med,
+        "speedup": theirs_med / ours_med,
+        "fit_vs_step": ours_med / fit_med,
+        "rustgan_rss_mib": peak_memory(name, "rustgan", steps, threads, base_channels),
+        "torch_rss_mib": peak_memory(name, "torch", steps, threads, base_channels),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--base-channels", type=int, default=64)
+    parser.add_argument("--cases", nargs="*", default=list(CASES))
+    parser.add_argument("--tiny", action="store_true", help="a quick check that the benchmark runs")
+    parser.add_argument("--memory-child", nargs=2, metavar=("CASE", "SIDE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    if args.memory_child:
+        memory_child(*args.memory_child, args.steps, args.base_channels)
+        return
+    if args.tiny:
+        args.rounds, args.steps, args.base_channels = 1, 3, 4
+        args.cases = ["mlp-2d-b64", "dcgan-28x28x1-b64"]
+    print(f"torch {torch.__version__}, {args.threads} threads, median of {args.rounds} rounds x {args.steps} steps")
+    header = f"{'case':20} {'rustgan ms':>10} {'torch ms':>9} {'speedup':>8} {'fit/step':>9} {'rustgan MiB':>12} {'torch MiB':>10}"
+    print(header)
+    for name in args.cases:
+        r = bench(name, args.rounds, args.steps, args.threads, args.base_channels)
+        print(f"{r['case']:20} {r['rustgan_ms']:10.3f} {r['torch_ms']:9.3f} {r['speedup']:7.2f}x "
+              f"{r['fit_vs_step']:8.2f}x {r['rustgan_rss_mib']:12.0f} {r['torch_rss_mib']:10.0f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
