@@ -196,7 +196,10 @@ class GAN:
                 bar.close()
         if interrupted:
             warnings.warn(f"training interrupted after {self.steps_done} steps", stacklevel=2)
-        return [{**dict(record), "step": int(dict(record)["step"])} for record in history]
+        records = [dict(record) for record in history]
+        for record in records:
+            record["step"] = int(record["step"])
+        return records
 
     # --- generation ------------------------------------------------------------------
     def latent(self, n: int, seed: int | None = None, truncation: float = 1.0) -> torch.Tensor:
