@@ -46,12 +46,11 @@ fn slerp(z0: &Tensor, z1: &Tensor, t: f64) -> Tensor {
     let cos = ((z0 * z1).sum_dim_intlist(dims, true, Kind::Double) / (&n0 * &n1)).clamp(-1.0, 1.0);
     let omega = cos.acos();
     let sin = omega.sin();
-    // Nearly parallel codes: the formula degenerates, and lerp is the same path.
-    let parallel = sin.abs().lt(1e-6);
-    let safe_sin = sin.where_self(&parallel.logical_not(), &sin.ones_like());
-    let w0 = ((&omega * (1.0 - t)).sin() / &safe_sin).where_self(&parallel.logical_not(), &(sin.zeros_like() + (1.0 - t)));
-    let w1 = ((&omega * t).sin() / &safe_sin).where_self(&parallel.logical_not(), &(sin.zeros_like() + t));
-    z0 * w0 + z1 * w1
+    // Nearly parallel codes: the formula degenerates, and lerp's weights give the same path.
+    let curved = sin.abs().ge(1e-6);
+    let safe_sin = sin.where_self(&curved, &sin.ones_like());
+    let weight = |s: f64| ((&omega * s).sin() / &safe_sin).where_self(&curved, &sin.full_like(s));
+    z0 * weight(1.0 - t) + z1 * weight(t)
 }
 
 /// Settings of `project`. Defaults follow the Python signature.
