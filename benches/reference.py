@@ -8,35 +8,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-
-def dcgan_generator(latent_dim: int, channels: int, size: int, base: int) -> nn.Module:
-    start, doublings = {28: (7, 2), 32: (4, 3), 64: (4, 4)}[size]
-    width = base << (doublings - 1)
-    layers = [nn.ConvTranspose2d(latent_dim, width, start, 1, 0, bias=False), nn.BatchNorm2d(width), nn.ReLU()]
-    for _ in range(1, doublings):
-        layers += [nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(width // 2), nn.ReLU()]
-        width //= 2
-    layers += [nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh()]
-    return nn.Sequential(nn.Unflatten(1, (latent_dim, 1, 1)), *layers)
-
-
-def dcgan_discriminator(channels: int, size: int, base: int) -> nn.Module:
-    end, halvings = {28: (7, 2), 32: (4, 3), 64: (4, 4)}[size]
-    width = base
-    layers = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2)]
-    for _ in range(1, halvings):
-        layers += [nn.Conv2d(width, width * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(width * 2), nn.LeakyReLU(0.2)]
-        width *= 2
-    layers += [nn.Conv2d(width, 1, end, 1, 0), nn.Flatten(0)]
-    return nn.Sequential(*layers)
-
-
-def mlp(inputs: int, hidden: int, depth: int, outputs: int, activation) -> nn.Module:
-    layers = []
-    for _ in range(depth):
-        layers += [nn.Linear(inputs, hidden), activation()]
-        inputs = hidden
-    return nn.Sequential(*layers, nn.Linear(inputs, outputs))
+from rustgan.torch_modules import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
 
 
 def initialise(module: nn.Module) -> None:
@@ -52,14 +24,13 @@ def initialise(module: nn.Module) -> None:
 class ReferenceGAN:
     def __init__(self, data_shape, arch: str, latent_dim: int = 64, base_channels: int = 64, hidden_dim: int = 128, depth: int = 3):
         if arch == "dcgan":
-            channels, size, _ = data_shape
-            self.generator = dcgan_generator(latent_dim, channels, size, base_channels)
-            self.discriminator = dcgan_discriminator(channels, size, base_channels)
+            self.generator = DCGANGenerator(data_shape, latent_dim, base_channels)
+            self.discriminator = DCGANDiscriminator(data_shape, base_channels)
             initialise(self.generator)
             initialise(self.discriminator)
         else:
-            self.generator = mlp(latent_dim, hidden_dim, depth, data_shape[0], nn.ReLU)
-            self.discriminator = nn.Sequential(mlp(data_shape[0], hidden_dim, depth, 1, lambda: nn.LeakyReLU(0.2)), nn.Flatten(0))
+            self.generator = MLPGenerator(data_shape, latent_dim, hidden_dim, depth)
+            self.discriminator = MLPDiscriminator(data_shape, hidden_dim, depth)
         self.latent_dim = latent_dim
         self.g_optim = torch.optim.Adam(self.generator.parameters(), lr=2e-4, betas=(0.5, 0.999))
         self.d_optim = torch.optim.Adam(self.discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))

@@ -12,8 +12,9 @@ use tch::{Device, Tensor};
 
 use crate::config::GanConfig;
 use crate::error::{Error, Result};
-use crate::gan::{Gan, Network};
+use crate::gan::Gan;
 use crate::rng::Rng;
+use crate::weights::{copy_named, named_variables};
 
 const FORMAT: &str = "rustgan-checkpoint";
 const VERSION: u32 = 1;
@@ -33,12 +34,6 @@ fn checkpoint_error(path: &Path, reason: impl Into<String>) -> Error {
     Error::Checkpoint { path: path.display().to_string(), reason: reason.into() }
 }
 
-fn named_variables(network: &Network) -> Vec<(String, Tensor)> {
-    let mut named: Vec<(String, Tensor)> = network.vs.variables().into_iter().collect();
-    named.sort_by(|a, b| a.0.cmp(&b.0));
-    named
-}
-
 fn write_tensors(path: &Path, tensors: Vec<(String, Tensor)>) -> Result<()> {
     let on_cpu: Vec<(String, Tensor)> =
         tensors.into_iter().map(|(name, t)| (name, t.detach().to_device(Device::Cpu).contiguous())).collect();
@@ -54,22 +49,9 @@ fn read_tensors(path: &Path) -> Result<BTreeMap<String, Tensor>> {
     Ok(tensors.into_iter().collect())
 }
 
-/// Copies stored tensors into `targets`, requiring the same names and shapes.
-fn restore(path: &Path, mut stored: BTreeMap<String, Tensor>, targets: Vec<(String, Tensor)>) -> Result<()> {
-    for (name, mut target) in targets {
-        let value = stored.remove(&name).ok_or_else(|| checkpoint_error(path, format!("tensor '{name}' is missing")))?;
-        if value.size() != target.size() {
-            return Err(checkpoint_error(
-                path,
-                format!("tensor '{name}' has shape {:?}, the model needs {:?}", value.size(), target.size()),
-            ));
-        }
-        tch::no_grad(|| target.f_copy_(&value)).map_err(|e| checkpoint_error(path, format!("tensor '{name}': {e}")))?;
-    }
-    if let Some(extra) = stored.keys().next() {
-        return Err(checkpoint_error(path, format!("unexpected tensor '{extra}' (a different architecture?)")));
-    }
-    Ok(())
+/// Reads the safetensors file at `path` into `targets`.
+fn restore(path: &Path, targets: Vec<(String, Tensor)>) -> Result<()> {
+    copy_named(read_tensors(path)?, targets).map_err(|reason| checkpoint_error(path, reason))
 }
 
 fn optimizer_tensors(gan: &Gan) -> Vec<(String, Tensor)> {
@@ -82,15 +64,15 @@ fn optimizer_tensors(gan: &Gan) -> Vec<(String, Tensor)> {
 }
 
 pub fn save(gan: &Gan, dir: &Path) -> Result<()> {
-    let name = dir.file_name().ok_or_else(|| checkpoint_error(dir, "not a directory name"))?;
-    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    fs::create_dir_all(parent)?;
-    let temporary = parent.join(format!(".{}.saving-{}", name.to_string_lossy(), std::process::id()));
+    let temporary = sibling(dir, "saving")?;
+    if let Some(parent) = temporary.parent() {
+        fs::create_dir_all(parent)?;
+    }
     if temporary.exists() {
         fs::remove_dir_all(&temporary)?;
     }
     fs::create_dir(&temporary)?;
-    fs::write(temporary.join("config.json"), gan.config.to_json())?;
+    write_file(&temporary.join("config.json"), gan.config.to_json().as_bytes())?;
     write_tensors(&temporary.join("generator.safetensors"), named_variables(&gan.generator))?;
     write_tensors(&temporary.join("discriminator.safetensors"), named_variables(&gan.discriminator))?;
     if let Some(ema) = &gan.ema {
@@ -106,31 +88,99 @@ pub fn save(gan: &Gan, dir: &Path) -> Result<()> {
         rng: gan.rng.clone(),
         sample_rng: gan.sample_rng.clone(),
     };
-    fs::write(temporary.join("state.json"), serde_json::to_string_pretty(&state).expect("serialisable"))?;
-    replace_dir(&temporary, dir)
+    let state_json = serde_json::to_string_pretty(&state).expect("serialisable");
+    // state.json is written last: a directory without it is never a checkpoint.
+    write_file(&temporary.join("state.json"), state_json.as_bytes())?;
+    for file in fs::read_dir(&temporary)? {
+        fs::File::open(file?.path())?.sync_all()?;
+    }
+    replace_dir(&temporary, dir)?;
+    remove_leftovers(dir);
+    Ok(())
 }
 
-/// Swaps `new` into `dir`; the old directory is removed only once the new one is in place.
+/// Removes what saves killed midway left beside `dir`; `dir` itself is complete by now.
+fn remove_leftovers(dir: &Path) {
+    for path in siblings(dir, &["saving", "old"]) {
+        let _ = fs::remove_dir_all(path); // best effort: a leftover only costs space
+    }
+}
+
+/// Existing hidden siblings of `dir` made by `sibling` with one of `tags`.
+fn siblings(dir: &Path, tags: &[&str]) -> Vec<PathBuf> {
+    let Some(name) = dir.file_name().map(|n| n.to_string_lossy().into_owned()) else { return vec![] };
+    let prefixes: Vec<String> = tags.iter().map(|tag| format!(".{name}.{tag}-")).collect();
+    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let Ok(entries) = fs::read_dir(parent) else { return vec![] };
+    entries
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| {
+            let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            prefixes.iter().any(|prefix| file_name.starts_with(prefix))
+        })
+        .collect()
+}
+
+/// `dir`'s hidden sibling `.NAME.TAG-PID`, where a save stages or retires a checkpoint.
+fn sibling(dir: &Path, tag: &str) -> Result<PathBuf> {
+    let name = dir.file_name().ok_or_else(|| checkpoint_error(dir, "not a directory name"))?;
+    Ok(dir.with_file_name(format!(".{}.{tag}-{}", name.to_string_lossy(), std::process::id())))
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    fs::write(path, bytes)?;
+    Ok(())
+}
+
+/// Puts the complete checkpoint `new` at `dir`. On Linux the two directories are swapped
+/// in one atomic rename, so `dir` always holds a whole checkpoint, old or new; elsewhere
+/// there is a moment without `dir`, and `load` then falls back to the retired copy.
 fn replace_dir(new: &Path, dir: &Path) -> Result<()> {
     if !dir.exists() {
         fs::rename(new, dir)?;
         return Ok(());
     }
-    let mut old = PathBuf::from(dir);
-    old.set_file_name(format!(
-        ".{}.old-{}",
-        dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
-        std::process::id()
-    ));
-    fs::rename(dir, &old)?;
-    fs::rename(new, dir)?;
-    fs::remove_dir_all(&old)?;
+    let old = sibling(dir, "old")?;
+    if !exchange(new, dir)? {
+        fs::rename(dir, &old)?;
+        fs::rename(new, dir)?;
+        fs::remove_dir_all(&old)?;
+        return Ok(());
+    }
+    fs::remove_dir_all(new)?; // now holds the previous checkpoint
     Ok(())
+}
+
+/// Atomically swaps two paths; `Ok(false)` where the platform or file system cannot.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> Result<bool> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let c_path = |p: &Path| CString::new(p.as_os_str().as_bytes()).map_err(|_| checkpoint_error(p, "path contains NUL"));
+    let (a, b) = (c_path(a)?, c_path(b)?);
+    // SAFETY: both are valid NUL-terminated paths that outlive the call.
+    let status = unsafe {
+        libc::renameat2(libc::AT_FDCWD, a.as_ptr(), libc::AT_FDCWD, b.as_ptr(), libc::RENAME_EXCHANGE)
+    };
+    Ok(status == 0)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> Result<bool> {
+    Ok(false)
+}
+
+/// Where a save was cut off between its two renames, the retired complete copy.
+fn retired_copy(dir: &Path) -> Option<PathBuf> {
+    siblings(dir, &["old"]).into_iter().find(|path| path.join("state.json").is_file())
 }
 
 pub fn load(dir: &Path, device: Device) -> Result<Gan> {
     if !dir.is_dir() {
-        return Err(checkpoint_error(dir, "no checkpoint directory here"));
+        return match retired_copy(dir) {
+            Some(copy) => load(&copy, device),
+            None => Err(checkpoint_error(dir, "no checkpoint directory here")),
+        };
     }
     let read_json = |file: &str| -> Result<String> {
         fs::read_to_string(dir.join(file)).map_err(|e| checkpoint_error(&dir.join(file), e.to_string()))
@@ -145,17 +195,15 @@ pub fn load(dir: &Path, device: Device) -> Result<Gan> {
         return Err(checkpoint_error(&state_path, format!("unsupported format {} v{}", state.format, state.version)));
     }
     let mut gan = Gan::new(config, device)?;
-    let restore_network = |file: &str, network: &Network| -> Result<()> {
-        let path = dir.join(file);
-        restore(&path, read_tensors(&path)?, named_variables(network))
-    };
-    restore_network("generator.safetensors", &gan.generator)?;
-    restore_network("discriminator.safetensors", &gan.discriminator)?;
+    restore(&dir.join("generator.safetensors"), named_variables(&gan.generator))?;
+    restore(&dir.join("discriminator.safetensors"), named_variables(&gan.discriminator))?;
     if let Some(ema) = &gan.ema {
-        restore_network("generator_ema.safetensors", &ema.generator)?;
+        restore(&dir.join("generator_ema.safetensors"), named_variables(&ema.generator))?;
     }
-    let optimizer_path = dir.join("optimizer.safetensors");
-    restore(&optimizer_path, read_tensors(&optimizer_path)?, optimizer_tensors(&gan))?;
+    restore(&dir.join("optimizer.safetensors"), optimizer_tensors(&gan))?;
+    if state.step < 0 || state.g_optim_steps < 0 || state.d_optim_steps < 0 {
+        return Err(checkpoint_error(&state_path, "negative step counts"));
+    }
     gan.step = state.step;
     gan.g_optim.steps = state.g_optim_steps;
     gan.d_optim.steps = state.d_optim_steps;

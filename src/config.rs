@@ -85,6 +85,12 @@ impl Default for GanConfig {
 /// Image sizes the DCGAN networks are built for.
 pub const DCGAN_SIZES: [i64; 3] = [28, 32, 64];
 
+/// Largest size accepted for any one dimension (latent, width, data entry).
+const MAX_DIM: i64 = 1 << 16;
+/// Largest network accepted, in parameters: beyond this a typo (an extra zero in a width)
+/// would exhaust memory instead of raising an error.
+const MAX_PARAMETERS: f64 = (1u64 << 28) as f64;
+
 impl GanConfig {
     pub fn from_json(json: &str) -> Result<Self> {
         let config: GanConfig = serde_json::from_str(json)
@@ -97,6 +103,24 @@ impl GanConfig {
         serde_json::to_string_pretty(self).expect("a config always serialises")
     }
 
+    /// Approximate parameter count of the larger network, from the layer widths.
+    fn parameter_estimate(&self) -> f64 {
+        let latent = self.latent_dim as f64;
+        match self.arch {
+            Arch::Mlp => {
+                let numel: f64 = self.data_shape.iter().map(|&d| d as f64).product();
+                let hidden = self.hidden_dim as f64;
+                (latent + numel) * hidden + (self.depth as f64 - 1.0) * hidden * hidden
+            }
+            Arch::Dcgan => {
+                // Widths double from `base` at each of up to four resolution changes.
+                let (base, channels) = (self.base_channels as f64, self.data_shape[0] as f64);
+                let widest = base * 8.0;
+                latent * widest * 49.0 + 16.0 * widest * widest * (4.0 / 3.0) + 16.0 * base * channels
+            }
+        }
+    }
+
     /// Number of values in one data item.
     pub fn data_numel(&self) -> i64 {
         self.data_shape.iter().product()
@@ -105,6 +129,9 @@ impl GanConfig {
     pub fn validate(&self) -> Result<()> {
         if self.data_shape.is_empty() || self.data_shape.iter().any(|&d| d < 1) {
             return invalid(format!("data_shape must be positive sizes, got {:?}", self.data_shape));
+        }
+        if self.data_shape.iter().any(|&d| d > MAX_DIM) || self.data_shape.len() > 8 {
+            return invalid(format!("data_shape {:?} is too large", self.data_shape));
         }
         if self.arch == Arch::Dcgan {
             match self.data_shape[..] {
@@ -127,6 +154,15 @@ impl GanConfig {
             if value < 1 {
                 return invalid(format!("{name} must be at least 1, got {value}"));
             }
+            if value > MAX_DIM || (name == "depth" && value > 64) {
+                return invalid(format!("{name} = {value} is too large"));
+            }
+        }
+        let parameters = self.parameter_estimate();
+        if parameters > MAX_PARAMETERS {
+            return invalid(format!(
+                "the networks would have about {parameters:.1e} parameters, more than the {MAX_PARAMETERS:.1e} allowed"
+            ));
         }
         for (name, lr) in [("lr_g", self.lr_g), ("lr_d", self.lr_d)] {
             if !(lr.is_finite() && lr > 0.0) {

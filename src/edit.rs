@@ -151,8 +151,9 @@ fn masked_mse(generated: &Tensor, targets: &Tensor, mask: &Tensor) -> Tensor {
 /// A float mask of the targets' shape; it must be 0/1-valued and leave a pixel known.
 fn check_mask(mask: &Tensor, targets: &Tensor) -> Result<Tensor> {
     let mask = mask.f_to_device(targets.device())?.f_to_kind(Kind::Float)?;
+    // Broadcasting as in PyTorch: one item's shape, or a batch of them.
     let expanded = match mask.f_expand_as(targets) {
-        Ok(expanded) if mask.dim() == targets.dim() => expanded.contiguous(),
+        Ok(expanded) => expanded.contiguous(),
         _ => {
             return invalid(format!(
                 "mask of shape {:?} does not broadcast to the images' shape {:?}",

@@ -5,11 +5,12 @@ use tch::nn::{self, ModuleT, SequentialT};
 use tch::{Device, Kind, Tensor};
 
 use crate::config::GanConfig;
-use crate::error::{invalid, Result};
+use crate::error::{invalid, Error, Result};
 use crate::models;
 use crate::optim::{Adam, FlatParams};
 use crate::rng::Rng;
 use crate::train::Window;
+use crate::weights::{copy_named, named_variables};
 
 /// A network with its variables; the trainable ones live in one flat buffer.
 pub struct Network {
@@ -47,8 +48,17 @@ pub struct Ema {
 
 impl Ema {
     pub fn update(&mut self, generator: &Network) {
+        self.blend(generator, 1.0 - self.decay);
+    }
+
+    /// Restarts the average from the generator's current weights.
+    pub fn reset(&mut self, generator: &Network) {
+        self.blend(generator, 1.0);
+    }
+
+    fn blend(&mut self, generator: &Network, weight: f64) {
         tch::no_grad(|| {
-            let _ = self.generator.params.flat.lerp_(&generator.params.flat, 1.0 - self.decay);
+            let _ = self.generator.params.flat.lerp_(&generator.params.flat, weight);
             for (mut mine, theirs) in self.generator.buffers().into_iter().zip(generator.buffers()) {
                 mine.copy_(&theirs);
             }
@@ -72,6 +82,17 @@ pub struct Gan {
     pub step: i64,
     /// Statistics of the steps since the last log record.
     pub log_window: Window,
+}
+
+/// Largest tensor `latent` and `generate` return, in elements (8 GiB of floats): larger
+/// requests are refused rather than exhausting memory.
+const MAX_OUTPUT_ELEMENTS: i64 = 1 << 31;
+
+fn check_output_size(n: i64, per_item: i64, what: &str) -> Result<()> {
+    if n.saturating_mul(per_item) > MAX_OUTPUT_ELEMENTS {
+        return invalid(format!("{n} {what} would exceed {MAX_OUTPUT_ELEMENTS} values; ask for fewer"));
+    }
+    Ok(())
 }
 
 pub fn parse_device(name: &str) -> Result<Device> {
@@ -141,6 +162,7 @@ impl Gan {
         if n < 1 {
             return invalid(format!("number of latents must be at least 1, got {n}"));
         }
+        check_output_size(n, self.config.latent_dim, "latents")?;
         let shape = [n, self.config.latent_dim];
         Ok(match seed {
             Some(seed) => Rng::new(seed).normal_tensor(&shape, self.device),
@@ -155,6 +177,7 @@ impl Gan {
         if shape.len() != 2 || shape[1] != self.config.latent_dim || shape[0] == 0 {
             return invalid(format!("latents must have shape [N, {}], got {shape:?}", self.config.latent_dim));
         }
+        check_output_size(shape[0], self.config.data_numel(), "generated items")?;
         let z = z.f_to_device(self.device)?.f_to_kind(Kind::Float)?;
         let generator = match (&self.ema, use_ema) {
             (Some(ema), true) => &ema.generator,
@@ -163,6 +186,37 @@ impl Gan {
         // Chunks bound the memory of large requests.
         let chunks: Vec<Tensor> = tch::no_grad(|| z.split(512, 0).iter().map(|c| generator.forward(c, false)).collect());
         Ok(Tensor::f_cat(&chunks, 0)?)
+    }
+
+    /// The named variables of "generator", "generator_ema" or "discriminator", as they
+    /// appear in the PyTorch version of the network's `state_dict`.
+    pub fn state_dict(&self, network: &str) -> Result<Vec<(String, Tensor)>> {
+        let network = match (network, &self.ema) {
+            ("generator", _) => &self.generator,
+            ("generator_ema", Some(ema)) => &ema.generator,
+            ("generator_ema", None) => return invalid("this GAN keeps no EMA generator"),
+            ("discriminator", _) => &self.discriminator,
+            (other, _) => return invalid(format!("unknown network '{other}': use 'generator', 'generator_ema' or 'discriminator'")),
+        };
+        Ok(named_variables(network).into_iter().map(|(name, t)| (name, t.detach().copy())).collect())
+    }
+
+    /// Replaces the weights of "generator" or "discriminator" by `tensors`, which must
+    /// match the network's names and shapes exactly. The EMA generator restarts from the
+    /// new generator.
+    pub fn load_state_dict(&mut self, network: &str, tensors: Vec<(String, Tensor)>) -> Result<()> {
+        let target = match network {
+            "generator" => &self.generator,
+            "discriminator" => &self.discriminator,
+            other => return invalid(format!("cannot load weights into '{other}': use 'generator' or 'discriminator'")),
+        };
+        let stored = tensors.into_iter().collect();
+        copy_named(stored, named_variables(target))
+            .map_err(|reason| Error::InvalidArgument(format!("{network} state_dict: {reason}")))?;
+        if let (Some(ema), "generator") = (&mut self.ema, network) {
+            ema.reset(&self.generator);
+        }
+        Ok(())
     }
 
     pub fn sample(&mut self, n: i64, seed: Option<u64>, use_ema: bool) -> Result<Tensor> {

@@ -7,9 +7,11 @@ pub mod edit;
 pub mod error;
 pub mod gan;
 pub mod losses;
+pub mod metrics;
 pub mod models;
 pub mod optim;
 pub mod rng;
 pub mod train;
+pub mod weights;
 
 mod python;

@@ -57,9 +57,25 @@ def test_cli_reports_errors_without_traceback(tmp_path):
     assert result.returncode == 2 and "not found" in result.stderr
 
 
-@pytest.mark.parametrize("name", ["01_quickstart.ipynb"])
+@pytest.mark.parametrize("operation", ["interpolate", "truncation", "project", "inpaint"])
+def test_cli_edit_writes_a_grid(operation, tmp_path):
+    rustgan.GAN((1, 28, 28), latent_dim=8, base_channels=4, device="cpu").save(tmp_path / "ck")
+    out = tmp_path / f"{operation}.png"
+    code = cli.main(["edit", operation, "--checkpoint", str(tmp_path / "ck"), "--n", "3", "--steps", "5",
+                     "--restarts", "2", "--out", str(out), "--device", "cpu"])
+    assert code == 0 and out.stat().st_size > 0
+
+
+def test_cli_edit_needs_an_image_gan(tmp_path, capsys):
+    rustgan.GAN(2, arch="mlp", device="cpu").save(tmp_path / "ck")
+    assert cli.main(["edit", "project", "--checkpoint", str(tmp_path / "ck"), "--data", "ring2d"]) == 2
+    assert "image GAN" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["01_quickstart.ipynb", "02_editing.ipynb"])
 def test_notebook_runs(name, monkeypatch):
     monkeypatch.setenv("RUSTGAN_NOTEBOOK_STEPS", "20")
+    monkeypatch.setenv("RUSTGAN_NOTEBOOK_EDIT_STEPS", "5")
     notebook = nbformat.read(ROOT / "notebooks" / name, as_version=4)
     NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute()
     errors = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs if o.output_type == "error"]

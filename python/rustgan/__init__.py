@@ -10,15 +10,17 @@
 # The native module links against libtorch_python, which `import torch` loads.
 import torch  # noqa: F401
 
-from . import data, edit, plot
+from . import data, edit, metrics, plot, torch_modules
 from ._rustgan import cuda_is_available, set_num_threads
-from .errors import CheckpointError, DataError, InvalidArgumentError, NonFiniteLossError, RustganError
+from .errors import ArgumentTypeError, CheckpointError, DataError, InvalidArgumentError, NonFiniteLossError, RustganError
 from .gan import GAN
+from .torch_modules import export_torch, import_torch
 
 __version__ = "0.1.0"
 
 __all__ = [
     "GAN",
+    "ArgumentTypeError",
     "CheckpointError",
     "DataError",
     "InvalidArgumentError",
@@ -27,6 +29,10 @@ __all__ = [
     "cuda_is_available",
     "data",
     "edit",
+    "export_torch",
+    "import_torch",
+    "metrics",
     "plot",
     "set_num_threads",
+    "torch_modules",
 ]

@@ -1,4 +1,4 @@
-"""The `rustgan` command line: `rustgan train ...` and `rustgan sample ...`."""
+"""The `rustgan` command line: `rustgan train | sample | evaluate | edit ...`."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from . import data, plot
+from . import cli_edit, data, plot
 from .errors import RustganError
 from .gan import GAN, LOSSES
 
 BUILTIN_DATA = ("mnist", "digits", "ring2d", "grid2d")
+MIXTURE_STD = {"ring2d": 0.01, "grid2d": 0.05}  # the loaders' defaults
 FIXED_NOISE_SEED = 1234  # the same latents for every sample grid of a run
 
 
@@ -76,10 +77,10 @@ def train(args) -> int:
             log.flush()
             history += records
             save_samples(gan, out / "samples" / f"step_{gan.steps_done:06d}.png")
+            gan.save(out / "checkpoint")  # a kill loses at most one chunk; --resume continues
             if gan.steps_done - before < chunk:  # interrupted by Ctrl-C
                 break
     elapsed = time.perf_counter() - started
-    gan.save(out / "checkpoint")
     final = out / "samples.png"
     save_samples(gan, final)
     if history:
@@ -105,6 +106,26 @@ def sample(args) -> int:
     return 0
 
 
+def evaluate(args) -> int:
+    gan = GAN.load(args.checkpoint, device=args.device)
+    shape = gan.data_shape
+    options = {"feature_extractor": args.feature_extractor}
+    if args.data in MIXTURE_STD:
+        x, options["centers"] = getattr(data, args.data)()
+        options["std"] = MIXTURE_STD[args.data]
+    else:
+        x = load_data(args.data, shape[-1], shape[0]) if len(shape) == 3 else load_data(args.data, 64, 3)
+    scores = gan.evaluate(x, n=args.n, seed=args.seed, **options)
+    print(f"{gan} against {args.data}")
+    for name, value in scores.items():
+        shown = ", ".join(f"{v:.2f}" for v in value) if isinstance(value, list) else f"{value:.4g}"
+        print(f"  {name:<16} {shown}")
+    out = Path(args.out) if args.out else Path(args.checkpoint).resolve().parent / "metrics.json"
+    out.write_text(json.dumps(scores, indent=2) + "\n")
+    print(f"wrote {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rustgan", description="Train GANs and sample from them.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -124,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--image-size", type=int, default=64, help="for image folders: 28, 32 or 64")
     p.add_argument("--channels", type=int, default=3, help="for image folders: 1 or 3")
     p.add_argument("--log-every", type=int, default=50)
-    p.add_argument("--sample-every", type=int, default=None, help="steps between sample grids (default steps/5)")
+    p.add_argument("--sample-every", type=int, default=None, help="steps between sample grids and checkpoints (default steps/5)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint")
     p.set_defaults(run=train)
 
@@ -135,6 +156,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="samples.png")
     p.add_argument("--device", default="auto")
     p.set_defaults(run=sample)
+
+    p = commands.add_parser("evaluate", help="score a checkpoint against data: FID, KID, precision/recall, SWD, modes")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--data", default="mnist", help=f"{' | '.join(BUILTIN_DATA)} | PATH to an image folder")
+    p.add_argument("--n", type=int, default=2000, help="samples to score (and real items, at most)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--feature-extractor", default=None, help="TorchScript model whose outputs replace the digit features")
+    p.add_argument("--out", default=None, help="JSON file (default: metrics.json beside the checkpoint)")
+    p.add_argument("--device", default="auto")
+    p.set_defaults(run=evaluate)
+
+    cli_edit.add_parser(commands)
     return parser
 
 

@@ -13,9 +13,25 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .errors import DataError
+from .errors import ArgumentTypeError, DataError, InvalidArgumentError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
+
+
+def as_tensor(x, name: str) -> torch.Tensor:
+    """`x` (torch tensor or numeric numpy array) as a detached tensor of real numbers that
+    holds data; `ArgumentTypeError` or `InvalidArgumentError` naming `name` otherwise."""
+    if isinstance(x, np.ndarray):
+        if x.dtype.kind not in "biuf":
+            raise ArgumentTypeError(f"{name} must be numeric, got a numpy array of dtype {x.dtype}")
+        x = torch.from_numpy(np.ascontiguousarray(x))
+    elif not isinstance(x, torch.Tensor):
+        raise ArgumentTypeError(f"{name} must be a torch.Tensor or numpy.ndarray, got {type(x).__name__}")
+    if x.is_complex():
+        raise ArgumentTypeError(f"{name} must be real numbers, got dtype {x.dtype}")
+    if x.device.type == "meta":
+        raise InvalidArgumentError(f"{name} is on the meta device and holds no data")
+    return x.detach()
 
 
 def as_batch(x, data_shape: Sequence[int], name: str = "data") -> torch.Tensor:
@@ -23,19 +39,13 @@ def as_batch(x, data_shape: Sequence[int], name: str = "data") -> torch.Tensor:
     shape ``[N, *data_shape]``.
 
     uint8 images (0..255) are scaled to [-1, 1]; image batches may come as NHW (one
-    channel), NHWC or NCHW. Raises `DataError` (a ValueError) or TypeError naming the
+    channel), NHWC or NCHW. Raises `DataError` (a ValueError) or ArgumentTypeError (a TypeError) naming the
     problem for empty, non-numeric, non-finite or wrongly shaped data.
     """
     data_shape = tuple(int(d) for d in data_shape)
-    if isinstance(x, np.ndarray):
-        if x.dtype.kind not in "iuf":
-            raise TypeError(f"{name} must be numeric, got a numpy array of dtype {x.dtype}")
-        x = torch.from_numpy(np.ascontiguousarray(x))
-    elif not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor or numpy.ndarray, got {type(x).__name__}")
-    if x.dtype == torch.bool or x.is_complex():
-        raise TypeError(f"{name} must be real numbers, got dtype {x.dtype}")
-    x = x.detach()
+    x = as_tensor(x, name)
+    if x.dtype == torch.bool:
+        raise ArgumentTypeError(f"{name} must be real numbers, got dtype {x.dtype}")
     if x.dtype == torch.uint8:
         x = x.float() / 127.5 - 1.0
     x = x.to(device="cpu", dtype=torch.float32)

@@ -16,9 +16,9 @@ from typing import Sequence
 import torch
 
 from . import _rustgan
-from .data import as_batch
+from .data import as_batch, as_tensor
 from .errors import InvalidArgumentError
-from .gan import GAN, _float, _int
+from .gan import GAN, SEED_MAX, _choice, _float, _int
 
 
 @dataclass
@@ -36,9 +36,7 @@ class Inpainting:
 
 
 def _latents(gan: GAN, z, name: str) -> torch.Tensor:
-    if not isinstance(z, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(z).__name__}")
-    z = z.detach().float().cpu()
+    z = as_tensor(z, name).float().cpu()
     if z.dim() == 1:
         z = z.unsqueeze(0)
     if z.dim() != 2 or z.shape[1] != gan.latent_dim or len(z) == 0:
@@ -51,11 +49,11 @@ def _latents(gan: GAN, z, name: str) -> torch.Tensor:
 def interpolate(gan: GAN, z0: torch.Tensor, z1: torch.Tensor, steps: int = 8, method: str = "slerp") -> torch.Tensor:
     """Images along the path from `z0` to `z1` (endpoints included): ``[steps, *data_shape]``
     for single codes, ``[steps, N, *data_shape]`` for batches of N codes."""
-    single = z0.dim() == 1 if isinstance(z0, torch.Tensor) else False
+    single = getattr(z0, "ndim", None) == 1
     a, b = _latents(gan, z0, "z0"), _latents(gan, z1, "z1")
     if a.shape != b.shape:
         raise InvalidArgumentError(f"z0 and z1 differ in shape: {tuple(a.shape)} vs {tuple(b.shape)}")
-    path = _rustgan.interpolate(a, b, _int("steps", steps), method)  # [steps, N, D]
+    path = _rustgan.interpolate(a, b, _int("steps", steps), _choice("method", method, ("slerp", "lerp")))  # [steps, N, D]
     images = gan.generate(path.flatten(0, 1))
     images = images.view(path.shape[0], path.shape[1], *images.shape[1:])
     return images[:, 0] if single else images
@@ -66,7 +64,7 @@ def arithmetic(gan: GAN, plus: Sequence[torch.Tensor], minus: Sequence[torch.Ten
     codes ``[D]`` or ``[M, D]``, averaged). Returns ``(z [D], image [*data_shape])``."""
 
     def mean(group, name):
-        if group is None or isinstance(group, torch.Tensor) or len(group) == 0:
+        if not isinstance(group, (list, tuple)) or len(group) == 0:
             raise InvalidArgumentError(f"{name} must be a non-empty list of latent codes")
         return torch.cat([_latents(gan, z, name) for z in group]).mean(0)
 
@@ -98,9 +96,7 @@ def project(
     average the m best starts' generations). Uses the raw generator, as trained against D."""
     targets = as_batch(images, gan.data_shape, "images")
     if mask is not None:
-        if not isinstance(mask, torch.Tensor):
-            raise TypeError(f"mask must be a torch.Tensor, got {type(mask).__name__}")
-        mask = mask.detach().float().cpu()
+        mask = as_tensor(mask, "mask").float().cpu()
     latents, generated, curve, errors = _rustgan.project(
         gan._core,
         targets,
@@ -111,7 +107,7 @@ def project(
         _float("prior_weight", prior_weight),
         _float("realism_weight", realism_weight),
         _int("average_best", average_best, 1),
-        _int("seed", seed, 0),
+        _int("seed", seed, 0, SEED_MAX),
     )
     return Projection(latents, generated, curve, errors)
 
@@ -125,19 +121,20 @@ def inpaint(
     restarts: int = 12,
     prior_weight: float = 0.1,
     realism_weight: float = 0.0,
-    average_best: int = 6,
+    average_best: int | None = None,
     feather: int = 0,
     seed: int = 0,
 ) -> Inpainting:
     """Fills the pixels where `mask` is 0: a masked projection, then the known pixels
     composited back. The fill averages the `average_best` best of `restarts` starts, an
-    estimate of the most likely content (use 1 for one sharp completion). `feather` > 0
+    estimate of the most likely content (default: half of them; 1 gives one sharp completion). `feather` > 0
     blends generated pixels into the known ones over that many pixels at the hole's border."""
     targets = as_batch(images, gan.data_shape, "images")
-    if not isinstance(mask, torch.Tensor):
-        raise TypeError(f"mask must be a torch.Tensor, got {type(mask).__name__}")
+    mask = as_tensor(mask, "mask")
+    if average_best is None:
+        average_best = max(1, _int("restarts", restarts, 1) // 2)
     projection = project(gan, targets, steps, lr, restarts, mask, prior_weight, realism_weight, average_best, seed)
-    known = mask.detach().float().cpu().expand_as(targets)
+    known = mask.float().cpu().expand_as(targets)
     weight = known
     if _int("feather", feather, 0) > 0:
         size = 2 * feather + 1
@@ -150,10 +147,10 @@ def inpaint(
 def psnr(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
     """Peak signal-to-noise ratio per image (dB) for images in [-1, 1] (peak-to-peak 2),
     over the pixels where `mask` is 1 when given."""
-    a, b = a.detach().float().cpu(), b.detach().float().cpu()
+    a, b = as_tensor(a, "a").float().cpu(), as_tensor(b, "b").float().cpu()
     if a.shape != b.shape:
         raise InvalidArgumentError(f"images differ in shape: {tuple(a.shape)} vs {tuple(b.shape)}")
-    weight = torch.ones_like(a) if mask is None else mask.detach().float().cpu().expand_as(a)
+    weight = torch.ones_like(a) if mask is None else as_tensor(mask, "mask").float().cpu().expand_as(a)
     mse = ((a - b).square() * weight).flatten(1).sum(1) / weight.flatten(1).sum(1).clamp_min(1)
     return 10 * torch.log10(4.0 / mse.clamp_min(1e-12))
 

@@ -11,6 +11,10 @@ class InvalidArgumentError(RustganError, ValueError):
     """An argument has the wrong shape, value or option name."""
 
 
+class ArgumentTypeError(RustganError, TypeError):
+    """An argument has the wrong type."""
+
+
 class DataError(RustganError, ValueError):
     """Training or evaluation data is empty, non-numeric, non-finite or unreadable."""
 

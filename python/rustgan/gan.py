@@ -7,37 +7,62 @@ import json
 import math
 import warnings
 from os import PathLike
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import torch
 from tqdm.auto import tqdm
 
-from . import _rustgan
-from .data import as_batch
-from .errors import InvalidArgumentError
+from . import _rustgan, metrics
+from .data import as_batch, as_tensor
+from .errors import ArgumentTypeError, InvalidArgumentError
 
 ARCHS = ("dcgan", "mlp")
 LOSSES = ("bce", "lsgan", "hinge", "wgan-gp")
+NAN_POLICIES = ("raise", "skip")
+SEED_MAX = 2**64 - 1
 
 
-def _int(name: str, value, minimum: int | None = None) -> int:
+def _int(name: str, value, minimum: int | None = None, maximum: int = 2**63 - 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+        raise ArgumentTypeError(f"{name} must be an int, got {type(value).__name__}")
     if minimum is not None and value < minimum:
         raise InvalidArgumentError(f"{name} must be at least {minimum}, got {value}")
+    if value > maximum:
+        raise InvalidArgumentError(f"{name} must be at most {maximum}, got {value}")
     return value
 
 
 def _float(name: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+        raise ArgumentTypeError(f"{name} must be a number, got {type(value).__name__}")
     if not math.isfinite(value):
         raise InvalidArgumentError(f"{name} must be finite, got {value}")
     return float(value)
 
 
+def _path(name: str, value) -> str:
+    if not isinstance(value, (str, PathLike)):
+        raise ArgumentTypeError(f"{name} must be a path, got {type(value).__name__}")
+    path = str(value)
+    if not path or "\0" in path:
+        raise InvalidArgumentError(f"{name} {path!r} is not a usable path")
+    return path
+
+
+def _device(value) -> str:
+    if not isinstance(value, str):
+        raise ArgumentTypeError(f"device must be a string, got {type(value).__name__}")
+    return value
+
+
+def _pair(name: str, value) -> list[float]:
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise ArgumentTypeError(f"{name} must be a pair of numbers, got {value!r}")
+    return [_float(name, v) for v in value]
+
+
 def _choice(name: str, value, choices: Sequence[str]) -> str:
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         raise InvalidArgumentError(f"unknown {name} {value!r}: choose one of {', '.join(map(repr, choices))}")
     return value
 
@@ -86,7 +111,7 @@ class GAN:
         if isinstance(data_shape, int) and not isinstance(data_shape, bool):
             data_shape = (data_shape,)
         if not isinstance(data_shape, (tuple, list, torch.Size)) or not data_shape:
-            raise TypeError(f"data_shape must be a non-empty tuple of ints, got {data_shape!r}")
+            raise ArgumentTypeError(f"data_shape must be a non-empty tuple of ints, got {data_shape!r}")
         config = {
             "data_shape": [_int("data_shape entry", d, 1) for d in data_shape],
             "arch": _choice("arch", arch, ARCHS),
@@ -97,16 +122,14 @@ class GAN:
             "depth": _int("depth", depth, 1),
             "lr_g": _float("lr_g", lr_g),
             "lr_d": _float("lr_d", lr_d),
-            "betas_g": [_float("betas_g", b) for b in betas_g],
-            "betas_d": [_float("betas_d", b) for b in betas_d],
+            "betas_g": _pair("betas_g", betas_g),
+            "betas_d": _pair("betas_d", betas_d),
             "n_critic": _int("n_critic", n_critic, 1),
             "gp_weight": _float("gp_weight", gp_weight),
             "ema": None if ema is None else _float("ema", ema),
-            "seed": _int("seed", seed, 0),
+            "seed": _int("seed", seed, 0, SEED_MAX),
         }
-        if not isinstance(device, str):
-            raise TypeError(f"device must be a string, got {type(device).__name__}")
-        self._core = _rustgan.GanCore(json.dumps(config), device)
+        self._core = _rustgan.GanCore(json.dumps(config), _device(device))
 
     @classmethod
     def _wrap(cls, core) -> "GAN":
@@ -153,7 +176,7 @@ class GAN:
         step; with ``"skip"`` the bad update is dropped and ``"nan/skipped"`` is 1.
         """
         batch = as_batch(x, self.data_shape, "batch")
-        return dict(self._core.step(batch, on_nan))
+        return dict(self._core.step(batch, _choice("on_nan", on_nan, NAN_POLICIES)))
 
     def fit(
         self,
@@ -164,33 +187,54 @@ class GAN:
         log_every: int = 50,
         progress: bool | tqdm = True,
         on_nan: str = "raise",
+        checkpoint_every: int | None = None,
+        out: str | PathLike | None = None,
     ) -> list[dict[str, float]]:
         """Trains for `steps` steps on the data set `x`; the loop runs in Rust.
 
         Batches are drawn without replacement from a per-epoch permutation seeded by the
         GAN's seed. Returns a record whenever the step count reaches a multiple of
-        `log_every`: ``"step"`` and the mean of every statistic since the last record. Ctrl-C stops cleanly and returns the history so
-        far. `progress` is a flag or an existing tqdm bar to advance.
+        `log_every`: ``"step"`` and the mean of every statistic since the last record.
+        Ctrl-C stops cleanly and returns the history so far. `progress` is a flag or an
+        existing tqdm bar to advance. With `out`, a checkpoint is saved there every
+        `checkpoint_every` steps (default: only at the end) and when training stops; each
+        save replaces the previous one only once complete.
         """
         steps = _int("steps", steps, 0)
         batch_size = _int("batch_size", batch_size, 1)
         log_every = _int("log_every", log_every, 1)
+        _choice("on_nan", on_nan, NAN_POLICIES)
+        if checkpoint_every is not None:
+            checkpoint_every = _int("checkpoint_every", checkpoint_every, 1)
+            if out is None:
+                raise InvalidArgumentError("checkpoint_every needs out=, the checkpoint directory")
+        if out is not None:
+            out = _path("out", out)
         data = as_batch(x, self.data_shape, "training data")
         if batch_size > len(data):
             raise InvalidArgumentError(f"batch_size {batch_size} is larger than the data ({len(data)} items)")
         own_bar = progress is True
         bar = tqdm(total=steps, desc="training", unit="step", dynamic_ncols=True) if own_bar else progress or None
         start = bar.n if bar is not None else 0
+        trained = 0  # steps of the chunks before the current one
 
         def monitor(done: int, record):
             if bar is not None:
-                bar.update(start + done - bar.n)
+                bar.update(start + trained + done - bar.n)
                 if record is not None:
                     stats = dict(record)
                     bar.set_postfix({k.split("/", 1)[1]: f"{stats[k]:.3f}" for k in ("loss/d", "loss/g")})
 
+        history, interrupted = [], False
         try:
-            history, interrupted = self._core.fit(data, steps, batch_size, log_every, on_nan, monitor)
+            while not interrupted and trained < steps:
+                before = self.steps_done
+                chunk = min(checkpoint_every or steps, steps - trained)
+                records, interrupted = self._core.fit(data, chunk, batch_size, log_every, on_nan, monitor)
+                history += records
+                trained += self.steps_done - before
+                if out is not None:
+                    self.save(out)
         finally:
             if own_bar:
                 bar.close()
@@ -209,16 +253,15 @@ class GAN:
         truncation = _float("truncation", truncation)
         if not 0.0 <= truncation <= 1.0:
             raise InvalidArgumentError(f"truncation must lie in [0, 1], got {truncation}")
-        z = self._core.latent(_int("n", n, 1), None if seed is None else _int("seed", seed, 0))
+        z = self._core.latent(_int("n", n, 1), None if seed is None else _int("seed", seed, 0, SEED_MAX))
         return z * truncation if truncation != 1.0 else z
 
     def generate(self, z: torch.Tensor, ema: bool = True) -> torch.Tensor:
         """Renders latent codes ``[N, latent_dim]`` (with the EMA generator if any and `ema`)."""
-        if not isinstance(z, torch.Tensor):
-            raise TypeError(f"z must be a torch.Tensor, got {type(z).__name__}")
+        z = as_tensor(z, "z")
         if not torch.isfinite(z).all():
             raise InvalidArgumentError("z contains NaN or infinite values")
-        return self._core.generate(z.detach(), bool(ema))
+        return self._core.generate(z, bool(ema))
 
     def sample(self, n: int = 64, seed: int | None = None, ema: bool = True, truncation: float = 1.0) -> torch.Tensor:
         """`n` generated items ``[n, *data_shape]`` (images in [-1, 1]); reproducible with
@@ -226,15 +269,61 @@ class GAN:
         each sample is independent of the others."""
         return self.generate(self.latent(n, seed, truncation), ema)
 
+    # --- evaluation --------------------------------------------------------------------
+    def evaluate(self, real, n: int = 2000, seed: int = 0, **options) -> dict:
+        """Quality and diversity of `n` samples against the data `real`: FID, KID,
+        precision/recall, class coverage and SWD for images, mode coverage for 2D
+        mixtures. See `rustgan.metrics.evaluate` for the options."""
+        return metrics.evaluate(self, real, n=n, seed=seed, **options)
+
+    # --- PyTorch interoperability ---------------------------------------------------
+    def generator_state_dict(self, ema: bool = True) -> dict[str, torch.Tensor]:
+        """The generator's weights (the EMA copy when there is one and `ema`) as a state
+        dict for `rustgan.torch_modules`: CPU copies under PyTorch's names."""
+        return self._state_dict("generator_ema" if ema and self._core.has_ema else "generator")
+
+    def discriminator_state_dict(self) -> dict[str, torch.Tensor]:
+        """The discriminator's weights as a state dict for `rustgan.torch_modules`."""
+        return self._state_dict("discriminator")
+
+    def load_generator_state_dict(self, state: Mapping[str, torch.Tensor]) -> None:
+        """Replaces G's weights by a state dict of the matching `rustgan.torch_modules`
+        network (names and shapes must match exactly); the EMA copy restarts from them."""
+        self._load_state_dict("generator", state)
+
+    def load_discriminator_state_dict(self, state: Mapping[str, torch.Tensor]) -> None:
+        """Replaces D's weights, as `load_generator_state_dict` does for G."""
+        self._load_state_dict("discriminator", state)
+
+    def _state_dict(self, network: str) -> dict[str, torch.Tensor]:
+        state = {}
+        for name, tensor in self._core.state_dict(network):
+            state[name] = tensor.cpu()
+            if name.endswith(".running_var"):
+                # PyTorch counts batches; with momentum 0.1 (as here) it never reads the count.
+                state[name.removesuffix("running_var") + "num_batches_tracked"] = torch.tensor(self.steps_done)
+        return state
+
+    def _load_state_dict(self, network: str, state: Mapping[str, torch.Tensor]) -> None:
+        if not isinstance(state, Mapping):
+            raise ArgumentTypeError(f"{network} state dict must be a mapping, got {type(state).__name__}")
+        tensors = []
+        for name, value in state.items():
+            if not isinstance(name, str) or not isinstance(value, torch.Tensor):
+                raise ArgumentTypeError(f"{network} state dict entry {name!r} is not a named tensor")
+            if not name.endswith("num_batches_tracked"):
+                tensors.append((name, as_tensor(value, f"{network} tensor {name!r}")))
+        self._core.load_state_dict(network, tensors)
+
     # --- checkpoints -----------------------------------------------------------------
     def save(self, path: str | PathLike) -> None:
         """Writes a checkpoint directory: config.json, generator / discriminator (and
         EMA) weights and optimiser moments as safetensors, state.json with the step and
         random streams. Replaces an existing checkpoint only once the new one is complete."""
-        self._core.save(str(path))
+        self._core.save(_path("path", path))
 
     @classmethod
     def load(cls, path: str | PathLike, device: str = "auto") -> "GAN":
         """Loads a checkpoint written by `save`; training continues where it stopped.
         Raises `CheckpointError` naming what is missing or wrong."""
-        return cls._wrap(_rustgan.GanCore.load(str(path), device))
+        return cls._wrap(_rustgan.GanCore.load(_path("path", path), _device(device)))

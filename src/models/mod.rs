@@ -4,6 +4,7 @@
 //! discriminator maps data to logits `[N]`. Layers are named by their index in the stack,
 //! as in a PyTorch `nn.Sequential`.
 
+pub mod classifier;
 pub mod dcgan;
 pub mod mlp;
 

@@ -129,6 +129,16 @@ impl PyGan {
         without_gil(py, || self.gan().sample(n, seed, ema)).map(PyTensor)
     }
 
+    fn state_dict(&self, py: Python<'_>, network: String) -> PyResult<Vec<(String, PyTensor)>> {
+        let named = without_gil(py, move || self.gan().state_dict(&network))?;
+        Ok(named.into_iter().map(|(name, t)| (name, PyTensor(t))).collect())
+    }
+
+    fn load_state_dict(&self, py: Python<'_>, network: String, tensors: Vec<(String, PyTensor)>) -> PyResult<()> {
+        let tensors: Vec<(String, tch::Tensor)> = tensors.into_iter().map(|(name, t)| (name, t.0)).collect();
+        without_gil(py, move || self.gan().load_state_dict(&network, tensors))
+    }
+
     #[getter]
     fn config_json(&self) -> String {
         self.gan().config.to_json()

@@ -3,6 +3,7 @@
 mod edit;
 mod errors;
 mod gan;
+mod metrics;
 
 use pyo3::prelude::*;
 
@@ -13,6 +14,14 @@ pub fn _rustgan(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(edit::interpolate, m)?)?;
     m.add_function(wrap_pyfunction!(edit::project, m)?)?;
     m.add_function(wrap_pyfunction!(cuda_is_available, m)?)?;
+    m.add_function(wrap_pyfunction!(metrics::modes_2d, m)?)?;
+    m.add_function(wrap_pyfunction!(metrics::frechet_distance, m)?)?;
+    m.add_function(wrap_pyfunction!(metrics::kernel_inception_distance, m)?)?;
+    m.add_function(wrap_pyfunction!(metrics::precision_recall, m)?)?;
+    m.add_function(wrap_pyfunction!(metrics::sliced_wasserstein, m)?)?;
+    m.add_function(wrap_pyfunction!(metrics::torchscript_features, m)?)?;
+    m.add_function(wrap_pyfunction!(metrics::digit_classifier, m)?)?;
+    m.add_function(wrap_pyfunction!(metrics::train_digit_classifier, m)?)?;
     Ok(())
 }
 

@@ -1,0 +1,89 @@
+"""`rustgan edit ...`: the editing tools on a checkpoint, writing PNG grids."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+
+from . import edit, plot
+from .errors import InvalidArgumentError
+from .gan import GAN
+
+HIDDEN_REGIONS = ("lower", "upper", "left", "right", "center")
+
+
+def hiding_mask(shape, region: str) -> torch.Tensor:
+    """A mask ``[1, H, W]`` with 1 on the known pixels and 0 on `region`."""
+    _, height, width = shape
+    mask = torch.ones(1, height, width)
+    if region == "lower":
+        mask[:, height // 2 :] = 0
+    elif region == "upper":
+        mask[:, : height // 2] = 0
+    elif region == "left":
+        mask[:, :, : width // 2] = 0
+    elif region == "right":
+        mask[:, :, width // 2 :] = 0
+    else:
+        mask[:, height // 4 : height - height // 4, width // 4 : width - width // 4] = 0
+    return mask
+
+
+def _targets(args, gan: GAN) -> torch.Tensor:
+    from .cli import load_data  # the same data sets as `train`
+
+    if len(gan.data_shape) != 3:
+        raise InvalidArgumentError("projection and inpainting need an image GAN")
+    channels, size, _ = gan.data_shape
+    x = load_data(args.data, size, channels)
+    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(args.seed))  # data may be sorted
+    return x[order[: args.n]]
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.steps is None:
+        args.steps = 10 if args.operation == "interpolate" else 300
+    gan = GAN.load(args.checkpoint, device=args.device)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if args.operation == "interpolate":
+        z0, z1 = gan.latent(args.n, seed=args.seed), gan.latent(args.n, seed=args.seed + 1)
+        strips = edit.interpolate(gan, z0, z1, steps=args.steps, method=args.method)  # [steps, n, ...]
+        plot.grid(strips.transpose(0, 1).flatten(0, 1), path=out, nrow=args.steps, title=f"{args.method} interpolation")
+    elif args.operation == "truncation":
+        rows = [gan.sample(args.n, seed=args.seed, truncation=psi) for psi in args.psi]
+        plot.grid(torch.cat(rows), path=out, nrow=args.n, title="truncation " + " / ".join(map(str, args.psi)))
+    elif args.operation == "project":
+        targets = _targets(args, gan)
+        result = edit.project(gan, targets, steps=args.steps, restarts=args.restarts)
+        print(f"PSNR {edit.psnr(result.images, targets).mean():.2f} dB over {len(targets)} images")
+        plot.grid(torch.cat([targets, result.images.cpu()]), path=out, nrow=len(targets), title="targets / projections")
+    else:
+        targets = _targets(args, gan)
+        mask = hiding_mask(gan.data_shape, args.hide)
+        result = edit.inpaint(gan, targets, mask, steps=args.steps, restarts=args.restarts)
+        hidden = 1 - mask
+        print(f"PSNR on the hidden pixels {edit.psnr(result.images, targets, hidden).mean():.2f} dB over {len(targets)} images")
+        inputs = targets * mask - hidden  # hidden pixels shown as background
+        plot.grid(torch.cat([inputs, result.images, targets]), path=out, nrow=len(targets), title="input / inpainted / truth")
+    print(out.resolve())
+    return 0
+
+
+def add_parser(commands) -> None:
+    p = commands.add_parser("edit", help="interpolate, truncate, project or inpaint with a checkpoint; writes a PNG grid")
+    p.add_argument("operation", choices=("interpolate", "truncation", "project", "inpaint"))
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--out", default="edit.png")
+    p.add_argument("--n", type=int, default=8, help="rows of interpolation, or images to edit")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data", default="mnist", help="images to project or inpaint: a built-in set or an image folder")
+    p.add_argument("--steps", type=int, default=None, help="interpolation frames (10) or optimisation steps (300)")
+    p.add_argument("--method", choices=("slerp", "lerp"), default="slerp")
+    p.add_argument("--psi", type=float, nargs="+", default=[1.0, 0.7, 0.4], help="truncation values, one row each")
+    p.add_argument("--restarts", type=int, default=4)
+    p.add_argument("--hide", choices=HIDDEN_REGIONS, default="lower", help="region inpainting fills")
+    p.add_argument("--device", default="auto")
+    p.set_defaults(run=run)

@@ -1,0 +1,189 @@
+"""Evaluation, offline: mode coverage of 2D mixtures (PacGAN), Fréchet distance, KID and
+precision/recall on the features of a digit classifier the project trains itself (or of
+any TorchScript model), class coverage, and the sliced Wasserstein distance of ProGAN.
+The computations run in Rust; fixed seeds give the same numbers every time.
+
+    scores = gan.evaluate(x_real, n=2000)                 # or rustgan.metrics.evaluate(gan, ...)
+    rustgan.metrics.frechet_distance(features_a, features_b)
+"""
+
+from __future__ import annotations
+
+from os import PathLike
+from pathlib import Path
+
+import torch
+from torch.nn import functional as F
+
+from . import _rustgan
+from .data import as_tensor, mnist, split
+from .errors import InvalidArgumentError
+
+DIGIT_CLASSIFIER = Path(__file__).parent / "weights" / "digit_classifier.safetensors"
+DIGIT_SPLIT_SEED = 0  # the classifier is trained on the 4,000-digit part of this split
+
+
+def _matrix(x, name: str) -> torch.Tensor:
+    x = as_tensor(x, name).float().cpu()
+    if x.dim() != 2 or len(x) < 2 or x.shape[1] == 0:
+        raise InvalidArgumentError(f"{name} must be [N, F] with N >= 2, got {tuple(x.shape)}")
+    if not torch.isfinite(x).all():
+        raise InvalidArgumentError(f"{name} contains NaN or infinite values")
+    return x.contiguous()
+
+
+def _images(x, name: str) -> torch.Tensor:
+    x = as_tensor(x, name).float().cpu()
+    if x.dim() != 4 or len(x) == 0:
+        raise InvalidArgumentError(f"{name} must be images [N, C, H, W], got {tuple(x.shape)}")
+    if not torch.isfinite(x).all():
+        raise InvalidArgumentError(f"{name} contains NaN or infinite values")
+    return x.contiguous()
+
+
+# --- 2D mixtures ---------------------------------------------------------------------
+def modes_2d(samples, centers, std: float) -> dict:
+    """PacGAN's protocol: a sample is high quality within 3 `std` of its nearest center; a
+    mode is covered when a high-quality sample is nearest to it. Returns ``modes``,
+    ``high_quality`` (fraction) and ``reverse_kl`` (mode histogram vs uniform)."""
+    modes, high_quality, reverse_kl = _rustgan.modes_2d(_matrix(samples, "samples"), _matrix(centers, "centers"), float(std))
+    return {"modes": modes, "high_quality": high_quality, "reverse_kl": reverse_kl}
+
+
+# --- feature-based metrics -----------------------------------------------------------
+def frechet_distance(a, b) -> float:
+    """Fréchet distance between Gaussians fitted to two feature sets ``[N, F]`` (FID when
+    the features are Inception's)."""
+    return _rustgan.frechet_distance(_matrix(a, "a"), _matrix(b, "b"))
+
+
+def kid(a, b, subsets: int = 50, subset_size: int = 1000, seed: int = 0) -> tuple[float, float]:
+    """Kernel inception distance (Bińkowski et al. 2018): mean and std over `subsets` random
+    subsets of the unbiased MMD² with a cubic polynomial kernel."""
+    return _rustgan.kernel_inception_distance(_matrix(a, "a"), _matrix(b, "b"), subsets, subset_size, seed)
+
+
+def precision_recall(real, fake, k: int = 3) -> tuple[float, float]:
+    """Improved precision and recall (Kynkäänniemi et al. 2019) with k-NN manifolds:
+    precision = fraction of `fake` inside the real manifold, recall the converse."""
+    return _rustgan.precision_recall(_matrix(real, "real"), _matrix(fake, "fake"), k)
+
+
+def class_coverage(logits, num_classes: int | None = None) -> dict:
+    """From classifier logits ``[N, K]``: ``classes_covered`` (classes predicted for at least
+    1% of samples) and ``class_kl`` (KL of the predicted-class histogram to uniform)."""
+    logits = _matrix(logits, "logits")
+    k = num_classes or logits.shape[1]
+    histogram = torch.bincount(logits.argmax(1), minlength=k).double() / len(logits)
+    kl = (histogram[histogram > 0] * (histogram[histogram > 0] * k).log()).sum().item()
+    return {"classes_covered": int((histogram >= 0.01).sum()), "class_kl": kl}
+
+
+# --- the digit classifier ------------------------------------------------------------
+def digit_split():
+    """MNIST 5k split as the classifier was trained: ((x, y) train 4,000, (x, y) held-out 1,000)."""
+    x, y = mnist()
+    x_train, y_train, x_test, y_test = split(x, y, held_out=0.2, seed=DIGIT_SPLIT_SEED)
+    return (x_train, y_train), (x_test, y_test)
+
+
+def _digit_images(images) -> torch.Tensor:
+    images = _images(images, "images")
+    if images.shape[1] != 1:
+        raise InvalidArgumentError(
+            f"the digit classifier needs 1-channel images, got {images.shape[1]} channels; "
+            "pass feature_extractor= for other data"
+        )
+    if images.shape[2:] != (28, 28):
+        images = F.interpolate(images, size=(28, 28), mode="bilinear", antialias=True, align_corners=False)
+    return images
+
+
+def digit_features(images, weights: str | PathLike = DIGIT_CLASSIFIER) -> torch.Tensor:
+    """The classifier's 128 penultimate features for 1-channel images in [-1, 1] (resized
+    to 28 px when needed)."""
+    return _rustgan.digit_classifier(_digit_images(images), str(weights))[0]
+
+
+def digit_logits(images, weights: str | PathLike = DIGIT_CLASSIFIER) -> torch.Tensor:
+    """The classifier's logits ``[N, 10]``."""
+    return _rustgan.digit_classifier(_digit_images(images), str(weights))[1]
+
+
+def torchscript_features(images, path: str | PathLike, batch_size: int = 200) -> torch.Tensor:
+    """Features ``[N, F]`` from any TorchScript model saved at `path` (e.g. Inception for
+    standard FID), run by libtorch in Rust; outputs are flattened after the batch axis."""
+    return _rustgan.torchscript_features(_images(images, "images"), str(path), batch_size)
+
+
+# --- sliced Wasserstein distance -----------------------------------------------------
+def swd(a, b, patches_per_image: int = 128, seed: int = 0) -> dict:
+    """Sliced Wasserstein distance per ProGAN (Karras et al. 2018): Laplacian pyramid down
+    to 16 px, 7x7 patches, per-channel normalisation, 4x128 random directions; ``x1000``
+    per level (finest first) and their mean. 28 px images are padded to 32 px with the
+    background value -1 (2 px each side), since the pyramid halves sizes. Sets of unequal
+    size are cut to the smaller one."""
+    a, b = _pad_to_power_of_two(_images(a, "a")), _pad_to_power_of_two(_images(b, "b"))
+    a, b = a[: len(b)], b[: len(a)]
+    per_level, mean = _rustgan.sliced_wasserstein(a, b, patches_per_image, seed)
+    return {"per_level": per_level, "mean": mean}
+
+
+def _pad_to_power_of_two(images: torch.Tensor) -> torch.Tensor:
+    size = images.shape[-1]
+    target = 1 << max(4, (size - 1).bit_length())
+    if target == size:
+        return images
+    left = (target - size) // 2
+    return F.pad(images, (left, target - size - left, left, target - size - left), value=-1.0)
+
+
+# --- everything at once --------------------------------------------------------------
+def evaluate(gan, real, n: int = 2000, seed: int = 0, feature_extractor: str | PathLike | None = None,
+             centers=None, std: float | None = None) -> dict:
+    """Scores `n` samples of `gan` (seed `seed`) against up to `n` items of `real`.
+
+    Images: ``fid``, ``kid``/``kid_std``, ``precision``, ``recall`` on the digit
+    classifier's features (1-channel images) or `feature_extractor`'s; with the digit
+    classifier also ``classes_covered`` and ``class_kl``; and ``swd`` (+ ``swd_levels``).
+    2D points with the mixture's `centers` and `std`: ``modes``, ``high_quality``,
+    ``reverse_kl``.
+    """
+    fake = gan.sample(n, seed=seed)
+    real = as_tensor(real, "real").float().cpu()
+    if len(real) > n:
+        real = real[torch.randperm(len(real), generator=torch.Generator().manual_seed(seed))[:n]]
+    if real.shape[1:] != fake.shape[1:]:
+        raise InvalidArgumentError(f"real items have shape {tuple(real.shape[1:])}, the GAN makes {tuple(fake.shape[1:])}")
+    if fake.dim() == 2:
+        if centers is None or std is None:
+            raise InvalidArgumentError("vector data needs the mixture's centers= and std= (see rustgan.data.ring2d)")
+        return modes_2d(fake, centers, std)
+    scores = {"n": len(fake)}
+    if feature_extractor is not None:
+        real_features, fake_features = (torchscript_features(x, feature_extractor) for x in (real, fake))
+    else:
+        (real_features, _), (fake_features, fake_logits) = (_rustgan.digit_classifier(_digit_images(x), str(DIGIT_CLASSIFIER)) for x in (real, fake))
+        scores.update(class_coverage(fake_logits))
+    scores["fid"] = frechet_distance(real_features, fake_features)
+    scores["kid"], scores["kid_std"] = kid(real_features, fake_features, subset_size=min(1000, len(fake) // 2), seed=seed)
+    scores["precision"], scores["recall"] = precision_recall(real_features, fake_features)
+    sliced = swd(real, fake, seed=seed)
+    scores["swd"], scores["swd_levels"] = sliced["mean"], sliced["per_level"]
+    return scores
+
+
+__all__ = [
+    "DIGIT_CLASSIFIER",
+    "class_coverage",
+    "digit_features",
+    "digit_logits",
+    "digit_split",
+    "evaluate",
+    "frechet_distance",
+    "kid",
+    "modes_2d",
+    "precision_recall",
+    "swd",
+    "torchscript_features",
+]

@@ -1,0 +1,134 @@
+"""Plain PyTorch versions of rustgan's networks, for users who continue in PyTorch.
+
+Each module is an `nn.Sequential` whose parameter names and shapes are those of the Rust
+network, so `export_torch(gan)` loads with ``load_state_dict(strict=True)`` and computes
+the same function; `import_torch` brings weights trained in PyTorch back into rustgan.
+
+    G, D = rustgan.export_torch(gan)          # nn.Modules in eval mode
+    images = G(gan.latent(16, seed=0))        # == gan.generate(...) to float precision
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping, Sequence
+
+import torch
+from torch import nn
+
+from .errors import ArgumentTypeError, InvalidArgumentError
+
+# Image size -> (resolution where G starts / D ends, number of factor-2 steps to the image).
+_PYRAMID = {28: (7, 2), 32: (4, 3), 64: (4, 4)}
+
+
+class DCGANGenerator(nn.Sequential):
+    """z ``[N, latent_dim]`` -> images ``[N, C, S, S]`` in [-1, 1]."""
+
+    def __init__(self, data_shape: Sequence[int] = (1, 28, 28), latent_dim: int = 64, base_channels: int = 64):
+        channels, size = data_shape[0], data_shape[1]
+        start, doublings = _PYRAMID[size]
+        width = base_channels << (doublings - 1)
+        layers = [nn.ConvTranspose2d(latent_dim, width, start, 1, 0, bias=False), nn.BatchNorm2d(width), nn.ReLU()]
+        for _ in range(1, doublings):
+            layers += [nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(width // 2), nn.ReLU()]
+            width //= 2
+        super().__init__(*layers, nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh())
+        self.latent_dim = latent_dim
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return super().forward(z.view(-1, self.latent_dim, 1, 1))
+
+
+class DCGANDiscriminator(nn.Sequential):
+    """images ``[N, C, S, S]`` -> logits ``[N]``; without batch norm for WGAN-GP."""
+
+    def __init__(self, data_shape: Sequence[int] = (1, 28, 28), base_channels: int = 64, batch_norm: bool = True):
+        channels, size = data_shape[0], data_shape[1]
+        end, halvings = _PYRAMID[size]
+        width = base_channels
+        layers = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2)]
+        for _ in range(1, halvings):
+            layers.append(nn.Conv2d(width, width * 2, 4, 2, 1, bias=not batch_norm))
+            if batch_norm:
+                layers.append(nn.BatchNorm2d(width * 2))
+            layers.append(nn.LeakyReLU(0.2))
+            width *= 2
+        super().__init__(*layers, nn.Conv2d(width, 1, end, 1, 0))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x).view(-1)
+
+
+def _mlp_layers(inputs: int, hidden_dim: int, depth: int, outputs: int, activation) -> list[nn.Module]:
+    layers: list[nn.Module] = []
+    for _ in range(depth):
+        layers += [nn.Linear(inputs, hidden_dim), activation()]
+        inputs = hidden_dim
+    return layers + [nn.Linear(inputs, outputs)]
+
+
+class MLPGenerator(nn.Sequential):
+    """z ``[N, latent_dim]`` -> items ``[N, *data_shape]``."""
+
+    def __init__(self, data_shape: Sequence[int] = (2,), latent_dim: int = 64, hidden_dim: int = 128, depth: int = 3):
+        super().__init__(*_mlp_layers(latent_dim, hidden_dim, depth, math.prod(data_shape), nn.ReLU))
+        self.data_shape = tuple(data_shape)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return super().forward(z).view(-1, *self.data_shape)
+
+
+class MLPDiscriminator(nn.Sequential):
+    """items ``[N, *data_shape]`` -> logits ``[N]``."""
+
+    def __init__(self, data_shape: Sequence[int] = (2,), hidden_dim: int = 128, depth: int = 3):
+        super().__init__(*_mlp_layers(math.prod(data_shape), hidden_dim, depth, 1, lambda: nn.LeakyReLU(0.2)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x.reshape(len(x), -1)).view(-1)
+
+
+def generator(config: Mapping) -> nn.Module:
+    """The PyTorch generator for a rustgan config (`GAN.config`)."""
+    shape, latent = config["data_shape"], config["latent_dim"]
+    if config["arch"] == "dcgan":
+        return DCGANGenerator(shape, latent, config["base_channels"])
+    return MLPGenerator(shape, latent, config["hidden_dim"], config["depth"])
+
+
+def discriminator(config: Mapping) -> nn.Module:
+    """The PyTorch discriminator for a rustgan config (`GAN.config`)."""
+    shape = config["data_shape"]
+    if config["arch"] == "dcgan":
+        return DCGANDiscriminator(shape, config["base_channels"], batch_norm=config["loss"] != "wgan-gp")
+    return MLPDiscriminator(shape, config["hidden_dim"], config["depth"])
+
+
+def export_torch(gan, ema: bool = True) -> tuple[nn.Module, nn.Module]:
+    """The GAN's generator (the EMA one when there is one and `ema`) and discriminator as
+    PyTorch modules on the CPU, in eval mode."""
+    config = gan.config
+    modules = generator(config), discriminator(config)
+    for module, state in zip(modules, (gan.generator_state_dict(ema), gan.discriminator_state_dict())):
+        module.load_state_dict(state, strict=True)
+        module.eval()
+    return modules
+
+
+def import_torch(gan, generator: nn.Module | Mapping | None = None, discriminator: nn.Module | Mapping | None = None) -> None:
+    """Loads PyTorch weights (modules or state dicts of the classes above) into `gan`."""
+    if generator is None and discriminator is None:
+        raise InvalidArgumentError("give a generator, a discriminator or both")
+    if generator is not None:
+        gan.load_generator_state_dict(_state_dict(generator))
+    if discriminator is not None:
+        gan.load_discriminator_state_dict(_state_dict(discriminator))
+
+
+def _state_dict(source: nn.Module | Mapping) -> Mapping:
+    if isinstance(source, nn.Module):
+        return source.state_dict()
+    if isinstance(source, Mapping):
+        return source
+    raise ArgumentTypeError(f"expected an nn.Module or a state dict, got {type(source).__name__}")

@@ -1,0 +1,238 @@
+"""Generated bad arguments for every public call: each ends in an exception of rustgan's
+hierarchy or a correct result, never a crash, a foreign exception or a hang."""
+
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import rustgan
+from rustgan import edit
+
+CASES = settings(
+    max_examples=300, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck), database=None
+)
+
+HUGE = [2**31, 2**40, 2**63 - 1, 2**63, 2**64, 10**30, -(2**63), -(2**70)]
+SMALL_INTS = st.integers(-3, 6) | st.sampled_from(HUGE[:1] + HUGE[3:])  # no valid huge work
+FLOATS = st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from([0.0, -1.0, 1e300, 0.5])
+JUNK = st.none() | st.booleans() | st.text(max_size=4) | st.lists(st.integers(-2, 3), max_size=3) | st.just(object())
+DTYPES = [torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.int64, torch.uint8, torch.bool, torch.complex64]
+
+
+@st.composite
+def tensors(draw, shape_hint=()):
+    """Tensors of odd shapes, dtypes, values and layouts, sometimes almost right."""
+    if shape_hint and draw(st.booleans()):
+        shape = list(shape_hint)
+        shape[0] = draw(st.integers(0, 5))
+    else:
+        shape = draw(st.lists(st.integers(0, 5), min_size=0, max_size=4))
+    dtype = draw(st.sampled_from(DTYPES))
+    x = torch.randn(*shape) if shape else torch.randn(())
+    fill = draw(st.sampled_from(["normal", "nan", "inf", "huge"]))
+    if fill != "normal" and x.numel():
+        x.view(-1)[0] = {"nan": math.nan, "inf": -math.inf, "huge": 3e38}[fill]
+    x = x.to(dtype)
+    layout = draw(st.sampled_from(["plain", "transposed", "strided", "numpy", "meta"]))
+    if layout == "transposed" and x.dim() >= 2:
+        x = x.transpose(0, 1)
+    elif layout == "strided" and x.dim() >= 1:
+        x = x[::2]
+    elif layout == "numpy" and dtype not in (torch.bfloat16,):
+        return x.numpy()
+    elif layout == "meta":  # a device without data
+        return x.to("meta")
+    return x
+
+
+ANY = JUNK | SMALL_INTS | FLOATS | tensors()
+
+
+REFUSED = object()
+
+
+def outcome(call, *args, **kwargs):
+    """Runs `call`; a rustgan exception is a fine answer (REFUSED), anything else propagates."""
+    try:
+        return call(*args, **kwargs)
+    except rustgan.RustganError:
+        return REFUSED
+
+
+def mlp_gan(**overrides):
+    options = dict(data_shape=(2,), arch="mlp", latent_dim=3, hidden_dim=8, depth=1, device="cpu")
+    return rustgan.GAN(**{**options, **overrides})
+
+
+@pytest.fixture(scope="module", autouse=True)
+def scratch_directory(tmp_path_factory):
+    """Relative paths among the generated arguments land in a scratch directory."""
+    previous = os.getcwd()
+    os.chdir(tmp_path_factory.mktemp("cwd"))
+    yield
+    os.chdir(previous)
+
+
+@pytest.fixture(scope="module")
+def gans():
+    return {
+        "mlp": mlp_gan(ema=0.9),
+        "dcgan": rustgan.GAN((1, 28, 28), latent_dim=4, base_channels=2, device="cpu"),
+    }
+
+
+CONSTRUCTOR_ARGUMENTS = {
+    "data_shape": st.sampled_from([(2,), (1, 28, 28), (3, 32, 32)]) | ANY | st.lists(SMALL_INTS, max_size=4),
+    "arch": st.sampled_from(["mlp", "dcgan"]) | ANY,
+    "latent_dim": st.integers(1, 8) | ANY,
+    "loss": st.sampled_from(["bce", "lsgan", "hinge", "wgan-gp"]) | ANY,
+    "base_channels": st.integers(1, 4) | ANY,
+    "hidden_dim": st.integers(1, 8) | ANY,
+    "depth": st.integers(1, 3) | ANY,
+    "lr_g": ANY,
+    "betas_d": ANY | st.tuples(FLOATS, FLOATS),
+    "n_critic": SMALL_INTS | ANY,
+    "gp_weight": FLOATS | ANY,
+    "ema": st.none() | FLOATS | ANY,
+    "seed": st.integers(0, 2**64 - 1) | ANY,
+    "device": st.sampled_from(["cpu", "auto", "cuda:7", "tpu", ""]) | ANY,
+}
+
+
+@CASES
+@given(st.fixed_dictionaries({}, optional=CONSTRUCTOR_ARGUMENTS))
+def test_constructor(kwargs):
+    gan = outcome(rustgan.GAN, **kwargs)
+    if gan is not REFUSED:
+        assert gan.sample(2, seed=0).shape == (2, *gan.data_shape)
+
+
+@CASES
+@given(network=st.sampled_from(["mlp", "dcgan"]), data=st.data())
+def test_step(gans, network, data):
+    gan = gans[network]
+    x = data.draw(tensors((4, *gan.data_shape)) | ANY)
+    stats = outcome(gan.step, x, on_nan=data.draw(st.sampled_from(["raise", "skip"]) | ANY))
+    if stats is not REFUSED:
+        assert {"loss/d", "loss/g"} <= set(stats)
+
+
+@CASES
+@given(
+    x=tensors((16, 2)) | ANY,
+    steps=SMALL_INTS | ANY,
+    batch_size=SMALL_INTS | ANY,
+    log_every=SMALL_INTS | ANY,
+    on_nan=st.just("raise") | ANY,
+    checkpoint_every=st.none() | SMALL_INTS | ANY,
+    use_out=st.booleans(),
+)
+def test_fit(x, steps, batch_size, log_every, on_nan, checkpoint_every, use_out):
+    gan = mlp_gan()
+    with tempfile.TemporaryDirectory() as directory:
+        out = Path(directory) / "ck" if use_out else None
+        history = outcome(
+            gan.fit, x, steps, batch_size, log_every=log_every, on_nan=on_nan, progress=False,
+            checkpoint_every=checkpoint_every, out=out,
+        )
+        if history is not REFUSED:
+            assert gan.steps_done == steps
+            if out is not None:
+                assert rustgan.GAN.load(out).steps_done == steps
+
+
+@CASES
+@given(network=st.sampled_from(["mlp", "dcgan"]), n=SMALL_INTS | ANY, seed=st.none() | SMALL_INTS | ANY,
+       ema=st.booleans(), truncation=FLOATS | ANY, z=tensors((3, 3)) | ANY)
+def test_sample_latent_generate(gans, network, n, seed, ema, truncation, z):
+    gan = gans[network]
+    images = outcome(gan.sample, n, seed=seed, ema=ema, truncation=truncation)
+    if images is not REFUSED:
+        assert images.shape == (n, *gan.data_shape) and torch.isfinite(images).all()
+    images = outcome(gan.generate, z)
+    if images is not REFUSED:
+        assert images.shape == (len(z), *gan.data_shape)
+
+
+def corrupt(directory: Path, data) -> None:
+    """Flips, truncates, deletes or rewrites one file of a checkpoint."""
+    files = sorted(directory.iterdir())
+    target = data.draw(st.sampled_from(files))
+    blob = bytearray(target.read_bytes())
+    action = data.draw(st.sampled_from(["flip", "truncate", "delete", "garbage", "json"]))
+    if action == "flip" and blob:
+        offset = data.draw(st.integers(0, len(blob) - 1))
+        blob[offset] ^= 1 << data.draw(st.integers(0, 7))
+        target.write_bytes(bytes(blob))
+    elif action == "truncate":
+        target.write_bytes(bytes(blob[: data.draw(st.integers(0, max(0, len(blob) - 1)))]))
+    elif action == "delete":
+        target.unlink()
+    elif action == "garbage":
+        target.write_bytes(data.draw(st.binary(max_size=64)))
+    else:
+        target.write_text(data.draw(st.sampled_from(['{"step": -1}', "[]", "null", '{"data_shape": [1e9]}'])))
+
+
+@CASES
+@given(data=st.data())
+def test_save_and_load(gans, data):
+    gan = gans["mlp"]
+    with tempfile.TemporaryDirectory() as directory:
+        path = data.draw(st.sampled_from(["ck", "", "a/b/c", ".", "x\0y"]) | ANY)
+        if isinstance(path, str) and path not in ("", "x\0y"):
+            path = Path(directory) / path
+        outcome(gan.save, path)
+        checkpoint = Path(directory) / "ck"
+        gan.save(checkpoint)
+        corrupt(checkpoint, data)
+        loaded = outcome(rustgan.GAN.load, checkpoint, device=data.draw(st.sampled_from(["cpu", "cuda:9"]) | ANY))
+        if loaded is not REFUSED:
+            assert loaded.config == gan.config
+            outcome(loaded.sample, 2)  # loads may hold flipped but finite weights
+
+
+@pytest.mark.parametrize("call", ["interpolate", "arithmetic", "project", "inpaint", "state_dict"])
+@CASES
+@given(data=st.data())
+def test_editing(gans, call, data):
+    gan = gans[data.draw(st.sampled_from(["mlp", "dcgan"]))]
+    z = tensors((2, gan.latent_dim)) | tensors((gan.latent_dim,)) | ANY
+    if call == "interpolate":
+        result = outcome(edit.interpolate, gan, data.draw(z), data.draw(z), steps=data.draw(SMALL_INTS | ANY),
+                         method=data.draw(st.sampled_from(["slerp", "lerp"]) | ANY))
+        if result is not REFUSED:
+            assert torch.isfinite(result).all()
+    elif call == "arithmetic":
+        group = st.lists(z, max_size=3) | ANY
+        outcome(edit.arithmetic, gan, data.draw(group), data.draw(st.none() | group), data.draw(st.none() | z))
+    elif call in ("project", "inpaint"):
+        images = data.draw(tensors((2, *gan.data_shape)) | ANY)
+        mask = data.draw(st.none() | tensors((1, *gan.data_shape)) | tensors(gan.data_shape) | ANY)
+        options = dict(steps=data.draw(st.integers(-1, 3) | ANY), lr=data.draw(FLOATS | ANY),
+                       restarts=data.draw(st.integers(-1, 3) | ANY), seed=data.draw(SMALL_INTS | ANY))
+        if call == "project":
+            result = outcome(edit.project, gan, images, mask=mask, **options)
+        else:
+            result = outcome(edit.inpaint, gan, images, mask, feather=data.draw(st.integers(-1, 2) | ANY), **options)
+        if result is not REFUSED:
+            assert torch.isfinite(result.images).all()
+    else:
+        state = gan.generator_state_dict(ema=False)
+        name = data.draw(st.sampled_from(sorted(k for k in state if not k.endswith("num_batches_tracked"))))
+        state[name] = data.draw(tensors(tuple(state[name].shape)) | ANY)
+        before = gan.generator_state_dict(ema=False)
+        refused = outcome(gan.load_generator_state_dict, state) is REFUSED
+        after = gan.generator_state_dict(ema=False)
+        if refused:  # a refused state dict changes nothing
+            assert all(torch.equal(before[k], after[k]) for k in before)
+        else:
+            assert torch.equal(after[name], torch.as_tensor(state[name]).float())
+            gan.load_generator_state_dict(before)

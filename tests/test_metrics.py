@@ -1,0 +1,123 @@
+"""Evaluation metrics with known answers, the shipped digit classifier, and FID that
+separates real held-out digits from a briefly trained GAN."""
+
+import json
+import math
+
+import pytest
+import torch
+
+import rustgan
+from rustgan import cli, metrics
+from conftest import tiny_dcgan
+
+
+def test_modes_2d_on_the_true_mixture_and_on_collapse():
+    points, centers = rustgan.data.ring2d(2500, std=0.01, seed=1)
+    scores = metrics.modes_2d(points, centers, std=0.01)
+    assert scores["modes"] == 8 and scores["high_quality"] > 0.98 and scores["reverse_kl"] < 0.01
+    collapsed = metrics.modes_2d(centers[3].expand(500, 2), centers, std=0.01)
+    assert collapsed["modes"] == 1 and collapsed["high_quality"] == 1.0
+    assert collapsed["reverse_kl"] == pytest.approx(math.log(8))
+
+
+def test_feature_distances_are_zero_on_identical_sets_and_grow_with_noise():
+    generator = torch.Generator().manual_seed(0)
+    features = torch.randn(600, 16, generator=generator)
+    assert abs(metrics.frechet_distance(features, features)) < 1e-6
+    noisy = [features + s * torch.randn(600, 16, generator=generator) for s in (0.1, 0.5, 1.0)]
+    distances = [metrics.frechet_distance(features, x) for x in noisy]
+    assert distances == sorted(distances) and distances[0] > 0
+    assert metrics.precision_recall(features, features) == (1.0, 1.0)
+    # KID is unbiased: ~0 between two samples of one distribution, positive after a shift.
+    fresh = torch.randn(600, 16, generator=generator)
+    kid_same, _ = metrics.kid(features, fresh, subset_size=200)
+    kid_shifted, _ = metrics.kid(features, fresh + 0.3, subset_size=200)
+    assert abs(kid_same) < 0.05 < 0.25 < kid_shifted
+
+
+def test_swd_is_zero_on_identical_sets_and_deterministic():
+    x = rustgan.data.mnist()[0][:64]
+    assert metrics.swd(x, x)["mean"] == 0.0
+    other = rustgan.data.mnist()[0][-64:]
+    first, again = metrics.swd(x, other, seed=3), metrics.swd(x, other, seed=3)
+    assert first == again and first["mean"] > 0
+    assert len(first["per_level"]) == 2  # 28 px padded to 32: levels 32 and 16
+
+
+def test_shipped_digit_classifier_accuracy():
+    _, (x_test, y_test) = metrics.digit_split()
+    accuracy = (metrics.digit_logits(x_test).argmax(1) == y_test).float().mean().item()
+    assert accuracy >= 0.97
+    assert metrics.digit_features(x_test[:5]).shape == (5, 128)
+
+
+def test_class_coverage():
+    one_hot = torch.eye(10).repeat(30, 1) * 5
+    assert metrics.class_coverage(one_hot) == {"classes_covered": 10, "class_kl": pytest.approx(0.0, abs=1e-12)}
+    collapsed = metrics.class_coverage(one_hot[:1].repeat(300, 1))
+    assert collapsed["classes_covered"] == 1 and collapsed["class_kl"] == pytest.approx(math.log(10))
+
+
+class HeldOut:
+    """Stands in for a GAN whose samples are real held-out digits."""
+
+    def __init__(self, images):
+        self.images = images
+
+    def sample(self, n, seed=None):
+        return self.images[:n]
+
+
+def test_fid_separates_held_out_digits_from_a_briefly_trained_gan(mnist):
+    (x_train, _), (x_test, _) = metrics.digit_split()
+    real_scores = metrics.evaluate(HeldOut(x_test), x_train, n=500)
+    gan = tiny_dcgan(base_channels=16)
+    gan.fit(x_train, steps=150, batch_size=64, progress=False)
+    gan_scores = gan.evaluate(x_train, n=500)
+    assert gan_scores == gan.evaluate(x_train, n=500)  # fixed seeds: same numbers
+    assert real_scores["fid"] < 10 and gan_scores["fid"] > 10 * real_scores["fid"]
+    assert real_scores["classes_covered"] == 10 and real_scores["class_kl"] < 0.05
+    assert real_scores["precision"] > 0.6 and real_scores["recall"] > 0.6
+    assert gan_scores["swd"] > real_scores["swd"]
+
+
+def test_torchscript_feature_extractor(tmp_path):
+    torch.manual_seed(0)
+    extractor = torch.jit.script(torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 32), torch.nn.Tanh()))
+    extractor.save(str(tmp_path / "extractor.pt"))
+    x = rustgan.data.mnist()[0][:300]
+    features = metrics.torchscript_features(x, tmp_path / "extractor.pt", batch_size=64)
+    with torch.no_grad():
+        assert torch.allclose(features, extractor(x), atol=1e-6)
+    gan = tiny_dcgan()
+    scores = gan.evaluate(x, n=300, feature_extractor=tmp_path / "extractor.pt")
+    with torch.no_grad():
+        expected = metrics.frechet_distance(extractor(x), extractor(gan.sample(300, seed=0)))
+    assert scores["fid"] == pytest.approx(expected, rel=1e-6)
+    assert "classes_covered" not in scores
+    (tmp_path / "broken.pt").write_bytes(b"not torchscript")
+    with pytest.raises(rustgan.InvalidArgumentError, match="TorchScript"):
+        metrics.torchscript_features(x, tmp_path / "broken.pt")
+
+
+def test_bad_metric_inputs_are_named():
+    with pytest.raises(rustgan.InvalidArgumentError, match="a"):
+        metrics.frechet_distance(torch.randn(5), torch.randn(5, 2))
+    with pytest.raises(rustgan.InvalidArgumentError, match="NaN"):
+        metrics.frechet_distance(torch.full((5, 2), math.nan), torch.randn(5, 2))
+    with pytest.raises(rustgan.InvalidArgumentError, match="1-channel"):
+        metrics.digit_features(torch.zeros(2, 3, 28, 28))
+    with pytest.raises(rustgan.InvalidArgumentError, match="centers"):
+        rustgan.GAN(2, arch="mlp").evaluate(torch.randn(10, 2), n=10)
+
+
+def test_cli_evaluate_prints_a_table_and_writes_json(tmp_path, capsys):
+    gan = tiny_dcgan()
+    gan.save(tmp_path / "ck")
+    code = cli.main(["evaluate", "--checkpoint", str(tmp_path / "ck"), "--data", "mnist", "--n", "300",
+                             "--out", str(tmp_path / "scores.json")])
+    assert code == 0
+    scores = json.loads((tmp_path / "scores.json").read_text())
+    assert {"fid", "kid", "precision", "recall", "swd", "classes_covered"} <= set(scores)
+    assert "fid" in capsys.readouterr().out
