@@ -73,10 +73,10 @@ pub fn save(gan: &Gan, dir: &Path) -> Result<()> {
     }
     fs::create_dir(&temporary)?;
     write_file(&temporary.join("config.json"), gan.config.to_json().as_bytes())?;
-    write_tensors(&temporary.join("generator.safetensors"), named_variables(&gan.generator))?;
-    write_tensors(&temporary.join("discriminator.safetensors"), named_variables(&gan.discriminator))?;
+    write_tensors(&temporary.join("generator.safetensors"), named_variables(&gan.generator.vs))?;
+    write_tensors(&temporary.join("discriminator.safetensors"), named_variables(&gan.discriminator.vs))?;
     if let Some(ema) = &gan.ema {
-        write_tensors(&temporary.join("generator_ema.safetensors"), named_variables(&ema.generator))?;
+        write_tensors(&temporary.join("generator_ema.safetensors"), named_variables(&ema.generator.vs))?;
     }
     write_tensors(&temporary.join("optimizer.safetensors"), optimizer_tensors(gan))?;
     let state = TrainingState {
@@ -195,10 +195,10 @@ pub fn load(dir: &Path, device: Device) -> Result<Gan> {
         return Err(checkpoint_error(&state_path, format!("unsupported format {} v{}", state.format, state.version)));
     }
     let mut gan = Gan::new(config, device)?;
-    restore(&dir.join("generator.safetensors"), named_variables(&gan.generator))?;
-    restore(&dir.join("discriminator.safetensors"), named_variables(&gan.discriminator))?;
+    restore(&dir.join("generator.safetensors"), named_variables(&gan.generator.vs))?;
+    restore(&dir.join("discriminator.safetensors"), named_variables(&gan.discriminator.vs))?;
     if let Some(ema) = &gan.ema {
-        restore(&dir.join("generator_ema.safetensors"), named_variables(&ema.generator))?;
+        restore(&dir.join("generator_ema.safetensors"), named_variables(&ema.generator.vs))?;
     }
     restore(&dir.join("optimizer.safetensors"), optimizer_tensors(&gan))?;
     if state.step < 0 || state.g_optim_steps < 0 || state.d_optim_steps < 0 {

@@ -33,10 +33,7 @@ impl Network {
 
     /// Variables that are not trained (batch-norm running statistics), sorted by name.
     pub fn buffers(&self) -> Vec<Tensor> {
-        let mut named: Vec<(String, Tensor)> =
-            self.vs.variables().into_iter().filter(|(_, v)| !v.requires_grad()).collect();
-        named.sort_by(|a, b| a.0.cmp(&b.0));
-        named.into_iter().map(|(_, v)| v).collect()
+        named_variables(&self.vs).into_iter().map(|(_, v)| v).filter(|v| !v.requires_grad()).collect()
     }
 }
 
@@ -198,7 +195,7 @@ impl Gan {
             ("discriminator", _) => &self.discriminator,
             (other, _) => return invalid(format!("unknown network '{other}': use 'generator', 'generator_ema' or 'discriminator'")),
         };
-        Ok(named_variables(network).into_iter().map(|(name, t)| (name, t.detach().copy())).collect())
+        Ok(named_variables(&network.vs).into_iter().map(|(name, t)| (name, t.detach().copy())).collect())
     }
 
     /// Replaces the weights of "generator" or "discriminator" by `tensors`, which must
@@ -211,7 +208,7 @@ impl Gan {
             other => return invalid(format!("cannot load weights into '{other}': use 'generator' or 'discriminator'")),
         };
         let stored = tensors.into_iter().collect();
-        copy_named(stored, named_variables(target))
+        copy_named(stored, named_variables(&target.vs))
             .map_err(|reason| Error::InvalidArgument(format!("{network} state_dict: {reason}")))?;
         if let (Some(ema), "generator") = (&mut self.ema, network) {
             ema.reset(&self.generator);

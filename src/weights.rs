@@ -2,13 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use tch::{Kind, Tensor};
+use tch::{nn, Kind, Tensor};
 
-use crate::gan::Network;
-
-/// The network's variables (weights and batch-norm statistics), sorted by name.
-pub fn named_variables(network: &Network) -> Vec<(String, Tensor)> {
-    let mut named: Vec<(String, Tensor)> = network.vs.variables().into_iter().collect();
+/// A network's variables (weights and batch-norm statistics), sorted by name.
+pub fn named_variables(vs: &nn::VarStore) -> Vec<(String, Tensor)> {
+    let mut named: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
     named.sort_by(|a, b| a.0.cmp(&b.0));
     named
 }

@@ -11,7 +11,7 @@ use tch::{Device, Kind, Tensor};
 
 use crate::error::{invalid, Error, Result};
 use crate::rng::Rng;
-use crate::weights::copy_named;
+use crate::weights::{copy_named, named_variables};
 
 pub const IMAGE_SHAPE: [i64; 3] = [1, 28, 28];
 pub const FEATURES: i64 = 128;
@@ -54,18 +54,12 @@ impl DigitClassifier {
         let reason = |r: String| Error::Checkpoint { path: path.display().to_string(), reason: r };
         let stored: BTreeMap<String, Tensor> =
             Tensor::read_safetensors(path).map_err(|e| reason(e.to_string()))?.into_iter().collect();
-        copy_named(stored, classifier.named_variables()).map_err(reason)?;
+        copy_named(stored, named_variables(&classifier.vs)).map_err(reason)?;
         Ok(classifier)
     }
 
     pub fn save(&self, path: &Path) -> Result<()> {
-        Ok(Tensor::write_safetensors(&self.named_variables(), path)?)
-    }
-
-    fn named_variables(&self) -> Vec<(String, Tensor)> {
-        let mut named: Vec<(String, Tensor)> = self.vs.variables().into_iter().collect();
-        named.sort_by(|a, b| a.0.cmp(&b.0));
-        named
+        Ok(Tensor::write_safetensors(&named_variables(&self.vs), path)?)
     }
 
     /// Penultimate features `[N, 128]` of images `[N, 1, 28, 28]` in [-1, 1].

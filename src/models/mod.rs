@@ -13,6 +13,7 @@ use tch::{Device, Kind, Tensor};
 
 use crate::config::{Arch, GanConfig, LossKind};
 use crate::rng::Rng;
+use crate::weights::named_variables;
 
 pub fn generator(p: &nn::Path, config: &GanConfig) -> SequentialT {
     match config.arch {
@@ -37,10 +38,8 @@ pub fn discriminator_uses_batch_norm(config: &GanConfig) -> bool {
 /// convolutions and N(1, 0.02) for batch-norm scales; U(±1/sqrt(fan_in)) for linear
 /// layers; zero biases.
 pub fn initialise(vs: &nn::VarStore, arch: Arch, rng: &mut Rng) {
-    let mut named: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
-    named.sort_by(|a, b| a.0.cmp(&b.0));
     tch::no_grad(|| {
-        for (name, mut var) in named {
+        for (name, mut var) in named_variables(vs) {
             if !var.requires_grad() {
                 continue; // batch-norm running statistics keep their defaults
             }
