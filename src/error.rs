@@ -13,6 +13,9 @@ pub enum Error {
     /// A checkpoint that is missing, unreadable or does not match the model.
     #[error("checkpoint {path}: {reason}")]
     Checkpoint { path: String, reason: String },
+    /// Another training process failed or could not be reached.
+    #[error("distributed training: {0}")]
+    Distributed(String),
     /// The caller asked to stop (Ctrl-C).
     #[error("interrupted")]
     Interrupted,

@@ -8,6 +8,7 @@ use crate::config::GanConfig;
 use crate::error::{invalid, Error, Result};
 use crate::models;
 use crate::optim::{Adam, FlatParams};
+use crate::replica::Replica;
 use crate::rng::Rng;
 use crate::train::Window;
 use crate::weights::{copy_named, named_variables};
@@ -79,6 +80,8 @@ pub struct Gan {
     pub step: i64,
     /// Statistics of the steps since the last log record.
     pub log_window: Window,
+    /// Set when training data-parallel with other processes.
+    pub replica: Option<Replica>,
 }
 
 /// Largest tensor `latent` and `generate` return, in elements (8 GiB of floats): larger
@@ -133,6 +136,7 @@ impl Gan {
             sample_rng,
             step: 0,
             log_window: Window::default(),
+            replica: None,
         })
     }
 
@@ -214,6 +218,33 @@ impl Gan {
             ema.reset(&self.generator);
         }
         Ok(())
+    }
+
+    /// Processes training together (1 without a replica).
+    pub fn world_size(&self) -> i64 {
+        self.replica.as_ref().map_or(1, |r| r.world_size)
+    }
+
+    /// Random values `[batch, *rest]` for this process: the replica's slice of a global
+    /// draw, so every replica's stream advances alike and the replicas together use what
+    /// one process with the global batch would.
+    pub fn draw(&mut self, batch: i64, rest: &[i64], uniform: bool) -> Tensor {
+        let mut shape = vec![batch * self.world_size()];
+        shape.extend(rest);
+        let global =
+            if uniform { self.rng.uniform_tensor(&shape, self.device) } else { self.rng.normal_tensor(&shape, self.device) };
+        match &self.replica {
+            Some(replica) => replica.slice(&global, batch),
+            None => global,
+        }
+    }
+
+    /// Averages a flat gradient across replicas (nothing to do in one process).
+    pub fn sync_gradient(&mut self, gradient: &Tensor) -> Result<()> {
+        match self.replica.as_mut() {
+            Some(replica) => (replica.sync)(gradient),
+            None => Ok(()),
+        }
     }
 
     pub fn sample(&mut self, n: i64, seed: Option<u64>, use_ema: bool) -> Result<Tensor> {

@@ -10,6 +10,7 @@ pub mod losses;
 pub mod metrics;
 pub mod models;
 pub mod optim;
+pub mod replica;
 pub mod rng;
 pub mod train;
 pub mod weights;

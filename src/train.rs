@@ -65,7 +65,7 @@ impl Gan {
         let mut d_values = vec![];
         for critic_iteration in 0..n_critic {
             let real = &real_batches[critic_iteration % real_batches.len()];
-            let z = self.rng.normal_tensor(&[batch, latent_dim], self.device);
+            let z = self.draw(batch, &[latent_dim], false);
             let last = critic_iteration + 1 == n_critic;
             // Only the last generation is reused for G's update (PyTorch's DCGAN example
             // does the same); earlier ones need no graph.
@@ -81,9 +81,8 @@ impl Gan {
             let mut loss = &parts.real + &parts.fake;
             let mut logged = vec![loss.shallow_clone(), parts.real, parts.fake];
             if kind == LossKind::WganGp {
-                let mut alpha_shape = vec![batch];
-                alpha_shape.extend(std::iter::repeat(1).take(self.config.data_shape.len()));
-                let alpha = self.rng.uniform_tensor(&alpha_shape, self.device);
+                let ones = vec![1; self.config.data_shape.len()];
+                let alpha = self.draw(batch, &ones, true);
                 let mixed = (real + (&fake_input - real) * &alpha).detach().set_requires_grad(true);
                 let penalty = gradient_penalty(&mixed, &self.discriminator.forward(&mixed, true))?;
                 loss = loss + &penalty * self.config.gp_weight;
@@ -95,6 +94,7 @@ impl Gan {
                 return Ok(self.finish_step(&d_values, f64::NAN, true));
             }
             let grad = self.discriminator.params.gradient(&loss)?;
+            self.sync_gradient(&grad)?;
             self.d_optim.update(&mut self.discriminator.params, &grad);
             if last {
                 fake = Some(generated);
@@ -107,6 +107,7 @@ impl Gan {
             return Ok(self.finish_step(&d_values, g_value, true));
         }
         let grad = self.generator.params.gradient(&g_loss)?;
+        self.sync_gradient(&grad)?;
         self.g_optim.update(&mut self.generator.params, &grad);
         if let Some(ema) = self.ema.as_mut() {
             ema.update(&self.generator);
@@ -148,12 +149,24 @@ impl Gan {
         if options.log_every < 1 {
             return invalid(format!("log_every must be >= 1, got {}", options.log_every));
         }
-        let mut sampler = EpochSampler::new(n, options.batch_size, self.config.seed, self.device);
+        // Replicas draw the same global batch and each keeps its slice.
+        let global_batch = options.batch_size * self.world_size();
+        if global_batch > n {
+            return invalid(format!("batch_size x processes = {global_batch} exceeds the data ({n} items)"));
+        }
+        let mut sampler = EpochSampler::new(n, global_batch, self.config.seed, self.device);
         let n_critic = self.config.n_critic;
         let mut history = vec![];
         for done in 1..=options.steps {
             let batches = (0..n_critic)
-                .map(|i| Ok(data.f_index_select(0, &sampler.indices((self.step * n_critic + i) as u64))?))
+                .map(|i| {
+                    let global = sampler.indices((self.step * n_critic + i) as u64);
+                    let indices = match &self.replica {
+                        Some(replica) => replica.slice(&global, options.batch_size),
+                        None => global,
+                    };
+                    Ok(data.f_index_select(0, &indices)?)
+                })
                 .collect::<Result<Vec<_>>>()?;
             let stats = self.train_step(&batches, options.on_nan)?;
             self.log_window.add(&stats);

@@ -10,9 +10,17 @@
 # The native module links against libtorch_python, which `import torch` loads.
 import torch  # noqa: F401
 
-from . import data, edit, metrics, plot, torch_modules
+from . import data, distributed, edit, metrics, plot, torch_modules
 from ._rustgan import cuda_is_available, set_num_threads
-from .errors import ArgumentTypeError, CheckpointError, DataError, InvalidArgumentError, NonFiniteLossError, RustganError
+from .errors import (
+    ArgumentTypeError,
+    CheckpointError,
+    DataError,
+    DistributedError,
+    InvalidArgumentError,
+    NonFiniteLossError,
+    RustganError,
+)
 from .gan import GAN
 from .torch_modules import export_torch, import_torch
 
@@ -23,11 +31,13 @@ __all__ = [
     "ArgumentTypeError",
     "CheckpointError",
     "DataError",
+    "DistributedError",
     "InvalidArgumentError",
     "NonFiniteLossError",
     "RustganError",
     "cuda_is_available",
     "data",
+    "distributed",
     "edit",
     "export_torch",
     "import_torch",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from . import cli_edit, data, plot
+from . import cli_edit, data, distributed, plot
 from .errors import RustganError
 from .gan import GAN, LOSSES
 
@@ -43,7 +43,8 @@ def save_samples(gan: GAN, path: Path, n: int = 64) -> None:
 def train(args) -> int:
     x = load_data(args.data, args.image_size, args.channels)
     out = Path(args.out)
-    (out / "samples").mkdir(parents=True, exist_ok=True)
+    distributed.init_from_environment(args.device)
+    main_process = distributed.is_main_process()  # the one that reports and writes
     is_image = x.dim() == 4
     if args.resume:
         gan = GAN.load(out / "checkpoint", device=args.device)
@@ -60,26 +61,31 @@ def train(args) -> int:
             seed=args.seed,
             device=args.device,
         )
-    print(f"{gan} on {len(x)} items from {args.data}", file=sys.stderr)
+    world_size = distributed.world()[1]
+    if main_process:
+        (out / "samples").mkdir(parents=True, exist_ok=True)
+        processes = f" in {world_size} processes" if world_size > 1 else ""
+        print(f"{gan} on {len(x)} items from {args.data}{processes}", file=sys.stderr)
     sample_every = args.sample_every or max(1, args.steps // 5)
     history = []
     started = time.perf_counter()
-    with tqdm(total=args.steps, desc="training", unit="step", dynamic_ncols=True) as bar, open(
-        out / "log.jsonl", "a"
-    ) as log:
+    with tqdm(total=args.steps, desc="training", unit="step", dynamic_ncols=True, disable=not main_process) as bar:
         done = 0
         while done < args.steps:
             chunk = min(sample_every, args.steps - done)
             before = gan.steps_done
-            records = gan.fit(x, chunk, args.batch_size, log_every=args.log_every, progress=bar)
+            # Saving the checkpoint with every chunk: a kill loses at most one; --resume continues.
+            records = gan.fit(x, chunk, args.batch_size, log_every=args.log_every, progress=bar, out=out / "checkpoint")
             done += gan.steps_done - before
-            log.writelines(json.dumps(record) + "\n" for record in records)
-            log.flush()
             history += records
-            save_samples(gan, out / "samples" / f"step_{gan.steps_done:06d}.png")
-            gan.save(out / "checkpoint")  # a kill loses at most one chunk; --resume continues
+            if main_process:
+                with open(out / "log.jsonl", "a") as log:
+                    log.writelines(json.dumps(record) + "\n" for record in records)
+                save_samples(gan, out / "samples" / f"step_{gan.steps_done:06d}.png")
             if gan.steps_done - before < chunk:  # interrupted by Ctrl-C
                 break
+    if not main_process:
+        return 0
     elapsed = time.perf_counter() - started
     final = out / "samples.png"
     save_samples(gan, final)

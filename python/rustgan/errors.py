@@ -25,3 +25,7 @@ class NonFiniteLossError(RustganError, FloatingPointError):
 
 class CheckpointError(RustganError, OSError):
     """A checkpoint is missing, corrupt, or does not match the model."""
+
+
+class DistributedError(RustganError, RuntimeError):
+    """Data-parallel training failed: another process died, timed out or disagrees."""

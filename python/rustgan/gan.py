@@ -12,7 +12,7 @@ from typing import Mapping, Sequence
 import torch
 from tqdm.auto import tqdm
 
-from . import _rustgan, metrics
+from . import _rustgan, distributed, metrics
 from .data import as_batch, as_tensor
 from .errors import ArgumentTypeError, InvalidArgumentError
 
@@ -176,7 +176,9 @@ class GAN:
         step; with ``"skip"`` the bad update is dropped and ``"nan/skipped"`` is 1.
         """
         batch = as_batch(x, self.data_shape, "batch")
-        return dict(self._core.step(batch, _choice("on_nan", on_nan, NAN_POLICIES)))
+        on_nan = _choice("on_nan", on_nan, NAN_POLICIES)
+        distributed.attach(self)
+        return dict(self._core.step(batch, on_nan))
 
     def fit(
         self,
@@ -198,7 +200,9 @@ class GAN:
         Ctrl-C stops cleanly and returns the history so far. `progress` is a flag or an
         existing tqdm bar to advance. With `out`, a checkpoint is saved there every
         `checkpoint_every` steps (default: only at the end) and when training stops; each
-        save replaces the previous one only once complete.
+        save replaces the previous one only once complete. Under torch.distributed each
+        process trains a replica on its slice of every global batch of
+        ``batch_size x processes`` items (see `rustgan.distributed`); rank 0 writes.
         """
         steps = _int("steps", steps, 0)
         batch_size = _int("batch_size", batch_size, 1)
@@ -213,6 +217,9 @@ class GAN:
         data = as_batch(x, self.data_shape, "training data")
         if batch_size > len(data):
             raise InvalidArgumentError(f"batch_size {batch_size} is larger than the data ({len(data)} items)")
+        distributed.attach(self)
+        if not distributed.is_main_process():
+            progress, out = False, None  # rank 0 reports and writes
         own_bar = progress is True
         bar = tqdm(total=steps, desc="training", unit="step", dynamic_ncols=True) if own_bar else progress or None
         start = bar.n if bar is not None else 0

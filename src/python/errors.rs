@@ -13,6 +13,7 @@ fn exception_class(error: &Error) -> &'static str {
         Error::InvalidArgument(_) => "InvalidArgumentError",
         Error::NonFinite { .. } => "NonFiniteLossError",
         Error::Checkpoint { .. } | Error::Io(_) => "CheckpointError",
+        Error::Distributed(_) => "DistributedError",
         Error::Torch(_) | Error::Internal(_) | Error::Interrupted => "RustganError",
     }
 }

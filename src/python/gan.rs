@@ -8,11 +8,12 @@ use pyo3::exceptions::PyKeyboardInterrupt;
 use pyo3::prelude::*;
 use pyo3_tch::PyTensor;
 
-use super::errors::without_gil;
+use super::errors::{to_py_err, without_gil};
 use crate::checkpoint;
 use crate::config::GanConfig;
 use crate::error::{invalid, Error, Result};
 use crate::gan::{parse_device, Gan};
+use crate::replica::{GradientSync, Replica};
 use crate::train::{FitOptions, NanPolicy, Stats};
 
 /// How often a long call hands control back to Python (progress bar, Ctrl-C).
@@ -137,6 +138,24 @@ impl PyGan {
     fn load_state_dict(&self, py: Python<'_>, network: String, tensors: Vec<(String, PyTensor)>) -> PyResult<()> {
         let tensors: Vec<(String, tch::Tensor)> = tensors.into_iter().map(|(name, t)| (name, t.0)).collect();
         without_gil(py, move || self.gan().load_state_dict(&network, tensors))
+    }
+
+    /// Trains as replica `rank` of `world_size`; `sync(flat_gradient)` must average the
+    /// tensor across the processes in place.
+    fn set_replica(&self, rank: i64, world_size: i64, sync: PyObject) -> PyResult<()> {
+        let sync: GradientSync = Box::new(move |gradient: &tch::Tensor| {
+            Python::with_gil(|py| {
+                sync.call1(py, (PyTensor(gradient.shallow_clone()),)).map(|_| ()).map_err(|e| {
+                    Error::Distributed(format!("averaging gradients across processes failed: {e}"))
+                })
+            })
+        });
+        self.gan().replica = Some(Replica::new(rank, world_size, sync).map_err(to_py_err)?);
+        Ok(())
+    }
+
+    fn clear_replica(&self) {
+        self.gan().replica = None;
     }
 
     #[getter]

@@ -1,0 +1,100 @@
+"""Data-parallel training with torch.distributed (gloo on localhost): replicas stay
+identical, match one process with the concatenated batches, and fail fast when a peer dies."""
+
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+
+import torch
+
+import rustgan
+
+# One replica: MLP GAN without batch norm, 12 steps of 16 items per process, then its
+# weights (or, with "die", the process exits in the middle of training).
+REPLICA = textwrap.dedent(
+    """
+    import os, sys, datetime, torch, torch.distributed as dist, rustgan
+    rank, port, out, die = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4] == "die"
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=2,
+                            timeout=datetime.timedelta(seconds=20))
+    rustgan.set_num_threads(1)
+    x, _ = rustgan.data.ring2d(256, seed=0)
+    gan = rustgan.GAN(2, arch="mlp", latent_dim=4, hidden_dim=32, depth=2, loss="hinge", seed=3, device="cpu")
+    if die:
+        gan.fit(x, steps=3, batch_size=16, progress=False)
+        if rank == 1:
+            os._exit(1)
+        try:
+            gan.fit(x, steps=1000, batch_size=16, progress=False)
+        except rustgan.DistributedError as error:
+            print("DistributedError:", error, flush=True)
+            os._exit(3)
+        os._exit(0)
+    gan.fit(x, steps=12, batch_size=16, progress=False, out=out + "/ck")
+    torch.save({**gan.generator_state_dict(), **{"D." + k: v for k, v in gan.discriminator_state_dict().items()}},
+               f"{out}/rank{rank}.pt")
+    """
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def launch(tmp_path, mode: str):
+    port = free_port()
+    return [
+        subprocess.Popen([sys.executable, "-c", REPLICA, str(rank), str(port), str(tmp_path), mode],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for rank in range(2)
+    ]
+
+
+def test_two_replicas_match_each_other_and_one_process(tmp_path):
+    for process in launch(tmp_path, "train"):
+        _, stderr = process.communicate(timeout=240)
+        assert process.returncode == 0, stderr
+    rank0, rank1 = torch.load(tmp_path / "rank0.pt"), torch.load(tmp_path / "rank1.pt")
+    for name in rank0:
+        assert torch.equal(rank0[name], rank1[name]), name
+    # Rank 0 alone wrote the checkpoint.
+    assert rustgan.GAN.load(tmp_path / "ck").steps_done == 12
+    # One process with batches of 32 (both slices concatenated) takes the same steps.
+    x, _ = rustgan.data.ring2d(256, seed=0)
+    single = rustgan.GAN(2, arch="mlp", latent_dim=4, hidden_dim=32, depth=2, loss="hinge", seed=3, device="cpu")
+    single.fit(x, steps=12, batch_size=32, progress=False)
+    alone = {**single.generator_state_dict(), **{"D." + k: v for k, v in single.discriminator_state_dict().items()}}
+    for name in rank0:
+        assert torch.allclose(rank0[name], alone[name], atol=1e-5), name
+
+
+def test_a_dead_replica_makes_the_others_fail_clearly(tmp_path):
+    started = time.monotonic()
+    survivor, dead = launch(tmp_path, "die")
+    dead.wait(timeout=120)
+    stdout, stderr = survivor.communicate(timeout=120)
+    assert survivor.returncode == 3, stdout + stderr
+    assert "averaging gradients across processes failed" in stdout
+    assert time.monotonic() - started < 120
+
+
+def test_one_process_without_a_group_is_unchanged():
+    assert rustgan.distributed.world() == (0, 1) and rustgan.distributed.is_main_process()
+
+
+def test_torchrun_cli(tmp_path):
+    out = tmp_path / "run"
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={free_port()}",
+         "-m", "rustgan", "train", "--data", "ring2d", "--steps", "20", "--log-every", "10", "--out", str(out),
+         "--device", "cpu"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "in 2 processes" in result.stderr
+    assert rustgan.GAN.load(out / "checkpoint").steps_done == 20
+    assert len((out / "log.jsonl").read_text().splitlines()) == 2  # one writer
