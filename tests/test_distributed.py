@@ -11,19 +11,23 @@ import torch
 
 import rustgan
 
-# One replica: MLP GAN without batch norm, 12 steps of 16 items per process, then its
-# weights (or, with "die", the process exits in the middle of training).
+# One replica: MLP GAN without batch norm, trained `steps` steps of 16 items per process
+# (continuing OUT/ck with "resume"), then saves its weights; with "die" rank 1 exits in the
+# middle of training.
 REPLICA = textwrap.dedent(
     """
     import os, sys, datetime, torch, torch.distributed as dist, rustgan
-    rank, port, out, die = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4] == "die"
+    weights = lambda gan: {**gan.generator_state_dict(), **{"D." + k: v for k, v in gan.discriminator_state_dict().items()}}
+    rank, port, out, mode, steps = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=2,
                             timeout=datetime.timedelta(seconds=20))
     rustgan.set_num_threads(1)
     x, _ = rustgan.data.ring2d(256, seed=0)
     gan = rustgan.GAN(2, arch="mlp", latent_dim=4, hidden_dim=32, depth=2, loss="hinge", seed=3, device="cpu")
-    if die:
-        gan.fit(x, steps=3, batch_size=16, progress=False)
+    if mode == "resume":
+        gan = rustgan.GAN.load(out + "/ck", device="cpu")
+    if mode == "die":
+        gan.fit(x, steps=steps, batch_size=16, progress=False)
         if rank == 1:
             os._exit(1)
         try:
@@ -32,9 +36,8 @@ REPLICA = textwrap.dedent(
             print("DistributedError:", error, flush=True)
             os._exit(3)
         os._exit(0)
-    gan.fit(x, steps=12, batch_size=16, progress=False, out=out + "/ck")
-    torch.save({**gan.generator_state_dict(), **{"D." + k: v for k, v in gan.discriminator_state_dict().items()}},
-               f"{out}/rank{rank}.pt")
+    gan.fit(x, steps=steps, batch_size=16, progress=False, out=out + "/ck")
+    torch.save(weights(gan), f"{out}/{mode}{rank}.pt")
     """
 )
 
@@ -45,20 +48,25 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def launch(tmp_path, mode: str):
+def launch(tmp_path, mode: str, steps: int = 12):
+    tmp_path.mkdir(parents=True, exist_ok=True)
     port = free_port()
     return [
-        subprocess.Popen([sys.executable, "-c", REPLICA, str(rank), str(port), str(tmp_path), mode],
+        subprocess.Popen([sys.executable, "-c", REPLICA, str(rank), str(port), str(tmp_path), mode, str(steps)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for rank in range(2)
     ]
 
 
-def test_two_replicas_match_each_other_and_one_process(tmp_path):
-    for process in launch(tmp_path, "train"):
+def run_replicas(tmp_path, mode: str, steps: int = 12) -> None:
+    for process in launch(tmp_path, mode, steps):
         _, stderr = process.communicate(timeout=240)
         assert process.returncode == 0, stderr
-    rank0, rank1 = torch.load(tmp_path / "rank0.pt"), torch.load(tmp_path / "rank1.pt")
+
+
+def test_two_replicas_match_each_other_and_one_process(tmp_path):
+    run_replicas(tmp_path, "train")
+    rank0, rank1 = torch.load(tmp_path / "train0.pt"), torch.load(tmp_path / "train1.pt")
     for name in rank0:
         assert torch.equal(rank0[name], rank1[name]), name
     # Rank 0 alone wrote the checkpoint.
@@ -72,9 +80,18 @@ def test_two_replicas_match_each_other_and_one_process(tmp_path):
         assert torch.allclose(rank0[name], alone[name], atol=1e-5), name
 
 
+def test_resume_with_the_same_world_size(tmp_path):
+    run_replicas(tmp_path / "straight", "train", 12)
+    run_replicas(tmp_path / "resumed", "train", 5)
+    run_replicas(tmp_path / "resumed", "resume", 7)
+    straight, resumed = torch.load(tmp_path / "straight" / "train0.pt"), torch.load(tmp_path / "resumed" / "resume1.pt")
+    for name in straight:
+        assert torch.equal(straight[name], resumed[name]), name
+
+
 def test_a_dead_replica_makes_the_others_fail_clearly(tmp_path):
     started = time.monotonic()
-    survivor, dead = launch(tmp_path, "die")
+    survivor, dead = launch(tmp_path, "die", 3)
     dead.wait(timeout=120)
     stdout, stderr = survivor.communicate(timeout=120)
     assert survivor.returncode == 3, stdout + stderr
