@@ -43,7 +43,7 @@ def save_samples(gan: GAN, path: Path, n: int = 64) -> None:
 def train(args) -> int:
     x = load_data(args.data, args.image_size, args.channels)
     out = Path(args.out)
-    distributed.init_from_environment(args.device)
+    args.device = distributed.init_from_environment(args.device)
     main_process = distributed.is_main_process()  # the one that reports and writes
     is_image = x.dim() == 4
     if args.resume:

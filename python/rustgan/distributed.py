@@ -34,13 +34,18 @@ def is_main_process() -> bool:
     return world()[0] == 0
 
 
-def init_from_environment(device: str = "cpu", timeout_s: float = 300.0) -> bool:
-    """Initialises the process group when launched by torchrun with more than one process
-    (NCCL for CUDA devices, gloo otherwise). Returns whether one is active."""
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
-        backend = "nccl" if device.startswith("cuda") else "gloo"
-        dist.init_process_group(backend, timeout=timedelta(seconds=timeout_s))
-    return world()[1] > 1
+def init_from_environment(device: str = "auto", timeout_s: float = 300.0) -> str:
+    """When launched by torchrun with more than one process, initialises the process group
+    (NCCL on GPUs, gloo otherwise). Returns the device this process should train on: with
+    GPUs, ``"auto"`` and ``"cuda"`` become the process's own ``cuda:LOCAL_RANK``."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or dist.is_initialized():
+        return device
+    if device in ("auto", "cuda") and torch.cuda.is_available():
+        device = f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
+        torch.cuda.set_device(torch.device(device))
+    backend = "nccl" if device.startswith("cuda") else "gloo"
+    dist.init_process_group(backend, timeout=timedelta(seconds=timeout_s))
+    return device
 
 
 def attach(gan) -> None:

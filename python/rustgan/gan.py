@@ -234,7 +234,7 @@ class GAN:
 
         history, interrupted = [], False
         try:
-            while not interrupted and trained < steps:
+            while True:  # one chunk per checkpoint; at least one, so `out` always gets one
                 before = self.steps_done
                 chunk = min(checkpoint_every or steps, steps - trained)
                 records, interrupted = self._core.fit(data, chunk, batch_size, log_every, on_nan, monitor)
@@ -242,6 +242,8 @@ class GAN:
                 trained += self.steps_done - before
                 if out is not None:
                     self.save(out)
+                if interrupted or trained >= steps:
+                    break
         finally:
             if own_bar:
                 bar.close()
