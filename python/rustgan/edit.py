@@ -16,9 +16,10 @@ from typing import Sequence
 import torch
 
 from . import _rustgan
+from ._checks import SEED_MAX, _choice, _float, _int
 from .data import as_batch, as_tensor
 from .errors import InvalidArgumentError
-from .gan import GAN, SEED_MAX, _choice, _float, _int
+from .gan import GAN
 
 
 @dataclass

@@ -16,6 +16,7 @@ import torch
 from torch.nn import functional as F
 
 from . import _rustgan
+from ._checks import SEED_MAX, _float, _int, _path
 from .data import as_tensor, mnist, split
 from .errors import InvalidArgumentError
 
@@ -46,7 +47,8 @@ def modes_2d(samples, centers, std: float) -> dict:
     """PacGAN's protocol: a sample is high quality within 3 `std` of its nearest center; a
     mode is covered when a high-quality sample is nearest to it. Returns ``modes``,
     ``high_quality`` (fraction) and ``reverse_kl`` (mode histogram vs uniform)."""
-    modes, high_quality, reverse_kl = _rustgan.modes_2d(_matrix(samples, "samples"), _matrix(centers, "centers"), float(std))
+    samples, centers = _matrix(samples, "samples"), _matrix(centers, "centers")
+    modes, high_quality, reverse_kl = _rustgan.modes_2d(samples, centers, _float("std", std))
     return {"modes": modes, "high_quality": high_quality, "reverse_kl": reverse_kl}
 
 
@@ -60,13 +62,15 @@ def frechet_distance(a, b) -> float:
 def kid(a, b, subsets: int = 50, subset_size: int = 1000, seed: int = 0) -> tuple[float, float]:
     """Kernel inception distance (Bińkowski et al. 2018): mean and std over `subsets` random
     subsets of the unbiased MMD² with a cubic polynomial kernel."""
-    return _rustgan.kernel_inception_distance(_matrix(a, "a"), _matrix(b, "b"), subsets, subset_size, seed)
+    a, b = _matrix(a, "a"), _matrix(b, "b")
+    subsets, subset_size = _int("subsets", subsets), _int("subset_size", subset_size)
+    return _rustgan.kernel_inception_distance(a, b, subsets, subset_size, _int("seed", seed, 0, SEED_MAX))
 
 
 def precision_recall(real, fake, k: int = 3) -> tuple[float, float]:
     """Improved precision and recall (Kynkäänniemi et al. 2019) with k-NN manifolds:
     precision = fraction of `fake` inside the real manifold, recall the converse."""
-    return _rustgan.precision_recall(_matrix(real, "real"), _matrix(fake, "fake"), k)
+    return _rustgan.precision_recall(_matrix(real, "real"), _matrix(fake, "fake"), _int("k", k))
 
 
 def class_coverage(logits, num_classes: int | None = None) -> dict:
@@ -99,21 +103,26 @@ def _digit_images(images) -> torch.Tensor:
     return images
 
 
+def _digit_classifier(images, weights) -> tuple[torch.Tensor, torch.Tensor]:
+    return _rustgan.digit_classifier(_digit_images(images), _path("weights", weights))
+
+
 def digit_features(images, weights: str | PathLike = DIGIT_CLASSIFIER) -> torch.Tensor:
     """The classifier's 128 penultimate features for 1-channel images in [-1, 1] (resized
     to 28 px when needed)."""
-    return _rustgan.digit_classifier(_digit_images(images), str(weights))[0]
+    return _digit_classifier(images, weights)[0]
 
 
 def digit_logits(images, weights: str | PathLike = DIGIT_CLASSIFIER) -> torch.Tensor:
     """The classifier's logits ``[N, 10]``."""
-    return _rustgan.digit_classifier(_digit_images(images), str(weights))[1]
+    return _digit_classifier(images, weights)[1]
 
 
 def torchscript_features(images, path: str | PathLike, batch_size: int = 200) -> torch.Tensor:
     """Features ``[N, F]`` from any TorchScript model saved at `path` (e.g. Inception for
     standard FID), run by libtorch in Rust; outputs are flattened after the batch axis."""
-    return _rustgan.torchscript_features(_images(images, "images"), str(path), batch_size)
+    images = _images(images, "images")
+    return _rustgan.torchscript_features(images, _path("path", path), _int("batch_size", batch_size))
 
 
 # --- sliced Wasserstein distance -----------------------------------------------------
@@ -125,7 +134,9 @@ def swd(a, b, patches_per_image: int = 128, seed: int = 0) -> dict:
     size are cut to the smaller one."""
     a, b = _pad_to_power_of_two(_images(a, "a")), _pad_to_power_of_two(_images(b, "b"))
     a, b = a[: len(b)], b[: len(a)]
-    per_level, mean = _rustgan.sliced_wasserstein(a, b, patches_per_image, seed)
+    per_level, mean = _rustgan.sliced_wasserstein(
+        a, b, _int("patches_per_image", patches_per_image), _int("seed", seed, 0, SEED_MAX)
+    )
     return {"per_level": per_level, "mean": mean}
 
 
@@ -149,7 +160,7 @@ def evaluate(gan, real, n: int = 2000, seed: int = 0, feature_extractor: str | P
     2D points with the mixture's `centers` and `std`: ``modes``, ``high_quality``,
     ``reverse_kl``.
     """
-    fake = gan.sample(n, seed=seed)
+    fake = gan.sample(_int("n", n, 2), seed=seed)
     real = as_tensor(real, "real").float().cpu()
     if len(real) > n:
         real = real[torch.randperm(len(real), generator=torch.Generator().manual_seed(seed))[:n]]
@@ -163,7 +174,8 @@ def evaluate(gan, real, n: int = 2000, seed: int = 0, feature_extractor: str | P
     if feature_extractor is not None:
         real_features, fake_features = (torchscript_features(x, feature_extractor) for x in (real, fake))
     else:
-        (real_features, _), (fake_features, fake_logits) = (_rustgan.digit_classifier(_digit_images(x), str(DIGIT_CLASSIFIER)) for x in (real, fake))
+        real_features, _ = _digit_classifier(real, DIGIT_CLASSIFIER)
+        fake_features, fake_logits = _digit_classifier(fake, DIGIT_CLASSIFIER)
         scores.update(class_coverage(fake_logits))
     scores["fid"] = frechet_distance(real_features, fake_features)
     scores["kid"], scores["kid_std"] = kid(real_features, fake_features, subset_size=min(1000, len(fake) // 2), seed=seed)
