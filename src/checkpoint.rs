@@ -3,7 +3,6 @@
 //! count and random streams as JSON. Written to a temporary directory and renamed into
 //! place, so an interrupted save leaves the previous checkpoint intact.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -14,7 +13,7 @@ use crate::config::GanConfig;
 use crate::error::{Error, Result};
 use crate::gan::Gan;
 use crate::rng::Rng;
-use crate::weights::{copy_named, named_variables};
+use crate::weights::{copy_named, named_variables, read_safetensors};
 
 const FORMAT: &str = "rustgan-checkpoint";
 const VERSION: u32 = 1;
@@ -40,18 +39,9 @@ fn write_tensors(path: &Path, tensors: Vec<(String, Tensor)>) -> Result<()> {
     Tensor::write_safetensors(&on_cpu, path).map_err(|e| checkpoint_error(path, e.to_string()))
 }
 
-fn read_tensors(path: &Path) -> Result<BTreeMap<String, Tensor>> {
-    if !path.is_file() {
-        return Err(checkpoint_error(path, "file is missing"));
-    }
-    let tensors = Tensor::read_safetensors(path)
-        .map_err(|e| checkpoint_error(path, format!("not a readable safetensors file ({e})")))?;
-    Ok(tensors.into_iter().collect())
-}
-
 /// Reads the safetensors file at `path` into `targets`.
 fn restore(path: &Path, targets: Vec<(String, Tensor)>) -> Result<()> {
-    copy_named(read_tensors(path)?, targets).map_err(|reason| checkpoint_error(path, reason))
+    read_safetensors(path).and_then(|stored| copy_named(stored, targets)).map_err(|reason| checkpoint_error(path, reason))
 }
 
 fn optimizer_tensors(gan: &Gan) -> Vec<(String, Tensor)> {
@@ -72,7 +62,7 @@ pub fn save(gan: &Gan, dir: &Path) -> Result<()> {
         fs::remove_dir_all(&temporary)?;
     }
     fs::create_dir(&temporary)?;
-    write_file(&temporary.join("config.json"), gan.config.to_json().as_bytes())?;
+    fs::write(temporary.join("config.json"), gan.config.to_json())?;
     write_tensors(&temporary.join("generator.safetensors"), named_variables(&gan.generator.vs))?;
     write_tensors(&temporary.join("discriminator.safetensors"), named_variables(&gan.discriminator.vs))?;
     if let Some(ema) = &gan.ema {
@@ -88,9 +78,8 @@ pub fn save(gan: &Gan, dir: &Path) -> Result<()> {
         rng: gan.rng.clone(),
         sample_rng: gan.sample_rng.clone(),
     };
-    let state_json = serde_json::to_string_pretty(&state).expect("serialisable");
     // state.json is written last: a directory without it is never a checkpoint.
-    write_file(&temporary.join("state.json"), state_json.as_bytes())?;
+    fs::write(temporary.join("state.json"), serde_json::to_string_pretty(&state).expect("serialisable"))?;
     for file in fs::read_dir(&temporary)? {
         fs::File::open(file?.path())?.sync_all()?;
     }
@@ -125,11 +114,6 @@ fn siblings(dir: &Path, tags: &[&str]) -> Vec<PathBuf> {
 fn sibling(dir: &Path, tag: &str) -> Result<PathBuf> {
     let name = dir.file_name().ok_or_else(|| checkpoint_error(dir, "not a directory name"))?;
     Ok(dir.with_file_name(format!(".{}.{tag}-{}", name.to_string_lossy(), std::process::id())))
-}
-
-fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    fs::write(path, bytes)?;
-    Ok(())
 }
 
 /// Puts the complete checkpoint `new` at `dir`. On Linux the two directories are swapped
@@ -194,6 +178,9 @@ pub fn load(dir: &Path, device: Device) -> Result<Gan> {
     if state.format != FORMAT || state.version != VERSION {
         return Err(checkpoint_error(&state_path, format!("unsupported format {} v{}", state.format, state.version)));
     }
+    if state.step < 0 || state.g_optim_steps < 0 || state.d_optim_steps < 0 {
+        return Err(checkpoint_error(&state_path, "negative step counts"));
+    }
     let mut gan = Gan::new(config, device)?;
     restore(&dir.join("generator.safetensors"), named_variables(&gan.generator.vs))?;
     restore(&dir.join("discriminator.safetensors"), named_variables(&gan.discriminator.vs))?;
@@ -201,9 +188,6 @@ pub fn load(dir: &Path, device: Device) -> Result<Gan> {
         restore(&dir.join("generator_ema.safetensors"), named_variables(&ema.generator.vs))?;
     }
     restore(&dir.join("optimizer.safetensors"), optimizer_tensors(&gan))?;
-    if state.step < 0 || state.g_optim_steps < 0 || state.d_optim_steps < 0 {
-        return Err(checkpoint_error(&state_path, "negative step counts"));
-    }
     gan.step = state.step;
     gan.g_optim.steps = state.g_optim_steps;
     gan.d_optim.steps = state.d_optim_steps;

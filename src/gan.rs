@@ -233,6 +233,11 @@ impl Gan {
         shape.extend(rest);
         let global =
             if uniform { self.rng.uniform_tensor(&shape, self.device) } else { self.rng.normal_tensor(&shape, self.device) };
+        self.own_slice(global, batch)
+    }
+
+    /// This process's `[batch]` part of a global `[batch * world_size, ...]` tensor.
+    pub fn own_slice(&self, global: Tensor, batch: i64) -> Tensor {
         match &self.replica {
             Some(replica) => replica.slice(&global, batch),
             None => global,

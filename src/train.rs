@@ -160,11 +160,7 @@ impl Gan {
         for done in 1..=options.steps {
             let batches = (0..n_critic)
                 .map(|i| {
-                    let global = sampler.indices((self.step * n_critic + i) as u64);
-                    let indices = match &self.replica {
-                        Some(replica) => replica.slice(&global, options.batch_size),
-                        None => global,
-                    };
+                    let indices = self.own_slice(sampler.indices((self.step * n_critic + i) as u64), options.batch_size);
                     Ok(data.f_index_select(0, &indices)?)
                 })
                 .collect::<Result<Vec<_>>>()?;

@@ -1,6 +1,7 @@
 //! Named tensor sets: what checkpoints store and what PyTorch's `state_dict` holds.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use tch::{nn, Kind, Tensor};
 
@@ -9,6 +10,15 @@ pub fn named_variables(vs: &nn::VarStore) -> Vec<(String, Tensor)> {
     let mut named: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
     named.sort_by(|a, b| a.0.cmp(&b.0));
     named
+}
+
+/// The tensors of a safetensors file, by name; the reason when it cannot be read.
+pub fn read_safetensors(path: &Path) -> Result<BTreeMap<String, Tensor>, String> {
+    if !path.is_file() {
+        return Err("file is missing".into());
+    }
+    let tensors = Tensor::read_safetensors(path).map_err(|e| format!("not a readable safetensors file ({e})"))?;
+    Ok(tensors.into_iter().collect())
 }
 
 /// Copies `stored` into `targets`, requiring exactly the same names, shapes and finite

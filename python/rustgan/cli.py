@@ -120,7 +120,7 @@ def evaluate(args) -> int:
         x, options["centers"] = getattr(data, args.data)()
         options["std"] = MIXTURE_STD[args.data]
     else:
-        x = load_data(args.data, shape[-1], shape[0]) if len(shape) == 3 else load_data(args.data, 64, 3)
+        x = load_data(args.data, shape[-1], shape[0])
     scores = gan.evaluate(x, n=args.n, seed=args.seed, **options)
     print(f"{gan} against {args.data}")
     for name, value in scores.items():

@@ -3,7 +3,6 @@
 //! recall) where Inception weights cannot be had, and its predictions give the class
 //! coverage used in the Stacked MNIST literature (Metz et al. 2017, Lin et al. 2018).
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use tch::nn::{self, ModuleT, OptimizerConfig};
@@ -11,7 +10,7 @@ use tch::{Device, Kind, Tensor};
 
 use crate::error::{invalid, Error, Result};
 use crate::rng::Rng;
-use crate::weights::{copy_named, named_variables};
+use crate::weights::{copy_named, named_variables, read_safetensors};
 
 pub const IMAGE_SHAPE: [i64; 3] = [1, 28, 28];
 pub const FEATURES: i64 = 128;
@@ -51,10 +50,9 @@ impl DigitClassifier {
 
     pub fn load(path: &Path, device: Device) -> Result<Self> {
         let classifier = DigitClassifier::new(device);
-        let reason = |r: String| Error::Checkpoint { path: path.display().to_string(), reason: r };
-        let stored: BTreeMap<String, Tensor> =
-            Tensor::read_safetensors(path).map_err(|e| reason(e.to_string()))?.into_iter().collect();
-        copy_named(stored, named_variables(&classifier.vs)).map_err(reason)?;
+        read_safetensors(path)
+            .and_then(|stored| copy_named(stored, named_variables(&classifier.vs)))
+            .map_err(|reason| Error::Checkpoint { path: path.display().to_string(), reason })?;
         Ok(classifier)
     }
 
