@@ -30,6 +30,19 @@ pub enum LossKind {
     WganGp,
 }
 
+/// Differentiable augmentations of DiffAugment (Zhao et al. 2020), applied to every image
+/// D sees, real or generated, so that D cannot memorise a small data set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Augment {
+    /// Random brightness, saturation and contrast.
+    Color,
+    /// Random shifts by up to 1/8 of the image size, zero-padded.
+    Translation,
+    /// A random square of half the image size set to zero.
+    Cutout,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GanConfig {
@@ -54,6 +67,21 @@ pub struct GanConfig {
     pub n_critic: i64,
     /// Weight of the gradient penalty of WGAN-GP. Default 10.
     pub gp_weight: f64,
+    /// Adds WGAN-GP's gradient penalty (weight `gp_weight`) to any loss. Always on for WGAN-GP.
+    pub gradient_penalty: bool,
+    /// R1 penalty gamma / 2 * E|grad_x D(x_real)|^2 (Mescheder et al. 2018); 0 is off.
+    pub r1_gamma: f64,
+    /// Lazy regularisation (Karras et al. 2020): R1 every `r1_every` steps, scaled up to match.
+    pub r1_every: i64,
+    /// Spectral normalisation of every D layer (Miyato et al. 2018); D then has no batch norm.
+    pub spectral_norm: bool,
+    /// PacGAN (Lin et al. 2018): D judges `pac` samples at once. Batches must be multiples.
+    pub pac: i64,
+    /// DiffAugment policy; empty is off. Images only.
+    pub augment: Vec<Augment>,
+    /// Number of classes of a class-conditional GAN (labels 0..k-1); 0 is unconditional.
+    /// G gets a one-hot label beside z; D is a projection discriminator.
+    pub num_classes: i64,
     /// Decay of the exponential moving average of G's weights; `None` keeps no EMA copy.
     pub ema: Option<f64>,
     /// Seeds initialisation, latents and shuffling.
@@ -76,6 +104,13 @@ impl Default for GanConfig {
             betas_d: (0.5, 0.999),
             n_critic: 1,
             gp_weight: 10.0,
+            gradient_penalty: false,
+            r1_gamma: 0.0,
+            r1_every: 1,
+            spectral_norm: false,
+            pac: 1,
+            augment: vec![],
+            num_classes: 0,
             ema: None,
             seed: 0,
         }
@@ -87,6 +122,8 @@ pub const DCGAN_SIZES: [i64; 3] = [28, 32, 64];
 
 /// Largest size accepted for any one dimension (latent, width, data entry).
 const MAX_DIM: i64 = 1 << 16;
+/// Most classes of a conditional GAN: D's projection holds a feature vector per class.
+const MAX_CLASSES: i64 = 1 << 12;
 /// Largest network accepted, in parameters: beyond this a typo (an extra zero in a width)
 /// would exhaust memory instead of raising an error.
 const MAX_PARAMETERS: f64 = (1u64 << 28) as f64;
@@ -126,6 +163,20 @@ impl GanConfig {
         self.data_shape.iter().product()
     }
 
+    /// Inputs of G's first layer: z and, when conditional, a one-hot label.
+    pub fn generator_input_dim(&self) -> i64 {
+        self.latent_dim + self.num_classes
+    }
+
+    pub fn conditional(&self) -> bool {
+        self.num_classes > 0
+    }
+
+    /// Whether the WGAN-GP penalty is part of D's loss.
+    pub fn uses_gradient_penalty(&self) -> bool {
+        self.loss == LossKind::WganGp || self.gradient_penalty
+    }
+
     pub fn validate(&self) -> Result<()> {
         if self.data_shape.is_empty() || self.data_shape.iter().any(|&d| d < 1) {
             return invalid(format!("data_shape must be positive sizes, got {:?}", self.data_shape));
@@ -150,13 +201,27 @@ impl GanConfig {
             ("hidden_dim", self.hidden_dim),
             ("depth", self.depth),
             ("n_critic", self.n_critic),
+            ("r1_every", self.r1_every),
+            ("pac", self.pac),
         ] {
             if value < 1 {
                 return invalid(format!("{name} must be at least 1, got {value}"));
             }
-            if value > MAX_DIM || (name == "depth" && value > 64) {
+            if value > MAX_DIM || (matches!(name, "depth" | "pac") && value > 64) {
                 return invalid(format!("{name} = {value} is too large"));
             }
+        }
+        if !(0..=MAX_CLASSES).contains(&self.num_classes) {
+            return invalid(format!("num_classes must lie in [0, {MAX_CLASSES}] (0: unconditional), got {}", self.num_classes));
+        }
+        if self.num_classes > 0 && self.pac > 1 {
+            return invalid("pac > 1 packs samples of different classes: use it with num_classes=0");
+        }
+        if !self.augment.is_empty() && self.arch != Arch::Dcgan {
+            return invalid("augment applies to images: use it with arch='dcgan'");
+        }
+        if !(self.r1_gamma.is_finite() && self.r1_gamma >= 0.0) {
+            return invalid(format!("r1_gamma must be >= 0, got {}", self.r1_gamma));
         }
         let parameters = self.parameter_estimate();
         if parameters > MAX_PARAMETERS {
@@ -199,5 +264,9 @@ mod tests {
         assert!(err.contains("resnet"), "{err}");
         assert!(GanConfig::from_json(r#"{"data_shape": [1, 30, 30]}"#).is_err());
         assert!(GanConfig::from_json(r#"{"latent_dims": 3}"#).is_err());
+        let stabilised = GanConfig::from_json(r#"{"augment": ["translation", "cutout"], "pac": 2, "spectral_norm": true}"#).unwrap();
+        assert_eq!(stabilised.augment, vec![Augment::Translation, Augment::Cutout]);
+        assert!(GanConfig::from_json(r#"{"pac": 2, "num_classes": 10}"#).is_err());
+        assert!(GanConfig::from_json(r#"{"arch": "mlp", "data_shape": [2], "augment": ["color"]}"#).is_err());
     }
 }

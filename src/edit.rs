@@ -81,10 +81,18 @@ pub struct Projection {
 }
 
 /// Finds latents whose generations match `targets` `[N, *data_shape]` on the pixels where
-/// `mask` (broadcastable to the targets, 1 = known) is set.
-pub fn project(gan: &Gan, targets: &Tensor, mask: Option<&Tensor>, options: &ProjectOptions) -> Result<Projection> {
+/// `mask` (broadcastable to the targets, 1 = known) is set. A conditional GAN keeps the
+/// given class `labels` `[N]` fixed.
+pub fn project(
+    gan: &Gan,
+    targets: &Tensor,
+    labels: Option<&Tensor>,
+    mask: Option<&Tensor>,
+    options: &ProjectOptions,
+) -> Result<Projection> {
     let targets = gan.check_batch(targets, "images")?;
     let n = targets.size()[0];
+    let labels = gan.check_labels(labels, n, "labels")?;
     if options.steps < 1 || options.restarts < 1 {
         return invalid(format!("steps and restarts must be at least 1, got {} and {}", options.steps, options.restarts));
     }
@@ -93,6 +101,9 @@ pub fn project(gan: &Gan, targets: &Tensor, mask: Option<&Tensor>, options: &Pro
     }
     if !(options.lr.is_finite() && options.lr > 0.0) {
         return invalid(format!("lr must be a positive number, got {}", options.lr));
+    }
+    if options.realism_weight > 0.0 && gan.config.pac > 1 {
+        return invalid("realism_weight needs a discriminator that judges single images; this one packs pac > 1");
     }
     let mask = match mask {
         Some(mask) => check_mask(mask, &targets)?,
@@ -105,20 +116,22 @@ pub fn project(gan: &Gan, targets: &Tensor, mask: Option<&Tensor>, options: &Pro
         t.repeat(times.as_slice()) // [K * N, ...], start-major
     };
     let (targets_k, mask_k) = (repeat(&targets), repeat(&mask));
+    let labels_k = labels.as_ref().map(repeat);
+    let labels_k = labels_k.as_ref();
 
     let z = Rng::new(options.seed).normal_tensor(&[k * n, latent_dim], gan.device).set_requires_grad(true);
     let mut params = FlatParams::from_tensor(&z);
     let mut adam = Adam::new(&params, options.lr, (0.9, 0.999));
     let mut loss_curve = Vec::with_capacity(options.steps as usize);
     for _ in 0..options.steps {
-        let generated = gan.generator.forward(&z, false);
+        let generated = gan.generator.forward(&z, labels_k, false);
         let mut objective = masked_mse(&generated, &targets_k, &mask_k);
         if options.prior_weight > 0.0 {
             let shell = z.square().mean_dim([1i64].as_slice(), false, Kind::Float) - 1.0;
             objective = objective + shell.square() * options.prior_weight;
         }
         if options.realism_weight > 0.0 {
-            let logits = gan.discriminator.forward(&generated, false);
+            let logits = gan.discriminator.forward(&generated, labels_k, false);
             objective = objective + (-logits).softplus() * options.realism_weight;
         }
         let loss = objective.sum(None);
@@ -128,11 +141,13 @@ pub fn project(gan: &Gan, targets: &Tensor, mask: Option<&Tensor>, options: &Pro
     }
     tch::no_grad(|| {
         let z = z.detach();
-        let errors = masked_mse(&gan.generator.forward(&z, false), &targets_k, &mask_k).view([k, n]);
+        let errors = masked_mse(&gan.generator.forward(&z, labels_k, false), &targets_k, &mask_k).view([k, n]);
         let ranked = errors.argsort(0, false).narrow(0, 0, options.average_best); // [M, N] start indices
         let rows = (&ranked * n + Tensor::arange(n, (Kind::Int64, gan.device))).flatten(0, -1);
         let kept = z.index_select(0, &rows); // [M * N, D], best start first
-        let generated = gan.generator.forward(&kept, false);
+        // Row r of `kept` is image r % N, like the rows of `labels_k`.
+        let kept_labels = labels_k.map(|l| l.narrow(0, 0, options.average_best * n));
+        let generated = gan.generator.forward(&kept, kept_labels.as_ref(), false);
         let mut shape = vec![options.average_best, n];
         shape.extend(&gan.config.data_shape);
         let images = generated.view(shape.as_slice()).mean_dim([0i64].as_slice(), false, Kind::Float);

@@ -13,23 +13,72 @@ use crate::rng::Rng;
 use crate::train::Window;
 use crate::weights::{copy_named, named_variables};
 
+/// How a network reads class labels.
+enum Conditioning {
+    Unconditional,
+    /// G: a one-hot label of this many classes appended to z.
+    OneHotInput(i64),
+    /// D: the projection discriminator of Miyato & Koyama 2018 adds <embed[y], features>
+    /// to the logit; `embed` is `[num_classes, feature_dim]`.
+    Projection(Tensor),
+}
+
 /// A network with its variables; the trainable ones live in one flat buffer.
 pub struct Network {
     pub vs: nn::VarStore,
-    pub net: SequentialT,
+    body: SequentialT,
+    /// D's last layer, applied to the body's features.
+    head: Option<SequentialT>,
+    conditioning: Conditioning,
     pub params: FlatParams,
 }
 
 impl Network {
-    fn new(device: Device, build: impl Fn(&nn::Path) -> SequentialT) -> Self {
+    pub fn generator(device: Device, config: &GanConfig) -> Self {
         let vs = nn::VarStore::new(device);
-        let net = build(&vs.root());
-        let params = FlatParams::new(&vs);
-        Network { vs, net, params }
+        let body = models::generator(&vs.root(), config);
+        let conditioning =
+            if config.conditional() { Conditioning::OneHotInput(config.num_classes) } else { Conditioning::Unconditional };
+        Network::finish(vs, body, None, conditioning)
     }
 
-    pub fn forward(&self, xs: &Tensor, train: bool) -> Tensor {
-        self.net.forward_t(xs, train)
+    pub fn discriminator(device: Device, config: &GanConfig) -> Self {
+        let vs = nn::VarStore::new(device);
+        let root = vs.root();
+        let parts = models::discriminator(&root, config);
+        let conditioning = if config.conditional() {
+            let embed = (&root / "embed").var("weight", &[config.num_classes, parts.feature_dim], nn::Init::Const(0.0));
+            Conditioning::Projection(embed)
+        } else {
+            Conditioning::Unconditional
+        };
+        Network::finish(vs, parts.body, Some(parts.head), conditioning)
+    }
+
+    fn finish(vs: nn::VarStore, body: SequentialT, head: Option<SequentialT>, conditioning: Conditioning) -> Self {
+        let params = FlatParams::new(&vs);
+        Network { vs, body, head, conditioning, params }
+    }
+
+    /// `labels` `[N]` (int64) are required by conditional networks and ignored otherwise;
+    /// callers check them.
+    pub fn forward(&self, xs: &Tensor, labels: Option<&Tensor>, train: bool) -> Tensor {
+        let input = match (&self.conditioning, labels) {
+            (Conditioning::OneHotInput(classes), Some(labels)) => {
+                Tensor::cat(&[xs, &labels.one_hot(*classes).to_kind(xs.kind())], 1)
+            }
+            _ => xs.shallow_clone(),
+        };
+        let features = self.body.forward_t(&input, train);
+        let Some(head) = &self.head else { return features };
+        let logits = head.forward_t(&features, train);
+        match (&self.conditioning, labels) {
+            (Conditioning::Projection(embed), Some(labels)) => {
+                let projection = features.flatten(1, -1) * embed.index_select(0, labels);
+                logits + projection.sum_dim_intlist([1i64].as_slice(), false, None)
+            }
+            _ => logits,
+        }
     }
 
     /// Variables that are not trained (batch-norm running statistics), sorted by name.
@@ -112,12 +161,12 @@ impl Gan {
     pub fn new(config: GanConfig, device: Device) -> Result<Self> {
         config.validate()?;
         let mut rng = Rng::new(config.seed);
-        let generator = Network::new(device, |p| models::generator(p, &config));
-        let discriminator = Network::new(device, |p| models::discriminator(p, &config));
+        let generator = Network::generator(device, &config);
+        let discriminator = Network::discriminator(device, &config);
         models::initialise(&generator.vs, config.arch, &mut rng);
         models::initialise(&discriminator.vs, config.arch, &mut rng);
         let ema = config.ema.map(|decay| {
-            let mut copy = Network::new(device, |p| models::generator(p, &config));
+            let mut copy = Network::generator(device, &config);
             tch::no_grad(|| copy.params.flat.copy_(&generator.params.flat));
             Ema { decay, generator: copy }
         });
@@ -171,21 +220,64 @@ impl Gan {
         })
     }
 
-    /// Renders latent codes `[N, latent_dim]` with the EMA generator when there is one and
-    /// `use_ema` allows it. Batch norm uses its running statistics.
-    pub fn generate(&self, z: &Tensor, use_ema: bool) -> Result<Tensor> {
+    /// Checks class labels for `n` items: required (int, `[n]`, in `0..num_classes`) by a
+    /// conditional GAN, refused by an unconditional one. Returns them on the device.
+    pub fn check_labels(&self, labels: Option<&Tensor>, n: i64, what: &str) -> Result<Option<Tensor>> {
+        let classes = self.config.num_classes;
+        let labels = match (labels, classes) {
+            (None, 0) => return Ok(None),
+            (Some(_), 0) => return invalid(format!("{what} given, but this GAN is unconditional (num_classes=0)")),
+            (None, _) => return invalid(format!("this GAN is class-conditional (num_classes={classes}): pass {what}")),
+            (Some(labels), _) => labels,
+        };
+        if labels.size() != [n] {
+            return invalid(format!("{what} must have shape [{n}], one per item, got {:?}", labels.size()));
+        }
+        if labels.is_floating_point() || labels.is_complex() || labels.kind() == Kind::Bool {
+            return invalid(format!("{what} must be integers, got {:?}", labels.kind()));
+        }
+        let labels = labels.f_to_device(self.device)?.f_to_kind(Kind::Int64)?;
+        let (low, high) = (labels.f_min()?.int64_value(&[]), labels.f_max()?.int64_value(&[]));
+        if low < 0 || high >= classes {
+            return invalid(format!("{what} must lie in [0, {}], got values from {low} to {high}", classes - 1));
+        }
+        Ok(Some(labels))
+    }
+
+    /// Uniformly random classes for `batch` generated items (none when unconditional).
+    pub fn draw_labels(&mut self, batch: i64) -> Option<Tensor> {
+        let classes = self.config.num_classes;
+        self.config.conditional().then(|| {
+            let uniform = self.draw(batch, &[], true);
+            (uniform * classes as f64).floor().clamp_max(classes as f64 - 1.0).to_kind(Kind::Int64)
+        })
+    }
+
+    /// Renders latent codes `[N, latent_dim]` (of classes `labels` `[N]` when conditional)
+    /// with the EMA generator when there is one and `use_ema` allows it. Batch norm uses
+    /// its running statistics.
+    pub fn generate(&self, z: &Tensor, labels: Option<&Tensor>, use_ema: bool) -> Result<Tensor> {
         let shape = z.size();
         if shape.len() != 2 || shape[1] != self.config.latent_dim || shape[0] == 0 {
             return invalid(format!("latents must have shape [N, {}], got {shape:?}", self.config.latent_dim));
         }
         check_output_size(shape[0], self.config.data_numel(), "generated items")?;
+        let labels = self.check_labels(labels, shape[0], "labels")?;
         let z = z.f_to_device(self.device)?.f_to_kind(Kind::Float)?;
         let generator = match (&self.ema, use_ema) {
             (Some(ema), true) => &ema.generator,
             _ => &self.generator,
         };
         // Chunks bound the memory of large requests.
-        let chunks: Vec<Tensor> = tch::no_grad(|| z.split(512, 0).iter().map(|c| generator.forward(c, false)).collect());
+        const CHUNK: i64 = 512;
+        let chunks: Vec<Tensor> = tch::no_grad(|| {
+            let label_chunks = labels.as_ref().map(|l| l.split(CHUNK, 0));
+            z.split(CHUNK, 0)
+                .iter()
+                .enumerate()
+                .map(|(i, c)| generator.forward(c, label_chunks.as_ref().map(|l| &l[i]), false))
+                .collect()
+        });
         Ok(Tensor::f_cat(&chunks, 0)?)
     }
 
@@ -252,8 +344,11 @@ impl Gan {
         }
     }
 
-    pub fn sample(&mut self, n: i64, seed: Option<u64>, use_ema: bool) -> Result<Tensor> {
+    /// `n` generated items; a conditional GAN without `labels` cycles through its classes.
+    pub fn sample(&mut self, n: i64, seed: Option<u64>, labels: Option<&Tensor>, use_ema: bool) -> Result<Tensor> {
         let z = self.latent(n, seed)?;
-        self.generate(&z, use_ema)
+        let cycled = (labels.is_none() && self.config.conditional())
+            .then(|| Tensor::arange(n, (Kind::Int64, self.device)).remainder(self.config.num_classes));
+        self.generate(&z, labels.or(cycled.as_ref()), use_ema)
     }
 }

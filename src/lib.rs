@@ -1,6 +1,7 @@
 //! rustgan: GAN training and image editing on libtorch tensors, exposed to Python as
 //! `rustgan._rustgan`.
 
+pub mod augment;
 pub mod checkpoint;
 pub mod config;
 pub mod edit;

@@ -1,4 +1,5 @@
-//! Adversarial losses as pure functions of discriminator logits, and the gradient penalty.
+//! Adversarial losses as pure functions of discriminator logits, and the gradient
+//! penalties on D's input gradients.
 
 use tch::Tensor;
 
@@ -34,12 +35,24 @@ pub fn generator_loss(kind: LossKind, fake_logits: &Tensor) -> Tensor {
     }
 }
 
+/// Norms of d logits / d inputs, one per logit `[L]`: with PacGAN a logit judges a group
+/// of inputs, and its gradient spans the group. The graph is kept so that penalties on the
+/// norms train D.
+fn input_gradient_norms(inputs: &Tensor, logits: &Tensor) -> Result<Tensor> {
+    let grads = Tensor::f_run_backward(&[logits.sum(None)], &[inputs], true, true)?;
+    Ok(grads[0].reshape([logits.size()[0], -1]).norm_scalaropt_dim(2, [1i64].as_slice(), false))
+}
+
 /// Gulrajani et al. 2017: E[(||grad_x D(x)|| - 1)^2] at `mixed` points between real and
 /// fake samples. `mixed` must require grad; the result stays differentiable w.r.t. D.
 pub fn gradient_penalty(mixed: &Tensor, logits: &Tensor) -> Result<Tensor> {
-    let grads = Tensor::f_run_backward(&[logits.sum(None)], &[mixed], true, true)?;
-    let norms = grads[0].flatten(1, -1).norm_scalaropt_dim(2, [1i64].as_slice(), false);
-    Ok((norms - 1.0).square().mean(None))
+    Ok((input_gradient_norms(mixed, logits)? - 1.0).square().mean(None))
+}
+
+/// Mescheder et al. 2018: E[||grad_x D(x)||^2] at real samples `real` (requiring grad),
+/// without the gamma / 2 factor.
+pub fn r1_penalty(real: &Tensor, logits: &Tensor) -> Result<Tensor> {
+    Ok(input_gradient_norms(real, logits)?.square().mean(None))
 }
 
 #[cfg(test)]
@@ -75,5 +88,9 @@ mod tests {
         assert!(scalar(&gradient_penalty(&x, &logits).unwrap()).abs() < 1e-10);
         let doubled = x.matmul(&(&w * 2.0));
         assert!((scalar(&gradient_penalty(&x, &doubled).unwrap()) - 1.0).abs() < 1e-5);
+        assert!((scalar(&r1_penalty(&x, &doubled).unwrap()) - 4.0).abs() < 1e-5);
+        // One logit for both rows (packing two samples): the gradient spans both.
+        let packed = doubled.sum(None).view([1]);
+        assert!((scalar(&r1_penalty(&x, &packed).unwrap()) - 8.0).abs() < 1e-5);
     }
 }

@@ -3,10 +3,9 @@
 
 use tch::{Kind, Tensor};
 
-use crate::config::LossKind;
 use crate::error::{invalid, Error, Result};
 use crate::gan::Gan;
-use crate::losses::{discriminator_loss, generator_loss, gradient_penalty};
+use crate::losses::{discriminator_loss, generator_loss, gradient_penalty, r1_penalty};
 use crate::rng::Rng;
 
 /// What to do when a loss is NaN or infinite. Either way the bad update is not applied.
@@ -16,8 +15,14 @@ pub enum NanPolicy {
     Skip,
 }
 
-/// Named scalar statistics of a step, in a fixed order.
+/// Named scalar statistics of a step.
 pub type Stats = Vec<(String, f64)>;
+
+/// Real training items, with class labels `[B]` when the GAN is conditional.
+pub struct Batch {
+    pub images: Tensor,
+    pub labels: Option<Tensor>,
+}
 
 pub struct FitOptions {
     pub steps: i64,
@@ -56,55 +61,70 @@ impl Gan {
     }
 
     /// One fused training step. Critic iteration `i` uses `real_batches[i % len]`; each
-    /// batch is `[B, *data_shape]` on the GAN's device.
-    pub fn train_step(&mut self, real_batches: &[Tensor], on_nan: NanPolicy) -> Result<Stats> {
+    /// batch holds images `[B, *data_shape]` on the GAN's device (and their labels when
+    /// the GAN is conditional).
+    pub fn train_step(&mut self, real_batches: &[Batch], on_nan: NanPolicy) -> Result<Stats> {
         let config = &self.config;
         let (kind, latent_dim, n_critic) = (config.loss, config.latent_dim, config.n_critic as usize);
-        let batch = real_batches[0].size()[0];
+        let batch = real_batches[0].images.size()[0];
+        if batch % config.pac != 0 {
+            return invalid(format!("batch size {batch} must be a multiple of pac={}", config.pac));
+        }
+        let r1_now = config.r1_gamma > 0.0 && self.step % config.r1_every == 0;
+        let r1_weight = config.r1_gamma / 2.0 * config.r1_every as f64;
         let mut fake = None;
-        let mut d_values = vec![];
+        let mut d_stats = vec![];
         for critic_iteration in 0..n_critic {
             let real = &real_batches[critic_iteration % real_batches.len()];
             let z = self.draw(batch, &[latent_dim], false);
+            let fake_labels = self.draw_labels(batch);
             let last = critic_iteration + 1 == n_critic;
             // Only the last generation is reused for G's update (PyTorch's DCGAN example
             // does the same); earlier ones need no graph.
-            let generated = if last {
-                self.generator.forward(&z, true)
-            } else {
-                tch::no_grad(|| self.generator.forward(&z, true))
-            };
+            let generate = || self.generator.forward(&z, fake_labels.as_ref(), true);
+            let generated = if last { generate() } else { tch::no_grad(generate) };
             let fake_input = generated.detach();
-            let real_logits = self.discriminator.forward(real, true);
-            let fake_logits = self.discriminator.forward(&fake_input, true);
+            let real_input = real.images.detach().set_requires_grad(r1_now);
+            let (augmented_real, augmented_fake) = (self.augment(&real_input), self.augment(&fake_input));
+            let real_logits = self.discriminator.forward(&augmented_real, real.labels.as_ref(), true);
+            let fake_logits = self.discriminator.forward(&augmented_fake, fake_labels.as_ref(), true);
             let parts = discriminator_loss(kind, &real_logits, &fake_logits);
             let mut loss = &parts.real + &parts.fake;
-            let mut logged = vec![loss.shallow_clone(), parts.real, parts.fake];
-            if kind == LossKind::WganGp {
+            let mut logged = vec![("loss/d/real", parts.real), ("loss/d/fake", parts.fake)];
+            if self.config.uses_gradient_penalty() {
                 let ones = vec![1; self.config.data_shape.len()];
                 let alpha = self.draw(batch, &ones, true);
-                let mixed = (real + (&fake_input - real) * &alpha).detach().set_requires_grad(true);
-                let penalty = gradient_penalty(&mixed, &self.discriminator.forward(&mixed, true))?;
+                let mixed = (&real.images + (&fake_input - &real.images) * &alpha).detach().set_requires_grad(true);
+                let augmented_mixed = self.augment(&mixed);
+                let logits = self.discriminator.forward(&augmented_mixed, real.labels.as_ref(), true);
+                let penalty = gradient_penalty(&mixed, &logits)?;
                 loss = loss + &penalty * self.config.gp_weight;
-                logged[0] = loss.shallow_clone();
-                logged.push(penalty);
+                logged.push(("loss/d/gp", penalty));
             }
-            d_values = scalars(&logged)?;
-            if let Verdict::Skip = self.check_finite("discriminator loss", &d_values, on_nan)? {
-                return Ok(self.finish_step(&d_values, f64::NAN, true));
+            if r1_now {
+                let penalty = r1_penalty(&real_input, &real_logits)?;
+                loss = loss + &penalty * r1_weight;
+                logged.push(("loss/d/r1", penalty));
+            }
+            logged.insert(0, ("loss/d", loss.shallow_clone()));
+            let values = scalars(&logged.iter().map(|(_, t)| t.shallow_clone()).collect::<Vec<_>>())?;
+            d_stats = logged.iter().map(|(name, _)| name.to_string()).zip(values.iter().copied()).collect();
+            if let Verdict::Skip = self.check_finite("discriminator loss", &values, on_nan)? {
+                return Ok(self.finish_step(d_stats, f64::NAN, true));
             }
             let grad = self.discriminator.params.gradient(&loss)?;
             self.sync_gradient(&grad)?;
             self.d_optim.update(&mut self.discriminator.params, &grad);
             if last {
-                fake = Some(generated);
+                fake = Some((generated, fake_labels));
             }
         }
-        let fake = fake.expect("n_critic >= 1");
-        let g_loss = generator_loss(kind, &self.discriminator.forward(&fake, true));
+        let (fake, fake_labels) = fake.expect("n_critic >= 1");
+        let augmented_fake = self.augment(&fake);
+        let g_loss = generator_loss(kind, &self.discriminator.forward(&augmented_fake, fake_labels.as_ref(), true));
         let g_value = g_loss.f_double_value(&[])?;
         if let Verdict::Skip = self.check_finite("generator loss", &[g_value], on_nan)? {
-            return Ok(self.finish_step(&d_values, g_value, true));
+            return Ok(self.finish_step(d_stats, g_value, true));
         }
         let grad = self.generator.params.gradient(&g_loss)?;
         self.sync_gradient(&grad)?;
@@ -112,16 +132,11 @@ impl Gan {
         if let Some(ema) = self.ema.as_mut() {
             ema.update(&self.generator);
         }
-        Ok(self.finish_step(&d_values, g_value, false))
+        Ok(self.finish_step(d_stats, g_value, false))
     }
 
-    fn finish_step(&mut self, d_values: &[f64], g_value: f64, skipped: bool) -> Stats {
+    fn finish_step(&mut self, mut stats: Stats, g_value: f64, skipped: bool) -> Stats {
         self.step += 1;
-        let mut names = vec!["loss/d", "loss/d/real", "loss/d/fake"];
-        if self.config.loss == LossKind::WganGp {
-            names.push("loss/d/gp");
-        }
-        let mut stats: Stats = names.into_iter().zip(d_values.iter().copied()).map(|(n, v)| (n.to_string(), v)).collect();
         stats.push(("loss/g".into(), g_value));
         stats.push(("nan/skipped".into(), if skipped { 1.0 } else { 0.0 }));
         stats
@@ -135,16 +150,21 @@ impl Gan {
     pub fn fit(
         &mut self,
         data: &Tensor,
+        labels: Option<&Tensor>,
         options: &FitOptions,
         mut monitor: impl FnMut(i64, Option<&Stats>) -> Result<()>,
     ) -> Result<FitOutcome> {
         let data = self.check_batch(data, "training data")?;
         let n = data.size()[0];
+        let labels = self.check_labels(labels, n, "labels")?;
         if options.steps < 0 {
             return invalid(format!("steps must be >= 0, got {}", options.steps));
         }
         if options.batch_size < 1 || options.batch_size > n {
             return invalid(format!("batch_size must lie in [1, {n}] (the data size), got {}", options.batch_size));
+        }
+        if options.batch_size % self.config.pac != 0 {
+            return invalid(format!("batch_size {} must be a multiple of pac={}", options.batch_size, self.config.pac));
         }
         if options.log_every < 1 {
             return invalid(format!("log_every must be >= 1, got {}", options.log_every));
@@ -161,7 +181,10 @@ impl Gan {
             let batches = (0..n_critic)
                 .map(|i| {
                     let indices = self.own_slice(sampler.indices((self.step * n_critic + i) as u64), options.batch_size);
-                    Ok(data.f_index_select(0, &indices)?)
+                    Ok(Batch {
+                        images: data.f_index_select(0, &indices)?,
+                        labels: labels.as_ref().map(|l| l.index_select(0, &indices)),
+                    })
                 })
                 .collect::<Result<Vec<_>>>()?;
             let stats = self.train_step(&batches, options.on_nan)?;
@@ -208,34 +231,39 @@ impl EpochSampler {
 }
 
 /// Running means of the statistics between two log records; skipped steps are counted,
-/// not averaged. Kept across `fit` calls so that chunked training logs like one call.
+/// not averaged; statistics taken only on some steps (lazy R1) average over those steps.
+/// Kept across `fit` calls so that chunked training logs like one call.
 #[derive(Default)]
 pub struct Window {
-    sums: Stats,
-    counted: f64,
+    /// Name, sum and count, in order of first appearance.
+    sums: Vec<(String, f64, f64)>,
     skipped: f64,
 }
 
 impl Window {
     fn add(&mut self, stats: &Stats) {
-        if self.sums.is_empty() {
-            self.sums = stats.iter().map(|(name, _)| (name.clone(), 0.0)).collect();
-        }
         let skipped = stats.iter().any(|(name, v)| name == "nan/skipped" && *v > 0.0);
-        if skipped {
-            self.skipped += 1.0;
-            return;
-        }
-        self.counted += 1.0;
-        for ((_, sum), (_, value)) in self.sums.iter_mut().zip(stats) {
-            *sum += value;
+        self.skipped += if skipped { 1.0 } else { 0.0 };
+        for (name, value) in stats {
+            let index = match self.sums.iter().position(|(n, _, _)| n == name) {
+                Some(index) => index,
+                None => {
+                    self.sums.push((name.clone(), 0.0, 0.0));
+                    self.sums.len() - 1
+                }
+            };
+            if !skipped {
+                let (_, sum, count) = &mut self.sums[index];
+                *sum += value;
+                *count += 1.0;
+            }
         }
     }
 
     fn take(&mut self, step: i64) -> Stats {
         let mut record = vec![("step".to_string(), step as f64)];
-        for (name, sum) in &self.sums {
-            let value = if name == "nan/skipped" { self.skipped } else { sum / self.counted };
+        for (name, sum, count) in &self.sums {
+            let value = if name == "nan/skipped" { self.skipped } else { sum / count }; // NaN if all were skipped
             record.push((name.clone(), value));
         }
         *self = Window::default();

@@ -55,3 +55,9 @@ def _choice(name: str, value, choices: Sequence[str]) -> str:
     if not isinstance(value, str) or value not in choices:
         raise InvalidArgumentError(f"unknown {name} {value!r}: choose one of {', '.join(map(repr, choices))}")
     return value
+
+
+def _bool(name: str, value) -> bool:
+    if not isinstance(value, bool):
+        raise ArgumentTypeError(f"{name} must be True or False, got {type(value).__name__}")
+    return value

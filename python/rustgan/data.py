@@ -58,6 +58,24 @@ def as_batch(x, data_shape: Sequence[int], name: str = "data") -> torch.Tensor:
     return x.contiguous()
 
 
+def as_labels(y, name: str = "labels") -> torch.Tensor | None:
+    """Class labels as an int64 CPU tensor ``[N]`` (a list, numpy array or tensor of
+    integers); None stays None. The GAN checks their count and range."""
+    if y is None:
+        return None
+    if isinstance(y, (list, tuple)):
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in y):
+            raise ArgumentTypeError(f"{name} must be integers, got {y!r:.80}")
+        try:
+            y = torch.tensor(y, dtype=torch.int64)
+        except (OverflowError, RuntimeError) as error:
+            raise InvalidArgumentError(f"{name} do not fit in 64 bits: {error}") from None
+    y = as_tensor(y, name)
+    if y.is_floating_point() or y.dtype == torch.bool:
+        raise ArgumentTypeError(f"{name} must be integers, got dtype {y.dtype}")
+    return y.to(device="cpu", dtype=torch.int64).contiguous()
+
+
 def _to_layout(x: torch.Tensor, data_shape: tuple, name: str) -> torch.Tensor:
     if tuple(x.shape[1:]) == data_shape:
         return x

@@ -4,6 +4,7 @@ the GIL released, on whole batches.
 
     z = gan.latent(2, seed=0)
     strip = rustgan.edit.interpolate(gan, z[0], z[1], steps=8)          # [8, C, H, W]
+    grid = rustgan.edit.class_swap(gan, z)        # conditional GANs: [classes, 2, C, H, W]
     result = rustgan.edit.project(gan, images, steps=300)              # .latents, .images
     filled = rustgan.edit.inpaint(gan, images, mask).images            # mask: 1 = known
 """
@@ -17,7 +18,7 @@ import torch
 
 from . import _rustgan
 from ._checks import SEED_MAX, _choice, _float, _int
-from .data import as_batch, as_tensor
+from .data import as_batch, as_labels, as_tensor
 from .errors import InvalidArgumentError
 from .gan import GAN
 
@@ -47,22 +48,51 @@ def _latents(gan: GAN, z, name: str) -> torch.Tensor:
     return z
 
 
-def interpolate(gan: GAN, z0: torch.Tensor, z1: torch.Tensor, steps: int = 8, method: str = "slerp") -> torch.Tensor:
+def _labels(gan: GAN, labels, n: int) -> torch.Tensor | None:
+    """Labels for `n` codes: an int or a sequence of `n` (checked against the GAN later)."""
+    if isinstance(labels, int) and not isinstance(labels, bool):
+        labels = [labels] * n
+    return as_labels(labels)
+
+
+def interpolate(
+    gan: GAN, z0: torch.Tensor, z1: torch.Tensor, steps: int = 8, method: str = "slerp", labels=None
+) -> torch.Tensor:
     """Images along the path from `z0` to `z1` (endpoints included): ``[steps, *data_shape]``
-    for single codes, ``[steps, N, *data_shape]`` for batches of N codes."""
+    for single codes, ``[steps, N, *data_shape]`` for batches of N codes. A conditional
+    GAN keeps the class `labels` (an int, or one per code) fixed along the path."""
     single = getattr(z0, "ndim", None) == 1
     a, b = _latents(gan, z0, "z0"), _latents(gan, z1, "z1")
     if a.shape != b.shape:
         raise InvalidArgumentError(f"z0 and z1 differ in shape: {tuple(a.shape)} vs {tuple(b.shape)}")
     path = _rustgan.interpolate(a, b, _int("steps", steps), _choice("method", method, ("slerp", "lerp")))  # [steps, N, D]
-    images = gan.generate(path.flatten(0, 1))
+    labels = _labels(gan, labels, len(a))
+    images = gan.generate(path.flatten(0, 1), labels=None if labels is None else labels.repeat(len(path)))
     images = images.view(path.shape[0], path.shape[1], *images.shape[1:])
     return images[:, 0] if single else images
 
 
-def arithmetic(gan: GAN, plus: Sequence[torch.Tensor], minus: Sequence[torch.Tensor] | None = None, base=None):
+def class_swap(gan: GAN, z, classes: Sequence[int] | None = None) -> torch.Tensor:
+    """The same latent codes `z` (``[D]`` or ``[N, D]``) rendered in each of `classes`
+    (default: all) by a conditional GAN: ``[len(classes), N, *data_shape]``. What z
+    holds (style, stroke, pose) stays; the class changes."""
+    if not gan.num_classes:
+        raise InvalidArgumentError("class_swap needs a class-conditional GAN (num_classes > 0)")
+    z = _latents(gan, z, "z")
+    classes = list(range(gan.num_classes)) if classes is None else classes
+    labels = as_labels(classes, "classes")
+    if labels.dim() != 1 or len(labels) == 0:
+        raise InvalidArgumentError("classes must be a non-empty list of class indices")
+    images = gan.generate(z.repeat(len(labels), 1), labels=labels.repeat_interleave(len(z)))
+    return images.view(len(labels), len(z), *images.shape[1:])
+
+
+def arithmetic(
+    gan: GAN, plus: Sequence[torch.Tensor], minus: Sequence[torch.Tensor] | None = None, base=None, label: int | None = None
+):
     """Vector arithmetic on latents: ``base + mean(plus) - mean(minus)`` (each group a list of
-    codes ``[D]`` or ``[M, D]``, averaged). Returns ``(z [D], image [*data_shape])``."""
+    codes ``[D]`` or ``[M, D]``, averaged). Returns ``(z [D], image [*data_shape])``,
+    rendered in class `label` by a conditional GAN."""
 
     def mean(group, name):
         if not isinstance(group, (list, tuple)) or len(group) == 0:
@@ -74,7 +104,7 @@ def arithmetic(gan: GAN, plus: Sequence[torch.Tensor], minus: Sequence[torch.Ten
         z = z - mean(minus, "minus")
     if base is not None:
         z = z + _latents(gan, base, "base")[0]
-    return z, gan.generate(z.unsqueeze(0))[0]
+    return z, gan.generate(z.unsqueeze(0), labels=_labels(gan, label, 1))[0]
 
 
 def project(
@@ -88,19 +118,22 @@ def project(
     realism_weight: float = 0.0,
     average_best: int = 1,
     seed: int = 0,
+    labels=None,
 ) -> Projection:
     """Finds latents whose generations match `images` (GAN inversion): Adam on z for `steps`
     steps minimising the pixel MSE (only where `mask` is 1, when given), plus
     `prior_weight` x (|z|^2/D - 1)^2 to keep z where the prior's mass is and
     `realism_weight` x the discriminator's "looks fake" loss; the best of `restarts`
     random starts is kept per image (with `average_best` = m > 1 the returned images
-    average the m best starts' generations). Uses the raw generator, as trained against D."""
+    average the m best starts' generations). Uses the raw generator, as trained against D.
+    A conditional GAN searches within the classes `labels` (an int or one per image)."""
     targets = as_batch(images, gan.data_shape, "images")
     if mask is not None:
         mask = as_tensor(mask, "mask").float().cpu()
     latents, generated, curve, errors = _rustgan.project(
         gan._core,
         targets,
+        _labels(gan, labels, len(targets)),
         mask,
         _int("steps", steps, 1),
         _float("lr", lr),
@@ -125,16 +158,18 @@ def inpaint(
     average_best: int | None = None,
     feather: int = 0,
     seed: int = 0,
+    labels=None,
 ) -> Inpainting:
     """Fills the pixels where `mask` is 0: a masked projection, then the known pixels
     composited back. The fill averages the `average_best` best of `restarts` starts, an
     estimate of the most likely content (default: half of them; 1 gives one sharp completion). `feather` > 0
-    blends generated pixels into the known ones over that many pixels at the hole's border."""
+    blends generated pixels into the known ones over that many pixels at the hole's border.
+    `labels` as in `project`."""
     targets = as_batch(images, gan.data_shape, "images")
     mask = as_tensor(mask, "mask")
     if average_best is None:
         average_best = max(1, _int("restarts", restarts, 1) // 2)
-    projection = project(gan, targets, steps, lr, restarts, mask, prior_weight, realism_weight, average_best, seed)
+    projection = project(gan, targets, steps, lr, restarts, mask, prior_weight, realism_weight, average_best, seed, labels)
     known = mask.float().cpu().expand_as(targets)
     weight = known
     if _int("feather", feather, 0) > 0:
@@ -156,4 +191,4 @@ def psnr(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor | None = None) -> 
     return 10 * torch.log10(4.0 / mse.clamp_min(1e-12))
 
 
-__all__ = ["Inpainting", "Projection", "arithmetic", "inpaint", "interpolate", "project", "psnr"]
+__all__ = ["Inpainting", "Projection", "arithmetic", "class_swap", "inpaint", "interpolate", "project", "psnr"]

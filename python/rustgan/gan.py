@@ -12,13 +12,22 @@ import torch
 from tqdm.auto import tqdm
 
 from . import _rustgan, distributed, metrics
-from ._checks import SEED_MAX, _choice, _device, _float, _int, _pair, _path
-from .data import as_batch, as_tensor
+from ._checks import SEED_MAX, _bool, _choice, _device, _float, _int, _pair, _path
+from .data import as_batch, as_labels, as_tensor
 from .errors import ArgumentTypeError, InvalidArgumentError
 
 ARCHS = ("dcgan", "mlp")
 LOSSES = ("bce", "lsgan", "hinge", "wgan-gp")
+AUGMENTS = ("color", "translation", "cutout")
 NAN_POLICIES = ("raise", "skip")
+
+
+def _augment_policy(augment) -> list[str]:
+    if isinstance(augment, str):
+        augment = [part.strip() for part in augment.split(",") if part.strip()]
+    if not isinstance(augment, (list, tuple)):
+        raise ArgumentTypeError(f"augment must be a list of names or a comma-separated string, got {augment!r}")
+    return [_choice("augment entry", name, AUGMENTS) for name in augment]
 
 
 class GAN:
@@ -34,7 +43,20 @@ class GAN:
         hidden_dim, depth: width and number of hidden layers of the MLP networks.
         lr_g, lr_d, betas_g, betas_d: Adam settings of the generator and discriminator.
         n_critic: discriminator updates per generator update.
-        gp_weight: gradient-penalty weight for ``"wgan-gp"``.
+        gp_weight: weight of the gradient penalty of ``"wgan-gp"`` (and of
+            `gradient_penalty`).
+        gradient_penalty: adds WGAN-GP's penalty on D's input gradients to any loss.
+        r1_gamma: R1 penalty ``r1_gamma / 2 * E|grad D(x_real)|^2`` (0: off); 10 is usual
+            for the non-saturating loss, ~0.1 for 2D points.
+        r1_every: lazy regularisation: the R1 penalty is applied every `r1_every` steps,
+            scaled up to match (StyleGAN2 uses 16).
+        spectral_norm: spectrally normalised D layers (SN-GAN); D then has no batch norm.
+        pac: PacGAN packing: D judges `pac` samples at once, which exposes mode collapse
+            to it. Batch sizes must be multiples of `pac`.
+        augment: DiffAugment policy for small image sets: any of ``"color"``,
+            ``"translation"``, ``"cutout"``, as a list or a comma-separated string.
+        num_classes: > 0 makes a class-conditional GAN (one-hot label into G, projection
+            discriminator); `fit`, `step`, `generate` and `sample` then take labels.
         ema: decay of an exponential moving average of G (e.g. 0.999); `sample` then
             uses the average by default.
         seed: seeds initialisation, latents and batch order; same seed, same data and
@@ -58,6 +80,13 @@ class GAN:
         betas_d: tuple[float, float] = (0.5, 0.999),
         n_critic: int = 1,
         gp_weight: float = 10.0,
+        gradient_penalty: bool = False,
+        r1_gamma: float = 0.0,
+        r1_every: int = 1,
+        spectral_norm: bool = False,
+        pac: int = 1,
+        augment: str | Sequence[str] = (),
+        num_classes: int = 0,
         ema: float | None = None,
         seed: int = 0,
         device: str = "auto",
@@ -80,6 +109,13 @@ class GAN:
             "betas_d": _pair("betas_d", betas_d),
             "n_critic": _int("n_critic", n_critic, 1),
             "gp_weight": _float("gp_weight", gp_weight),
+            "gradient_penalty": _bool("gradient_penalty", gradient_penalty),
+            "r1_gamma": _float("r1_gamma", r1_gamma),
+            "r1_every": _int("r1_every", r1_every, 1),
+            "spectral_norm": _bool("spectral_norm", spectral_norm),
+            "pac": _int("pac", pac, 1),
+            "augment": _augment_policy(augment),
+            "num_classes": _int("num_classes", num_classes, 0),
             "ema": None if ema is None else _float("ema", ema),
             "seed": _int("seed", seed, 0, SEED_MAX),
         }
@@ -106,6 +142,11 @@ class GAN:
         return self.config["latent_dim"]
 
     @property
+    def num_classes(self) -> int:
+        """Number of classes of a conditional GAN; 0 when unconditional."""
+        return self.config["num_classes"]
+
+    @property
     def steps_done(self) -> int:
         """Training steps taken so far (kept across save/load)."""
         return self._core.steps_done
@@ -122,17 +163,19 @@ class GAN:
         )
 
     # --- training --------------------------------------------------------------------
-    def step(self, x, on_nan: str = "raise") -> dict[str, float]:
-        """One fused training step on the batch `x` (D update, G update, EMA), in Rust
-        with the GIL released. Returns the losses, e.g. ``{"loss/d": .., "loss/g": ..}``.
+    def step(self, x, labels=None, on_nan: str = "raise") -> dict[str, float]:
+        """One fused training step on the batch `x` (with its class `labels` when
+        conditional): D update, G update, EMA, in Rust with the GIL released. Returns the
+        losses, e.g. ``{"loss/d": .., "loss/g": ..}``.
 
         With ``on_nan="raise"`` a NaN/inf loss raises `NonFiniteLossError` naming the
         step; with ``"skip"`` the bad update is dropped and ``"nan/skipped"`` is 1.
         """
         batch = as_batch(x, self.data_shape, "batch")
+        labels = as_labels(labels)
         on_nan = _choice("on_nan", on_nan, NAN_POLICIES)
         distributed.attach(self)
-        return dict(self._core.step(batch, on_nan))
+        return dict(self._core.step(batch, labels, on_nan))
 
     def fit(
         self,
@@ -140,13 +183,15 @@ class GAN:
         steps: int = 1000,
         batch_size: int = 64,
         *,
+        labels=None,
         log_every: int = 50,
         progress: bool | tqdm = True,
         on_nan: str = "raise",
         checkpoint_every: int | None = None,
         out: str | PathLike | None = None,
     ) -> list[dict[str, float]]:
-        """Trains for `steps` steps on the data set `x`; the loop runs in Rust.
+        """Trains for `steps` steps on the data set `x` (with its class `labels` ``[N]``
+        when the GAN is conditional); the loop runs in Rust.
 
         Batches are drawn without replacement from a per-epoch permutation seeded by the
         GAN's seed. Returns a record whenever the step count reaches a multiple of
@@ -169,6 +214,7 @@ class GAN:
         if out is not None:
             out = _path("out", out)
         data = as_batch(x, self.data_shape, "training data")
+        labels = as_labels(labels)
         if batch_size > len(data):
             raise InvalidArgumentError(f"batch_size {batch_size} is larger than the data ({len(data)} items)")
         distributed.attach(self)
@@ -191,7 +237,7 @@ class GAN:
             while True:  # one chunk per checkpoint; at least one, so `out` always gets one
                 before = self.steps_done
                 chunk = min(checkpoint_every or steps, steps - trained)
-                records, interrupted = self._core.fit(data, chunk, batch_size, log_every, on_nan, monitor)
+                records, interrupted = self._core.fit(data, labels, chunk, batch_size, log_every, on_nan, monitor)
                 history += records
                 trained += self.steps_done - before
                 if out is not None:
@@ -219,18 +265,26 @@ class GAN:
         z = self._core.latent(_int("n", n, 1), None if seed is None else _int("seed", seed, 0, SEED_MAX))
         return z * truncation if truncation != 1.0 else z
 
-    def generate(self, z: torch.Tensor, ema: bool = True) -> torch.Tensor:
-        """Renders latent codes ``[N, latent_dim]`` (with the EMA generator if any and `ema`)."""
+    def generate(self, z: torch.Tensor, ema: bool = True, labels=None) -> torch.Tensor:
+        """Renders latent codes ``[N, latent_dim]`` (with the EMA generator if any and
+        `ema`); a conditional GAN needs the class `labels` ``[N]``, and the same z with
+        another label gives the same style in another class."""
         z = as_tensor(z, "z")
         if not torch.isfinite(z).all():
             raise InvalidArgumentError("z contains NaN or infinite values")
-        return self._core.generate(z, bool(ema))
+        return self._core.generate(z, as_labels(labels), bool(ema))
 
-    def sample(self, n: int = 64, seed: int | None = None, ema: bool = True, truncation: float = 1.0) -> torch.Tensor:
+    def sample(
+        self, n: int = 64, seed: int | None = None, ema: bool = True, truncation: float = 1.0, labels=None
+    ) -> torch.Tensor:
         """`n` generated items ``[n, *data_shape]`` (images in [-1, 1]); reproducible with
-        `seed`; `truncation` as in `latent`. Batch norm uses its running statistics, so
-        each sample is independent of the others."""
-        return self.generate(self.latent(n, seed, truncation), ema)
+        `seed`; `truncation` as in `latent`. A conditional GAN renders `labels` ``[n]``,
+        or cycles through its classes without them. Batch norm uses its running
+        statistics, so each sample is independent of the others."""
+        z = self.latent(n, seed, truncation)
+        if labels is None and self.num_classes:
+            labels = torch.arange(len(z)) % self.num_classes
+        return self.generate(z, ema, labels)
 
     # --- evaluation --------------------------------------------------------------------
     def evaluate(self, real, n: int = 2000, seed: int = 0, **options) -> dict:

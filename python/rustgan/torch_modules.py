@@ -41,10 +41,11 @@ class DCGANGenerator(nn.Sequential):
 
 
 class DCGANDiscriminator(nn.Sequential):
-    """images ``[N, C, S, S]`` -> logits ``[N]``; without batch norm for WGAN-GP."""
+    """images ``[N, C, S, S]`` -> logits ``[N / pac]`` (PacGAN judges `pac` images at once);
+    without batch norm when trained with a gradient penalty."""
 
-    def __init__(self, data_shape: Sequence[int] = (1, 28, 28), base_channels: int = 64, batch_norm: bool = True):
-        channels, size = data_shape[0], data_shape[1]
+    def __init__(self, data_shape: Sequence[int] = (1, 28, 28), base_channels: int = 64, batch_norm: bool = True, pac: int = 1):
+        channels, size = data_shape[0] * pac, data_shape[1]
         end, halvings = _PYRAMID[size]
         width = base_channels
         layers = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2)]
@@ -55,9 +56,10 @@ class DCGANDiscriminator(nn.Sequential):
             layers.append(nn.LeakyReLU(0.2))
             width *= 2
         super().__init__(*layers, nn.Conv2d(width, 1, end, 1, 0))
+        self.packed_shape = (channels, size, size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(x).view(-1)
+        return super().forward(x.reshape(-1, *self.packed_shape)).view(-1)
 
 
 def _mlp_layers(inputs: int, hidden_dim: int, depth: int, outputs: int, activation) -> list[nn.Module]:
@@ -80,17 +82,25 @@ class MLPGenerator(nn.Sequential):
 
 
 class MLPDiscriminator(nn.Sequential):
-    """items ``[N, *data_shape]`` -> logits ``[N]``."""
+    """items ``[N, *data_shape]`` -> logits ``[N / pac]``."""
 
-    def __init__(self, data_shape: Sequence[int] = (2,), hidden_dim: int = 128, depth: int = 3):
-        super().__init__(*_mlp_layers(math.prod(data_shape), hidden_dim, depth, 1, lambda: nn.LeakyReLU(0.2)))
+    def __init__(self, data_shape: Sequence[int] = (2,), hidden_dim: int = 128, depth: int = 3, pac: int = 1):
+        self.packed_size = math.prod(data_shape) * pac
+        super().__init__(*_mlp_layers(self.packed_size, hidden_dim, depth, 1, lambda: nn.LeakyReLU(0.2)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(x.reshape(len(x), -1)).view(-1)
+        return super().forward(x.reshape(-1, self.packed_size)).view(-1)
+
+
+def _refuse(config: Mapping, network: str, features: Sequence[str]) -> None:
+    used = [name for name in features if config.get(name)]
+    if used:
+        raise InvalidArgumentError(f"rustgan.torch_modules has no {network} with {' or '.join(used)}")
 
 
 def generator(config: Mapping) -> nn.Module:
     """The PyTorch generator for a rustgan config (`GAN.config`)."""
+    _refuse(config, "generator", ["num_classes"])
     shape, latent = config["data_shape"], config["latent_dim"]
     if config["arch"] == "dcgan":
         return DCGANGenerator(shape, latent, config["base_channels"])
@@ -99,10 +109,12 @@ def generator(config: Mapping) -> nn.Module:
 
 def discriminator(config: Mapping) -> nn.Module:
     """The PyTorch discriminator for a rustgan config (`GAN.config`)."""
-    shape = config["data_shape"]
+    _refuse(config, "discriminator", ["num_classes", "spectral_norm"])
+    shape, pac = config["data_shape"], config.get("pac", 1)
     if config["arch"] == "dcgan":
-        return DCGANDiscriminator(shape, config["base_channels"], batch_norm=config["loss"] != "wgan-gp")
-    return MLPDiscriminator(shape, config["hidden_dim"], config["depth"])
+        batch_norm = not (config["loss"] == "wgan-gp" or config.get("gradient_penalty"))
+        return DCGANDiscriminator(shape, config["base_channels"], batch_norm, pac)
+    return MLPDiscriminator(shape, config["hidden_dim"], config["depth"], pac)
 
 
 def export_torch(gan, ema: bool = True) -> tuple[nn.Module, nn.Module]:

@@ -3,7 +3,7 @@
 
 use tch::nn::{self, SequentialT};
 
-use super::discriminator_uses_batch_norm;
+use super::{discriminator_uses_batch_norm, spectral_norm, Discriminator};
 use crate::config::GanConfig;
 
 /// The resolution the networks start (G) or end (D) at, and the number of factor-2
@@ -21,11 +21,18 @@ struct Stack<'a> {
     p: &'a nn::Path<'a>,
     net: SequentialT,
     index: usize,
+    spectral_norm: bool,
 }
 
 impl<'a> Stack<'a> {
-    fn new(p: &'a nn::Path<'a>) -> Self {
-        Stack { p, net: nn::seq_t(), index: 0 }
+    fn new(p: &'a nn::Path<'a>, spectral_norm: bool) -> Self {
+        Stack { p, net: nn::seq_t(), index: 0, spectral_norm }
+    }
+
+    /// Ends this stack; the returned one continues its layer numbering.
+    fn split(self) -> (SequentialT, Self) {
+        let rest = Stack { p: self.p, net: nn::seq_t(), index: self.index, spectral_norm: self.spectral_norm };
+        (self.net, rest)
     }
 
     fn next_path(&mut self) -> nn::Path<'a> {
@@ -42,8 +49,13 @@ impl<'a> Stack<'a> {
 
     fn conv(mut self, inputs: i64, outputs: i64, kernel: i64, stride: i64, padding: i64, bias: bool) -> Self {
         let config = nn::ConvConfig { stride, padding, bias, ..Default::default() };
-        let layer = nn::conv2d(self.next_path(), inputs, outputs, kernel, config);
-        self.net = self.net.add(layer);
+        let path = self.next_path();
+        let layer = nn::conv2d(&path, inputs, outputs, kernel, config);
+        self.net = if self.spectral_norm {
+            self.net.add(spectral_norm::Conv2d::new(&path, layer, stride, padding))
+        } else {
+            self.net.add(layer)
+        };
         self
     }
 
@@ -69,10 +81,10 @@ impl<'a> Stack<'a> {
 pub fn generator(p: &nn::Path, config: &GanConfig) -> SequentialT {
     let (channels, size) = (config.data_shape[0], config.data_shape[1]);
     let (start, doublings) = pyramid(size);
-    let latent_dim = config.latent_dim;
+    let input_dim = config.generator_input_dim();
     let mut width = config.base_channels << (doublings - 1);
-    let mut stack = Stack::new(p)
-        .conv_transpose(latent_dim, width, start, 1, 0, false) // [N, width, start, start]
+    let mut stack = Stack::new(p, false)
+        .conv_transpose(input_dim, width, start, 1, 0, false) // [N, width, start, start]
         .batch_norm(width)
         .relu();
     for _ in 1..doublings {
@@ -81,17 +93,20 @@ pub fn generator(p: &nn::Path, config: &GanConfig) -> SequentialT {
     }
     let stack = stack.conv_transpose(width, channels, 4, 2, 1, true); // [N, C, size, size]
     nn::seq_t()
-        .add_fn(move |z| z.view([-1, latent_dim, 1, 1]))
+        .add_fn(move |z| z.view([-1, input_dim, 1, 1]))
         .add(stack.net)
         .add_fn(|x| x.tanh())
 }
 
-pub fn discriminator(p: &nn::Path, config: &GanConfig) -> SequentialT {
+/// With `pac` > 1 each group of `pac` consecutive images is stacked along the channels
+/// and judged as one item.
+pub fn discriminator(p: &nn::Path, config: &GanConfig) -> Discriminator {
     let (channels, size) = (config.data_shape[0], config.data_shape[1]);
+    let packed_channels = channels * config.pac;
     let (end, halvings) = pyramid(size);
     let batch_norm = discriminator_uses_batch_norm(config);
     let mut width = config.base_channels;
-    let mut stack = Stack::new(p).conv(channels, width, 4, 2, 1, true).leaky_relu(); // [N, base, size/2, size/2]
+    let mut stack = Stack::new(p, config.spectral_norm).conv(packed_channels, width, 4, 2, 1, true).leaky_relu(); // [N / pac, base, size/2, size/2]
     for _ in 1..halvings {
         stack = stack.conv(width, width * 2, 4, 2, 1, !batch_norm);
         if batch_norm {
@@ -100,6 +115,10 @@ pub fn discriminator(p: &nn::Path, config: &GanConfig) -> SequentialT {
         stack = stack.leaky_relu();
         width *= 2; // resolution halved
     }
-    let stack = stack.conv(width, 1, end, 1, 0, true); // [N, 1, 1, 1]
-    stack.net.add_fn(|x| x.view([-1]))
+    let (features, head) = stack.split(); // [N / pac, width, end, end]
+    Discriminator {
+        body: nn::seq_t().add_fn(move |x| x.view([-1, packed_channels, size, size])).add(features),
+        head: head.conv(width, 1, end, 1, 0, true).net.add_fn(|x| x.view([-1])), // [N / pac]
+        feature_dim: width * end * end,
+    }
 }

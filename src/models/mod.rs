@@ -1,17 +1,18 @@
 //! Generator and discriminator architectures, one file per family.
 //!
-//! Every generator maps latents `[N, latent_dim]` to data `[N, *data_shape]`; every
-//! discriminator maps data to logits `[N]`. Layers are named by their index in the stack,
+//! Every generator maps latents `[N, latent_dim]` (with one-hot labels appended when
+//! conditional) to data `[N, *data_shape]`; every discriminator maps data to logits `[N]`. Layers are named by their index in the stack,
 //! as in a PyTorch `nn.Sequential`.
 
 pub mod classifier;
 pub mod dcgan;
 pub mod mlp;
+pub mod spectral_norm;
 
 use tch::nn::{self, SequentialT};
 use tch::{Device, Kind, Tensor};
 
-use crate::config::{Arch, GanConfig, LossKind};
+use crate::config::{Arch, GanConfig};
 use crate::rng::Rng;
 use crate::weights::named_variables;
 
@@ -22,16 +23,28 @@ pub fn generator(p: &nn::Path, config: &GanConfig) -> SequentialT {
     }
 }
 
-pub fn discriminator(p: &nn::Path, config: &GanConfig) -> SequentialT {
+/// A discriminator split before its last layer, where a projection discriminator reads
+/// the features.
+pub struct Discriminator {
+    /// Data `[N, *data_shape]` to features.
+    pub body: SequentialT,
+    /// Features to logits `[N / pac]`.
+    pub head: SequentialT,
+    /// Size of the features, flattened.
+    pub feature_dim: i64,
+}
+
+pub fn discriminator(p: &nn::Path, config: &GanConfig) -> Discriminator {
     match config.arch {
         Arch::Dcgan => dcgan::discriminator(p, config),
         Arch::Mlp => mlp::discriminator(p, config),
     }
 }
 
-/// WGAN-GP penalises per-sample gradients, which batch norm would couple across the batch.
+/// Gradient penalties act on per-sample gradients, which batch norm would couple across
+/// the batch; spectral normalisation replaces it.
 pub fn discriminator_uses_batch_norm(config: &GanConfig) -> bool {
-    config.loss != LossKind::WganGp
+    !(config.uses_gradient_penalty() || config.spectral_norm)
 }
 
 /// Deterministic initialisation from the GAN's own generator: DCGAN's N(0, 0.02) for

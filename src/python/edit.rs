@@ -25,11 +25,12 @@ pub fn interpolate(py: Python<'_>, z0: PyTensor, z1: PyTensor, steps: i64, metho
 /// Returns (latents, images, loss_curve, errors).
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
-#[pyo3(signature = (gan, images, mask, steps, lr, restarts, prior_weight, realism_weight, average_best, seed))]
+#[pyo3(signature = (gan, images, labels, mask, steps, lr, restarts, prior_weight, realism_weight, average_best, seed))]
 pub fn project(
     py: Python<'_>,
     gan: &PyGan,
     images: PyTensor,
+    labels: Option<PyTensor>,
     mask: Option<PyTensor>,
     steps: i64,
     lr: f64,
@@ -39,8 +40,8 @@ pub fn project(
     average_best: i64,
     seed: u64,
 ) -> PyResult<(PyTensor, PyTensor, Vec<f64>, PyTensor)> {
-    let (images, mask) = (images.0, mask.map(|m| m.0));
+    let (images, labels, mask) = (images.0, labels.map(|l| l.0), mask.map(|m| m.0));
     let options = ProjectOptions { steps, lr, restarts, prior_weight, realism_weight, average_best, seed };
-    let result = without_gil(py, move || edit::project(&gan.gan(), &images, mask.as_ref(), &options))?;
+    let result = without_gil(py, move || edit::project(&gan.gan(), &images, labels.as_ref(), mask.as_ref(), &options))?;
     Ok((PyTensor(result.latents), PyTensor(result.images), result.loss_curve, PyTensor(result.errors)))
 }

@@ -14,7 +14,7 @@ use crate::config::GanConfig;
 use crate::error::{invalid, Error, Result};
 use crate::gan::{parse_device, Gan};
 use crate::replica::{GradientSync, Replica};
-use crate::train::{FitOptions, NanPolicy, Stats};
+use crate::train::{Batch, FitOptions, NanPolicy, Stats};
 
 /// How often a long call hands control back to Python (progress bar, Ctrl-C).
 const MONITOR_INTERVAL: Duration = Duration::from_millis(100);
@@ -62,36 +62,40 @@ impl PyGan {
         without_gil(py, || checkpoint::save(&self.gan(), &path))
     }
 
-    fn step(&self, py: Python<'_>, data: PyTensor, on_nan: &str) -> PyResult<Stats> {
-        let data = data.0;
+    #[pyo3(signature = (data, labels, on_nan))]
+    fn step(&self, py: Python<'_>, data: PyTensor, labels: Option<PyTensor>, on_nan: &str) -> PyResult<Stats> {
+        let (data, labels) = (data.0, labels.map(|l| l.0));
         without_gil(py, move || {
             let policy = parse_nan_policy(on_nan)?;
             let mut gan = self.gan();
-            let batch = gan.check_batch(&data, "batch")?;
-            gan.train_step(&[batch], policy)
+            let images = gan.check_batch(&data, "batch")?;
+            let labels = gan.check_labels(labels.as_ref(), images.size()[0], "labels")?;
+            gan.train_step(&[Batch { images, labels }], policy)
         })
     }
 
     /// Trains in Rust; `callback(steps_done, record_or_None)` runs at most every 100 ms and
     /// on every log record. Returns (history, interrupted).
     #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (data, labels, steps, batch_size, log_every, on_nan, callback))]
     fn fit(
         &self,
         py: Python<'_>,
         data: PyTensor,
+        labels: Option<PyTensor>,
         steps: i64,
         batch_size: i64,
         log_every: i64,
         on_nan: &str,
         callback: PyObject,
     ) -> PyResult<(Vec<Stats>, bool)> {
-        let data = data.0;
+        let (data, labels) = (data.0, labels.map(|l| l.0));
         let mut python_error: Option<PyErr> = None;
         let error_slot = &mut python_error;
         let outcome = without_gil(py, move || {
             let options = FitOptions { steps, batch_size, log_every, on_nan: parse_nan_policy(on_nan)? };
             let mut last_call = Instant::now();
-            self.gan().fit(&data, &options, |done, record| {
+            self.gan().fit(&data, labels.as_ref(), &options, |done, record| {
                 if record.is_none() && last_call.elapsed() < MONITOR_INTERVAL {
                     return Ok(());
                 }
@@ -120,14 +124,16 @@ impl PyGan {
         without_gil(py, || self.gan().latent(n, seed)).map(PyTensor)
     }
 
-    fn generate(&self, py: Python<'_>, z: PyTensor, ema: bool) -> PyResult<PyTensor> {
-        let z = z.0;
-        without_gil(py, move || self.gan().generate(&z, ema)).map(PyTensor)
+    #[pyo3(signature = (z, labels, ema))]
+    fn generate(&self, py: Python<'_>, z: PyTensor, labels: Option<PyTensor>, ema: bool) -> PyResult<PyTensor> {
+        let (z, labels) = (z.0, labels.map(|l| l.0));
+        without_gil(py, move || self.gan().generate(&z, labels.as_ref(), ema)).map(PyTensor)
     }
 
-    #[pyo3(signature = (n, seed=None, ema=true))]
-    fn sample(&self, py: Python<'_>, n: i64, seed: Option<u64>, ema: bool) -> PyResult<PyTensor> {
-        without_gil(py, || self.gan().sample(n, seed, ema)).map(PyTensor)
+    #[pyo3(signature = (n, seed=None, labels=None, ema=true))]
+    fn sample(&self, py: Python<'_>, n: i64, seed: Option<u64>, labels: Option<PyTensor>, ema: bool) -> PyResult<PyTensor> {
+        let labels = labels.map(|l| l.0);
+        without_gil(py, move || self.gan().sample(n, seed, labels.as_ref(), ema)).map(PyTensor)
     }
 
     fn state_dict(&self, py: Python<'_>, network: String) -> PyResult<Vec<(String, PyTensor)>> {
