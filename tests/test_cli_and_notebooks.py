@@ -72,7 +72,7 @@ def test_cli_edit_needs_an_image_gan(tmp_path, capsys):
     assert "image GAN" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("name", ["01_quickstart.ipynb", "02_editing.ipynb"])
+@pytest.mark.parametrize("name", ["01_quickstart.ipynb", "02_editing.ipynb", "03_mode_collapse.ipynb"])
 def test_notebook_runs(name, monkeypatch):
     monkeypatch.setenv("RUSTGAN_NOTEBOOK_STEPS", "20")
     monkeypatch.setenv("RUSTGAN_NOTEBOOK_EDIT_STEPS", "5")

@@ -13,6 +13,8 @@ CONFIGS = [
     dict(data_shape=(3, 32, 32), arch="dcgan", latent_dim=8, base_channels=4, loss="wgan-gp"),
     dict(data_shape=(3, 64, 64), arch="dcgan", latent_dim=8, base_channels=4, loss="hinge"),
     dict(data_shape=(2,), arch="mlp", latent_dim=4, hidden_dim=16, depth=2, loss="lsgan"),
+    dict(data_shape=(1, 28, 28), arch="dcgan", latent_dim=8, base_channels=4, pac=2, gradient_penalty=True),
+    dict(data_shape=(2,), arch="mlp", latent_dim=4, hidden_dim=16, depth=2, pac=4),
 ]
 
 
@@ -22,7 +24,7 @@ def trained(config: dict) -> rustgan.GAN:
     return gan
 
 
-@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"{c['arch']}-{c['data_shape']}")
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"{c['arch']}-{c['data_shape']}-pac{c.get('pac', 1)}")
 def test_exported_modules_load_strictly_and_match(config):
     gan = trained(config)
     generator, discriminator = rustgan.export_torch(gan)
@@ -38,7 +40,7 @@ def test_exported_modules_load_strictly_and_match(config):
             assert (plain(z) - gan.generate(z, ema=False)).abs().max().item() < 1e-5
 
 
-@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"{c['arch']}-{c['data_shape']}")
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"{c['arch']}-{c['data_shape']}-pac{c.get('pac', 1)}")
 def test_weights_trained_in_pytorch_load_into_rustgan(config):
     gan = rustgan.GAN(**config, seed=0, device="cpu")
     torch.manual_seed(0)
@@ -82,3 +84,10 @@ def test_mismatched_state_dicts_are_named():
         gan.load_discriminator_state_dict([1, 2])
     # A failed load leaves the weights as they were.
     assert all(torch.equal(v, state[k]) for k, v in gan.generator_state_dict().items())
+
+
+@pytest.mark.parametrize("option", [dict(spectral_norm=True), dict(num_classes=3)])
+def test_networks_without_a_pytorch_twin_are_refused(option):
+    gan = tiny_dcgan(**option)
+    with pytest.raises(rustgan.InvalidArgumentError, match=next(iter(option))):
+        rustgan.export_torch(gan)

@@ -149,6 +149,16 @@ def _pad_to_power_of_two(images: torch.Tensor) -> torch.Tensor:
     return F.pad(images, (left, target - size - left, left, target - size - left), value=-1.0)
 
 
+def conditional_accuracy(gan, n: int = 1000, seed: int = 0, weights: str | PathLike = DIGIT_CLASSIFIER) -> float:
+    """Fraction of `n` samples of a class-conditional digit GAN (classes cycled) that the
+    digit classifier assigns to the class they were asked for."""
+    if not gan.num_classes:
+        raise InvalidArgumentError("conditional_accuracy needs a class-conditional GAN (num_classes > 0)")
+    labels = torch.arange(_int("n", n, 1)) % gan.num_classes
+    predicted = digit_logits(gan.sample(n, seed=seed, labels=labels), weights).argmax(1)
+    return (predicted == labels).double().mean().item()
+
+
 # --- everything at once --------------------------------------------------------------
 def evaluate(gan, real, n: int = 2000, seed: int = 0, feature_extractor: str | PathLike | None = None,
              centers=None, std: float | None = None) -> dict:
@@ -156,7 +166,8 @@ def evaluate(gan, real, n: int = 2000, seed: int = 0, feature_extractor: str | P
 
     Images: ``fid``, ``kid``/``kid_std``, ``precision``, ``recall`` on the digit
     classifier's features (1-channel images) or `feature_extractor`'s; with the digit
-    classifier also ``classes_covered`` and ``class_kl``; and ``swd`` (+ ``swd_levels``).
+    classifier also ``classes_covered`` and ``class_kl`` (and ``class_accuracy`` for a
+    conditional GAN, see `conditional_accuracy`); and ``swd`` (+ ``swd_levels``).
     2D points with the mixture's `centers` and `std`: ``modes``, ``high_quality``,
     ``reverse_kl``.
     """
@@ -177,6 +188,8 @@ def evaluate(gan, real, n: int = 2000, seed: int = 0, feature_extractor: str | P
         real_features, _ = _digit_classifier(real, DIGIT_CLASSIFIER)
         fake_features, fake_logits = _digit_classifier(fake, DIGIT_CLASSIFIER)
         scores.update(class_coverage(fake_logits))
+        if gan.num_classes:
+            scores["class_accuracy"] = conditional_accuracy(gan, len(fake), seed)
     scores["fid"] = frechet_distance(real_features, fake_features)
     scores["kid"], scores["kid_std"] = kid(real_features, fake_features, subset_size=min(1000, len(fake) // 2), seed=seed)
     scores["precision"], scores["recall"] = precision_recall(real_features, fake_features)
@@ -188,6 +201,7 @@ def evaluate(gan, real, n: int = 2000, seed: int = 0, feature_extractor: str | P
 __all__ = [
     "DIGIT_CLASSIFIER",
     "class_coverage",
+    "conditional_accuracy",
     "digit_features",
     "digit_logits",
     "digit_split",

@@ -1,0 +1,131 @@
+"""Stabilisers (spectral norm, R1, gradient penalty, PacGAN packing, DiffAugment) and
+class-conditional generation: each option trains, is checked, and does what it is for."""
+
+import pytest
+import torch
+
+import rustgan
+from rustgan import data, edit, metrics
+from conftest import tiny_dcgan
+
+
+def mlp(**options) -> rustgan.GAN:
+    defaults = dict(arch="mlp", lr_g=1e-3, lr_d=1e-3, seed=0, device="cpu")
+    return rustgan.GAN((2,), **{**defaults, **options})
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(spectral_norm=True),
+        dict(r1_gamma=10.0, r1_every=2),
+        dict(gradient_penalty=True, loss="hinge"),
+        dict(pac=2, loss="lsgan"),
+        dict(augment="translation, cutout, color"),
+        dict(augment=["translation"], pac=2, spectral_norm=True, r1_gamma=1.0),
+    ],
+    ids=str,
+)
+def test_each_stabiliser_trains_a_dcgan(options, mnist):
+    gan = tiny_dcgan(**options)
+    history = gan.fit(mnist[0][:256], steps=6, batch_size=32, log_every=3, progress=False)
+    for record in history:
+        assert record["nan/skipped"] == 0 and all(torch.isfinite(torch.tensor(v)) for v in record.values())
+    assert gan.sample(4).isfinite().all()
+
+
+def test_lazy_r1_runs_every_k_steps_and_penalises_gradients(ring):
+    gan = mlp(r1_gamma=1.0, r1_every=3)
+    penalised = ["loss/d/r1" in gan.step(ring[0][:64]) for _ in range(7)]
+    assert penalised == [True, False, False, True, False, False, True]
+    # The penalty is the mean squared norm of D's input gradient: positive for a trained D.
+    assert gan.step(ring[0][:64])["loss/d"] > 0
+
+
+def test_spectral_norm_keeps_the_power_iteration_vector_in_the_checkpoint(tmp_path):
+    gan = mlp(spectral_norm=True)
+    before = gan.discriminator_state_dict()
+    assert {"0.weight_u", "6.weight_u"} <= set(before)
+    gan.fit(data.ring2d(512)[0], steps=5, batch_size=64, progress=False)
+    after = gan.discriminator_state_dict()
+    assert not torch.equal(before["0.weight_u"], after["0.weight_u"])
+    assert abs(after["0.weight_u"].norm().item() - 1) < 1e-5
+    gan.save(tmp_path / "ck")
+    loaded = rustgan.GAN.load(tmp_path / "ck")
+    assert torch.equal(loaded.discriminator_state_dict()["0.weight_u"], after["0.weight_u"])
+
+
+def test_packing_needs_whole_groups(ring):
+    gan = mlp(pac=4)
+    with pytest.raises(rustgan.InvalidArgumentError, match="multiple of pac=4"):
+        gan.fit(ring[0], steps=1, batch_size=30, progress=False)
+    with pytest.raises(rustgan.InvalidArgumentError, match="multiple of pac=4"):
+        gan.step(ring[0][:6])
+    assert "loss/d" in gan.step(ring[0][:8])
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (dict(pac=2, num_classes=3), "pac"),
+        (dict(augment="color"), "augment"),
+        (dict(augment="blur", arch="dcgan"), "augment"),
+        (dict(r1_gamma=-1.0), "r1_gamma"),
+        (dict(num_classes=-1), "num_classes"),
+        (dict(pac=0), "pac"),
+    ],
+)
+def test_bad_stabiliser_settings_are_named(options, message):
+    with pytest.raises(rustgan.InvalidArgumentError, match=message):
+        kwargs = dict(arch="mlp", device="cpu") | options
+        rustgan.GAN((1, 28, 28) if kwargs["arch"] == "dcgan" else (2,), **kwargs)
+
+
+def test_packing_and_r1_balance_the_ring_modes():
+    points, centers = data.ring2d(100_000, seed=0)
+    scores = {}
+    for name, options in {"plain": {}, "pac2 + R1": dict(pac=2, r1_gamma=0.1)}.items():
+        gan = mlp(ema=0.99, **options)
+        gan.fit(points, steps=4000, batch_size=256, progress=False)
+        scores[name] = metrics.modes_2d(gan.sample(2500, seed=1), centers, 0.01)
+    stabilised = scores["pac2 + R1"]
+    assert stabilised["modes"] == 8 and stabilised["reverse_kl"] < 0.1, scores
+    assert stabilised["reverse_kl"] < scores["plain"]["reverse_kl"] / 3, scores
+
+
+def test_conditional_generator_draws_the_requested_mode():
+    # Labels are the mixture component: a conditional GAN must put class k on center k.
+    centers = data.ring2d(1)[1]
+    generator = torch.Generator().manual_seed(0)
+    labels = torch.randint(8, (20_000,), generator=generator)
+    points = centers[labels] + 0.02 * torch.randn(20_000, 2, generator=generator)
+    gan = mlp(num_classes=8, ema=0.99)
+    gan.fit(points, steps=1500, batch_size=128, labels=labels, progress=False)
+    wanted = torch.arange(800) % 8
+    samples = gan.sample(800, seed=1, labels=wanted)
+    assert (torch.cdist(samples, centers).argmin(1) == wanted).float().mean() > 0.95
+
+
+def test_conditional_api_checks_and_keeps_z(mnist, tmp_path):
+    gan = tiny_dcgan(num_classes=10)
+    x, y = mnist[0][:64], mnist[1][:64]
+    with pytest.raises(rustgan.InvalidArgumentError, match="class-conditional"):
+        gan.fit(x, steps=1, batch_size=16, progress=False)
+    with pytest.raises(rustgan.InvalidArgumentError, match=r"\[0, 9\]"):
+        gan.fit(x, steps=1, batch_size=16, labels=y + 10, progress=False)
+    with pytest.raises(rustgan.InvalidArgumentError, match="shape"):
+        gan.step(x[:8], labels=y[:7])
+    with pytest.raises(rustgan.ArgumentTypeError, match="integers"):
+        gan.step(x[:8], labels=y[:8].float())
+    with pytest.raises(rustgan.InvalidArgumentError, match="unconditional"):
+        tiny_dcgan().sample(2, labels=[0, 1])
+    gan.fit(x, steps=2, batch_size=16, labels=y, progress=False)
+    z = gan.latent(3, seed=0)
+    grid = edit.class_swap(gan, z, classes=[1, 7])
+    assert grid.shape == (2, 3, 1, 28, 28)
+    assert torch.equal(grid[1], gan.generate(z, labels=[7, 7, 7]))
+    assert not torch.equal(grid[0], grid[1])
+    assert edit.interpolate(gan, z[0], z[1], steps=4, labels=7).shape == (4, 1, 28, 28)
+    assert edit.project(gan, x[:2], steps=2, restarts=2, labels=y[:2]).images.shape == (2, 1, 28, 28)
+    gan.save(tmp_path / "ck")
+    assert torch.equal(rustgan.GAN.load(tmp_path / "ck").sample(10, seed=4), gan.sample(10, seed=4))
