@@ -66,10 +66,10 @@ def format_row(name: str, summary: dict, cpu_seconds: float) -> str:
     return f"| {name} | " + " | ".join(cells) + f" | {cpu_seconds:.0f} |"
 
 
-def run(seeds: int, steps: int, batch_size: int, methods: list[str], out: Path | None) -> dict:
+def run(seeds: int, steps: int, batch_size: int, methods: list[str], mixtures: list[str], out: Path | None) -> dict:
     rustgan.set_num_threads(2)
     results = {}
-    for mixture in MIXTURES:
+    for mixture in mixtures:
         print(f"\n{mixture}: {seeds} seeds, {steps} steps of batch {batch_size}")
         print("| method | modes | high quality % | reverse KL | CPU s per seed |")
         print("| --- | --- | --- | --- | --- |")
@@ -93,9 +93,10 @@ def run(seeds: int, steps: int, batch_size: int, methods: list[str], out: Path |
             }
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        torch.save(results, out / "pacgan_2d.pt")
+        names = "_".join(mixtures)
+        torch.save(results, out / f"pacgan_2d_{names}.pt")
         tables = {m: {k: {f: v for f, v in r.items() if f != "samples_seed0"} for k, r in rows.items()} for m, rows in results.items()}
-        (out / "pacgan_2d.json").write_text(json.dumps(tables, indent=2))
+        (out / f"pacgan_2d_{names}.json").write_text(json.dumps(tables, indent=2))
     return results
 
 
@@ -105,9 +106,10 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=8000)
     parser.add_argument("--batch-size", type=int, default=512)
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS), metavar="METHOD")
+    parser.add_argument("--mixtures", nargs="+", default=list(MIXTURES), choices=list(MIXTURES))
     parser.add_argument("--out", type=Path, default=None, help="folder for the table (json) and seed-0 samples")
     args = parser.parse_args()
-    run(args.seeds, args.steps, args.batch_size, args.methods, args.out)
+    run(args.seeds, args.steps, args.batch_size, args.methods, args.mixtures, args.out)
 
 
 if __name__ == "__main__":

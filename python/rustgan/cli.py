@@ -11,7 +11,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from . import cli_edit, data, distributed, plot
-from .errors import RustganError
+from .errors import InvalidArgumentError, RustganError
 from .gan import GAN, LOSSES
 
 BUILTIN_DATA = ("mnist", "digits", "ring2d", "grid2d")
@@ -20,28 +20,33 @@ FIXED_NOISE_SEED = 1234  # the same latents for every sample grid of a run
 
 
 def load_data(name: str, image_size: int, channels: int):
-    """The training set for --data: a built-in name or an image folder."""
+    """The training set for --data (a built-in name or an image folder) and its class
+    labels, None where it has none."""
     if name == "mnist":
-        return data.mnist()[0]
+        return data.mnist()
     if name == "digits":
-        return data.digits(size=32)[0]
+        return data.digits(size=32)
     if name == "ring2d":
-        return data.ring2d()[0]
+        return data.ring2d()[0], None
     if name == "grid2d":
-        return data.grid2d()[0]
-    return data.image_folder(name, size=image_size, channels=channels)
+        return data.grid2d()[0], None
+    return data.image_folder(name, size=image_size, channels=channels), None
 
 
 def save_samples(gan: GAN, path: Path, n: int = 64) -> None:
+    if gan.num_classes:
+        n = 8 * gan.num_classes  # classes in turn: one column per class
     samples = gan.sample(n if len(gan.data_shape) == 3 else 2500, seed=FIXED_NOISE_SEED)
     if len(gan.data_shape) == 3:
-        plot.grid(samples, path=path, title=f"step {gan.steps_done}")
+        plot.grid(samples, path=path, nrow=gan.num_classes or None, title=f"step {gan.steps_done}")
     else:
         plot.scatter2d(samples, path=path, title=f"step {gan.steps_done}")
 
 
 def train(args) -> int:
-    x = load_data(args.data, args.image_size, args.channels)
+    x, labels = load_data(args.data, args.image_size, args.channels)
+    if args.conditional and labels is None:
+        raise InvalidArgumentError(f"--conditional needs labelled data (mnist or digits), not {args.data}")
     out = Path(args.out)
     args.device = distributed.init_from_environment(args.device)
     main_process = distributed.is_main_process()  # the one that reports and writes
@@ -58,9 +63,16 @@ def train(args) -> int:
             lr_g=args.lr,
             lr_d=args.lr,
             ema=args.ema,
+            pac=args.pac,
+            spectral_norm=args.spectral_norm,
+            r1_gamma=args.r1_gamma,
+            r1_every=args.r1_every,
+            augment=args.augment,
+            num_classes=int(labels.max()) + 1 if args.conditional else 0,
             seed=args.seed,
             device=args.device,
         )
+    labels = labels if gan.num_classes else None
     world_size = distributed.world()[1]
     if main_process:
         (out / "samples").mkdir(parents=True, exist_ok=True)
@@ -75,7 +87,9 @@ def train(args) -> int:
             chunk = min(sample_every, args.steps - done)
             before = gan.steps_done
             # Saving the checkpoint with every chunk: a kill loses at most one; --resume continues.
-            records = gan.fit(x, chunk, args.batch_size, log_every=args.log_every, progress=bar, out=out / "checkpoint")
+            records = gan.fit(
+                x, chunk, args.batch_size, labels=labels, log_every=args.log_every, progress=bar, out=out / "checkpoint"
+            )
             done += gan.steps_done - before
             history += records
             if main_process:
@@ -120,7 +134,7 @@ def evaluate(args) -> int:
         x, options["centers"] = getattr(data, args.data)()
         options["std"] = MIXTURE_STD[args.data]
     else:
-        x = load_data(args.data, shape[-1], shape[0])
+        x = load_data(args.data, shape[-1], shape[0])[0]
     scores = gan.evaluate(x, n=args.n, seed=args.seed, **options)
     print(f"{gan} against {args.data}")
     for name, value in scores.items():
@@ -146,6 +160,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base-channels", type=int, default=64)
     p.add_argument("--lr", type=float, default=2e-4)
     p.add_argument("--ema", type=float, default=None, help="EMA decay of G, e.g. 0.999")
+    p.add_argument("--pac", type=int, default=1, help="PacGAN: D judges this many samples at once")
+    p.add_argument("--spectral-norm", action="store_true", help="spectrally normalised D")
+    p.add_argument("--r1-gamma", type=float, default=0.0, help="R1 penalty weight (0: off)")
+    p.add_argument("--r1-every", type=int, default=1, help="lazy R1: apply it every N steps")
+    p.add_argument("--augment", default="", help="DiffAugment policy, e.g. translation,cutout,color")
+    p.add_argument("--conditional", action="store_true", help="class-conditional GAN on the data's labels")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto")
     p.add_argument("--image-size", type=int, default=64, help="for image folders: 28, 32 or 64")

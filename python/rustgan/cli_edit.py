@@ -31,15 +31,18 @@ def hiding_mask(shape, region: str) -> torch.Tensor:
     return mask
 
 
-def _targets(args, gan: GAN) -> torch.Tensor:
+def _targets(args, gan: GAN) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Images to edit, with their labels when the GAN is conditional."""
     from .cli import load_data  # the same data sets as `train`
 
     if len(gan.data_shape) != 3:
         raise InvalidArgumentError("projection and inpainting need an image GAN")
     channels, size, _ = gan.data_shape
-    x = load_data(args.data, size, channels)
-    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(args.seed))  # data may be sorted
-    return x[order[: args.n]]
+    x, labels = load_data(args.data, size, channels)
+    if gan.num_classes and labels is None:
+        raise InvalidArgumentError(f"a conditional GAN edits labelled images (mnist or digits), not {args.data}")
+    chosen = torch.randperm(len(x), generator=torch.Generator().manual_seed(args.seed))[: args.n]  # data may be sorted
+    return x[chosen], labels[chosen] if gan.num_classes else None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,20 +53,21 @@ def run(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     if args.operation == "interpolate":
         z0, z1 = gan.latent(args.n, seed=args.seed), gan.latent(args.n, seed=args.seed + 1)
-        strips = edit.interpolate(gan, z0, z1, steps=args.steps, method=args.method)  # [steps, n, ...]
+        labels = torch.arange(args.n) % gan.num_classes if gan.num_classes else None
+        strips = edit.interpolate(gan, z0, z1, steps=args.steps, method=args.method, labels=labels)  # [steps, n, ...]
         plot.grid(strips.transpose(0, 1).flatten(0, 1), path=out, nrow=args.steps, title=f"{args.method} interpolation")
     elif args.operation == "truncation":
         rows = [gan.sample(args.n, seed=args.seed, truncation=psi) for psi in args.psi]
         plot.grid(torch.cat(rows), path=out, nrow=args.n, title="truncation " + " / ".join(map(str, args.psi)))
     elif args.operation == "project":
-        targets = _targets(args, gan)
-        result = edit.project(gan, targets, steps=args.steps, restarts=args.restarts)
+        targets, labels = _targets(args, gan)
+        result = edit.project(gan, targets, steps=args.steps, restarts=args.restarts, labels=labels)
         print(f"PSNR {edit.psnr(result.images, targets).mean():.2f} dB over {len(targets)} images")
         plot.grid(torch.cat([targets, result.images.cpu()]), path=out, nrow=len(targets), title="targets / projections")
     else:
-        targets = _targets(args, gan)
+        targets, labels = _targets(args, gan)
         mask = hiding_mask(gan.data_shape, args.hide)
-        result = edit.inpaint(gan, targets, mask, steps=args.steps, restarts=args.restarts)
+        result = edit.inpaint(gan, targets, mask, steps=args.steps, restarts=args.restarts, labels=labels)
         hidden = 1 - mask
         print(f"PSNR on the hidden pixels {edit.psnr(result.images, targets, hidden).mean():.2f} dB over {len(targets)} images")
         inputs = targets * mask - hidden  # hidden pixels shown as background
