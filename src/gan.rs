@@ -344,11 +344,8 @@ impl Gan {
         }
     }
 
-    /// `n` generated items; a conditional GAN without `labels` cycles through its classes.
     pub fn sample(&mut self, n: i64, seed: Option<u64>, labels: Option<&Tensor>, use_ema: bool) -> Result<Tensor> {
         let z = self.latent(n, seed)?;
-        let cycled = (labels.is_none() && self.config.conditional())
-            .then(|| Tensor::arange(n, (Kind::Int64, self.device)).remainder(self.config.num_classes));
-        self.generate(&z, labels.or(cycled.as_ref()), use_ema)
+        self.generate(&z, labels, use_ema)
     }
 }

@@ -20,7 +20,7 @@ REPLICA = textwrap.dedent(
     weights = lambda gan: {**gan.generator_state_dict(), **{"D." + k: v for k, v in gan.discriminator_state_dict().items()}}
     rank, port, out, mode, steps = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=2,
-                            timeout=datetime.timedelta(seconds=20))
+                            timeout=datetime.timedelta(seconds=60))
     rustgan.set_num_threads(1)
     x, _ = rustgan.data.ring2d(256, seed=0)
     gan = rustgan.GAN(2, arch="mlp", latent_dim=4, hidden_dim=32, depth=2, loss="hinge", seed=3, device="cpu")
@@ -38,6 +38,7 @@ REPLICA = textwrap.dedent(
         os._exit(0)
     gan.fit(x, steps=steps, batch_size=16, progress=False, out=out + "/ck")
     torch.save(weights(gan), f"{out}/{mode}{rank}.pt")
+    dist.destroy_process_group()  # gloo's threads must stop before the interpreter exits
     """
 )
 

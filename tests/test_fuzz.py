@@ -80,6 +80,9 @@ def scratch_directory(tmp_path_factory):
     os.chdir(previous)
 
 
+CONDITIONAL = rustgan.GAN((2,), arch="mlp", latent_dim=3, hidden_dim=8, depth=1, num_classes=3, device="cpu")
+
+
 @pytest.fixture(scope="module")
 def gans():
     return {
@@ -103,6 +106,13 @@ CONSTRUCTOR_ARGUMENTS = {
     "ema": st.none() | FLOATS | ANY,
     "seed": st.integers(0, 2**64 - 1) | ANY,
     "device": st.sampled_from(["cpu", "auto", "cuda:7", "tpu", ""]) | ANY,
+    "gradient_penalty": st.booleans() | ANY,
+    "r1_gamma": FLOATS | ANY,
+    "r1_every": SMALL_INTS | ANY,
+    "spectral_norm": st.booleans() | ANY,
+    "pac": SMALL_INTS | ANY,
+    "augment": st.sampled_from(["translation", "color,cutout", "blur", ""]) | ANY,
+    "num_classes": SMALL_INTS | ANY,
 }
 
 
@@ -122,6 +132,19 @@ def test_step(gans, network, data):
     stats = outcome(gan.step, x, on_nan=data.draw(st.sampled_from(["raise", "skip"]) | ANY))
     if stats is not REFUSED:
         assert {"loss/d", "loss/g"} <= set(stats)
+
+
+@CASES
+@given(data=st.data())
+def test_conditional_calls(data):
+    gan = CONDITIONAL
+    labels = data.draw(tensors((4,)) | st.lists(st.integers(-2, 4), max_size=5) | ANY)
+    stats = outcome(gan.step, torch.randn(4, 2), labels=labels)
+    if stats is not REFUSED:
+        assert {"loss/d", "loss/g"} <= set(stats)
+    images = outcome(gan.sample, 4, seed=0, labels=labels)
+    if images is not REFUSED:
+        assert images.shape == (4, 2)
 
 
 @CASES

@@ -13,6 +13,7 @@ trained and do not affect the gradients); checkpoints, taken on rank 0, hold ran
 
 from __future__ import annotations
 
+import atexit
 import os
 from datetime import timedelta
 
@@ -45,7 +46,14 @@ def init_from_environment(device: str = "auto", timeout_s: float = 300.0) -> str
         torch.cuda.set_device(torch.device(device))
     backend = "nccl" if device.startswith("cuda") else "gloo"
     dist.init_process_group(backend, timeout=timedelta(seconds=timeout_s))
+    atexit.register(_shut_down)
     return device
+
+
+def _shut_down() -> None:
+    # gloo's threads must stop before the interpreter exits, or C++ aborts the process.
+    if dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def attach(gan) -> None:

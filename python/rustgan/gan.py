@@ -163,7 +163,7 @@ class GAN:
         )
 
     # --- training --------------------------------------------------------------------
-    def step(self, x, labels=None, on_nan: str = "raise") -> dict[str, float]:
+    def step(self, x, on_nan: str = "raise", *, labels=None) -> dict[str, float]:
         """One fused training step on the batch `x` (with its class `labels` when
         conditional): D update, G update, EMA, in Rust with the GIL released. Returns the
         losses, e.g. ``{"loss/d": .., "loss/g": ..}``.

@@ -188,7 +188,7 @@ def evaluate(gan, real, n: int = 2000, seed: int = 0, feature_extractor: str | P
         real_features, _ = _digit_classifier(real, DIGIT_CLASSIFIER)
         fake_features, fake_logits = _digit_classifier(fake, DIGIT_CLASSIFIER)
         scores.update(class_coverage(fake_logits))
-        if gan.num_classes:
+        if getattr(gan, "num_classes", 0):  # `gan` may be any object with a `sample` method
             scores["class_accuracy"] = conditional_accuracy(gan, len(fake), seed)
     scores["fid"] = frechet_distance(real_features, fake_features)
     scores["kid"], scores["kid_std"] = kid(real_features, fake_features, subset_size=min(1000, len(fake) // 2), seed=seed)
