@@ -68,7 +68,7 @@ def as_labels(y, name: str = "labels") -> torch.Tensor | None:
             raise ArgumentTypeError(f"{name} must be integers, got {y!r:.80}")
         try:
             y = torch.tensor(y, dtype=torch.int64)
-        except (OverflowError, RuntimeError) as error:
+        except (OverflowError, RuntimeError, ValueError) as error:
             raise InvalidArgumentError(f"{name} do not fit in 64 bits: {error}") from None
     y = as_tensor(y, name)
     if y.is_floating_point() or y.dtype == torch.bool:

@@ -34,10 +34,11 @@ impl NormalisedWeight {
         let matrix = self.weight.flatten(1, -1); // [out, in * kernel * kernel]
         let (u, v) = tch::no_grad(|| {
             let v = unit(matrix.tr().mv(&self.u));
-            let u = if train { unit(matrix.mv(&v)) } else { self.u.shallow_clone() };
-            if train {
-                self.u.shallow_clone().copy_(&u);
+            if !train {
+                return (self.u.shallow_clone(), v);
             }
+            let u = unit(matrix.mv(&v));
+            self.u.shallow_clone().copy_(&u);
             (u, v)
         });
         let sigma = u.dot(&matrix.mv(&v));
