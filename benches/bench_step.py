@@ -1,6 +1,11 @@
 """rustgan's fused step and fit loop against the PyTorch eager reference, side by side in
 one process with the same thread count: ms/step (median of rounds, alternating), the
-ratio, fit against back-to-back step calls, and peak memory (each side in a fresh child).
+ratio, fit against back-to-back step calls, peak memory (each side in a fresh child),
+and the FLOP rate of rustgan's step as a share of the CPU's attainable fp32 peak (that of
+a large sgemm on the same threads).
+
+Cases ending in -bf16 train rustgan with precision="bf16" against the fp32 reference;
+-bf16-autocast runs the reference under torch.autocast(bfloat16) as well.
 
     python benches/bench_step.py [--threads 2] [--rounds 7] [--steps 20] [--tiny]
 """
@@ -16,6 +21,7 @@ import time
 from pathlib import Path
 
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).parent))
 import rustgan  # noqa: E402
@@ -26,18 +32,43 @@ CASES = {
     "mlp-2d-b256": dict(data_shape=(2,), arch="mlp", batch=256),
     "dcgan-28x28x1-b64": dict(data_shape=(1, 28, 28), arch="dcgan", batch=64),
     "dcgan-64x64x3-b64": dict(data_shape=(3, 64, 64), arch="dcgan", batch=64),
+    "dcgan-28x28x1-b64-bf16": dict(data_shape=(1, 28, 28), arch="dcgan", batch=64, precision="bf16"),
+    "dcgan-28x28x1-b64-bf16-autocast": dict(data_shape=(1, 28, 28), arch="dcgan", batch=64, precision="bf16", autocast=True),
 }
+DEFAULT_CASES = ["mlp-2d-b64", "mlp-2d-b256", "dcgan-28x28x1-b64", "dcgan-64x64x3-b64", "dcgan-28x28x1-b64-bf16"]
 
 
 def make(case: dict, side: str, base_channels: int):
     if side == "rustgan":
-        return rustgan.GAN(case["data_shape"], arch=case["arch"], base_channels=base_channels, device="cpu")
+        precision = case.get("precision", "fp32")
+        return rustgan.GAN(case["data_shape"], arch=case["arch"], base_channels=base_channels, precision=precision, device="cpu")
     torch.manual_seed(0)
-    return ReferenceGAN(case["data_shape"], case["arch"], base_channels=base_channels)
+    return ReferenceGAN(case["data_shape"], case["arch"], base_channels=base_channels, autocast=case.get("autocast", False))
 
 
 def data_for(case: dict, n: int) -> torch.Tensor:
     return torch.rand(n, *case["data_shape"]) * 2 - 1
+
+
+def step_flops(case: dict, base_channels: int) -> float:
+    """Floating-point operations of one training step (matmuls and convolutions, forward
+    and backward), counted on the fp32 reference."""
+    model = ReferenceGAN(case["data_shape"], case["arch"], base_channels=base_channels)
+    with FlopCounterMode(display=False) as counter:
+        model.step(data_for(case, case["batch"]))
+    return counter.get_total_flops()
+
+
+def attainable_flops(size: int = 2048, repeats: int = 10) -> float:
+    """fp32 FLOP/s of a large matrix product on this process's threads: the practical
+    peak of this CPU, as no network layer runs faster than a big sgemm."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    for _ in range(2):
+        a @ b
+    start = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    return 2 * size**3 * repeats / (time.perf_counter() - start)
 
 
 def time_steps(model, batches) -> float:
@@ -66,7 +97,7 @@ def peak_memory(name: str, side: str, steps: int, threads: int, base_channels: i
     return json.loads(output.strip().splitlines()[-1])["max_rss_mib"]
 
 
-def bench(name: str, rounds: int, steps: int, threads: int, base_channels: int) -> dict:
+def bench(name: str, rounds: int, steps: int, threads: int, base_channels: int, peak: float) -> dict:
     case = CASES[name]
     ours, theirs = make(case, "rustgan", base_channels), make(case, "torch", base_channels)
     batches = [data_for(case, case["batch"]) for _ in range(steps)]
@@ -86,6 +117,7 @@ def bench(name: str, rounds: int, steps: int, threads: int, base_channels: int) 
         "torch_ms": theirs_med,
         "speedup": theirs_med / ours_med,
         "fit_vs_step": ours_med / fit_med,
+        "peak_share": step_flops(case, base_channels) / (ours_med / 1000) / peak,
         "rustgan_rss_mib": peak_memory(name, "rustgan", steps, threads, base_channels),
         "torch_rss_mib": peak_memory(name, "torch", steps, threads, base_channels),
     }
@@ -97,7 +129,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--base-channels", type=int, default=64)
-    parser.add_argument("--cases", nargs="*", default=list(CASES))
+    parser.add_argument("--cases", nargs="*", default=DEFAULT_CASES, choices=list(CASES))
     parser.add_argument("--tiny", action="store_true", help="a quick check that the benchmark runs")
     parser.add_argument("--memory-child", nargs=2, metavar=("CASE", "SIDE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -107,14 +139,17 @@ def main() -> None:
         return
     if args.tiny:
         args.rounds, args.steps, args.base_channels = 1, 3, 4
-        args.cases = ["mlp-2d-b64", "dcgan-28x28x1-b64"]
-    print(f"torch {torch.__version__}, {args.threads} threads, median of {args.rounds} rounds x {args.steps} steps")
-    header = f"{'case':20} {'rustgan ms':>10} {'torch ms':>9} {'speedup':>8} {'fit/step':>9} {'rustgan MiB':>12} {'torch MiB':>10}"
+        args.cases = ["mlp-2d-b64", "dcgan-28x28x1-b64", "dcgan-28x28x1-b64-bf16"]
+    peak = attainable_flops(size=256 if args.tiny else 2048)
+    print(f"torch {torch.__version__}, {args.threads} threads, median of {args.rounds} rounds x {args.steps} steps, "
+          f"sgemm peak {peak / 1e9:.0f} GFLOP/s")
+    header = (f"{'case':32} {'rustgan ms':>10} {'torch ms':>9} {'speedup':>8} {'fit/step':>9} {'of peak':>8} "
+              f"{'rustgan MiB':>12} {'torch MiB':>10}")
     print(header)
     for name in args.cases:
-        r = bench(name, args.rounds, args.steps, args.threads, args.base_channels)
-        print(f"{r['case']:20} {r['rustgan_ms']:10.3f} {r['torch_ms']:9.3f} {r['speedup']:7.2f}x "
-              f"{r['fit_vs_step']:8.2f}x {r['rustgan_rss_mib']:12.0f} {r['torch_rss_mib']:10.0f}", flush=True)
+        r = bench(name, args.rounds, args.steps, args.threads, args.base_channels, peak)
+        print(f"{r['case']:32} {r['rustgan_ms']:10.3f} {r['torch_ms']:9.3f} {r['speedup']:7.2f}x "
+              f"{r['fit_vs_step']:8.2f}x {r['peak_share']:8.1%} {r['rustgan_rss_mib']:12.0f} {r['torch_rss_mib']:10.0f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """The PyTorch eager reference: the same networks, initialisation, losses and Adam settings
 as rustgan, trained the way a PyTorch user writes it (zero_grad, D step on real and
-detached fake, G step)."""
+detached fake, G step), optionally under CPU autocast to bfloat16."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ def initialise(module: nn.Module) -> None:
 
 
 class ReferenceGAN:
-    def __init__(self, data_shape, arch: str, latent_dim: int = 64, base_channels: int = 64, hidden_dim: int = 128, depth: int = 3):
+    def __init__(self, data_shape, arch: str, latent_dim: int = 64, base_channels: int = 64, hidden_dim: int = 128, depth: int = 3,
+                 autocast: bool = False):
         if arch == "dcgan":
             self.generator = DCGANGenerator(data_shape, latent_dim, base_channels)
             self.discriminator = DCGANDiscriminator(data_shape, base_channels)
@@ -32,10 +33,15 @@ class ReferenceGAN:
             self.generator = MLPGenerator(data_shape, latent_dim, hidden_dim, depth)
             self.discriminator = MLPDiscriminator(data_shape, hidden_dim, depth)
         self.latent_dim = latent_dim
+        self.autocast = autocast
         self.g_optim = torch.optim.Adam(self.generator.parameters(), lr=2e-4, betas=(0.5, 0.999))
         self.d_optim = torch.optim.Adam(self.discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))
 
     def step(self, real: torch.Tensor) -> dict:
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.autocast):
+            return self._step(real)
+
+    def _step(self, real: torch.Tensor) -> dict:
         z = torch.randn(len(real), self.latent_dim)
         fake = self.generator(z)
         self.d_optim.zero_grad()

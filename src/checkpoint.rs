@@ -12,6 +12,7 @@ use tch::{Device, Tensor};
 use crate::config::GanConfig;
 use crate::error::{Error, Result};
 use crate::gan::Gan;
+use crate::optim::FlatParams;
 use crate::rng::Rng;
 use crate::weights::{copy_named, named_variables, read_safetensors};
 
@@ -44,13 +45,29 @@ fn restore(path: &Path, targets: Vec<(String, Tensor)>) -> Result<()> {
     read_safetensors(path).and_then(|stored| copy_named(stored, targets)).map_err(|reason| checkpoint_error(path, reason))
 }
 
-fn optimizer_tensors(gan: &Gan) -> Vec<(String, Tensor)> {
+/// Adam's moments by checkpoint name, with the parameters whose layout they share.
+fn optimizer_moments(gan: &Gan) -> Vec<(String, &FlatParams, &Tensor)> {
+    let (g, d) = (&gan.generator.params, &gan.discriminator.params);
     vec![
-        ("generator.exp_avg".into(), gan.g_optim.exp_avg.shallow_clone()),
-        ("generator.exp_avg_sq".into(), gan.g_optim.exp_avg_sq.shallow_clone()),
-        ("discriminator.exp_avg".into(), gan.d_optim.exp_avg.shallow_clone()),
-        ("discriminator.exp_avg_sq".into(), gan.d_optim.exp_avg_sq.shallow_clone()),
+        ("generator.exp_avg".into(), g, &gan.g_optim.exp_avg),
+        ("generator.exp_avg_sq".into(), g, &gan.g_optim.exp_avg_sq),
+        ("discriminator.exp_avg".into(), d, &gan.d_optim.exp_avg),
+        ("discriminator.exp_avg_sq".into(), d, &gan.d_optim.exp_avg_sq),
     ]
+}
+
+/// The moments are stored in row-major order, whatever the buffers' layout.
+fn optimizer_tensors(gan: &Gan) -> Vec<(String, Tensor)> {
+    optimizer_moments(gan).into_iter().map(|(name, params, moment)| (name, params.canonical(moment))).collect()
+}
+
+fn restore_optimizer(gan: &Gan, path: &Path) -> Result<()> {
+    let stored = optimizer_tensors(gan);
+    restore(path, stored.iter().map(|(name, t)| (name.clone(), t.shallow_clone())).collect())?;
+    for ((_, params, moment), (_, canonical)) in optimizer_moments(gan).into_iter().zip(&stored) {
+        params.copy_from_canonical(moment, canonical);
+    }
+    Ok(())
 }
 
 pub fn save(gan: &Gan, dir: &Path) -> Result<()> {
@@ -187,7 +204,7 @@ pub fn load(dir: &Path, device: Device) -> Result<Gan> {
     if let Some(ema) = &gan.ema {
         restore(&dir.join("generator_ema.safetensors"), named_variables(&ema.generator.vs))?;
     }
-    restore(&dir.join("optimizer.safetensors"), optimizer_tensors(&gan))?;
+    restore_optimizer(&gan, &dir.join("optimizer.safetensors"))?;
     gan.step = state.step;
     gan.g_optim.steps = state.g_optim_steps;
     gan.d_optim.steps = state.d_optim_steps;

@@ -2,6 +2,7 @@
 //! Saved as JSON beside the weights; parsed from the keyword arguments of `rustgan.GAN`.
 
 use serde::{Deserialize, Serialize};
+use tch::Kind;
 
 use crate::error::{invalid, Result};
 
@@ -41,6 +42,26 @@ pub enum Augment {
     Translation,
     /// A random square of half the image size set to zero.
     Cutout,
+}
+
+/// The precision of convolutions and matmuls. Weights, optimiser state, batch-norm
+/// statistics and losses stay fp32 either way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    Fp32,
+    /// Mixed precision as autocast does it: bf16 inputs and weights for convolutions and
+    /// matmuls. Fast on CUDA and on CPUs with AVX512-BF16 or AMX.
+    Bf16,
+}
+
+impl Precision {
+    pub fn compute_kind(self) -> Kind {
+        match self {
+            Precision::Fp32 => Kind::Float,
+            Precision::Bf16 => Kind::BFloat16,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -84,6 +105,7 @@ pub struct GanConfig {
     pub num_classes: i64,
     /// Decay of the exponential moving average of G's weights; `None` keeps no EMA copy.
     pub ema: Option<f64>,
+    pub precision: Precision,
     /// Seeds initialisation, latents and shuffling.
     pub seed: u64,
 }
@@ -112,6 +134,7 @@ impl Default for GanConfig {
             augment: vec![],
             num_classes: 0,
             ema: None,
+            precision: Precision::Fp32,
             seed: 0,
         }
     }
@@ -268,5 +291,7 @@ mod tests {
         assert_eq!(stabilised.augment, vec![Augment::Translation, Augment::Cutout]);
         assert!(GanConfig::from_json(r#"{"pac": 2, "num_classes": 10}"#).is_err());
         assert!(GanConfig::from_json(r#"{"arch": "mlp", "data_shape": [2], "augment": ["color"]}"#).is_err());
+        assert_eq!(GanConfig::from_json(r#"{"precision": "bf16"}"#).unwrap().precision, Precision::Bf16);
+        assert!(GanConfig::from_json(r#"{"precision": "fp16"}"#).is_err());
     }
 }

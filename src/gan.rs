@@ -6,6 +6,7 @@ use tch::{Device, Kind, Tensor};
 
 use crate::config::GanConfig;
 use crate::error::{invalid, Error, Result};
+use crate::fused_mlp::FusedMlp;
 use crate::models;
 use crate::optim::{Adam, FlatParams};
 use crate::replica::Replica;
@@ -69,9 +70,10 @@ impl Network {
             }
             _ => xs.shallow_clone(),
         };
+        // Outputs are fp32 whatever the compute precision, as under autocast.
         let features = self.body.forward_t(&input, train);
-        let Some(head) = &self.head else { return features };
-        let logits = head.forward_t(&features, train);
+        let Some(head) = &self.head else { return features.to_kind(Kind::Float) };
+        let logits = head.forward_t(&features, train).to_kind(Kind::Float);
         match (&self.conditioning, labels) {
             (Conditioning::Projection(embed), Some(labels)) => {
                 let projection = features.flatten(1, -1) * embed.index_select(0, labels);
@@ -131,6 +133,8 @@ pub struct Gan {
     pub log_window: Window,
     /// Set when training data-parallel with other processes.
     pub replica: Option<Replica>,
+    /// The hand-differentiated step, for the MLP GANs it applies to.
+    pub fused_mlp: Option<FusedMlp>,
 }
 
 /// Largest tensor `latent` and `generate` return, in elements (8 GiB of floats): larger
@@ -173,6 +177,7 @@ impl Gan {
         let g_optim = Adam::new(&generator.params, config.lr_g, config.betas_g);
         let d_optim = Adam::new(&discriminator.params, config.lr_d, config.betas_d);
         let sample_rng = rng.fork();
+        let fused_mlp = FusedMlp::applies_to(&config).then(|| FusedMlp::new(&generator, &discriminator, &config));
         Ok(Gan {
             config,
             device,
@@ -186,6 +191,7 @@ impl Gan {
             step: 0,
             log_window: Window::default(),
             replica: None,
+            fused_mlp,
         })
     }
 
@@ -278,7 +284,8 @@ impl Gan {
                 .map(|(i, c)| generator.forward(c, label_chunks.as_ref().map(|l| &l[i]), false))
                 .collect()
         });
-        Ok(Tensor::f_cat(&chunks, 0)?)
+        // Convolutions leave images channels last; callers get the usual layout.
+        Ok(Tensor::f_cat(&chunks, 0)?.f_contiguous()?)
     }
 
     /// The named variables of "generator", "generator_ema" or "discriminator", as they

@@ -6,6 +6,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod edit;
 pub mod error;
+pub mod fused_mlp;
 pub mod gan;
 pub mod losses;
 pub mod metrics;

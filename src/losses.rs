@@ -35,6 +35,47 @@ pub fn generator_loss(kind: LossKind, fake_logits: &Tensor) -> Tensor {
     }
 }
 
+/// Losses with their gradients w.r.t. the logits in closed form, for steps that skip
+/// autograd. `logits` `[2, G]` holds the real logits in row 0 and the fake ones in row 1;
+/// returns the losses `[2]` (real, fake; as `discriminator_loss`) and d (real + fake) / d logits.
+pub fn discriminator_loss_and_gradient(kind: LossKind, logits: &Tensor) -> (Tensor, Tensor) {
+    let count = logits.size()[1] as f64;
+    let per_row = |losses: Tensor| losses.mean_dim([1i64].as_slice(), false, None);
+    // -1 for real, +1 for fake: the sign with which each logit enters its loss.
+    let signs = Tensor::from_slice(&[-1.0f32, 1.0]).to_device(logits.device()).view([2, 1]);
+    match kind {
+        LossKind::Bce => {
+            let signed = logits * &signs;
+            (per_row(signed.softplus()), signed.sigmoid() * (signs / count))
+        }
+        LossKind::Lsgan => {
+            let errors: Tensor = logits - (-&signs + 1.0) / 2.0; // targets 1 (real) and 0 (fake)
+            (per_row(errors.square() * 0.5), errors / count)
+        }
+        LossKind::Hinge => {
+            let margins = logits * &signs + 1.0;
+            (per_row(margins.relu()), margins.gt(0.0).to_kind(logits.kind()) * (signs / count))
+        }
+        LossKind::WganGp => (per_row(logits * &signs), (signs / count).expand_as(logits)),
+    }
+}
+
+/// `generator_loss` and its gradient w.r.t. `fake_logits` `[G]`, in closed form.
+pub fn generator_loss_and_gradient(kind: LossKind, fake_logits: &Tensor) -> (Tensor, Tensor) {
+    let count = fake_logits.size()[0] as f64;
+    match kind {
+        LossKind::Bce => {
+            let negated = -fake_logits;
+            (negated.softplus().mean(None), negated.sigmoid() / -count)
+        }
+        LossKind::Lsgan => {
+            let errors = fake_logits - 1.0;
+            (errors.square().mean(None) * 0.5, errors / count)
+        }
+        LossKind::Hinge | LossKind::WganGp => (-fake_logits.mean(None), fake_logits.full_like(-1.0 / count)),
+    }
+}
+
 /// Norms of d logits / d inputs, one per logit `[L]`: with PacGAN a logit judges a group
 /// of inputs, and its gradient spans the group. The graph is kept so that penalties on the
 /// norms train D.
@@ -77,6 +118,26 @@ mod tests {
         let ls = generator_loss(LossKind::Lsgan, &fake);
         assert!((scalar(&ls) - 0.5 * (0.25 + 16.0) / 2.0).abs() < 1e-6);
         assert!((scalar(&generator_loss(LossKind::WganGp, &fake)) - 1.25).abs() < 1e-6);
+    }
+
+    #[test]
+    fn closed_form_gradients_match_autograd() {
+        for kind in [LossKind::Bce, LossKind::Lsgan, LossKind::Hinge, LossKind::WganGp] {
+            let logits = Tensor::from_slice(&[2.0f32, -1.0, 0.3, 0.5, -3.0, -0.7]).view([2, 3]).set_requires_grad(true);
+            let parts = discriminator_loss(kind, &logits.get(0), &logits.get(1));
+            let expected = Tensor::run_backward(&[&parts.real + &parts.fake], &[&logits], false, false).remove(0);
+            let (losses, grad) = discriminator_loss_and_gradient(kind, &logits.detach());
+            assert!((scalar(&losses.get(0)) - scalar(&parts.real)).abs() < 1e-6, "{kind:?}");
+            assert!((scalar(&losses.get(1)) - scalar(&parts.fake)).abs() < 1e-6, "{kind:?}");
+            assert!(grad.allclose(&expected, 1e-5, 1e-7, false), "{kind:?}: {grad:?} vs {expected:?}");
+
+            let fake = logits.get(1);
+            let loss = generator_loss(kind, &fake);
+            let expected = Tensor::run_backward(&[&loss], &[&logits], false, false).remove(0).get(1);
+            let (value, grad) = generator_loss_and_gradient(kind, &fake.detach());
+            assert!((scalar(&value) - scalar(&loss)).abs() < 1e-6, "{kind:?}");
+            assert!(grad.allclose(&expected, 1e-5, 1e-7, false), "{kind:?}: {grad:?} vs {expected:?}");
+        }
     }
 
     #[test]

@@ -9,9 +9,31 @@ use tch::{nn, Tensor};
 use crate::error::Result;
 
 /// A network's trainable variables as views of one contiguous buffer.
+///
+/// 4D variables (convolution weights) are laid out channels last, `[O, H, W, I]` in
+/// memory, which oneDNN's convolutions read without reordering them on every call.
+/// Buffers laid out like `flat` (gradients, Adam's moments, the EMA) share the order;
+/// `canonical` gives the plain row-major order that checkpoints store.
 pub struct FlatParams {
     pub flat: Tensor,
     pub vars: Vec<Tensor>,
+    /// The variables' names in their `VarStore`.
+    pub names: Vec<String>,
+    /// Where `gradient` writes, reused from step to step.
+    grad: Tensor,
+}
+
+fn is_channels_last(var: &Tensor) -> bool {
+    var.dim() == 4
+}
+
+/// `tensor` flattened in the order a variable like it is stored in the buffer.
+fn flatten_like_buffer(tensor: &Tensor) -> Tensor {
+    if is_channels_last(tensor) {
+        tensor.permute([0, 2, 3, 1]).reshape([-1])
+    } else {
+        tensor.reshape([-1])
+    }
 }
 
 impl FlatParams {
@@ -19,28 +41,63 @@ impl FlatParams {
     /// values and identity, only their storage changes.
     pub fn new(vs: &nn::VarStore) -> Self {
         let mut vars = vs.trainable_variables();
-        let flat = tch::no_grad(|| Tensor::cat(&vars.iter().map(|v| v.flatten(0, -1)).collect::<Vec<_>>(), 0));
+        let named = vs.variables();
+        let names = vars
+            .iter()
+            .map(|v| named.iter().find(|(_, t)| t.data_ptr() == v.data_ptr()).map(|(n, _)| n.clone()).unwrap_or_default())
+            .collect();
+        let flat = tch::no_grad(|| Tensor::cat(&vars.iter().map(flatten_like_buffer).collect::<Vec<_>>(), 0));
         let mut offset = 0;
         for var in vars.iter_mut() {
             let numel = var.numel() as i64;
-            let view = flat.narrow(0, offset, numel).view(var.size().as_slice());
+            let segment = flat.narrow(0, offset, numel);
+            let view = if is_channels_last(var) {
+                let s = var.size();
+                segment.view([s[0], s[2], s[3], s[1]]).permute([0, 3, 1, 2])
+            } else {
+                segment.view(var.size().as_slice())
+            };
             var.set_data(&view);
             offset += numel;
         }
-        FlatParams { flat, vars }
+        let grad = flat.zeros_like();
+        FlatParams { flat, vars, names, grad }
     }
 
     /// A single tensor that is already a leaf requiring grad (a batch of latents).
     pub fn from_tensor(tensor: &Tensor) -> Self {
         let flat = tch::no_grad(|| tensor.view([-1]));
-        FlatParams { flat, vars: vec![tensor.shallow_clone()] }
+        FlatParams { grad: flat.zeros_like(), flat, vars: vec![tensor.shallow_clone()], names: vec![String::new()] }
     }
 
     /// d loss / d params, flattened like the buffer. Gradients are returned, not
-    /// accumulated into `.grad`, so nothing needs zeroing between steps.
+    /// accumulated into `.grad`, so nothing needs zeroing between steps. The result is
+    /// overwritten by the next call.
     pub fn gradient(&self, loss: &Tensor) -> Result<Tensor> {
         let grads = Tensor::f_run_backward(&[loss], &self.vars, false, false)?;
-        Ok(Tensor::f_cat(&grads.iter().map(|g| g.flatten(0, -1)).collect::<Vec<_>>(), 0)?)
+        Ok(Tensor::f_cat_out(&self.grad, &grads.iter().map(flatten_like_buffer).collect::<Vec<_>>(), 0)?)
+    }
+
+    /// The variables' views into `buffer`, a tensor laid out like `flat`.
+    pub fn views_into(&self, buffer: &Tensor) -> Vec<Tensor> {
+        self.vars.iter().map(|v| buffer.as_strided(v.size(), v.stride(), v.storage_offset())).collect()
+    }
+
+    /// `buffer` (laid out like `flat`) with each variable's part in row-major order.
+    pub fn canonical(&self, buffer: &Tensor) -> Tensor {
+        Tensor::cat(&self.views_into(buffer).iter().map(|v| v.reshape([-1])).collect::<Vec<_>>(), 0)
+    }
+
+    /// Fills `buffer` (laid out like `flat`) from `canonical`'s row-major order.
+    pub fn copy_from_canonical(&self, buffer: &Tensor, canonical: &Tensor) {
+        tch::no_grad(|| {
+            let mut offset = 0;
+            for mut view in self.views_into(buffer) {
+                let numel = view.numel() as i64;
+                view.copy_(&canonical.narrow(0, offset, numel).view(view.size().as_slice()));
+                offset += numel;
+            }
+        });
     }
 }
 
@@ -52,6 +109,9 @@ pub struct Adam {
     pub steps: i64,
     pub exp_avg: Tensor,
     pub exp_avg_sq: Tensor,
+    /// Work space for the squared gradient and the denominator, reused every update:
+    /// fresh buffers of this size cost page faults on every step.
+    scratch: Tensor,
 }
 
 impl Adam {
@@ -63,6 +123,7 @@ impl Adam {
             steps: 0,
             exp_avg: params.flat.zeros_like(),
             exp_avg_sq: params.flat.zeros_like(),
+            scratch: params.flat.zeros_like(),
         }
     }
 
@@ -73,10 +134,10 @@ impl Adam {
         let correction2 = 1.0 - beta2.powi(self.steps as i32);
         tch::no_grad(|| {
             let _ = self.exp_avg.lerp_(grad, 1.0 - beta1);
-            let _ = self.exp_avg_sq.lerp_(&grad.square(), 1.0 - beta2);
+            let _ = self.exp_avg_sq.lerp_(&grad.mul_out(&self.scratch, grad), 1.0 - beta2);
             // p -= lr / c1 * m / (sqrt(v / c2) + eps), with the step size folded into the
             // denominator because addcdiv_ takes no scale here.
-            let mut denom = self.exp_avg_sq.sqrt();
+            let mut denom = self.exp_avg_sq.sqrt_out(&self.scratch);
             let _ = denom.g_mul_scalar_(-correction1 / (self.lr * correction2.sqrt()));
             let _ = denom.g_add_scalar_(-self.eps * correction1 / self.lr);
             let _ = params.flat.addcdiv_(&self.exp_avg, &denom);
@@ -89,6 +150,23 @@ mod tests {
     use super::*;
     use tch::nn::OptimizerConfig;
     use tch::{Device, Kind};
+
+    /// Convolution weights sit channels last in the buffer; `canonical` undoes that.
+    #[test]
+    fn canonical_order_is_row_major_and_invertible() {
+        let vs = nn::VarStore::new(Device::Cpu);
+        let conv = nn::conv2d(vs.root() / "conv", 3, 5, 2, Default::default());
+        let original = conv.ws.copy();
+        let params = FlatParams::new(&vs);
+        assert!(conv.ws.equal(&original), "values survive the move into the buffer");
+        assert_eq!(conv.ws.stride(), vec![12, 1, 6, 3], "channels last");
+        let canonical = params.canonical(&params.flat);
+        let row_major: Vec<Tensor> = params.vars.iter().map(|v| v.reshape([-1])).collect();
+        assert!(canonical.equal(&Tensor::cat(&row_major, 0)));
+        let restored = params.flat.zeros_like();
+        params.copy_from_canonical(&restored, &canonical);
+        assert!(restored.equal(&params.flat));
+    }
 
     /// Compares with libtorch's own Adam on a tiny linear model.
     #[test]

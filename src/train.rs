@@ -38,13 +38,13 @@ pub struct FitOutcome {
 }
 
 /// Outcome of a check of the losses before an update.
-enum Verdict {
+pub(crate) enum Verdict {
     Apply,
     Skip,
 }
 
 impl Gan {
-    fn check_finite(&self, what: &str, values: &[f64], on_nan: NanPolicy) -> Result<Verdict> {
+    pub(crate) fn check_finite(&self, what: &str, values: &[f64], on_nan: NanPolicy) -> Result<Verdict> {
         if values.iter().all(|v| v.is_finite()) {
             return Ok(Verdict::Apply);
         }
@@ -65,11 +65,14 @@ impl Gan {
     /// the GAN is conditional).
     pub fn train_step(&mut self, real_batches: &[Batch], on_nan: NanPolicy) -> Result<Stats> {
         let config = &self.config;
-        let (kind, latent_dim, n_critic) = (config.loss, config.latent_dim, config.n_critic as usize);
         let batch = real_batches[0].images.size()[0];
         if batch % config.pac != 0 {
             return invalid(format!("batch size {batch} must be a multiple of pac={}", config.pac));
         }
+        if self.fused_mlp.is_some() {
+            return self.fused_mlp_step(real_batches, on_nan);
+        }
+        let (kind, latent_dim, n_critic) = (config.loss, config.latent_dim, config.n_critic as usize);
         let r1_now = config.r1_gamma > 0.0 && self.step % config.r1_every == 0;
         let r1_weight = config.r1_gamma / 2.0 * config.r1_every as f64;
         let mut fake = None;
@@ -135,7 +138,7 @@ impl Gan {
         Ok(self.finish_step(d_stats, g_value, false))
     }
 
-    fn finish_step(&mut self, mut stats: Stats, g_value: f64, skipped: bool) -> Stats {
+    pub(crate) fn finish_step(&mut self, mut stats: Stats, g_value: f64, skipped: bool) -> Stats {
         self.step += 1;
         stats.push(("loss/g".into(), g_value));
         stats.push(("nan/skipped".into(), if skipped { 1.0 } else { 0.0 }));
@@ -272,7 +275,7 @@ impl Window {
 }
 
 /// Values of scalar tensors, in one copy from the device.
-fn scalars(tensors: &[Tensor]) -> Result<Vec<f64>> {
+pub(crate) fn scalars(tensors: &[Tensor]) -> Result<Vec<f64>> {
     let stacked = Tensor::f_stack(tensors, 0)?.f_to_kind(Kind::Double)?;
     Ok(Vec::<f64>::try_from(&stacked)?)
 }

@@ -18,9 +18,9 @@ def test_benchmark_runs_on_a_tiny_setting():
     result = subprocess.run([sys.executable, str(BENCH), "--tiny"], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     rows = [line.split() for line in result.stdout.splitlines() if line.startswith(("mlp", "dcgan"))]
-    assert [row[0] for row in rows] == ["mlp-2d-b64", "dcgan-28x28x1-b64"]
+    assert [row[0] for row in rows] == ["mlp-2d-b64", "dcgan-28x28x1-b64", "dcgan-28x28x1-b64-bf16"]
     for row in rows:
-        assert float(row[1]) > 0 and float(row[2]) > 0 and row[3].endswith("x")
+        assert float(row[1]) > 0 and float(row[2]) > 0 and row[3].endswith("x") and row[5].endswith("%")
 
 
 def test_pacgan_table_runs_on_a_tiny_setting(tmp_path):

@@ -2,8 +2,10 @@
 //! Convolutional Generative Adversarial Networks") for 28, 32 and 64 px images.
 
 use tch::nn::{self, SequentialT};
+use tch::Kind;
 
-use super::{discriminator_uses_batch_norm, spectral_norm, Discriminator};
+use super::layers::{Conv, Weight};
+use super::{discriminator_uses_batch_norm, Discriminator};
 use crate::config::GanConfig;
 
 /// The resolution the networks start (G) or end (D) at, and the number of factor-2
@@ -22,17 +24,18 @@ struct Stack<'a> {
     net: SequentialT,
     index: usize,
     spectral_norm: bool,
+    compute: Kind,
 }
 
 impl<'a> Stack<'a> {
-    fn new(p: &'a nn::Path<'a>, spectral_norm: bool) -> Self {
-        Stack { p, net: nn::seq_t(), index: 0, spectral_norm }
+    fn new(p: &'a nn::Path<'a>, config: &GanConfig, spectral_norm: bool) -> Self {
+        Stack { p, net: nn::seq_t(), index: 0, spectral_norm, compute: config.precision.compute_kind() }
     }
 
     /// Ends this stack; the returned one continues its layer numbering.
-    fn split(self) -> (SequentialT, Self) {
-        let rest = Stack { p: self.p, net: nn::seq_t(), index: self.index, spectral_norm: self.spectral_norm };
-        (self.net, rest)
+    fn split(mut self) -> (SequentialT, Self) {
+        let net = std::mem::replace(&mut self.net, nn::seq_t());
+        (net, self)
     }
 
     fn next_path(&mut self) -> nn::Path<'a> {
@@ -43,7 +46,7 @@ impl<'a> Stack<'a> {
     fn conv_transpose(mut self, inputs: i64, outputs: i64, kernel: i64, stride: i64, padding: i64, bias: bool) -> Self {
         let config = nn::ConvTransposeConfig { stride, padding, bias, ..Default::default() };
         let layer = nn::conv_transpose2d(self.next_path(), inputs, outputs, kernel, config);
-        self.net = self.net.add(layer);
+        self.net = self.net.add(Conv::transposed(layer.ws, layer.bs, stride, padding, self.compute));
         self
     }
 
@@ -51,11 +54,8 @@ impl<'a> Stack<'a> {
         let config = nn::ConvConfig { stride, padding, bias, ..Default::default() };
         let path = self.next_path();
         let layer = nn::conv2d(&path, inputs, outputs, kernel, config);
-        self.net = if self.spectral_norm {
-            self.net.add(spectral_norm::Conv2d::new(&path, layer, stride, padding))
-        } else {
-            self.net.add(layer)
-        };
+        let weight = Weight::new(&path, layer.ws, self.spectral_norm);
+        self.net = self.net.add(Conv::new(weight, layer.bs, stride, padding, self.compute));
         self
     }
 
@@ -73,7 +73,7 @@ impl<'a> Stack<'a> {
 
     fn leaky_relu(mut self) -> Self {
         self.index += 1;
-        self.net = self.net.add(super::LeakyRelu::new(self.p.device()));
+        self.net = self.net.add(super::LeakyRelu);
         self
     }
 }
@@ -83,7 +83,7 @@ pub fn generator(p: &nn::Path, config: &GanConfig) -> SequentialT {
     let (start, doublings) = pyramid(size);
     let input_dim = config.generator_input_dim();
     let mut width = config.base_channels << (doublings - 1);
-    let mut stack = Stack::new(p, false)
+    let mut stack = Stack::new(p, config, false)
         .conv_transpose(input_dim, width, start, 1, 0, false) // [N, width, start, start]
         .batch_norm(width)
         .relu();
@@ -106,7 +106,7 @@ pub fn discriminator(p: &nn::Path, config: &GanConfig) -> Discriminator {
     let (end, halvings) = pyramid(size);
     let batch_norm = discriminator_uses_batch_norm(config);
     let mut width = config.base_channels;
-    let mut stack = Stack::new(p, config.spectral_norm).conv(packed_channels, width, 4, 2, 1, true).leaky_relu(); // [N / pac, base, size/2, size/2]
+    let mut stack = Stack::new(p, config, config.spectral_norm).conv(packed_channels, width, 4, 2, 1, true).leaky_relu(); // [N / pac, base, size/2, size/2]
     for _ in 1..halvings {
         stack = stack.conv(width, width * 2, 4, 2, 1, !batch_norm);
         if batch_norm {

@@ -3,20 +3,15 @@
 
 use tch::nn::{self, SequentialT};
 
-use super::{spectral_norm, Discriminator};
+use super::layers::{Linear, Weight};
+use super::Discriminator;
 use crate::config::GanConfig;
 
-fn linear(p: &nn::Path, index: usize, inputs: i64, outputs: i64) -> nn::Linear {
-    nn::linear(p / index.to_string(), inputs, outputs, Default::default())
-}
-
-fn add_linear(net: SequentialT, p: &nn::Path, index: usize, inputs: i64, outputs: i64, normalised: bool) -> SequentialT {
-    let layer = linear(p, index, inputs, outputs);
-    if normalised {
-        net.add(spectral_norm::Linear::new(&(p / index.to_string()), layer))
-    } else {
-        net.add(layer)
-    }
+/// Layer `index` of a stack, spectrally normalised if asked.
+fn linear(p: &nn::Path, index: usize, inputs: i64, outputs: i64, config: &GanConfig, normalised: bool) -> Linear {
+    let path = p / index.to_string();
+    let layer = nn::linear(&path, inputs, outputs, Default::default());
+    Linear::new(Weight::new(&path, layer.ws, normalised), layer.bs, config.precision.compute_kind())
 }
 
 /// depth x (Linear + ReLU), then a linear output layer reshaped to the data shape.
@@ -24,12 +19,12 @@ pub fn generator(p: &nn::Path, config: &GanConfig) -> SequentialT {
     let mut net = nn::seq_t();
     let mut inputs = config.generator_input_dim();
     for layer in 0..config.depth as usize {
-        net = net.add(linear(p, 2 * layer, inputs, config.hidden_dim)).add_fn(|x| x.relu());
+        net = net.add(linear(p, 2 * layer, inputs, config.hidden_dim, config, false)).add_fn(|x| x.relu());
         inputs = config.hidden_dim;
     }
     let mut out_shape = vec![-1];
     out_shape.extend(&config.data_shape);
-    net.add(linear(p, 2 * config.depth as usize, inputs, config.data_numel()))
+    net.add(linear(p, 2 * config.depth as usize, inputs, config.data_numel(), config, false))
         .add_fn(move |x| x.view(out_shape.as_slice())) // [N, *data_shape]
 }
 
@@ -40,9 +35,9 @@ pub fn discriminator(p: &nn::Path, config: &GanConfig) -> Discriminator {
     let mut body = nn::seq_t().add_fn(move |x| x.view([-1, packed]));
     let mut inputs = packed;
     for layer in 0..config.depth as usize {
-        body = add_linear(body, p, 2 * layer, inputs, config.hidden_dim, config.spectral_norm).add(super::LeakyRelu::new(p.device()));
+        body = body.add(linear(p, 2 * layer, inputs, config.hidden_dim, config, config.spectral_norm)).add(super::LeakyRelu);
         inputs = config.hidden_dim;
     }
-    let head = add_linear(nn::seq_t(), p, 2 * config.depth as usize, inputs, 1, config.spectral_norm);
+    let head = nn::seq_t().add(linear(p, 2 * config.depth as usize, inputs, 1, config, config.spectral_norm));
     Discriminator { body, head: head.add_fn(|x| x.view([-1])), feature_dim: inputs }
 }

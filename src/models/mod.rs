@@ -6,11 +6,12 @@
 
 pub mod classifier;
 pub mod dcgan;
+pub mod layers;
 pub mod mlp;
 pub mod spectral_norm;
 
 use tch::nn::{self, SequentialT};
-use tch::{Device, Kind, Tensor};
+use tch::{Kind, Tensor};
 
 use crate::config::{Arch, GanConfig};
 use crate::rng::Rng;
@@ -77,21 +78,31 @@ pub fn initialise(vs: &nn::VarStore, arch: Arch, rng: &mut Rng) {
     });
 }
 
-/// LeakyReLU with slope 0.2. tch exposes only the 0.01 default of `leaky_relu`; PReLU with
-/// a constant slope is the same function as one fused op.
+/// LeakyReLU with slope 0.2. tch exposes only the 0.01 default of `leaky_relu`, but
+/// `leaky_relu_backward` with x as both gradient and input computes `x * (x > 0 ? 1 : 0.2)`,
+/// the same function, and its derivative is one such op (PReLU's would also reduce a
+/// slope gradient). The gradient flows through the `grad_output` argument only.
 #[derive(Debug)]
-pub struct LeakyRelu {
-    slope: Tensor,
-}
-
-impl LeakyRelu {
-    pub fn new(device: Device) -> Self {
-        LeakyRelu { slope: Tensor::from_slice(&[0.2f32]).to_device(device) }
-    }
-}
+pub struct LeakyRelu;
 
 impl nn::Module for LeakyRelu {
     fn forward(&self, xs: &Tensor) -> Tensor {
-        xs.prelu(&self.slope)
+        xs.detach().leaky_relu_backward(xs, 0.2, false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::nn::Module;
+
+    #[test]
+    fn leaky_relu_has_slope_one_fifth_and_its_gradient() {
+        let x = Tensor::from_slice(&[-2.0f32, -0.5, 0.5, 3.0]).set_requires_grad(true);
+        let y = LeakyRelu.forward(&x);
+        let expected = Tensor::from_slice(&[-0.4f32, -0.1, 0.5, 3.0]);
+        assert!(y.allclose(&expected, 1e-6, 1e-7, false), "{y:?}");
+        let grad = Tensor::run_backward(&[y.sum(Kind::Float)], &[&x], false, false).remove(0);
+        assert!(grad.allclose(&Tensor::from_slice(&[0.2f32, 0.2, 1.0, 1.0]), 1e-6, 1e-7, false), "{grad:?}");
     }
 }

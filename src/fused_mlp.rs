@@ -1,0 +1,233 @@
+//! The training step of MLP GANs with hand-written backward passes.
+//!
+//! Small fully connected networks are bound by per-op overhead, not arithmetic. Without
+//! autograd's graph, a layer costs one op forward and at most four backward, and each
+//! gradient is written by its matmul straight into its slot of the flat gradient buffer
+//! that Adam reads. `train_step` takes this path whenever nothing needs autograd's
+//! generality (no gradient penalties, spectral norm, labels or bf16); the tests check its
+//! gradients against autograd's.
+
+use tch::Tensor;
+
+use crate::config::{Arch, GanConfig, Precision};
+use crate::error::Result;
+use crate::gan::{Gan, Network};
+use crate::losses::{discriminator_loss_and_gradient, generator_loss_and_gradient};
+use crate::optim::FlatParams;
+use crate::train::{scalars, Batch, NanPolicy, Stats, Verdict};
+
+#[derive(Clone, Copy)]
+enum Activation {
+    Relu,
+    LeakyRelu,
+}
+
+struct Layer {
+    weight: Tensor,
+    bias: Tensor,
+    /// Views of the gradient buffer.
+    weight_grad: Tensor,
+    bias_grad: Tensor,
+}
+
+/// One network's linear layers, input to output, and its gradient buffer.
+struct Mlp {
+    layers: Vec<Layer>,
+    hidden: Activation,
+    /// Laid out like the network's parameters.
+    grad: Tensor,
+}
+
+/// What a forward pass keeps for the backward pass: every layer's input.
+struct Trace {
+    inputs: Vec<Tensor>,
+    output: Tensor,
+}
+
+impl Mlp {
+    /// Layers are named by their index in the stack, linear ones at 0, 2, 4, ...
+    fn new(params: &FlatParams, linear_layers: i64, hidden: Activation) -> Self {
+        let grad = params.flat.zeros_like();
+        let grad_views = params.views_into(&grad);
+        let find = |name: String| params.names.iter().position(|n| *n == name).expect("MLP variables are named by layer");
+        let layers = (0..linear_layers)
+            .map(|k| {
+                let (w, b) = (find(format!("{}.weight", 2 * k)), find(format!("{}.bias", 2 * k)));
+                Layer {
+                    weight: params.vars[w].shallow_clone(),
+                    bias: params.vars[b].shallow_clone(),
+                    weight_grad: grad_views[w].shallow_clone(),
+                    bias_grad: grad_views[b].shallow_clone(),
+                }
+            })
+            .collect();
+        Mlp { layers, hidden, grad }
+    }
+
+    /// `x` `[N, inputs]` to `[N, outputs]`.
+    fn forward(&self, x: &Tensor) -> Trace {
+        let mut inputs = vec![x.shallow_clone()];
+        let last = self.layers.len() - 1;
+        for layer in &self.layers[..last] {
+            let pre = layer.bias.addmm(inputs.last().expect("non-empty"), &layer.weight.tr());
+            inputs.push(match self.hidden {
+                Activation::Relu => pre.relu(),
+                Activation::LeakyRelu => pre.leaky_relu_backward(&pre, 0.2, false),
+            });
+        }
+        let output = self.layers[last].bias.addmm(inputs.last().expect("non-empty"), &self.layers[last].weight.tr());
+        Trace { inputs, output }
+    }
+
+    /// Backpropagates `grad` (d loss / d output) through the pass `trace`. Writes the
+    /// parameter gradients into `self.grad` when `param_grads`; returns d loss / d input
+    /// when `input_grad`.
+    fn backward(&self, trace: &Trace, mut grad: Tensor, param_grads: bool, input_grad: bool) -> Option<Tensor> {
+        for (i, layer) in self.layers.iter().enumerate().rev() {
+            let input = &trace.inputs[i];
+            if param_grads {
+                let _ = grad.tr().mm_out(&layer.weight_grad, input);
+                let _ = grad.sum_intlist_out(&layer.bias_grad, [0i64].as_slice(), false, None);
+            }
+            if i == 0 && !input_grad {
+                return None;
+            }
+            let grad_input = grad.mm(&layer.weight);
+            if i == 0 {
+                return Some(grad_input);
+            }
+            // The activation's output has the sign of its input, so it decides the slope.
+            // (tch's receiver is the activation's input, the argument the gradient.)
+            grad = match self.hidden {
+                Activation::Relu => input.threshold_backward(&grad_input, 0.0),
+                Activation::LeakyRelu => input.leaky_relu_backward(&grad_input, 0.2, true),
+            };
+        }
+        unreachable!("the loop returns at layer 0")
+    }
+}
+
+/// Both networks of a GAN that can train on the fused MLP path.
+pub struct FusedMlp {
+    generator: Mlp,
+    discriminator: Mlp,
+}
+
+impl FusedMlp {
+    pub fn applies_to(config: &GanConfig) -> bool {
+        config.arch == Arch::Mlp
+            && !config.uses_gradient_penalty()
+            && config.r1_gamma == 0.0
+            && !config.spectral_norm
+            && !config.conditional()
+            && config.precision == Precision::Fp32
+    }
+
+    pub fn new(generator: &Network, discriminator: &Network, config: &GanConfig) -> Self {
+        FusedMlp {
+            generator: Mlp::new(&generator.params, config.depth + 1, Activation::Relu),
+            discriminator: Mlp::new(&discriminator.params, config.depth + 1, Activation::LeakyRelu),
+        }
+    }
+}
+
+impl Gan {
+    /// `train_step` on the fused path; the caller checks that it applies.
+    pub(crate) fn fused_mlp_step(&mut self, real_batches: &[Batch], on_nan: NanPolicy) -> Result<Stats> {
+        let fused = self.fused_mlp.take().expect("the caller checks the path applies");
+        let result = tch::no_grad(|| self.fused_mlp_step_with(&fused, real_batches, on_nan));
+        self.fused_mlp = Some(fused);
+        result
+    }
+
+    fn fused_mlp_step_with(&mut self, fused: &FusedMlp, real_batches: &[Batch], on_nan: NanPolicy) -> Result<Stats> {
+        let (kind, latent_dim, pac) = (self.config.loss, self.config.latent_dim, self.config.pac);
+        let batch = real_batches[0].images.size()[0];
+        let groups = batch / pac; // D's items: `pac` samples side by side
+        let latents: Vec<Tensor> = (0..self.config.n_critic).map(|_| self.draw(batch, &[latent_dim], false)).collect();
+        let (g, d) = (&fused.generator, &fused.discriminator);
+        let mut last_generation = None;
+        let mut d_stats = vec![];
+        for (i, z) in latents.iter().enumerate() {
+            let real = real_batches[i % real_batches.len()].images.reshape([groups, -1]);
+            let generation = g.forward(z);
+            // One pass over real and fake together: D has no batch norm to tell them apart.
+            let d_trace = d.forward(&Tensor::cat(&[real, generation.output.view([groups, -1])], 0));
+            let (losses, grad_logits) = discriminator_loss_and_gradient(kind, &d_trace.output.view([2, groups]));
+            let values = scalars(&[losses.sum(None), losses.get(0), losses.get(1)])?;
+            d_stats = ["loss/d", "loss/d/real", "loss/d/fake"].iter().map(|n| n.to_string()).zip(values.iter().copied()).collect();
+            if let Verdict::Skip = self.check_finite("discriminator loss", &values, on_nan)? {
+                return Ok(self.finish_step(d_stats, f64::NAN, true));
+            }
+            d.backward(&d_trace, grad_logits.reshape([-1, 1]), true, false);
+            self.sync_gradient(&d.grad)?;
+            self.d_optim.update(&mut self.discriminator.params, &d.grad);
+            last_generation = Some(generation);
+        }
+        let generation = last_generation.expect("n_critic >= 1");
+        let d_trace = d.forward(&generation.output.view([groups, -1]));
+        let (loss, grad_logits) = generator_loss_and_gradient(kind, &d_trace.output.view([-1]));
+        let g_value = loss.f_double_value(&[])?;
+        if let Verdict::Skip = self.check_finite("generator loss", &[g_value], on_nan)? {
+            return Ok(self.finish_step(d_stats, g_value, true));
+        }
+        let grad_fake = d.backward(&d_trace, grad_logits.reshape([-1, 1]), false, true).expect("input gradient asked for");
+        g.backward(&generation, grad_fake.view([batch, -1]), true, false);
+        self.sync_gradient(&g.grad)?;
+        self.g_optim.update(&mut self.generator.params, &g.grad);
+        if let Some(ema) = self.ema.as_mut() {
+            ema.update(&self.generator);
+        }
+        Ok(self.finish_step(d_stats, g_value, false))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::LossKind;
+    use crate::losses::{discriminator_loss, generator_loss};
+    use tch::{Device, Kind};
+
+    fn config(pac: i64, loss: LossKind) -> GanConfig {
+        GanConfig { data_shape: vec![3], arch: Arch::Mlp, latent_dim: 5, hidden_dim: 7, depth: 2, pac, loss, ..Default::default() }
+    }
+
+    fn max_difference(a: &Tensor, b: &Tensor) -> f64 {
+        (a - b).abs().max().double_value(&[])
+    }
+
+    /// The hand-written gradients of D (w.r.t. its parameters) and of G (through D) equal
+    /// autograd's on the same networks.
+    #[test]
+    fn gradients_match_autograd() {
+        for (pac, loss) in [(1, LossKind::Bce), (2, LossKind::Hinge), (1, LossKind::Lsgan)] {
+            let gan = Gan::new(config(pac, loss), Device::Cpu).unwrap();
+            let fused = FusedMlp::new(&gan.generator, &gan.discriminator, &gan.config);
+            let (x, z) = (Tensor::randn([4, 3], (Kind::Float, Device::Cpu)), Tensor::randn([4, 5], (Kind::Float, Device::Cpu)));
+
+            let parts = discriminator_loss(loss, &gan.discriminator.forward(&x, None, true), &gan.discriminator.forward(&(&x * 0.5), None, true));
+            let expected = gan.discriminator.params.gradient(&(&parts.real + &parts.fake)).unwrap();
+            tch::no_grad(|| {
+                let d = &fused.discriminator;
+                let groups = 4 / pac;
+                let trace = d.forward(&Tensor::cat(&[x.view([groups, -1]), (&x * 0.5).view([groups, -1])], 0));
+                let (_, grad) = discriminator_loss_and_gradient(loss, &trace.output.view([2, groups]));
+                d.backward(&trace, grad.reshape([-1, 1]), true, false);
+                assert!(max_difference(&d.grad, &expected) < 1e-6, "D gradient, pac {pac}, {loss:?}");
+            });
+
+            let fake = gan.generator.forward(&z, None, true);
+            let expected = gan.generator.params.gradient(&generator_loss(loss, &gan.discriminator.forward(&fake, None, true))).unwrap();
+            tch::no_grad(|| {
+                let (g, d) = (&fused.generator, &fused.discriminator);
+                let generation = g.forward(&z);
+                let trace = d.forward(&generation.output.view([4 / pac, -1]));
+                let (_, grad) = generator_loss_and_gradient(loss, &trace.output.view([-1]));
+                let grad_fake = d.backward(&trace, grad.reshape([-1, 1]), false, true).unwrap();
+                g.backward(&generation, grad_fake.view([4, -1]), true, false);
+                assert!(max_difference(&g.grad, &expected) < 1e-6, "G gradient, pac {pac}, {loss:?}");
+            });
+        }
+    }
+}

@@ -1,0 +1,63 @@
+"""Mixed precision: bf16 convolutions and matmuls with fp32 master weights."""
+
+import math
+
+import pytest
+import torch
+
+import rustgan
+from conftest import tiny_dcgan
+
+
+def test_bf16_first_step_is_close_to_fp32_but_not_equal(mnist):
+    x, _ = mnist
+    full, half = tiny_dcgan(), tiny_dcgan(precision="bf16")
+    first_full, first_half = full.step(x[:64]), half.step(x[:64])
+    for name in ("loss/d", "loss/g"):
+        assert first_half[name] != first_full[name], "bf16 must change the arithmetic"
+        assert math.isclose(first_half[name], first_full[name], rel_tol=0.02), (name, first_half, first_full)
+    for gan in (full, half):  # master weights stay fp32
+        weights = [v for v in gan.generator_state_dict().values() if v.is_floating_point()]
+        assert weights and all(v.dtype == torch.float32 for v in weights)
+    assert half.generate(torch.randn(4, 16)).dtype == torch.float32
+
+
+def test_bf16_dcgan_learns_digits_like_fp32(mnist):
+    x, _ = mnist
+    scores = {}
+    for precision in ("fp32", "bf16"):
+        gan = tiny_dcgan(base_channels=16, precision=precision)
+        history = gan.fit(x, steps=600, batch_size=64, log_every=100, progress=False)
+        assert all(math.isfinite(v) for record in history for v in record.values())
+        scores[precision] = rustgan.metrics.evaluate(gan, x, n=1000)
+    assert scores["bf16"]["classes_covered"] >= 8
+    assert scores["bf16"]["fid"] < 1.5 * scores["fp32"]["fid"], scores
+
+
+@pytest.mark.parametrize("options", [
+    dict(spectral_norm=True),
+    dict(loss="wgan-gp", n_critic=2),
+    dict(r1_gamma=1.0, augment="translation,cutout"),
+    dict(num_classes=10),
+])
+def test_bf16_works_with_every_stabiliser(mnist, options):
+    x, y = (t[::39][:128] for t in mnist)  # every class
+    gan = tiny_dcgan(precision="bf16", **options)
+    labels = y if options.get("num_classes") else None
+    history = gan.fit(x, steps=6, batch_size=32, log_every=3, labels=labels, progress=False)
+    assert all(math.isfinite(v) for record in history for v in record.values()), history
+
+
+def test_bf16_mlp_and_checkpoint(ring, tmp_path):
+    points, _ = ring
+    gan = rustgan.GAN((2,), arch="mlp", precision="bf16", seed=0, device="cpu")
+    gan.fit(points, steps=20, batch_size=64, progress=False)
+    gan.save(tmp_path / "ck")
+    loaded = rustgan.GAN.load(tmp_path / "ck")
+    assert loaded.config["precision"] == "bf16"
+    assert torch.equal(loaded.sample(8, seed=3), gan.sample(8, seed=3))
+
+
+def test_unknown_precision_is_named():
+    with pytest.raises(rustgan.InvalidArgumentError, match="precision"):
+        rustgan.GAN((2,), arch="mlp", precision="fp16")
