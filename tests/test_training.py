@@ -12,15 +12,15 @@ def test_mlp_gan_covers_ring_modes(ring):
     points, centers = ring
     covered = []
     # A plain GAN collapses on some seeds (PacGAN's table: 6.3 of 8 modes on average), and
-    # float rounding decides which: the claim is about typical seeds.
-    for seed in range(3):
+    # float rounding decides which: the claim is about the typical seed.
+    for seed in range(5):
         gan = rustgan.GAN((2,), arch="mlp", latent_dim=16, lr_g=1e-3, lr_d=1e-3, seed=seed, device="cpu")
-        history = gan.fit(points, steps=3000, batch_size=256, progress=False)
+        history = gan.fit(points, steps=3000, batch_size=512, progress=False)
         assert len(history) == 3000 // 50
         samples = gan.sample(2500, seed=1)
         assert samples.shape == (2500, 2)
         covered.append(modes_covered(samples, centers, std=0.01))
-    assert sorted(covered)[1] >= 6, covered
+    assert sorted(covered)[2] >= 6, covered
 
 
 def test_dcgan_trains_on_mnist_without_nan(mnist):
