@@ -69,11 +69,12 @@ def test_cli_edit_writes_a_grid(operation, tmp_path):
 def test_cli_trains_and_edits_a_conditional_gan_with_stabilisers(tmp_path):
     out = tmp_path / "run"
     code = cli.main(["train", "--data", "mnist", "--conditional", "--pac", "1", "--spectral-norm", "--r1-gamma", "1",
-                     "--r1-every", "2", "--augment", "translation", "--steps", "3", "--batch-size", "8",
+                     "--r1-every", "2", "--augment", "translation", "--precision", "bf16", "--steps", "3", "--batch-size", "8",
                      "--base-channels", "4", "--out", str(out), "--device", "cpu"])
     assert code == 0
     gan = rustgan.GAN.load(out / "checkpoint")
     assert gan.num_classes == 10 and gan.config["spectral_norm"] and gan.config["augment"] == ["translation"]
+    assert gan.config["precision"] == "bf16"
     for operation in ("interpolate", "inpaint"):
         code = cli.main(["edit", operation, "--checkpoint", str(out / "checkpoint"), "--n", "3", "--steps", "3",
                          "--restarts", "2", "--out", str(tmp_path / f"{operation}.png"), "--device", "cpu"])

@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 
 from . import cli_edit, data, distributed, plot
 from .errors import InvalidArgumentError, RustganError
-from .gan import GAN, LOSSES
+from .gan import GAN, LOSSES, PRECISIONS
 
 BUILTIN_DATA = ("mnist", "digits", "ring2d", "grid2d")
 MIXTURE_STD = {"ring2d": 0.01, "grid2d": 0.05}  # the loaders' defaults
@@ -69,6 +69,7 @@ def train(args) -> int:
             r1_every=args.r1_every,
             augment=args.augment,
             num_classes=int(labels.max()) + 1 if args.conditional else 0,
+            precision=args.precision,
             seed=args.seed,
             device=args.device,
         )
@@ -166,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--r1-every", type=int, default=1, help="lazy R1: apply it every N steps")
     p.add_argument("--augment", default="", help="DiffAugment policy, e.g. translation,cutout,color")
     p.add_argument("--conditional", action="store_true", help="class-conditional GAN on the data's labels")
+    p.add_argument("--precision", choices=PRECISIONS, default="fp32", help="bf16: mixed-precision convolutions and matmuls")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto")
     p.add_argument("--image-size", type=int, default=64, help="for image folders: 28, 32 or 64")
