@@ -113,6 +113,7 @@ CONSTRUCTOR_ARGUMENTS = {
     "pac": SMALL_INTS | ANY,
     "augment": st.sampled_from(["translation", "color,cutout", "blur", ""]) | ANY,
     "num_classes": SMALL_INTS | ANY,
+    "precision": st.sampled_from(["fp32", "bf16", "fp16"]) | ANY,
 }
 
 
