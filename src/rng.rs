@@ -58,12 +58,13 @@ impl Rng {
     pub fn normal_tensor(&mut self, shape: &[i64], device: Device) -> Tensor {
         let n = shape.iter().product::<i64>();
         let pairs = (n + 1) / 2;
-        let uniforms: Vec<f64> = (0..2 * pairs).map(|_| self.uniform()).collect();
+        // 1 - u lies in (0, 1], so the log is finite; f32 keeps its relative precision.
+        let uniforms: Vec<f32> = (0..2 * pairs).map(|_| (1.0 - self.uniform()) as f32).collect();
         let uniforms = Tensor::from_slice(&uniforms).view([2, pairs]);
-        let radius = ((-uniforms.get(0) + 1.0).log() * -2.0).sqrt(); // 1 - u lies in (0, 1]: finite log
+        let radius = (uniforms.get(0).log() * -2.0).sqrt();
         let angle = uniforms.get(1) * std::f64::consts::TAU;
         let normals = Tensor::stack(&[&radius * angle.cos(), radius * angle.sin()], 1).view([-1]).narrow(0, 0, n);
-        normals.to_kind(Kind::Float).view(shape).to_device(device)
+        normals.view(shape).to_device(device)
     }
 
     pub fn uniform_tensor(&mut self, shape: &[i64], device: Device) -> Tensor {
