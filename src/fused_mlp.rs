@@ -34,7 +34,8 @@ struct Layer {
 struct Mlp {
     layers: Vec<Layer>,
     hidden: Activation,
-    /// Laid out like the network's parameters.
+    /// The network's own gradient buffer (`FlatParams::grad`), which autograd's path
+    /// would fill instead.
     grad: Tensor,
 }
 
@@ -47,7 +48,7 @@ struct Trace {
 impl Mlp {
     /// Layers are named by their index in the stack, linear ones at 0, 2, 4, ...
     fn new(params: &FlatParams, linear_layers: i64, hidden: Activation) -> Self {
-        let grad = params.flat.zeros_like();
+        let grad = params.grad.shallow_clone();
         let grad_views = params.views_into(&grad);
         let find = |name: String| params.names.iter().position(|n| *n == name).expect("MLP variables are named by layer");
         let layers = (0..linear_layers)
@@ -207,7 +208,7 @@ mod tests {
             let (x, z) = (Tensor::randn([4, 3], (Kind::Float, Device::Cpu)), Tensor::randn([4, 5], (Kind::Float, Device::Cpu)));
 
             let parts = discriminator_loss(loss, &gan.discriminator.forward(&x, None, true), &gan.discriminator.forward(&(&x * 0.5), None, true));
-            let expected = gan.discriminator.params.gradient(&(&parts.real + &parts.fake)).unwrap();
+            let expected = gan.discriminator.params.gradient(&(&parts.real + &parts.fake)).unwrap().copy();
             tch::no_grad(|| {
                 let d = &fused.discriminator;
                 let groups = 4 / pac;
@@ -218,7 +219,7 @@ mod tests {
             });
 
             let fake = gan.generator.forward(&z, None, true);
-            let expected = gan.generator.params.gradient(&generator_loss(loss, &gan.discriminator.forward(&fake, None, true))).unwrap();
+            let expected = gan.generator.params.gradient(&generator_loss(loss, &gan.discriminator.forward(&fake, None, true))).unwrap().copy();
             tch::no_grad(|| {
                 let (g, d) = (&fused.generator, &fused.discriminator);
                 let generation = g.forward(&z);

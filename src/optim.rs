@@ -20,7 +20,7 @@ pub struct FlatParams {
     /// The variables' names in their `VarStore`.
     pub names: Vec<String>,
     /// Where `gradient` writes, reused from step to step.
-    grad: Tensor,
+    pub grad: Tensor,
 }
 
 fn is_channels_last(var: &Tensor) -> bool {
