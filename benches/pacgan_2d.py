@@ -19,9 +19,8 @@ import math
 import time
 from pathlib import Path
 
-import torch
-
 import rustgan
+import torch
 from rustgan import data, metrics
 
 MIXTURES = {"ring": (data.ring2d, 0.01), "grid": (data.grid2d, 0.05)}
@@ -95,7 +94,10 @@ def run(seeds: int, steps: int, batch_size: int, methods: list[str], mixtures: l
         out.mkdir(parents=True, exist_ok=True)
         names = "_".join(mixtures)
         torch.save(results, out / f"pacgan_2d_{names}.pt")
-        tables = {m: {k: {f: v for f, v in r.items() if f != "samples_seed0"} for k, r in rows.items()} for m, rows in results.items()}
+        tables = {
+            m: {k: {f: v for f, v in r.items() if f != "samples_seed0"} for k, r in rows.items()}
+            for m, rows in results.items()
+        }
         (out / f"pacgan_2d_{names}.json").write_text(json.dumps(tables, indent=2))
     return results
 

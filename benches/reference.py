@@ -5,10 +5,9 @@ detached fake, G step), optionally under CPU autocast to bfloat16."""
 from __future__ import annotations
 
 import torch
+from rustgan.torch_modules import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
 from torch import nn
 from torch.nn import functional as F
-
-from rustgan.torch_modules import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
 
 
 def initialise(module: nn.Module) -> None:
@@ -22,8 +21,16 @@ def initialise(module: nn.Module) -> None:
 
 
 class ReferenceGAN:
-    def __init__(self, data_shape, arch: str, latent_dim: int = 64, base_channels: int = 64, hidden_dim: int = 128, depth: int = 3,
-                 autocast: bool = False):
+    def __init__(
+        self,
+        data_shape,
+        arch: str,
+        latent_dim: int = 64,
+        base_channels: int = 64,
+        hidden_dim: int = 128,
+        depth: int = 3,
+        autocast: bool = False,
+    ):
         if arch == "dcgan":
             self.generator = DCGANGenerator(data_shape, latent_dim, base_channels)
             self.discriminator = DCGANDiscriminator(data_shape, base_channels)

@@ -7,7 +7,6 @@ its held-out accuracy. Deterministic: the same seed gives the same weights on CP
 import argparse
 import time
 
-import rustgan
 from rustgan import _rustgan, metrics
 
 
@@ -24,7 +23,9 @@ def main() -> None:
         print(f"epoch {epoch:2d}  loss {loss:.4f}  train accuracy {accuracy:.4f}")
     predicted = metrics.digit_logits(x_test, weights=args.out).argmax(1)
     accuracy = (predicted == y_test).float().mean().item()
-    print(f"held-out accuracy {accuracy:.4f} on {len(y_test)} digits; {time.perf_counter() - started:.0f} s; wrote {args.out}")
+    print(
+        f"held-out accuracy {accuracy:.4f} on {len(y_test)} digits; {time.perf_counter() - started:.0f} s; wrote {args.out}"
+    )
 
 
 if __name__ == "__main__":

@@ -9,11 +9,11 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tch::{Device, Tensor};
 
-use crate::config::GanConfig;
 use crate::error::{Error, Result};
-use crate::gan::Gan;
 use crate::optim::FlatParams;
+use crate::options::config_from_json;
 use crate::rng::Rng;
+use crate::train::Trainer;
 use crate::weights::{copy_named, named_variables, read_safetensors};
 
 const FORMAT: &str = "rustgan-checkpoint";
@@ -31,46 +31,74 @@ struct TrainingState {
 }
 
 fn checkpoint_error(path: &Path, reason: impl Into<String>) -> Error {
-    Error::Checkpoint { path: path.display().to_string(), reason: reason.into() }
+    Error::Checkpoint {
+        path: path.display().to_string(),
+        reason: reason.into(),
+    }
 }
 
 fn write_tensors(path: &Path, tensors: Vec<(String, Tensor)>) -> Result<()> {
-    let on_cpu: Vec<(String, Tensor)> =
-        tensors.into_iter().map(|(name, t)| (name, t.detach().to_device(Device::Cpu).contiguous())).collect();
+    let on_cpu: Vec<(String, Tensor)> = tensors
+        .into_iter()
+        .map(|(name, t)| (name, t.detach().to_device(Device::Cpu).contiguous()))
+        .collect();
     Tensor::write_safetensors(&on_cpu, path).map_err(|e| checkpoint_error(path, e.to_string()))
 }
 
 /// Reads the safetensors file at `path` into `targets`.
 fn restore(path: &Path, targets: Vec<(String, Tensor)>) -> Result<()> {
-    read_safetensors(path).and_then(|stored| copy_named(stored, targets)).map_err(|reason| checkpoint_error(path, reason))
+    read_safetensors(path)
+        .and_then(|stored| copy_named(stored, targets))
+        .map_err(|reason| checkpoint_error(path, reason))
 }
 
 /// Adam's moments by checkpoint name, with the parameters whose layout they share.
-fn optimizer_moments(gan: &Gan) -> Vec<(String, &FlatParams, &Tensor)> {
-    let (g, d) = (&gan.generator.params, &gan.discriminator.params);
+fn optimizer_moments(trainer: &Trainer) -> Vec<(String, &FlatParams, &Tensor)> {
+    let (g, d) = (
+        &trainer.gan.generator.params,
+        &trainer.gan.discriminator.params,
+    );
     vec![
-        ("generator.exp_avg".into(), g, &gan.g_optim.exp_avg),
-        ("generator.exp_avg_sq".into(), g, &gan.g_optim.exp_avg_sq),
-        ("discriminator.exp_avg".into(), d, &gan.d_optim.exp_avg),
-        ("discriminator.exp_avg_sq".into(), d, &gan.d_optim.exp_avg_sq),
+        ("generator.exp_avg".into(), g, &trainer.g_optim.exp_avg),
+        (
+            "generator.exp_avg_sq".into(),
+            g,
+            &trainer.g_optim.exp_avg_sq,
+        ),
+        ("discriminator.exp_avg".into(), d, &trainer.d_optim.exp_avg),
+        (
+            "discriminator.exp_avg_sq".into(),
+            d,
+            &trainer.d_optim.exp_avg_sq,
+        ),
     ]
 }
 
 /// The moments are stored in row-major order, whatever the buffers' layout.
-fn optimizer_tensors(gan: &Gan) -> Vec<(String, Tensor)> {
-    optimizer_moments(gan).into_iter().map(|(name, params, moment)| (name, params.canonical(moment))).collect()
+fn optimizer_tensors(trainer: &Trainer) -> Vec<(String, Tensor)> {
+    optimizer_moments(trainer)
+        .into_iter()
+        .map(|(name, params, moment)| (name, params.canonical(moment)))
+        .collect()
 }
 
-fn restore_optimizer(gan: &Gan, path: &Path) -> Result<()> {
-    let stored = optimizer_tensors(gan);
-    restore(path, stored.iter().map(|(name, t)| (name.clone(), t.shallow_clone())).collect())?;
-    for ((_, params, moment), (_, canonical)) in optimizer_moments(gan).into_iter().zip(&stored) {
+fn restore_optimizer(trainer: &Trainer, path: &Path) -> Result<()> {
+    let stored = optimizer_tensors(trainer);
+    restore(
+        path,
+        stored
+            .iter()
+            .map(|(name, t)| (name.clone(), t.shallow_clone()))
+            .collect(),
+    )?;
+    for ((_, params, moment), (_, canonical)) in optimizer_moments(trainer).into_iter().zip(&stored)
+    {
         params.copy_from_canonical(moment, canonical);
     }
     Ok(())
 }
 
-pub fn save(gan: &Gan, dir: &Path) -> Result<()> {
+pub fn save(trainer: &Trainer, dir: &Path) -> Result<()> {
     let temporary = sibling(dir, "saving")?;
     if let Some(parent) = temporary.parent() {
         fs::create_dir_all(parent)?;
@@ -79,29 +107,55 @@ pub fn save(gan: &Gan, dir: &Path) -> Result<()> {
         fs::remove_dir_all(&temporary)?;
     }
     fs::create_dir(&temporary)?;
-    fs::write(temporary.join("config.json"), gan.config.to_json())?;
-    write_tensors(&temporary.join("generator.safetensors"), named_variables(&gan.generator.vs))?;
-    write_tensors(&temporary.join("discriminator.safetensors"), named_variables(&gan.discriminator.vs))?;
-    if let Some(ema) = &gan.ema {
-        write_tensors(&temporary.join("generator_ema.safetensors"), named_variables(&ema.generator.vs))?;
-    }
-    write_tensors(&temporary.join("optimizer.safetensors"), optimizer_tensors(gan))?;
-    let state = TrainingState {
-        format: FORMAT.into(),
-        version: VERSION,
-        step: gan.step,
-        g_optim_steps: gan.g_optim.steps,
-        d_optim_steps: gan.d_optim.steps,
-        rng: gan.rng.clone(),
-        sample_rng: gan.sample_rng.clone(),
-    };
-    // state.json is written last: a directory without it is never a checkpoint.
-    fs::write(temporary.join("state.json"), serde_json::to_string_pretty(&state).expect("serialisable"))?;
-    for file in fs::read_dir(&temporary)? {
-        fs::File::open(file?.path())?.sync_all()?;
+    // A failed save (a full disk, say) takes its partial copy with it; `dir` is untouched.
+    if let Err(error) = write_checkpoint(trainer, &temporary) {
+        let _ = fs::remove_dir_all(&temporary);
+        return Err(error);
     }
     replace_dir(&temporary, dir)?;
     remove_leftovers(dir);
+    Ok(())
+}
+
+/// Writes every file of a checkpoint into the empty directory `dir`, and syncs them.
+fn write_checkpoint(trainer: &Trainer, dir: &Path) -> Result<()> {
+    let gan = &trainer.gan;
+    fs::write(dir.join("config.json"), gan.config.to_json())?;
+    write_tensors(
+        &dir.join("generator.safetensors"),
+        named_variables(&gan.generator.vs),
+    )?;
+    write_tensors(
+        &dir.join("discriminator.safetensors"),
+        named_variables(&gan.discriminator.vs),
+    )?;
+    if let Some(ema) = &gan.ema {
+        write_tensors(
+            &dir.join("generator_ema.safetensors"),
+            named_variables(&ema.generator.vs),
+        )?;
+    }
+    write_tensors(
+        &dir.join("optimizer.safetensors"),
+        optimizer_tensors(trainer),
+    )?;
+    let state = TrainingState {
+        format: FORMAT.into(),
+        version: VERSION,
+        step: trainer.step,
+        g_optim_steps: trainer.g_optim.steps,
+        d_optim_steps: trainer.d_optim.steps,
+        rng: trainer.streams.rng.clone(),
+        sample_rng: gan.sample_rng.clone(),
+    };
+    // state.json is written last: a directory without it is never a checkpoint.
+    fs::write(
+        dir.join("state.json"),
+        serde_json::to_string_pretty(&state).expect("serialisable"),
+    )?;
+    for file in fs::read_dir(dir)? {
+        fs::File::open(file?.path())?.sync_all()?;
+    }
     Ok(())
 }
 
@@ -114,14 +168,24 @@ fn remove_leftovers(dir: &Path) {
 
 /// Existing hidden siblings of `dir` made by `sibling` with one of `tags`.
 fn siblings(dir: &Path, tags: &[&str]) -> Vec<PathBuf> {
-    let Some(name) = dir.file_name().map(|n| n.to_string_lossy().into_owned()) else { return vec![] };
+    let Some(name) = dir.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return vec![];
+    };
     let prefixes: Vec<String> = tags.iter().map(|tag| format!(".{name}.{tag}-")).collect();
-    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let Ok(entries) = fs::read_dir(parent) else { return vec![] };
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let Ok(entries) = fs::read_dir(parent) else {
+        return vec![];
+    };
     entries
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|path| {
-            let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let file_name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             prefixes.iter().any(|prefix| file_name.starts_with(prefix))
         })
         .collect()
@@ -129,8 +193,14 @@ fn siblings(dir: &Path, tags: &[&str]) -> Vec<PathBuf> {
 
 /// `dir`'s hidden sibling `.NAME.TAG-PID`, where a save stages or retires a checkpoint.
 fn sibling(dir: &Path, tag: &str) -> Result<PathBuf> {
-    let name = dir.file_name().ok_or_else(|| checkpoint_error(dir, "not a directory name"))?;
-    Ok(dir.with_file_name(format!(".{}.{tag}-{}", name.to_string_lossy(), std::process::id())))
+    let name = dir
+        .file_name()
+        .ok_or_else(|| checkpoint_error(dir, "not a directory name"))?;
+    Ok(dir.with_file_name(format!(
+        ".{}.{tag}-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    )))
 }
 
 /// Puts the complete checkpoint `new` at `dir`. On Linux the two directories are swapped
@@ -157,11 +227,19 @@ fn replace_dir(new: &Path, dir: &Path) -> Result<()> {
 fn exchange(a: &Path, b: &Path) -> Result<bool> {
     use std::ffi::CString;
     use std::os::unix::ffi::OsStrExt;
-    let c_path = |p: &Path| CString::new(p.as_os_str().as_bytes()).map_err(|_| checkpoint_error(p, "path contains NUL"));
+    let c_path = |p: &Path| {
+        CString::new(p.as_os_str().as_bytes()).map_err(|_| checkpoint_error(p, "path contains NUL"))
+    };
     let (a, b) = (c_path(a)?, c_path(b)?);
     // SAFETY: both are valid NUL-terminated paths that outlive the call.
     let status = unsafe {
-        libc::renameat2(libc::AT_FDCWD, a.as_ptr(), libc::AT_FDCWD, b.as_ptr(), libc::RENAME_EXCHANGE)
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
     };
     Ok(status == 0)
 }
@@ -173,10 +251,12 @@ fn exchange(_: &Path, _: &Path) -> Result<bool> {
 
 /// Where a save was cut off between its two renames, the retired complete copy.
 fn retired_copy(dir: &Path) -> Option<PathBuf> {
-    siblings(dir, &["old"]).into_iter().find(|path| path.join("state.json").is_file())
+    siblings(dir, &["old"])
+        .into_iter()
+        .find(|path| path.join("state.json").is_file())
 }
 
-pub fn load(dir: &Path, device: Device) -> Result<Gan> {
+pub fn load(dir: &Path, device: Device) -> Result<Trainer> {
     if !dir.is_dir() {
         return match retired_copy(dir) {
             Some(copy) => load(&copy, device),
@@ -184,31 +264,45 @@ pub fn load(dir: &Path, device: Device) -> Result<Gan> {
         };
     }
     let read_json = |file: &str| -> Result<String> {
-        fs::read_to_string(dir.join(file)).map_err(|e| checkpoint_error(&dir.join(file), e.to_string()))
+        fs::read_to_string(dir.join(file))
+            .map_err(|e| checkpoint_error(&dir.join(file), e.to_string()))
     };
     let config_path = dir.join("config.json");
-    let config = GanConfig::from_json(&read_json("config.json")?)
+    let config = config_from_json(&read_json("config.json")?)
         .map_err(|e| checkpoint_error(&config_path, e.to_string()))?;
     let state_path = dir.join("state.json");
     let state: TrainingState = serde_json::from_str(&read_json("state.json")?)
         .map_err(|e| checkpoint_error(&state_path, format!("invalid training state: {e}")))?;
     if state.format != FORMAT || state.version != VERSION {
-        return Err(checkpoint_error(&state_path, format!("unsupported format {} v{}", state.format, state.version)));
+        return Err(checkpoint_error(
+            &state_path,
+            format!("unsupported format {} v{}", state.format, state.version),
+        ));
     }
     if state.step < 0 || state.g_optim_steps < 0 || state.d_optim_steps < 0 {
         return Err(checkpoint_error(&state_path, "negative step counts"));
     }
-    let mut gan = Gan::new(config, device)?;
-    restore(&dir.join("generator.safetensors"), named_variables(&gan.generator.vs))?;
-    restore(&dir.join("discriminator.safetensors"), named_variables(&gan.discriminator.vs))?;
+    let mut trainer = Trainer::new(config, device)?;
+    let gan = &mut trainer.gan;
+    restore(
+        &dir.join("generator.safetensors"),
+        named_variables(&gan.generator.vs),
+    )?;
+    restore(
+        &dir.join("discriminator.safetensors"),
+        named_variables(&gan.discriminator.vs),
+    )?;
     if let Some(ema) = &gan.ema {
-        restore(&dir.join("generator_ema.safetensors"), named_variables(&ema.generator.vs))?;
+        restore(
+            &dir.join("generator_ema.safetensors"),
+            named_variables(&ema.generator.vs),
+        )?;
     }
-    restore_optimizer(&gan, &dir.join("optimizer.safetensors"))?;
-    gan.step = state.step;
-    gan.g_optim.steps = state.g_optim_steps;
-    gan.d_optim.steps = state.d_optim_steps;
-    gan.rng = state.rng;
     gan.sample_rng = state.sample_rng;
-    Ok(gan)
+    restore_optimizer(&trainer, &dir.join("optimizer.safetensors"))?;
+    trainer.step = state.step;
+    trainer.g_optim.steps = state.g_optim_steps;
+    trainer.d_optim.steps = state.d_optim_steps;
+    trainer.streams.rng = state.rng;
+    Ok(trainer)
 }

@@ -1,10 +1,9 @@
 //! The configuration of a GAN: everything needed to rebuild its networks and optimisers.
-//! Saved as JSON beside the weights; parsed from the keyword arguments of `rustgan.GAN`.
+//! Saved as JSON beside the weights; `options` checks it and builds it from the keyword
+//! arguments of `rustgan.GAN`.
 
 use serde::{Deserialize, Serialize};
 use tch::Kind;
-
-use crate::error::{invalid, Result};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -140,45 +139,9 @@ impl Default for GanConfig {
     }
 }
 
-/// Image sizes the DCGAN networks are built for.
-pub const DCGAN_SIZES: [i64; 3] = [28, 32, 64];
-
-/// Largest size accepted for any one dimension (latent, width, data entry).
-const MAX_DIM: i64 = 1 << 16;
-/// Most classes of a conditional GAN: D's projection holds a feature vector per class.
-const MAX_CLASSES: i64 = 1 << 12;
-/// Largest network accepted, in parameters: beyond this a typo (an extra zero in a width)
-/// would exhaust memory instead of raising an error.
-const MAX_PARAMETERS: f64 = (1u64 << 28) as f64;
-
 impl GanConfig {
-    pub fn from_json(json: &str) -> Result<Self> {
-        let config: GanConfig = serde_json::from_str(json)
-            .map_err(|e| crate::error::Error::InvalidArgument(format!("GAN config: {e}")))?;
-        config.validate()?;
-        Ok(config)
-    }
-
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a config always serialises")
-    }
-
-    /// Approximate parameter count of the larger network, from the layer widths.
-    fn parameter_estimate(&self) -> f64 {
-        let latent = self.latent_dim as f64;
-        match self.arch {
-            Arch::Mlp => {
-                let numel: f64 = self.data_shape.iter().map(|&d| d as f64).product();
-                let hidden = self.hidden_dim as f64;
-                (latent + numel) * hidden + (self.depth as f64 - 1.0) * hidden * hidden
-            }
-            Arch::Dcgan => {
-                // Widths double from `base` at each of up to four resolution changes.
-                let (base, channels) = (self.base_channels as f64, self.data_shape[0] as f64);
-                let widest = base * 8.0;
-                latent * widest * 49.0 + 16.0 * widest * widest * (4.0 / 3.0) + 16.0 * base * channels
-            }
-        }
     }
 
     /// Number of values in one data item.
@@ -198,100 +161,5 @@ impl GanConfig {
     /// Whether the WGAN-GP penalty is part of D's loss.
     pub fn uses_gradient_penalty(&self) -> bool {
         self.loss == LossKind::WganGp || self.gradient_penalty
-    }
-
-    pub fn validate(&self) -> Result<()> {
-        if self.data_shape.is_empty() || self.data_shape.iter().any(|&d| d < 1) {
-            return invalid(format!("data_shape must be positive sizes, got {:?}", self.data_shape));
-        }
-        if self.data_shape.iter().any(|&d| d > MAX_DIM) || self.data_shape.len() > 8 {
-            return invalid(format!("data_shape {:?} is too large", self.data_shape));
-        }
-        if self.arch == Arch::Dcgan {
-            match self.data_shape[..] {
-                [c, h, w] if c >= 1 && h == w && DCGAN_SIZES.contains(&h) => {}
-                _ => {
-                    return invalid(format!(
-                        "arch='dcgan' needs data_shape (channels, size, size) with size in {DCGAN_SIZES:?}, got {:?}",
-                        self.data_shape
-                    ))
-                }
-            }
-        }
-        for (name, value) in [
-            ("latent_dim", self.latent_dim),
-            ("base_channels", self.base_channels),
-            ("hidden_dim", self.hidden_dim),
-            ("depth", self.depth),
-            ("n_critic", self.n_critic),
-            ("r1_every", self.r1_every),
-            ("pac", self.pac),
-        ] {
-            if value < 1 {
-                return invalid(format!("{name} must be at least 1, got {value}"));
-            }
-            if value > MAX_DIM || (matches!(name, "depth" | "pac") && value > 64) {
-                return invalid(format!("{name} = {value} is too large"));
-            }
-        }
-        if !(0..=MAX_CLASSES).contains(&self.num_classes) {
-            return invalid(format!("num_classes must lie in [0, {MAX_CLASSES}] (0: unconditional), got {}", self.num_classes));
-        }
-        if self.num_classes > 0 && self.pac > 1 {
-            return invalid("pac > 1 packs samples of different classes: use it with num_classes=0");
-        }
-        if !self.augment.is_empty() && self.arch != Arch::Dcgan {
-            return invalid("augment applies to images: use it with arch='dcgan'");
-        }
-        if !(self.r1_gamma.is_finite() && self.r1_gamma >= 0.0) {
-            return invalid(format!("r1_gamma must be >= 0, got {}", self.r1_gamma));
-        }
-        let parameters = self.parameter_estimate();
-        if parameters > MAX_PARAMETERS {
-            return invalid(format!(
-                "the networks would have about {parameters:.1e} parameters, more than the {MAX_PARAMETERS:.1e} allowed"
-            ));
-        }
-        for (name, lr) in [("lr_g", self.lr_g), ("lr_d", self.lr_d)] {
-            if !(lr.is_finite() && lr > 0.0) {
-                return invalid(format!("{name} must be a positive number, got {lr}"));
-            }
-        }
-        for (name, (b1, b2)) in [("betas_g", self.betas_g), ("betas_d", self.betas_d)] {
-            if !((0.0..1.0).contains(&b1) && (0.0..1.0).contains(&b2)) {
-                return invalid(format!("{name} must lie in [0, 1), got ({b1}, {b2})"));
-            }
-        }
-        if !(self.gp_weight.is_finite() && self.gp_weight >= 0.0) {
-            return invalid(format!("gp_weight must be >= 0, got {}", self.gp_weight));
-        }
-        if let Some(decay) = self.ema {
-            if !(decay > 0.0 && decay < 1.0) {
-                return invalid(format!("ema decay must lie in (0, 1), got {decay}"));
-            }
-        }
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn json_round_trip_and_errors() {
-        let config = GanConfig::from_json(r#"{"loss": "wgan-gp", "ema": 0.99}"#).unwrap();
-        assert_eq!(config.loss, LossKind::WganGp);
-        assert_eq!(GanConfig::from_json(&config.to_json()).unwrap(), config);
-        let err = GanConfig::from_json(r#"{"arch": "resnet"}"#).unwrap_err().to_string();
-        assert!(err.contains("resnet"), "{err}");
-        assert!(GanConfig::from_json(r#"{"data_shape": [1, 30, 30]}"#).is_err());
-        assert!(GanConfig::from_json(r#"{"latent_dims": 3}"#).is_err());
-        let stabilised = GanConfig::from_json(r#"{"augment": ["translation", "cutout"], "pac": 2, "spectral_norm": true}"#).unwrap();
-        assert_eq!(stabilised.augment, vec![Augment::Translation, Augment::Cutout]);
-        assert!(GanConfig::from_json(r#"{"pac": 2, "num_classes": 10}"#).is_err());
-        assert!(GanConfig::from_json(r#"{"arch": "mlp", "data_shape": [2], "augment": ["color"]}"#).is_err());
-        assert_eq!(GanConfig::from_json(r#"{"precision": "bf16"}"#).unwrap().precision, Precision::Bf16);
-        assert!(GanConfig::from_json(r#"{"precision": "fp16"}"#).is_err());
     }
 }

@@ -21,10 +21,16 @@ pub enum Path {
 /// included. Slerp follows the great circle, which keeps the norm typical of the prior.
 pub fn interpolate(z0: &Tensor, z1: &Tensor, steps: i64, path: Path) -> Result<Tensor> {
     if z0.size() != z1.size() || z0.dim() != 2 {
-        return invalid(format!("z0 and z1 must both be [N, D], got {:?} and {:?}", z0.size(), z1.size()));
+        return invalid(format!(
+            "z0 and z1 must both be [N, D], got {:?} and {:?}",
+            z0.size(),
+            z1.size()
+        ));
     }
     if steps < 2 {
-        return invalid(format!("steps must be at least 2 (the two endpoints), got {steps}"));
+        return invalid(format!(
+            "steps must be at least 2 (the two endpoints), got {steps}"
+        ));
     }
     let (z0, z1) = (z0.to_kind(Kind::Double), z1.to_kind(Kind::Double));
     let frames: Vec<Tensor> = (0..steps)
@@ -94,10 +100,16 @@ pub fn project(
     let n = targets.size()[0];
     let labels = gan.check_labels(labels, n, "labels")?;
     if options.steps < 1 || options.restarts < 1 {
-        return invalid(format!("steps and restarts must be at least 1, got {} and {}", options.steps, options.restarts));
+        return invalid(format!(
+            "steps and restarts must be at least 1, got {} and {}",
+            options.steps, options.restarts
+        ));
     }
     if !(1..=options.restarts).contains(&options.average_best) {
-        return invalid(format!("average_best must lie in [1, restarts={}], got {}", options.restarts, options.average_best));
+        return invalid(format!(
+            "average_best must lie in [1, restarts={}], got {}",
+            options.restarts, options.average_best
+        ));
     }
     if !(options.lr.is_finite() && options.lr > 0.0) {
         return invalid(format!("lr must be a positive number, got {}", options.lr));
@@ -112,14 +124,16 @@ pub fn project(
     let (k, latent_dim) = (options.restarts, gan.config.latent_dim);
     let repeat = |t: &Tensor| {
         let mut times = vec![k];
-        times.extend(std::iter::repeat(1).take(t.dim() - 1));
+        times.extend(std::iter::repeat_n(1, t.dim() - 1));
         t.repeat(times.as_slice()) // [K * N, ...], start-major
     };
     let (targets_k, mask_k) = (repeat(&targets), repeat(&mask));
     let labels_k = labels.as_ref().map(repeat);
     let labels_k = labels_k.as_ref();
 
-    let z = Rng::new(options.seed).normal_tensor(&[k * n, latent_dim], gan.device).set_requires_grad(true);
+    let z = Rng::new(options.seed)
+        .normal_tensor(&[k * n, latent_dim], gan.device)
+        .set_requires_grad(true);
     let mut params = FlatParams::from_tensor(&z);
     let mut adam = Adam::new(&params, options.lr, (0.9, 0.999));
     let mut loss_curve = Vec::with_capacity(options.steps as usize);
@@ -141,25 +155,41 @@ pub fn project(
     }
     tch::no_grad(|| {
         let z = z.detach();
-        let errors = masked_mse(&gan.generator.forward(&z, labels_k, false), &targets_k, &mask_k).view([k, n]);
+        let errors = masked_mse(
+            &gan.generator.forward(&z, labels_k, false),
+            &targets_k,
+            &mask_k,
+        )
+        .view([k, n]);
         let ranked = errors.argsort(0, false).narrow(0, 0, options.average_best); // [M, N] start indices
         let rows = (&ranked * n + Tensor::arange(n, (Kind::Int64, gan.device))).flatten(0, -1);
-        let kept = z.index_select(0, &rows); // [M * N, D], best start first
-        // Row r of `kept` is image r % N, like the rows of `labels_k`.
+        // [M * N, D], best start first; row r is image r % N, like the rows of `labels_k`.
+        let kept = z.index_select(0, &rows);
         let kept_labels = labels_k.map(|l| l.narrow(0, 0, options.average_best * n));
         let generated = gan.generator.forward(&kept, kept_labels.as_ref(), false);
         let mut shape = vec![options.average_best, n];
         shape.extend(&gan.config.data_shape);
-        let images = generated.view(shape.as_slice()).mean_dim([0i64].as_slice(), false, Kind::Float);
+        let images =
+            generated
+                .view(shape.as_slice())
+                .mean_dim([0i64].as_slice(), false, Kind::Float);
         let latents = kept.narrow(0, 0, n);
         let errors = masked_mse(&images, &targets, &mask);
-        Ok(Projection { latents, images, loss_curve, errors })
+        Ok(Projection {
+            latents,
+            images,
+            loss_curve,
+            errors,
+        })
     })
 }
 
 /// Mean squared error per item `[N]` over the pixels where `mask` is 1.
 fn masked_mse(generated: &Tensor, targets: &Tensor, mask: &Tensor) -> Tensor {
-    let per_item = |t: Tensor| t.flatten(1, -1).sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
+    let per_item = |t: Tensor| {
+        t.flatten(1, -1)
+            .sum_dim_intlist([1i64].as_slice(), false, Kind::Float)
+    };
     per_item((generated - targets).square() * mask) / per_item(mask.shallow_clone())
 }
 
@@ -177,11 +207,20 @@ fn check_mask(mask: &Tensor, targets: &Tensor) -> Result<Tensor> {
             ))
         }
     };
-    let per_image_known = expanded.flatten(1, -1).sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
+    let per_image_known =
+        expanded
+            .flatten(1, -1)
+            .sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
     if per_image_known.le(0.0).any().int64_value(&[]) != 0 {
         return invalid("mask leaves no known pixel in some image: nothing to project onto");
     }
-    if expanded.ne(0.0).logical_and(&expanded.ne(1.0)).any().int64_value(&[]) != 0 {
+    if expanded
+        .ne(0.0)
+        .logical_and(&expanded.ne(1.0))
+        .any()
+        .int64_value(&[])
+        != 0
+    {
         return invalid("mask values must be 0 (unknown) or 1 (known)");
     }
     Ok(expanded)

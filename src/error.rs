@@ -7,6 +7,9 @@ pub enum Error {
     /// A bad argument from the caller: wrong shape, unknown option, out-of-range value.
     #[error("{0}")]
     InvalidArgument(String),
+    /// An argument of the wrong type: a float where an int belongs, a string for a flag.
+    #[error("{0}")]
+    ArgumentType(String),
     /// A loss became NaN or infinite; the update of that step was not applied.
     #[error("non-finite loss at step {step}: {detail}")]
     NonFinite { step: i64, detail: String },

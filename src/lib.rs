@@ -1,20 +1,30 @@
 //! rustgan: GAN training and image editing on libtorch tensors, exposed to Python as
-//! `rustgan._rustgan`.
+//! `rustgan._rustgan` (with the `python` feature, which maturin enables).
+//!
+//! Layers, each using only those above it: `config`, `rng`, `error` → `models` →
+//! `network`, `optim` → `options` → `gan` (the model) → `augment`, `losses` → `train`
+//! (the trainer) → `checkpoint`, `edit`, `metrics` → `python` (the bindings).
+
+// On tensors `x += y` is in place, which autograd forbids on some graphs; `x = x + y` is
+// not an assignment operator in disguise.
+#![allow(clippy::assign_op_pattern)]
 
 pub mod augment;
 pub mod checkpoint;
 pub mod config;
 pub mod edit;
 pub mod error;
-pub mod fused_mlp;
 pub mod gan;
 pub mod losses;
 pub mod metrics;
 pub mod models;
+pub mod network;
 pub mod optim;
+pub mod options;
 pub mod replica;
 pub mod rng;
 pub mod train;
 pub mod weights;
 
+#[cfg(feature = "python")]
 mod python;

@@ -44,9 +44,17 @@ impl FlatParams {
         let named = vs.variables();
         let names = vars
             .iter()
-            .map(|v| named.iter().find(|(_, t)| t.data_ptr() == v.data_ptr()).map(|(n, _)| n.clone()).unwrap_or_default())
+            .map(|v| {
+                named
+                    .iter()
+                    .find(|(_, t)| t.data_ptr() == v.data_ptr())
+                    .map(|(n, _)| n.clone())
+                    .unwrap_or_default()
+            })
             .collect();
-        let flat = tch::no_grad(|| Tensor::cat(&vars.iter().map(flatten_like_buffer).collect::<Vec<_>>(), 0));
+        let flat = tch::no_grad(|| {
+            Tensor::cat(&vars.iter().map(flatten_like_buffer).collect::<Vec<_>>(), 0)
+        });
         let mut offset = 0;
         for var in vars.iter_mut() {
             let numel = var.numel() as i64;
@@ -61,13 +69,23 @@ impl FlatParams {
             offset += numel;
         }
         let grad = flat.zeros_like();
-        FlatParams { flat, vars, names, grad }
+        FlatParams {
+            flat,
+            vars,
+            names,
+            grad,
+        }
     }
 
     /// A single tensor that is already a leaf requiring grad (a batch of latents).
     pub fn from_tensor(tensor: &Tensor) -> Self {
         let flat = tch::no_grad(|| tensor.view([-1]));
-        FlatParams { grad: flat.zeros_like(), flat, vars: vec![tensor.shallow_clone()], names: vec![String::new()] }
+        FlatParams {
+            grad: flat.zeros_like(),
+            flat,
+            vars: vec![tensor.shallow_clone()],
+            names: vec![String::new()],
+        }
     }
 
     /// d loss / d params, flattened like the buffer. Gradients are returned, not
@@ -75,17 +93,31 @@ impl FlatParams {
     /// overwritten by the next call.
     pub fn gradient(&self, loss: &Tensor) -> Result<Tensor> {
         let grads = Tensor::f_run_backward(&[loss], &self.vars, false, false)?;
-        Ok(Tensor::f_cat_out(&self.grad, &grads.iter().map(flatten_like_buffer).collect::<Vec<_>>(), 0)?)
+        Ok(Tensor::f_cat_out(
+            &self.grad,
+            &grads.iter().map(flatten_like_buffer).collect::<Vec<_>>(),
+            0,
+        )?)
     }
 
     /// The variables' views into `buffer`, a tensor laid out like `flat`.
     pub fn views_into(&self, buffer: &Tensor) -> Vec<Tensor> {
-        self.vars.iter().map(|v| buffer.as_strided(v.size(), v.stride(), v.storage_offset())).collect()
+        self.vars
+            .iter()
+            .map(|v| buffer.as_strided(v.size(), v.stride(), v.storage_offset()))
+            .collect()
     }
 
     /// `buffer` (laid out like `flat`) with each variable's part in row-major order.
     pub fn canonical(&self, buffer: &Tensor) -> Tensor {
-        Tensor::cat(&self.views_into(buffer).iter().map(|v| v.reshape([-1])).collect::<Vec<_>>(), 0)
+        Tensor::cat(
+            &self
+                .views_into(buffer)
+                .iter()
+                .map(|v| v.reshape([-1]))
+                .collect::<Vec<_>>(),
+            0,
+        )
     }
 
     /// Fills `buffer` (laid out like `flat`) from `canonical`'s row-major order.
@@ -94,7 +126,11 @@ impl FlatParams {
             let mut offset = 0;
             for mut view in self.views_into(buffer) {
                 let numel = view.numel() as i64;
-                view.copy_(&canonical.narrow(0, offset, numel).view(view.size().as_slice()));
+                view.copy_(
+                    &canonical
+                        .narrow(0, offset, numel)
+                        .view(view.size().as_slice()),
+                );
                 offset += numel;
             }
         });
@@ -134,7 +170,9 @@ impl Adam {
         let correction2 = 1.0 - beta2.powi(self.steps as i32);
         tch::no_grad(|| {
             let _ = self.exp_avg.lerp_(grad, 1.0 - beta1);
-            let _ = self.exp_avg_sq.lerp_(&grad.mul_out(&self.scratch, grad), 1.0 - beta2);
+            let _ = self
+                .exp_avg_sq
+                .lerp_(&grad.mul_out(&self.scratch, grad), 1.0 - beta2);
             // p -= lr / c1 * m / (sqrt(v / c2) + eps), with the step size folded into the
             // denominator because addcdiv_ takes no scale here.
             let mut denom = self.exp_avg_sq.sqrt_out(&self.scratch);
@@ -158,7 +196,10 @@ mod tests {
         let conv = nn::conv2d(vs.root() / "conv", 3, 5, 2, Default::default());
         let original = conv.ws.copy();
         let params = FlatParams::new(&vs);
-        assert!(conv.ws.equal(&original), "values survive the move into the buffer");
+        assert!(
+            conv.ws.equal(&original),
+            "values survive the move into the buffer"
+        );
         assert_eq!(conv.ws.stride(), vec![12, 1, 6, 3], "channels last");
         let canonical = params.canonical(&params.flat);
         let row_major: Vec<Tensor> = params.vars.iter().map(|v| v.reshape([-1])).collect();
@@ -180,9 +221,15 @@ mod tests {
         let mut vs_copy = vs;
         vs_copy.copy(&vs_ref).unwrap();
         let vs = vs_copy;
-        let mut opt_ref = nn::Adam { beta1: 0.5, beta2: 0.999, wd: 0.0, eps: 1e-8, amsgrad: false }
-            .build(&vs_ref, 0.01)
-            .unwrap();
+        let mut opt_ref = nn::Adam {
+            beta1: 0.5,
+            beta2: 0.999,
+            wd: 0.0,
+            eps: 1e-8,
+            amsgrad: false,
+        }
+        .build(&vs_ref, 0.01)
+        .unwrap();
         let mut flat = FlatParams::new(&vs);
         let mut adam = Adam::new(&flat, 0.01, (0.5, 0.999));
         let x = Tensor::randn([8, 3], (Kind::Float, Device::Cpu));

@@ -17,21 +17,37 @@ pub fn read_safetensors(path: &Path) -> Result<BTreeMap<String, Tensor>, String>
     if !path.is_file() {
         return Err("file is missing".into());
     }
-    let tensors = Tensor::read_safetensors(path).map_err(|e| format!("not a readable safetensors file ({e})"))?;
+    let tensors = Tensor::read_safetensors(path)
+        .map_err(|e| format!("not a readable safetensors file ({e})"))?;
     Ok(tensors.into_iter().collect())
 }
 
 /// Copies `stored` into `targets`, requiring exactly the same names, shapes and finite
 /// float values; on a mismatch nothing is copied and the message names the tensor.
-pub fn copy_named(mut stored: BTreeMap<String, Tensor>, targets: Vec<(String, Tensor)>) -> Result<(), String> {
+pub fn copy_named(
+    mut stored: BTreeMap<String, Tensor>,
+    targets: Vec<(String, Tensor)>,
+) -> Result<(), String> {
     let mut pairs = Vec::with_capacity(targets.len());
     for (name, target) in targets {
-        let value = stored.remove(&name).ok_or_else(|| format!("tensor '{name}' is missing"))?;
+        let value = stored
+            .remove(&name)
+            .ok_or_else(|| format!("tensor '{name}' is missing"))?;
         if value.size() != target.size() {
-            return Err(format!("tensor '{name}' has shape {:?}, the model needs {:?}", value.size(), target.size()));
+            return Err(format!(
+                "tensor '{name}' has shape {:?}, the model needs {:?}",
+                value.size(),
+                target.size()
+            ));
         }
-        if !matches!(value.kind(), Kind::Float | Kind::Double | Kind::Half | Kind::BFloat16) {
-            return Err(format!("tensor '{name}' has dtype {:?}, the model needs floats", value.kind()));
+        if !matches!(
+            value.kind(),
+            Kind::Float | Kind::Double | Kind::Half | Kind::BFloat16
+        ) {
+            return Err(format!(
+                "tensor '{name}' has dtype {:?}, the model needs floats",
+                value.kind()
+            ));
         }
         if !bool::try_from(value.isfinite().all()).unwrap_or(false) {
             return Err(format!("tensor '{name}' contains NaN or infinite values"));
@@ -39,7 +55,9 @@ pub fn copy_named(mut stored: BTreeMap<String, Tensor>, targets: Vec<(String, Te
         pairs.push((name, value, target));
     }
     if let Some(extra) = stored.keys().next() {
-        return Err(format!("unexpected tensor '{extra}' (a different architecture?)"));
+        return Err(format!(
+            "unexpected tensor '{extra}' (a different architecture?)"
+        ));
     }
     for (name, value, mut target) in pairs {
         tch::no_grad(|| target.f_copy_(&value)).map_err(|e| format!("tensor '{name}': {e}"))?;

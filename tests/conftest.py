@@ -1,7 +1,6 @@
 import pytest
-import torch
-
 import rustgan
+import torch
 
 
 @pytest.fixture(scope="session")
@@ -25,3 +24,10 @@ def modes_covered(samples: torch.Tensor, centers: torch.Tensor, std: float) -> i
     """Modes with at least one sample within 3 std of them (and nearest to them)."""
     distance, nearest = torch.cdist(samples, centers).min(dim=1)
     return len(set(nearest[distance < 3 * std].tolist()))
+
+
+def differs_from(gan: rustgan.GAN, baseline: rustgan.GAN) -> bool:
+    """Whether two GANs trained alike but for one option ended with different generators."""
+    a = torch.cat([t.flatten() for _, t in sorted(gan.generator_state_dict(ema=False).items())])
+    b = torch.cat([t.flatten() for _, t in sorted(baseline.generator_state_dict(ema=False).items())])
+    return a.shape != b.shape or not torch.allclose(a, b, atol=1e-6)

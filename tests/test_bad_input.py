@@ -2,9 +2,8 @@
 
 import numpy as np
 import pytest
-import torch
-
 import rustgan
+import torch
 from conftest import tiny_dcgan
 
 

@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCHES = Path(__file__).resolve().parent.parent / "benches"
 BENCH = BENCHES / "bench_step.py"
 
@@ -14,25 +16,42 @@ def table_lines(script: str, *args: str) -> list[str]:
     return [line for line in result.stdout.splitlines() if line.startswith("| ")]
 
 
+@pytest.mark.slow
 def test_benchmark_runs_on_a_tiny_setting():
     result = subprocess.run([sys.executable, str(BENCH), "--tiny"], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     rows = [line.split() for line in result.stdout.splitlines() if line.startswith(("mlp", "dcgan"))]
     assert [row[0] for row in rows] == ["mlp-2d-b64", "dcgan-28x28x1-b64", "dcgan-28x28x1-b64-bf16"]
     for row in rows:
-        assert float(row[1]) > 0 and float(row[2]) > 0 and row[3].endswith("x") and float(row[5]) > 0 and row[6].endswith("%")
+        assert (
+            float(row[1]) > 0
+            and float(row[2]) > 0
+            and row[3].endswith("x")
+            and float(row[5]) > 0
+            and row[6].endswith("%")
+        )
 
 
+@pytest.mark.slow
 def test_pacgan_table_runs_on_a_tiny_setting(tmp_path):
-    lines = table_lines("pacgan_2d.py", "--seeds", "2", "--steps", "5", "--batch-size", "32", "--methods", "GAN",
-                        "--out", str(tmp_path))
+    lines = table_lines(
+        "pacgan_2d.py", "--seeds", "2", "--steps", "5", "--batch-size", "32", "--methods", "GAN", "--out", str(tmp_path)
+    )
     rows = [line for line in lines if line.startswith("| rustgan")]
     assert len(rows) == 2 and all(row.count("±") == 3 for row in rows)
     assert (tmp_path / "pacgan_2d_ring_grid.json").is_file()
 
 
+@pytest.mark.slow
 def test_mnist_stabiliser_table_runs_on_a_tiny_setting(tmp_path):
-    rows = table_lines("mnist_stabilisers.py", "--steps", "2", "--base-channels", "4", "--n", "100", "--out", str(tmp_path))[2:]
-    assert [row.split("|")[1].strip() for row in rows] == ["DCGAN", "DCGAN + PacGAN2", "conditional DCGAN", "DCGAN bf16"]
+    rows = table_lines(
+        "mnist_stabilisers.py", "--steps", "2", "--base-channels", "4", "--n", "100", "--out", str(tmp_path)
+    )[2:]
+    assert [row.split("|")[1].strip() for row in rows] == [
+        "DCGAN",
+        "DCGAN + PacGAN2",
+        "conditional DCGAN",
+        "DCGAN bf16",
+    ]
     assert rows[2].split("|")[5].strip().endswith("%")  # the conditional GAN's class accuracy
     assert len(list(tmp_path.glob("*.png"))) == 4

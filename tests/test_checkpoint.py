@@ -1,9 +1,8 @@
 import json
 
 import pytest
-import torch
-
 import rustgan
+import torch
 from conftest import tiny_dcgan
 
 
@@ -41,7 +40,10 @@ def test_missing_checkpoint(tmp_path):
     "damage, message",
     [
         (lambda d: (d / "generator.safetensors").write_bytes(b"garbage"), "generator.safetensors"),
-        (lambda d: (d / "generator.safetensors").write_bytes((d / "generator.safetensors").read_bytes()[:100]), "generator"),
+        (
+            lambda d: (d / "generator.safetensors").write_bytes((d / "generator.safetensors").read_bytes()[:100]),
+            "generator",
+        ),
         (lambda d: (d / "discriminator.safetensors").unlink(), "missing"),
         (lambda d: (d / "config.json").write_text("{not json"), "config.json"),
         (lambda d: (d / "state.json").write_text("{}"), "state.json"),

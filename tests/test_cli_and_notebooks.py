@@ -1,14 +1,12 @@
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
-
 import rustgan
+from nbclient import NotebookClient
 from rustgan import cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,7 +18,9 @@ def run_cli(*args):
 
 def test_cli_train_and_sample(tmp_path):
     out = tmp_path / "run"
-    result = run_cli("train", "--data", "ring2d", "--steps", "60", "--log-every", "10", "--out", str(out), "--device", "cpu")
+    result = run_cli(
+        "train", "--data", "ring2d", "--steps", "60", "--log-every", "10", "--out", str(out), "--device", "cpu"
+    )
     assert result.returncode == 0, result.stderr
     assert (out / "checkpoint" / "config.json").is_file()
     assert (out / "samples.png").stat().st_size > 0
@@ -43,8 +43,25 @@ def test_cli_trains_dcgan_on_image_folder(tmp_path):
     for i in range(6):
         Image.new("RGB", (40, 30), color=(40 * i, 0, 255 - 40 * i)).save(folder / f"{i}.png")
     out = tmp_path / "run"
-    code = cli.main(["train", "--data", str(folder), "--image-size", "32", "--steps", "2", "--batch-size", "4",
-                     "--base-channels", "4", "--out", str(out), "--device", "cpu"])
+    code = cli.main(
+        [
+            "train",
+            "--data",
+            str(folder),
+            "--image-size",
+            "32",
+            "--steps",
+            "2",
+            "--batch-size",
+            "4",
+            "--base-channels",
+            "4",
+            "--out",
+            str(out),
+            "--device",
+            "cpu",
+        ]
+    )
     assert code == 0
     assert rustgan.GAN.load(out / "checkpoint").data_shape == (3, 32, 32)
 
@@ -61,23 +78,83 @@ def test_cli_reports_errors_without_traceback(tmp_path):
 def test_cli_edit_writes_a_grid(operation, tmp_path):
     rustgan.GAN((1, 28, 28), latent_dim=8, base_channels=4, device="cpu").save(tmp_path / "ck")
     out = tmp_path / f"{operation}.png"
-    code = cli.main(["edit", operation, "--checkpoint", str(tmp_path / "ck"), "--n", "3", "--steps", "5",
-                     "--restarts", "2", "--out", str(out), "--device", "cpu"])
+    code = cli.main(
+        [
+            "edit",
+            operation,
+            "--checkpoint",
+            str(tmp_path / "ck"),
+            "--n",
+            "3",
+            "--steps",
+            "5",
+            "--restarts",
+            "2",
+            "--data",
+            "mnist",
+            "--out",
+            str(out),
+            "--device",
+            "cpu",
+        ]
+    )
     assert code == 0 and out.stat().st_size > 0
 
 
 def test_cli_trains_and_edits_a_conditional_gan_with_stabilisers(tmp_path):
     out = tmp_path / "run"
-    code = cli.main(["train", "--data", "mnist", "--conditional", "--pac", "1", "--spectral-norm", "--r1-gamma", "1",
-                     "--r1-every", "2", "--augment", "translation", "--precision", "bf16", "--steps", "3", "--batch-size", "8",
-                     "--base-channels", "4", "--out", str(out), "--device", "cpu"])
+    code = cli.main(
+        [
+            "train",
+            "--data",
+            "mnist",
+            "--conditional",
+            "--pac",
+            "1",
+            "--spectral-norm",
+            "--r1-gamma",
+            "1",
+            "--r1-every",
+            "2",
+            "--augment",
+            "translation",
+            "--precision",
+            "bf16",
+            "--steps",
+            "3",
+            "--batch-size",
+            "8",
+            "--base-channels",
+            "4",
+            "--out",
+            str(out),
+            "--device",
+            "cpu",
+        ]
+    )
     assert code == 0
     gan = rustgan.GAN.load(out / "checkpoint")
     assert gan.num_classes == 10 and gan.config["spectral_norm"] and gan.config["augment"] == ["translation"]
     assert gan.config["precision"] == "bf16"
     for operation in ("interpolate", "inpaint"):
-        code = cli.main(["edit", operation, "--checkpoint", str(out / "checkpoint"), "--n", "3", "--steps", "3",
-                         "--restarts", "2", "--out", str(tmp_path / f"{operation}.png"), "--device", "cpu"])
+        code = cli.main(
+            [
+                "edit",
+                operation,
+                "--checkpoint",
+                str(out / "checkpoint"),
+                "--n",
+                "3",
+                "--steps",
+                "3",
+                "--restarts",
+                "2",
+                "--out",
+                str(tmp_path / f"{operation}.png"),
+                "--device",
+                "cpu",
+            ]
+        )
         assert code == 0
     assert cli.main(["train", "--data", "ring2d", "--conditional", "--out", str(out)]) == 2
 
@@ -88,11 +165,14 @@ def test_cli_edit_needs_an_image_gan(tmp_path, capsys):
     assert "image GAN" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["01_quickstart.ipynb", "02_editing.ipynb", "03_mode_collapse.ipynb"])
 def test_notebook_runs(name, monkeypatch):
     monkeypatch.setenv("RUSTGAN_NOTEBOOK_STEPS", "20")
     monkeypatch.setenv("RUSTGAN_NOTEBOOK_EDIT_STEPS", "5")
     notebook = nbformat.read(ROOT / "notebooks" / name, as_version=4)
     NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute()
-    errors = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs if o.output_type == "error"]
+    errors = [
+        o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs if o.output_type == "error"
+    ]
     assert not errors

@@ -7,9 +7,9 @@ import sys
 import textwrap
 import time
 
-import torch
-
+import pytest
 import rustgan
+import torch
 
 # One replica: MLP GAN without batch norm, trained `steps` steps of 16 items per process
 # (continuing OUT/ck with "resume"), then saves its weights; with "die" rank 1 exits in the
@@ -53,8 +53,12 @@ def launch(tmp_path, mode: str, steps: int = 12):
     tmp_path.mkdir(parents=True, exist_ok=True)
     port = free_port()
     return [
-        subprocess.Popen([sys.executable, "-c", REPLICA, str(rank), str(port), str(tmp_path), mode, str(steps)],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", REPLICA, str(rank), str(port), str(tmp_path), mode, str(steps)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for rank in range(2)
     ]
 
@@ -65,6 +69,7 @@ def run_replicas(tmp_path, mode: str, steps: int = 12) -> None:
         assert process.returncode == 0, stderr
 
 
+@pytest.mark.slow
 def test_two_replicas_match_each_other_and_one_process(tmp_path):
     run_replicas(tmp_path, "train")
     rank0, rank1 = torch.load(tmp_path / "train0.pt"), torch.load(tmp_path / "train1.pt")
@@ -85,6 +90,7 @@ def test_two_replicas_match_each_other_and_one_process(tmp_path):
         assert difference.max() < 2e-4 and difference.mean() < 1e-5, (name, difference.max(), difference.mean())
 
 
+@pytest.mark.slow
 def test_resume_with_the_same_world_size(tmp_path):
     run_replicas(tmp_path / "straight", "train", 12)
     run_replicas(tmp_path / "resumed", "train", 5)
@@ -94,6 +100,7 @@ def test_resume_with_the_same_world_size(tmp_path):
         assert torch.equal(straight[name], resumed[name]), name
 
 
+@pytest.mark.slow
 def test_a_dead_replica_makes_the_others_fail_clearly(tmp_path):
     started = time.monotonic()
     survivor, dead = launch(tmp_path, "die", 3)
@@ -108,13 +115,33 @@ def test_one_process_without_a_group_is_unchanged():
     assert rustgan.distributed.world() == (0, 1) and rustgan.distributed.is_main_process()
 
 
+@pytest.mark.slow
 def test_torchrun_cli(tmp_path):
     out = tmp_path / "run"
     result = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={free_port()}",
-         "-m", "rustgan", "train", "--data", "ring2d", "--steps", "20", "--log-every", "10", "--out", str(out),
-         "--device", "cpu"],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node=2",
+            f"--master_port={free_port()}",
+            "-m",
+            "rustgan",
+            "train",
+            "--data",
+            "ring2d",
+            "--steps",
+            "20",
+            "--log-every",
+            "10",
+            "--out",
+            str(out),
+            "--device",
+            "cpu",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "in 2 processes" in result.stderr

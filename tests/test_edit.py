@@ -1,9 +1,8 @@
 """Editing on a DCGAN trained on 4,000 MNIST digits, measured on the 1,000 held out."""
 
 import pytest
-import torch
-
 import rustgan
+import torch
 from conftest import tiny_dcgan
 
 
@@ -16,6 +15,7 @@ def trained(mnist):
     return gan, train, held_out
 
 
+@pytest.mark.slow
 def test_projection_reconstructs_held_out_digits(trained):
     gan, _, held_out = trained
     targets = held_out[:100]
@@ -33,6 +33,7 @@ def test_projection_reconstructs_held_out_digits(trained):
     assert torch.allclose(result.errors, (result.images - targets).square().flatten(1).mean(1), rtol=1e-4)
 
 
+@pytest.mark.slow
 def test_inpainting_averaged_fill_beats_single_completion(trained):
     gan, train, held_out = trained
     targets = held_out[:50]

@@ -6,13 +6,11 @@ import os
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import pytest
+import rustgan
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import rustgan
 from rustgan import edit
 
 CASES = settings(
@@ -23,7 +21,16 @@ HUGE = [2**31, 2**40, 2**63 - 1, 2**63, 2**64, 10**30, -(2**63), -(2**70)]
 SMALL_INTS = st.integers(-3, 6) | st.sampled_from(HUGE[:1] + HUGE[3:])  # no valid huge work
 FLOATS = st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from([0.0, -1.0, 1e300, 0.5])
 JUNK = st.none() | st.booleans() | st.text(max_size=4) | st.lists(st.integers(-2, 3), max_size=3) | st.just(object())
-DTYPES = [torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.int64, torch.uint8, torch.bool, torch.complex64]
+DTYPES = [
+    torch.float32,
+    torch.float64,
+    torch.float16,
+    torch.bfloat16,
+    torch.int64,
+    torch.uint8,
+    torch.bool,
+    torch.complex64,
+]
 
 
 @st.composite
@@ -163,8 +170,15 @@ def test_fit(x, steps, batch_size, log_every, on_nan, checkpoint_every, use_out)
     with tempfile.TemporaryDirectory() as directory:
         out = Path(directory) / "ck" if use_out else None
         history = outcome(
-            gan.fit, x, steps, batch_size, log_every=log_every, on_nan=on_nan, progress=False,
-            checkpoint_every=checkpoint_every, out=out,
+            gan.fit,
+            x,
+            steps,
+            batch_size,
+            log_every=log_every,
+            on_nan=on_nan,
+            progress=False,
+            checkpoint_every=checkpoint_every,
+            out=out,
         )
         if history is not REFUSED:
             assert gan.steps_done == steps
@@ -173,8 +187,14 @@ def test_fit(x, steps, batch_size, log_every, on_nan, checkpoint_every, use_out)
 
 
 @CASES
-@given(network=st.sampled_from(["mlp", "dcgan"]), n=SMALL_INTS | ANY, seed=st.none() | SMALL_INTS | ANY,
-       ema=st.booleans(), truncation=FLOATS | ANY, z=tensors((3, 3)) | ANY)
+@given(
+    network=st.sampled_from(["mlp", "dcgan"]),
+    n=SMALL_INTS | ANY,
+    seed=st.none() | SMALL_INTS | ANY,
+    ema=st.booleans(),
+    truncation=FLOATS | ANY,
+    z=tensors((3, 3)) | ANY,
+)
 def test_sample_latent_generate(gans, network, n, seed, ema, truncation, z):
     gan = gans[network]
     images = outcome(gan.sample, n, seed=seed, ema=ema, truncation=truncation)
@@ -230,8 +250,14 @@ def test_editing(gans, call, data):
     gan = gans[data.draw(st.sampled_from(["mlp", "dcgan"]))]
     z = tensors((2, gan.latent_dim)) | tensors((gan.latent_dim,)) | ANY
     if call == "interpolate":
-        result = outcome(edit.interpolate, gan, data.draw(z), data.draw(z), steps=data.draw(SMALL_INTS | ANY),
-                         method=data.draw(st.sampled_from(["slerp", "lerp"]) | ANY))
+        result = outcome(
+            edit.interpolate,
+            gan,
+            data.draw(z),
+            data.draw(z),
+            steps=data.draw(SMALL_INTS | ANY),
+            method=data.draw(st.sampled_from(["slerp", "lerp"]) | ANY),
+        )
         if result is not REFUSED:
             assert torch.isfinite(result).all()
     elif call == "arithmetic":
@@ -240,8 +266,12 @@ def test_editing(gans, call, data):
     elif call in ("project", "inpaint"):
         images = data.draw(tensors((2, *gan.data_shape)) | ANY)
         mask = data.draw(st.none() | tensors((1, *gan.data_shape)) | tensors(gan.data_shape) | ANY)
-        options = dict(steps=data.draw(st.integers(-1, 3) | ANY), lr=data.draw(FLOATS | ANY),
-                       restarts=data.draw(st.integers(-1, 3) | ANY), seed=data.draw(SMALL_INTS | ANY))
+        options = dict(
+            steps=data.draw(st.integers(-1, 3) | ANY),
+            lr=data.draw(FLOATS | ANY),
+            restarts=data.draw(st.integers(-1, 3) | ANY),
+            seed=data.draw(SMALL_INTS | ANY),
+        )
         if call == "project":
             result = outcome(edit.project, gan, images, mask=mask, **options)
         else:

@@ -2,11 +2,10 @@
 what the networks compute."""
 
 import pytest
-import torch
-
 import rustgan
-from rustgan import torch_modules
+import torch
 from conftest import tiny_dcgan
+from rustgan import torch_modules
 
 CONFIGS = [
     dict(data_shape=(1, 28, 28), arch="dcgan", latent_dim=16, base_channels=8, ema=0.9),

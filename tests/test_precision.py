@@ -3,9 +3,8 @@
 import math
 
 import pytest
-import torch
-
 import rustgan
+import torch
 from conftest import tiny_dcgan
 
 
@@ -22,6 +21,7 @@ def test_bf16_first_step_is_close_to_fp32_but_not_equal(mnist):
     assert half.generate(torch.randn(4, 16)).dtype == torch.float32
 
 
+@pytest.mark.slow
 def test_bf16_dcgan_learns_digits_like_fp32(mnist):
     x, _ = mnist
     scores = {}
@@ -34,12 +34,15 @@ def test_bf16_dcgan_learns_digits_like_fp32(mnist):
     assert scores["bf16"]["fid"] < 1.5 * scores["fp32"]["fid"], scores
 
 
-@pytest.mark.parametrize("options", [
-    dict(spectral_norm=True),
-    dict(loss="wgan-gp", n_critic=2),
-    dict(r1_gamma=1.0, augment="translation,cutout"),
-    dict(num_classes=10),
-])
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(spectral_norm=True),
+        dict(loss="wgan-gp", n_critic=2),
+        dict(r1_gamma=1.0, augment="translation,cutout"),
+        dict(num_classes=10),
+    ],
+)
 def test_bf16_works_with_every_stabiliser(mnist, options):
     x, y = (t[::39][:128] for t in mnist)  # every class
     gan = tiny_dcgan(precision="bf16", **options)

@@ -11,9 +11,9 @@ import threading
 import time
 from pathlib import Path
 
-import torch
-
+import pytest
 import rustgan
+import torch
 from conftest import tiny_dcgan
 
 # Runs in a fresh interpreter: trains a tiny DCGAN with EMA (from scratch or from a
@@ -42,6 +42,7 @@ def checkpoint_files(directory: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(directory.iterdir())}
 
 
+@pytest.mark.slow
 def test_resume_in_a_new_process_is_bit_identical(tmp_path, mnist):
     data = tmp_path / "x.pt"
     torch.save(mnist[0][:100].clone(), data)  # 3 batches of 32 per epoch: resume mid-epoch
@@ -50,8 +51,12 @@ def test_resume_in_a_new_process_is_bit_identical(tmp_path, mnist):
     run_python(TRAIN_SCRIPT, data, "new", 13, tmp_path / "straight")
     resumed, straight = checkpoint_files(tmp_path / "resumed"), checkpoint_files(tmp_path / "straight")
     assert set(resumed) == {
-        "config.json", "state.json", "generator.safetensors", "generator_ema.safetensors",
-        "discriminator.safetensors", "optimizer.safetensors",
+        "config.json",
+        "state.json",
+        "generator.safetensors",
+        "generator_ema.safetensors",
+        "discriminator.safetensors",
+        "optimizer.safetensors",
     }
     for name in resumed:
         assert resumed[name] == straight[name], name
@@ -75,6 +80,7 @@ KILLED_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_sigkill_at_any_moment_leaves_a_loadable_checkpoint(tmp_path):
     out = tmp_path / "ck"
     rng = random.Random(0)
@@ -101,6 +107,7 @@ def test_fit_keeps_checkpoints_while_training(tmp_path, mnist):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ck"]
 
 
+@pytest.mark.slow
 def test_two_threads_train_two_gans_like_one_after_the_other(mnist):
     x = mnist[0][:256]
 
@@ -120,3 +127,57 @@ def test_two_threads_train_two_gans_like_one_after_the_other(mnist):
         assert one.steps_done == other.steps_done == 15
         for name, tensor in one.generator_state_dict().items():
             assert torch.equal(tensor, other.generator_state_dict()[name]), name
+
+
+# Saves a checkpoint, then tries to save again with writes capped at `limit` bytes per
+# file (as a full disk would cut them off), and reports what the second save raised.
+FAILING_SAVE_SCRIPT = textwrap.dedent(
+    """
+    import resource, signal, sys, rustgan
+    target, limit = sys.argv[1], int(sys.argv[2])
+    gan = rustgan.GAN((1, 28, 28), latent_dim=16, base_channels=8, seed=0, device="cpu")
+    gan.save(target)
+    gan.step(rustgan.data.mnist()[0][:16])
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the cap fails with EFBIG instead
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    try:
+        gan.save(target)
+    except rustgan.CheckpointError as error:
+        print("CheckpointError:", error)
+    """
+)
+
+
+def assert_failed_save_left_no_trace(directory: Path, output: str) -> None:
+    assert "CheckpointError" in output, output
+    assert [p.name for p in directory.parent.iterdir()] == [directory.name], "the staging directory is removed"
+    assert rustgan.GAN.load(directory, device="cpu").steps_done == 0, "the previous checkpoint stays loadable"
+
+
+def test_a_save_cut_off_by_a_file_size_limit_cleans_up(tmp_path):
+    target = tmp_path / "run" / "checkpoint"
+    result = subprocess.run(
+        [sys.executable, "-c", FAILING_SAVE_SCRIPT, str(target), "20000"], capture_output=True, text=True, timeout=300
+    )
+    assert_failed_save_left_no_trace(target, result.stdout + result.stderr)
+
+
+def test_a_save_onto_a_full_disk_cleans_up(tmp_path):
+    """On a 1 MiB tmpfs (where the test may mount one) the second save runs out of space."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", disk]).returncode:
+        pytest.skip("mounting a tmpfs needs root; the file-size-limit test covers the same path")
+    try:
+        target = disk / "checkpoint"
+        code = FAILING_SAVE_SCRIPT.replace("resource.setrlimit", "(lambda *a: None)")  # the disk is the limit
+        filler = "open(sys.argv[1] + '-filler', 'wb').write(bytes(700_000))\n"
+        code = code.replace("signal.signal(", filler + "signal.signal(")
+        result = subprocess.run(
+            [sys.executable, "-c", code, str(target), "0"], capture_output=True, text=True, timeout=300
+        )
+        (disk / "checkpoint-filler").unlink()
+        assert "No space left on device" in result.stdout, result.stdout + result.stderr
+        assert_failed_save_left_no_trace(target, result.stdout)
+    finally:
+        subprocess.run(["umount", disk])

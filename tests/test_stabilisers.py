@@ -2,11 +2,10 @@
 class-conditional generation: each option trains, is checked, and does what it is for."""
 
 import pytest
-import torch
-
 import rustgan
+import torch
+from conftest import differs_from, tiny_dcgan
 from rustgan import data, edit, metrics
-from conftest import tiny_dcgan
 
 
 def mlp(**options) -> rustgan.GAN:
@@ -27,19 +26,36 @@ def mlp(**options) -> rustgan.GAN:
     ids=str,
 )
 def test_each_stabiliser_trains_a_dcgan(options, mnist):
-    gan = tiny_dcgan(**options)
-    history = gan.fit(mnist[0][:256], steps=6, batch_size=32, log_every=3, progress=False)
+    def train(**options):
+        gan = tiny_dcgan(**options)
+        return gan, gan.fit(mnist[0][:256], steps=6, batch_size=32, log_every=3, progress=False)
+
+    gan, history = train(**options)
     for record in history:
         assert record["nan/skipped"] == 0 and all(torch.isfinite(torch.tensor(v)) for v in record.values())
     assert gan.sample(4).isfinite().all()
+    # The option changes training: the same seed without it ends elsewhere.
+    assert differs_from(gan, train()[0])
+    if "r1_gamma" in options:
+        assert history[0]["loss/d/r1"] > 0
+    if "gradient_penalty" in options:
+        assert history[0]["loss/d/gp"] > 0
 
 
 def test_lazy_r1_runs_every_k_steps_and_penalises_gradients(ring):
     gan = mlp(r1_gamma=1.0, r1_every=3)
-    penalised = ["loss/d/r1" in gan.step(ring[0][:64]) for _ in range(7)]
-    assert penalised == [True, False, False, True, False, False, True]
-    # The penalty is the mean squared norm of D's input gradient: positive for a trained D.
-    assert gan.step(ring[0][:64])["loss/d"] > 0
+    steps = [gan.step(ring[0][:64]) for _ in range(7)]
+    assert ["loss/d/r1" in stats for stats in steps] == [True, False, False, True, False, False, True]
+    # On an R1 step, D's loss adds gamma / 2 * r1_every times the penalty, the mean
+    # squared norm of D's input gradient; the other steps add nothing.
+    for stats in steps:
+        penalty = 1.0 / 2 * 3 * stats.get("loss/d/r1", 0.0)
+        assert stats["loss/d"] == pytest.approx(stats["loss/d/real"] + stats["loss/d/fake"] + penalty, rel=1e-5)
+    assert all(stats["loss/d/r1"] > 0 for stats in steps[::3])
+    unregularised = mlp()
+    for _ in range(7):
+        unregularised.step(ring[0][:64])
+    assert differs_from(gan, unregularised)
 
 
 def test_spectral_norm_keeps_the_power_iteration_vector_in_the_checkpoint(tmp_path):
@@ -81,6 +97,7 @@ def test_bad_stabiliser_settings_are_named(options, message):
         rustgan.GAN((1, 28, 28) if kwargs["arch"] == "dcgan" else (2,), **kwargs)
 
 
+@pytest.mark.slow
 def test_packing_and_r1_balance_the_ring_modes():
     points, centers = data.ring2d(100_000, seed=0)
     scores = {}
@@ -93,6 +110,7 @@ def test_packing_and_r1_balance_the_ring_modes():
     assert stabilised["reverse_kl"] < scores["plain"]["reverse_kl"] / 3, scores
 
 
+@pytest.mark.slow
 def test_conditional_generator_draws_the_requested_mode():
     # Labels are the mixture component: a conditional GAN must put class k on center k.
     centers = data.ring2d(1)[1]

@@ -1,10 +1,10 @@
 """rustgan: GANs for image generation and editing, with a Rust core on libtorch.
 
-    import rustgan
-    x, y = rustgan.data.mnist()
-    gan = rustgan.GAN(data_shape=(1, 28, 28), arch="dcgan", latent_dim=64, loss="bce", seed=0)
-    history = gan.fit(x, steps=2000, batch_size=64)
-    rustgan.plot.grid(gan.sample(64, seed=1), path="samples.png")
+import rustgan
+x, y = rustgan.data.mnist()
+gan = rustgan.GAN(data_shape=(1, 28, 28), arch="dcgan", latent_dim=64, loss="bce", seed=0)
+history = gan.fit(x, steps=2000, batch_size=64)
+rustgan.plot.grid(gan.sample(64, seed=1), path="samples.png")
 """
 
 # The native module links against libtorch_python, which `import torch` loads.
@@ -21,7 +21,7 @@ from .errors import (
     NonFiniteLossError,
     RustganError,
 )
-from .gan import GAN
+from .gan import GAN, recipe
 from .torch_modules import export_torch, import_torch
 
 __version__ = "0.1.0"
@@ -43,6 +43,7 @@ __all__ = [
     "import_torch",
     "metrics",
     "plot",
+    "recipe",
     "set_num_threads",
     "torch_modules",
 ]

@@ -4,84 +4,153 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from . import cli_edit, data, distributed, plot
+from . import cli_edit, distributed, plot
+from .cli_common import (
+    BUILTIN_DATA,
+    MIXTURE_STD,
+    RUN_FILE,
+    image_path,
+    load_data,
+    mixture_centers,
+    run_data,
+    write_run_file,
+)
 from .errors import InvalidArgumentError, RustganError
-from .gan import GAN, LOSSES, PRECISIONS
+from .gan import GAN, LOSSES, OPTIONS, PRECISIONS, recipe
 
-BUILTIN_DATA = ("mnist", "digits", "ring2d", "grid2d")
-MIXTURE_STD = {"ring2d": 0.01, "grid2d": 0.05}  # the loaders' defaults
 FIXED_NOISE_SEED = 1234  # the same latents for every sample grid of a run
+# What `train --overwrite` removes: everything `train` writes into OUT, nothing else.
+RUN_OUTPUTS = ("checkpoint", "samples", "samples.png", "loss.png", "log.jsonl", RUN_FILE)
+
+# Flags of `train` that set options of the GAN: flag destination -> options it sets.
+GAN_FLAGS = {
+    "loss": ("loss",),
+    "latent_dim": ("latent_dim",),
+    "base_channels": ("base_channels",),
+    "hidden_dim": ("hidden_dim",),
+    "lr": ("lr_g", "lr_d"),
+    "ema": ("ema",),
+    "pac": ("pac",),
+    "spectral_norm": ("spectral_norm",),
+    "r1_gamma": ("r1_gamma",),
+    "r1_every": ("r1_every",),
+    "augment": ("augment",),
+    "precision": ("precision",),
+    "seed": ("seed",),
+}
 
 
-def load_data(name: str, image_size: int, channels: int):
-    """The training set for --data (a built-in name or an image folder) and its class
-    labels, None where it has none."""
-    if name == "mnist":
-        return data.mnist()
-    if name == "digits":
-        return data.digits(size=32)
-    if name == "ring2d":
-        return data.ring2d()[0], None
-    if name == "grid2d":
-        return data.grid2d()[0], None
-    return data.image_folder(name, size=image_size, channels=channels), None
-
-
-def save_samples(gan: GAN, path: Path, n: int = 64) -> None:
-    if gan.num_classes:
-        n = 8 * gan.num_classes  # classes in turn: one column per class
-    samples = gan.sample(n if len(gan.data_shape) == 3 else 2500, seed=FIXED_NOISE_SEED)
+def save_samples(gan: GAN, path: Path, centers=None) -> None:
+    """The run's sample grid (images) or scatter plot (vectors), always from the same noise."""
     if len(gan.data_shape) == 3:
-        plot.grid(samples, path=path, nrow=gan.num_classes or None, title=f"step {gan.steps_done}")
+        n = 8 * gan.num_classes if gan.num_classes else 64  # conditional: one column per class
+        plot.grid(
+            gan.sample(n, seed=FIXED_NOISE_SEED),
+            path=path,
+            nrow=gan.num_classes or None,
+            title=f"step {gan.steps_done}",
+        )
     else:
-        plot.scatter2d(samples, path=path, title=f"step {gan.steps_done}")
+        plot.scatter2d(gan.sample(2500, seed=FIXED_NOISE_SEED), centers, path=path, title=f"step {gan.steps_done}")
+
+
+def _flag(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
+def training_settings(args, kind: str) -> tuple[dict, int]:
+    """The GAN options and batch size of a new run on `kind` data ("images" or "vectors"):
+    the recommended recipe, overridden by the flags given on the command line."""
+    options = recipe(kind)
+    recommended_batch_size = options.pop("batch_size")
+    batch_size = args.batch_size or recommended_batch_size
+    for dest, names in GAN_FLAGS.items():
+        value = getattr(args, dest)
+        if value is not None:
+            options.update({name: value for name in names})
+    return options, batch_size
+
+
+def _resume_conflicts(args, gan: GAN) -> list[str]:
+    """Flags given with --resume whose values differ from the checkpoint's settings."""
+    config, conflicts = gan.config, []
+    for dest, names in GAN_FLAGS.items():
+        value = getattr(args, dest)
+        if value is None:
+            continue
+        wanted = [part.strip() for part in value.split(",") if part.strip()] if dest == "augment" else value
+        if any(config[name] != wanted for name in names):
+            stored = ", ".join(f"{name}={config[name]!r}" for name in names)
+            conflicts.append(f"{_flag(dest)} {value} (checkpoint: {stored})")
+    if args.conditional and not gan.num_classes:
+        conflicts.append("--conditional (the checkpoint is unconditional)")
+    return conflicts
+
+
+def _prepare_out(args, out: Path) -> None:
+    """Refuses to mix a new run into an existing one, unless told to continue or replace it."""
+    existing = [name for name in RUN_OUTPUTS if (out / name).exists()]
+    if args.resume:
+        if not (out / "checkpoint").is_dir():
+            raise InvalidArgumentError(f"--resume: no checkpoint to continue in {out}")
+        return
+    if existing and not args.overwrite:
+        raise InvalidArgumentError(
+            f"{out} already holds a run ({', '.join(existing)}): pass --resume to continue it, "
+            "--overwrite to replace it, or another --out"
+        )
+    for name in existing:
+        path = out / name
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
 def train(args) -> int:
-    x, labels = load_data(args.data, args.image_size, args.channels)
+    x, labels = load_data(args.data, args.image_size, args.channels, labelled=args.conditional)
     if args.conditional and labels is None:
-        raise InvalidArgumentError(f"--conditional needs labelled data (mnist or digits), not {args.data}")
+        raise InvalidArgumentError(
+            f"--conditional needs labelled data (mnist, digits, or an image folder with one subfolder per class), "
+            f"not {args.data}"
+        )
     out = Path(args.out)
     args.device = distributed.init_from_environment(args.device)
     main_process = distributed.is_main_process()  # the one that reports and writes
-    is_image = x.dim() == 4
+    kind = "images" if x.dim() == 4 else "vectors"
+    options, batch_size = training_settings(args, kind)
+    if main_process:
+        _prepare_out(args, out)
     if args.resume:
         gan = GAN.load(out / "checkpoint", device=args.device)
+        conflicts = _resume_conflicts(args, gan)
+        if conflicts:
+            raise InvalidArgumentError(
+                "--resume continues the checkpoint with its own settings, but these flags differ from them: "
+                + "; ".join(conflicts)
+                + ". Drop them, or start a new run with --overwrite"
+            )
     else:
+        if args.conditional:
+            options["num_classes"] = int(labels.max()) + 1
         gan = GAN(
-            data_shape=tuple(x.shape[1:]),
-            arch="dcgan" if is_image else "mlp",
-            latent_dim=args.latent_dim,
-            loss=args.loss,
-            base_channels=args.base_channels,
-            lr_g=args.lr,
-            lr_d=args.lr,
-            ema=args.ema,
-            pac=args.pac,
-            spectral_norm=args.spectral_norm,
-            r1_gamma=args.r1_gamma,
-            r1_every=args.r1_every,
-            augment=args.augment,
-            num_classes=int(labels.max()) + 1 if args.conditional else 0,
-            precision=args.precision,
-            seed=args.seed,
-            device=args.device,
+            data_shape=tuple(x.shape[1:]), arch="dcgan" if kind == "images" else "mlp", device=args.device, **options
         )
     labels = labels if gan.num_classes else None
+    centers = mixture_centers(args.data)
     world_size = distributed.world()[1]
     if main_process:
         (out / "samples").mkdir(parents=True, exist_ok=True)
+        write_run_file(out, args.data)
         processes = f" in {world_size} processes" if world_size > 1 else ""
-        print(f"{gan} on {len(x)} items from {args.data}{processes}", file=sys.stderr)
+        print(f"{gan} on {len(x)} items from {args.data}{processes}, batch size {batch_size}", file=sys.stderr)
     sample_every = args.sample_every or max(1, args.steps // 5)
     history = []
-    started = time.perf_counter()
+    started, first_step = time.perf_counter(), gan.steps_done
     with tqdm(total=args.steps, desc="training", unit="step", dynamic_ncols=True, disable=not main_process) as bar:
         done = 0
         while done < args.steps:
@@ -89,40 +158,58 @@ def train(args) -> int:
             before = gan.steps_done
             # Saving the checkpoint with every chunk: a kill loses at most one; --resume continues.
             records = gan.fit(
-                x, chunk, args.batch_size, labels=labels, log_every=args.log_every, progress=bar, out=out / "checkpoint"
+                x,
+                chunk,
+                batch_size,
+                labels=labels,
+                log_every=args.log_every,
+                progress=bar,
+                out=out / "checkpoint",
+                log_partial=done + chunk >= args.steps,
             )
             done += gan.steps_done - before
             history += records
             if main_process:
                 with open(out / "log.jsonl", "a") as log:
                     log.writelines(json.dumps(record) + "\n" for record in records)
-                save_samples(gan, out / "samples" / f"step_{gan.steps_done:06d}.png")
+                save_samples(gan, out / "samples" / f"step_{gan.steps_done:06d}.png", centers)
             if gan.steps_done - before < chunk:  # interrupted by Ctrl-C
                 break
     if not main_process:
         return 0
     elapsed = time.perf_counter() - started
     final = out / "samples.png"
-    save_samples(gan, final)
+    save_samples(gan, final, centers)
     if history:
         plot.history(history, path=out / "loss.png")
-    print(f"trained {gan.steps_done} steps in {elapsed:.0f} s", file=sys.stderr)
-    print(f"samples:    {final.resolve()}")
-    print(f"loss plot:  {(out / 'loss.png').resolve()}")
-    print(f"log:        {(out / 'log.jsonl').resolve()}")
-    print(f"checkpoint: {(out / 'checkpoint').resolve()}")
+    resumed = f" (resumed at step {first_step}, now at {gan.steps_done})" if first_step else ""
+    print(f"trained {gan.steps_done - first_step} steps{resumed} in {elapsed:.0f} s", file=sys.stderr)
+    _print_written(
+        [
+            ("samples", final),
+            ("loss plot", out / "loss.png"),
+            ("log", out / "log.jsonl"),
+            ("checkpoint", out / "checkpoint"),
+        ]
+    )
     return 0
+
+
+def _print_written(paths: list[tuple[str, Path]]) -> None:
+    """Prints the paths that exist, and only those."""
+    for label, path in paths:
+        if path.exists():
+            print(f"{label + ':':<12}{path.resolve()}")
 
 
 def sample(args) -> int:
     gan = GAN.load(args.checkpoint, device=args.device)
     images = gan.sample(args.n, seed=args.seed)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = image_path(args.out, "samples.png")
     if len(gan.data_shape) == 3:
         plot.grid(images, path=out)
     else:
-        plot.scatter2d(images, path=out)
+        plot.scatter2d(images, mixture_centers(run_data(args.checkpoint)), path=out)
     print(out.resolve())
     return 0
 
@@ -130,72 +217,102 @@ def sample(args) -> int:
 def evaluate(args) -> int:
     gan = GAN.load(args.checkpoint, device=args.device)
     shape = gan.data_shape
+    name = args.data or run_data(args.checkpoint, required="--data")
     options = {"feature_extractor": args.feature_extractor}
-    if args.data in MIXTURE_STD:
-        x, options["centers"] = getattr(data, args.data)()
-        options["std"] = MIXTURE_STD[args.data]
-    else:
-        x = load_data(args.data, shape[-1], shape[0])[0]
+    x = load_data(name, shape[-1], shape[0])[0]
+    if name in MIXTURE_STD:
+        options["centers"], options["std"] = mixture_centers(name), MIXTURE_STD[name]
     scores = gan.evaluate(x, n=args.n, seed=args.seed, **options)
-    print(f"{gan} against {args.data}")
-    for name, value in scores.items():
+    print(f"{gan} against {name}")
+    for key, value in scores.items():
         shown = ", ".join(f"{v:.2f}" for v in value) if isinstance(value, list) else f"{value:.4g}"
-        print(f"  {name:<16} {shown}")
+        print(f"  {key:<16} {shown}")
     out = Path(args.out) if args.out else Path(args.checkpoint).resolve().parent / "metrics.json"
     out.write_text(json.dumps(scores, indent=2) + "\n")
     print(f"wrote {out}")
     return 0
 
 
+def _recipe_help(name: str, description: str) -> str:
+    """`description` with the defaults the recipes give `name` for images and vectors."""
+    default = OPTIONS[name].default if name in OPTIONS else None
+    images, vectors = recipe("images").get(name, default), recipe("vectors").get(name, default)
+    if images == vectors:
+        return f"{description} (default: {images})"
+    return f"{description} (default: {images} for images, {vectors} for vectors)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rustgan", description="Train GANs and sample from them.")
     commands = parser.add_subparsers(dest="command", required=True)
+    formatter = argparse.ArgumentDefaultsHelpFormatter
 
-    p = commands.add_parser("train", help="train a GAN; writes a checkpoint, sample grids, a loss plot and a jsonl log")
+    p = commands.add_parser(
+        "train",
+        formatter_class=formatter,
+        help="train a GAN; writes a checkpoint, sample grids, a loss plot and a jsonl log",
+        description="Train a GAN. Options not given come from the recommended recipe for the data "
+        "(rustgan.recipe('images') or rustgan.recipe('vectors')).",
+    )
     p.add_argument("--data", default="mnist", help=f"{' | '.join(BUILTIN_DATA)} | PATH to an image folder")
     p.add_argument("--steps", type=int, default=2000)
     p.add_argument("--out", default="runs/train", help="output directory")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--loss", choices=LOSSES, default="bce")
-    p.add_argument("--latent-dim", type=int, default=64)
-    p.add_argument("--base-channels", type=int, default=64)
-    p.add_argument("--lr", type=float, default=2e-4)
-    p.add_argument("--ema", type=float, default=None, help="EMA decay of G, e.g. 0.999")
-    p.add_argument("--pac", type=int, default=1, help="PacGAN: D judges this many samples at once")
-    p.add_argument("--spectral-norm", action="store_true", help="spectrally normalised D")
-    p.add_argument("--r1-gamma", type=float, default=0.0, help="R1 penalty weight (0: off)")
-    p.add_argument("--r1-every", type=int, default=1, help="lazy R1: apply it every N steps")
-    p.add_argument("--augment", default="", help="DiffAugment policy, e.g. translation,cutout,color")
+    p.add_argument("--batch-size", type=int, default=None, help=_recipe_help("batch_size", "items per step"))
+    p.add_argument("--loss", choices=LOSSES, default=None, help=_recipe_help("loss", "adversarial loss"))
+    p.add_argument("--latent-dim", type=int, default=None, help=_recipe_help("latent_dim", OPTIONS["latent_dim"].doc))
+    p.add_argument("--base-channels", type=int, default=None, help=_recipe_help("base_channels", "DCGAN width"))
+    p.add_argument("--hidden-dim", type=int, default=None, help=_recipe_help("hidden_dim", "MLP width"))
+    p.add_argument("--lr", type=float, default=None, help=_recipe_help("lr_g", "learning rate of G and D"))
+    p.add_argument("--ema", type=float, default=None, help=_recipe_help("ema", "EMA decay of G"))
+    p.add_argument("--pac", type=int, default=None, help=_recipe_help("pac", OPTIONS["pac"].doc))
+    p.add_argument("--spectral-norm", action="store_true", default=None, help=OPTIONS["spectral_norm"].doc)
+    p.add_argument("--r1-gamma", type=float, default=None, help=_recipe_help("r1_gamma", OPTIONS["r1_gamma"].doc))
+    p.add_argument("--r1-every", type=int, default=None, help=_recipe_help("r1_every", OPTIONS["r1_every"].doc))
+    augments = ",".join(OPTIONS["augment"].choices)
+    p.add_argument("--augment", default=None, help=_recipe_help("augment", f"DiffAugment: any of {augments}"))
     p.add_argument("--conditional", action="store_true", help="class-conditional GAN on the data's labels")
-    p.add_argument("--precision", choices=PRECISIONS, default="fp32", help="bf16: mixed-precision convolutions and matmuls")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--precision", choices=PRECISIONS, default=None, help=_recipe_help("precision", "bf16: mixed precision")
+    )
+    p.add_argument("--seed", type=int, default=None, help=_recipe_help("seed", OPTIONS["seed"].doc))
     p.add_argument("--device", default="auto")
     p.add_argument("--image-size", type=int, default=64, help="for image folders: 28, 32 or 64")
     p.add_argument("--channels", type=int, default=3, help="for image folders: 1 or 3")
     p.add_argument("--log-every", type=int, default=50)
-    p.add_argument("--sample-every", type=int, default=None, help="steps between sample grids and checkpoints (default steps/5)")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint")
+    p.add_argument(
+        "--sample-every", type=int, default=None, help="steps between sample grids and checkpoints (steps/5)"
+    )
+    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint with its own settings")
+    p.add_argument("--overwrite", action="store_true", help="replace the run already in OUT")
     p.set_defaults(run=train)
 
-    p = commands.add_parser("sample", help="draw samples from a checkpoint into a PNG")
+    p = commands.add_parser("sample", formatter_class=formatter, help="draw samples from a checkpoint into a PNG")
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--n", type=int, default=64)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default="samples.png")
+    p.add_argument("--out", default="samples.png", help="PNG file, or a directory to write samples.png into")
     p.add_argument("--device", default="auto")
     p.set_defaults(run=sample)
 
-    p = commands.add_parser("evaluate", help="score a checkpoint against data: FID, KID, precision/recall, SWD, modes")
+    p = commands.add_parser(
+        "evaluate",
+        formatter_class=formatter,
+        help="score a checkpoint against data: FID, KID, precision/recall, SWD, modes",
+    )
     p.add_argument("--checkpoint", required=True)
-    p.add_argument("--data", default="mnist", help=f"{' | '.join(BUILTIN_DATA)} | PATH to an image folder")
+    p.add_argument("--data", default=None, help="the data to score against (default: the data the run trained on)")
     p.add_argument("--n", type=int, default=2000, help="samples to score (and real items, at most)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--feature-extractor", default=None, help="TorchScript model whose outputs replace the digit features")
+    p.add_argument(
+        "--feature-extractor",
+        default=None,
+        help="TorchScript model whose outputs replace the digit features (needed for FID of colour images)",
+    )
     p.add_argument("--out", default=None, help="JSON file (default: metrics.json beside the checkpoint)")
     p.add_argument("--device", default="auto")
     p.set_defaults(run=evaluate)
 
-    cli_edit.add_parser(commands)
+    cli_edit.add_parser(commands, formatter)
     return parser
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import torch
 
 from . import edit, plot
+from .cli_common import image_path, load_data, mixture_centers, run_data
 from .errors import InvalidArgumentError
 from .gan import GAN
 
@@ -33,14 +33,13 @@ def hiding_mask(shape, region: str) -> torch.Tensor:
 
 def _targets(args, gan: GAN) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Images to edit, with their labels when the GAN is conditional."""
-    from .cli import load_data  # the same data sets as `train`
-
     if len(gan.data_shape) != 3:
         raise InvalidArgumentError("projection and inpainting need an image GAN")
     channels, size, _ = gan.data_shape
-    x, labels = load_data(args.data, size, channels)
+    name = args.data or run_data(args.checkpoint, required="--data (the images to edit)")
+    x, labels = load_data(name, size, channels, labelled=bool(gan.num_classes))
     if gan.num_classes and labels is None:
-        raise InvalidArgumentError(f"a conditional GAN edits labelled images (mnist or digits), not {args.data}")
+        raise InvalidArgumentError(f"a conditional GAN edits labelled images (mnist or digits), not {name}")
     chosen = torch.randperm(len(x), generator=torch.Generator().manual_seed(args.seed))[: args.n]  # data may be sorted
     return x[chosen], labels[chosen] if gan.num_classes else None
 
@@ -49,13 +48,16 @@ def run(args: argparse.Namespace) -> int:
     if args.steps is None:
         args.steps = 10 if args.operation == "interpolate" else 300
     gan = GAN.load(args.checkpoint, device=args.device)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = image_path(args.out, f"{args.operation}.png")
     if args.operation == "interpolate":
         z0, z1 = gan.latent(args.n, seed=args.seed), gan.latent(args.n, seed=args.seed + 1)
         labels = torch.arange(args.n) % gan.num_classes if gan.num_classes else None
         strips = edit.interpolate(gan, z0, z1, steps=args.steps, method=args.method, labels=labels)  # [steps, n, ...]
-        plot.grid(strips.transpose(0, 1).flatten(0, 1), path=out, nrow=args.steps, title=f"{args.method} interpolation")
+        title = f"{args.method} interpolation"
+        if len(gan.data_shape) == 3:
+            plot.grid(strips.transpose(0, 1).flatten(0, 1), path=out, nrow=args.steps, title=title)
+        else:  # vectors: the points along every path
+            plot.scatter2d(strips.flatten(0, 1), mixture_centers(run_data(args.checkpoint)), path=out, title=title)
     elif args.operation == "truncation":
         rows = [gan.sample(args.n, seed=args.seed, truncation=psi) for psi in args.psi]
         plot.grid(torch.cat(rows), path=out, nrow=args.n, title="truncation " + " / ".join(map(str, args.psi)))
@@ -69,21 +71,29 @@ def run(args: argparse.Namespace) -> int:
         mask = hiding_mask(gan.data_shape, args.hide)
         result = edit.inpaint(gan, targets, mask, steps=args.steps, restarts=args.restarts, labels=labels)
         hidden = 1 - mask
-        print(f"PSNR on the hidden pixels {edit.psnr(result.images, targets, hidden).mean():.2f} dB over {len(targets)} images")
+        print(
+            f"PSNR on the hidden pixels {edit.psnr(result.images, targets, hidden).mean():.2f} dB over {len(targets)} images"
+        )
         inputs = targets * mask - hidden  # hidden pixels shown as background
-        plot.grid(torch.cat([inputs, result.images, targets]), path=out, nrow=len(targets), title="input / inpainted / truth")
+        plot.grid(
+            torch.cat([inputs, result.images, targets]), path=out, nrow=len(targets), title="input / inpainted / truth"
+        )
     print(out.resolve())
     return 0
 
 
-def add_parser(commands) -> None:
-    p = commands.add_parser("edit", help="interpolate, truncate, project or inpaint with a checkpoint; writes a PNG grid")
+def add_parser(commands, formatter) -> None:
+    p = commands.add_parser(
+        "edit",
+        formatter_class=formatter,
+        help="interpolate, truncate, project or inpaint with a checkpoint; writes a PNG grid",
+    )
     p.add_argument("operation", choices=("interpolate", "truncation", "project", "inpaint"))
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--out", default="edit.png")
     p.add_argument("--n", type=int, default=8, help="rows of interpolation, or images to edit")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--data", default="mnist", help="images to project or inpaint: a built-in set or an image folder")
+    p.add_argument("--data", default=None, help="images to project or inpaint (default: the data the run trained on)")
     p.add_argument("--steps", type=int, default=None, help="interpolation frames (10) or optimisation steps (300)")
     p.add_argument("--method", choices=("slerp", "lerp"), default="slerp")
     p.add_argument("--psi", type=float, nargs="+", default=[1.0, 0.7, 0.4], help="truncation values, one row each")

@@ -7,6 +7,8 @@ Images are float32 ``[N, C, H, W]`` in [-1, 1]; 2D points are float32 ``[N, 2]``
 from __future__ import annotations
 
 import math
+import numbers
+import warnings
 from pathlib import Path
 from typing import Sequence
 
@@ -15,6 +17,8 @@ import torch
 
 from .errors import ArgumentTypeError, DataError, InvalidArgumentError
 
+# Float images may overshoot [-1, 1] by this much (resampling rounds).
+RANGE_TOLERANCE = 1e-3
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
 
@@ -55,7 +59,44 @@ def as_batch(x, data_shape: Sequence[int], name: str = "data") -> torch.Tensor:
     if not torch.isfinite(x).all():
         bad = int((~torch.isfinite(x)).sum())
         raise DataError(f"{name} contains {bad} NaN or infinite values")
+    if len(data_shape) == 3:
+        _check_image_range(x, name)
     return x.contiguous()
+
+
+def _check_image_range(x: torch.Tensor, name: str) -> None:
+    """Generators end in tanh, so float images must lie in [-1, 1]: values beyond it
+    (0..255 floats, standardised data) are refused, and [0, 1] data (torchvision's
+    ToTensor) gets a warning, since it trains but only on half the range."""
+    low, high = float(x.min()), float(x.max())
+    if low < -1.0 - RANGE_TOLERANCE or high > 1.0 + RANGE_TOLERANCE:
+        hint = "x / 127.5 - 1" if high > 2 else "x * 2 - 1 for [0, 1] data"
+        raise DataError(f"float {name} must lie in [-1, 1], got values from {low:.3g} to {high:.3g}: rescale ({hint})")
+    if low >= 0.0 and high > 0.0:
+        warnings.warn(
+            f"{name} lies in [0, 1] (as torchvision's ToTensor gives it); rustgan's images span [-1, 1]: "
+            "pass x * 2 - 1 unless the images really are all bright",
+            stacklevel=3,
+        )
+
+
+def as_dataset(x, name: str = "data"):
+    """`x` and the labels it carries: a `torch.utils.data.Dataset` (or a DataLoader's
+    dataset) is read once into memory, with its labels where it yields ``(item, label)``
+    pairs; tensors and arrays pass as they are, without labels."""
+    if isinstance(x, torch.utils.data.DataLoader):
+        x = x.dataset
+    if not isinstance(x, torch.utils.data.Dataset):
+        return x, None
+    if not hasattr(x, "__len__") or len(x) == 0:
+        raise DataError(f"{name} is an empty or unsized Dataset")
+    items = [x[i] for i in range(len(x))]
+    labels = None
+    if isinstance(items[0], (tuple, list)):
+        if len(items[0]) > 1:
+            labels = [int(item[1]) for item in items]
+        items = [item[0] for item in items]
+    return torch.stack([torch.as_tensor(np.asarray(item)) for item in items]), labels
 
 
 def as_labels(y, name: str = "labels") -> torch.Tensor | None:
@@ -64,10 +105,10 @@ def as_labels(y, name: str = "labels") -> torch.Tensor | None:
     if y is None:
         return None
     if isinstance(y, (list, tuple)):
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in y):
+        if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in y):
             raise ArgumentTypeError(f"{name} must be integers, got {y!r:.80}")
         try:
-            y = torch.tensor(y, dtype=torch.int64)
+            y = torch.tensor([int(v) for v in y], dtype=torch.int64)
         except (OverflowError, RuntimeError, ValueError) as error:
             raise InvalidArgumentError(f"{name} do not fit in 64 bits: {error}") from None
     y = as_tensor(y, name)
@@ -149,9 +190,13 @@ def grid2d(n: int = 2500, std: float = 0.05, seed: int = 0) -> tuple[torch.Tenso
     return _mixture(centers, n, std, seed), centers
 
 
-def image_folder(path, size: int = 64, channels: int = 3) -> torch.Tensor:
+def image_folder(path, size: int = 64, channels: int = 3, labels: str | None = None):
     """Every image file in `path` (recursively), resized so the short side is `size`,
-    center-cropped to ``size x size``: float32 ``[N, channels, size, size]`` in [-1, 1]."""
+    center-cropped to ``size x size``: float32 ``[N, channels, size, size]`` in [-1, 1].
+
+    With ``labels="subfolders"`` each image's class is the first-level subfolder it sits
+    in (classes numbered in sorted name order) and ``(images, labels)`` is returned, for
+    class-conditional training on a labelled folder tree (``path/cat/*.png``, ...)."""
     from PIL import Image, UnidentifiedImageError
 
     root = Path(path)
@@ -161,9 +206,14 @@ def image_folder(path, size: int = 64, channels: int = 3) -> torch.Tensor:
         raise DataError(f"channels must be 1 or 3, got {channels}")
     if size < 1:
         raise DataError(f"size must be positive, got {size}")
+    if labels not in (None, "subfolders"):
+        raise InvalidArgumentError(f"labels must be None or 'subfolders', got {labels!r}")
     files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    if labels == "subfolders":
+        files = [p for p in files if len(p.relative_to(root).parts) > 1]
     if not files:
-        raise DataError(f"no image files ({', '.join(sorted(IMAGE_SUFFIXES))}) in {root}")
+        where = "in the subfolders of" if labels else "in"
+        raise DataError(f"no image files ({', '.join(sorted(IMAGE_SUFFIXES))}) {where} {root}")
     images = []
     for file in files:
         try:
@@ -173,7 +223,12 @@ def image_folder(path, size: int = 64, channels: int = 3) -> torch.Tensor:
         except (UnidentifiedImageError, OSError) as error:
             raise DataError(f"cannot read image {file}: {error}") from error
     array = np.stack(images).reshape(len(images), size, size, channels)
-    return torch.from_numpy(array).permute(0, 3, 1, 2).float().div(127.5).sub(1.0).contiguous()
+    x = torch.from_numpy(array).permute(0, 3, 1, 2).float().div(127.5).sub(1.0).contiguous()
+    if labels is None:
+        return x
+    classes = sorted({p.relative_to(root).parts[0] for p in files})
+    y = torch.tensor([classes.index(p.relative_to(root).parts[0]) for p in files], dtype=torch.int64)
+    return x, y
 
 
 def _resize_center_crop(image, size: int) -> np.ndarray:

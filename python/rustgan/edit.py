@@ -42,7 +42,9 @@ def _latents(gan: GAN, z, name: str) -> torch.Tensor:
     if z.dim() == 1:
         z = z.unsqueeze(0)
     if z.dim() != 2 or z.shape[1] != gan.latent_dim or len(z) == 0:
-        raise InvalidArgumentError(f"{name} must have shape [{gan.latent_dim}] or [N, {gan.latent_dim}], got {tuple(z.shape)}")
+        raise InvalidArgumentError(
+            f"{name} must have shape [{gan.latent_dim}] or [N, {gan.latent_dim}], got {tuple(z.shape)}"
+        )
     if not torch.isfinite(z).all():
         raise InvalidArgumentError(f"{name} contains NaN or infinite values")
     return z
@@ -65,7 +67,9 @@ def interpolate(
     a, b = _latents(gan, z0, "z0"), _latents(gan, z1, "z1")
     if a.shape != b.shape:
         raise InvalidArgumentError(f"z0 and z1 differ in shape: {tuple(a.shape)} vs {tuple(b.shape)}")
-    path = _rustgan.interpolate(a, b, _int("steps", steps), _choice("method", method, ("slerp", "lerp")))  # [steps, N, D]
+    path = _rustgan.interpolate(
+        a, b, _int("steps", steps), _choice("method", method, ("slerp", "lerp"))
+    )  # [steps, N, D]
     labels = _labels(gan, labels, len(a))
     images = gan.generate(path.flatten(0, 1), labels=None if labels is None else labels.repeat(len(path)))
     images = images.view(path.shape[0], path.shape[1], *images.shape[1:])
@@ -88,7 +92,11 @@ def class_swap(gan: GAN, z, classes: Sequence[int] | None = None) -> torch.Tenso
 
 
 def arithmetic(
-    gan: GAN, plus: Sequence[torch.Tensor], minus: Sequence[torch.Tensor] | None = None, base=None, label: int | None = None
+    gan: GAN,
+    plus: Sequence[torch.Tensor],
+    minus: Sequence[torch.Tensor] | None = None,
+    base=None,
+    label: int | None = None,
 ):
     """Vector arithmetic on latents: ``base + mean(plus) - mean(minus)`` (each group a list of
     codes ``[D]`` or ``[M, D]``, averaged). Returns ``(z [D], image [*data_shape])``,
@@ -169,12 +177,16 @@ def inpaint(
     mask = as_tensor(mask, "mask")
     if average_best is None:
         average_best = max(1, _int("restarts", restarts, 1) // 2)
-    projection = project(gan, targets, steps, lr, restarts, mask, prior_weight, realism_weight, average_best, seed, labels)
+    projection = project(
+        gan, targets, steps, lr, restarts, mask, prior_weight, realism_weight, average_best, seed, labels
+    )
     known = mask.float().cpu().expand_as(targets)
     weight = known
     if _int("feather", feather, 0) > 0:
         size = 2 * feather + 1
-        blurred = torch.nn.functional.avg_pool2d(known.flatten(0, -3).unsqueeze(1), size, 1, feather, count_include_pad=False)
+        blurred = torch.nn.functional.avg_pool2d(
+            known.flatten(0, -3).unsqueeze(1), size, 1, feather, count_include_pad=False
+        )
         weight = known * blurred.view_as(known)  # 1 deep in the known region, fading at its edge
     composite = weight * targets + (1 - weight) * projection.images.cpu()
     return Inpainting(composite, projection)

@@ -3,33 +3,54 @@ in Rust."""
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
+import numbers
+import tempfile
 import warnings
 from os import PathLike
-from typing import Mapping, Sequence
+from typing import Any, Mapping, NamedTuple, Sequence
 
 import torch
 from tqdm.auto import tqdm
 
 from . import _rustgan, distributed, metrics
-from ._checks import SEED_MAX, _bool, _choice, _device, _float, _int, _pair, _path
-from .data import as_batch, as_labels, as_tensor
-from .errors import ArgumentTypeError, InvalidArgumentError
-
-ARCHS = ("dcgan", "mlp")
-LOSSES = ("bce", "lsgan", "hinge", "wgan-gp")
-AUGMENTS = ("color", "translation", "cutout")
-PRECISIONS = ("fp32", "bf16")
-NAN_POLICIES = ("raise", "skip")
+from ._checks import SEED_MAX, _device, _float, _int, _path, _text
+from .data import as_batch, as_dataset, as_labels, as_tensor
+from .errors import ArgumentTypeError, InvalidArgumentError, RustganError
 
 
-def _augment_policy(augment) -> list[str]:
-    if isinstance(augment, str):
-        augment = [part.strip() for part in augment.split(",") if part.strip()]
-    if not isinstance(augment, (list, tuple)):
-        raise ArgumentTypeError(f"augment must be a list of names or a comma-separated string, got {augment!r}")
-    return [_choice("augment entry", name, AUGMENTS) for name in augment]
+class OptionSpec(NamedTuple):
+    """An option of `GAN`, as the native module defines it."""
+
+    default: Any
+    choices: tuple[str, ...] | None
+    doc: str
+
+
+# Names, defaults and choices of GAN's options, and their checks, live in Rust.
+OPTIONS: dict[str, OptionSpec] = {
+    name: OptionSpec(default, tuple(choices) if choices else None, doc)
+    for name, default, choices, doc in _rustgan.gan_options()
+}
+ARCHS = OPTIONS["arch"].choices
+LOSSES = OPTIONS["loss"].choices
+AUGMENTS = OPTIONS["augment"].choices
+PRECISIONS = OPTIONS["precision"].choices
+NAN_POLICIES = tuple(_rustgan.NAN_POLICIES)
+
+
+def _default(name: str):
+    return OPTIONS[name].default
+
+
+def recipe(kind: str) -> dict:
+    """Recommended settings for short runs on small data of a `kind`, ``"images"`` or
+    ``"vectors"``: the `GAN` options that differ from the defaults, and ``batch_size``
+    for `fit` (the command line trains with them). ``GAN(data_shape, **options)`` after
+    ``options = recipe("images"); batch_size = options.pop("batch_size")``."""
+    return dict(_rustgan.recipe(_text("kind", kind)))
 
 
 class GAN:
@@ -71,62 +92,52 @@ class GAN:
 
     def __init__(
         self,
-        data_shape: int | Sequence[int] = (1, 28, 28),
-        arch: str = "dcgan",
-        latent_dim: int = 64,
-        loss: str = "bce",
+        data_shape: int | Sequence[int] = _default("data_shape"),
+        arch: str = _default("arch"),
+        latent_dim: int = _default("latent_dim"),
+        loss: str = _default("loss"),
         *,
-        base_channels: int = 64,
-        hidden_dim: int = 128,
-        depth: int = 3,
-        lr_g: float = 2e-4,
-        lr_d: float = 2e-4,
-        betas_g: tuple[float, float] = (0.5, 0.999),
-        betas_d: tuple[float, float] = (0.5, 0.999),
-        n_critic: int = 1,
-        gp_weight: float = 10.0,
-        gradient_penalty: bool = False,
-        r1_gamma: float = 0.0,
-        r1_every: int = 1,
-        spectral_norm: bool = False,
-        pac: int = 1,
-        augment: str | Sequence[str] = (),
-        num_classes: int = 0,
-        ema: float | None = None,
-        precision: str = "fp32",
-        seed: int = 0,
+        base_channels: int = _default("base_channels"),
+        hidden_dim: int = _default("hidden_dim"),
+        depth: int = _default("depth"),
+        lr_g: float = _default("lr_g"),
+        lr_d: float = _default("lr_d"),
+        betas_g: tuple[float, float] = _default("betas_g"),
+        betas_d: tuple[float, float] = _default("betas_d"),
+        n_critic: int = _default("n_critic"),
+        gp_weight: float = _default("gp_weight"),
+        gradient_penalty: bool = _default("gradient_penalty"),
+        r1_gamma: float = _default("r1_gamma"),
+        r1_every: int = _default("r1_every"),
+        spectral_norm: bool = _default("spectral_norm"),
+        pac: int = _default("pac"),
+        augment: str | Sequence[str] = _default("augment"),
+        num_classes: int = _default("num_classes"),
+        ema: float | None = _default("ema"),
+        precision: str = _default("precision"),
+        seed: int = _default("seed"),
         device: str = "auto",
     ):
-        if isinstance(data_shape, int) and not isinstance(data_shape, bool):
-            data_shape = (data_shape,)
-        if not isinstance(data_shape, (tuple, list, torch.Size)) or not data_shape:
-            raise ArgumentTypeError(f"data_shape must be a non-empty tuple of ints, got {data_shape!r}")
-        config = {
-            "data_shape": [_int("data_shape entry", d, 1) for d in data_shape],
-            "arch": _choice("arch", arch, ARCHS),
-            "latent_dim": _int("latent_dim", latent_dim, 1),
-            "loss": _choice("loss", loss, LOSSES),
-            "base_channels": _int("base_channels", base_channels, 1),
-            "hidden_dim": _int("hidden_dim", hidden_dim, 1),
-            "depth": _int("depth", depth, 1),
-            "lr_g": _float("lr_g", lr_g),
-            "lr_d": _float("lr_d", lr_d),
-            "betas_g": _pair("betas_g", betas_g),
-            "betas_d": _pair("betas_d", betas_d),
-            "n_critic": _int("n_critic", n_critic, 1),
-            "gp_weight": _float("gp_weight", gp_weight),
-            "gradient_penalty": _bool("gradient_penalty", gradient_penalty),
-            "r1_gamma": _float("r1_gamma", r1_gamma),
-            "r1_every": _int("r1_every", r1_every, 1),
-            "spectral_norm": _bool("spectral_norm", spectral_norm),
-            "pac": _int("pac", pac, 1),
-            "augment": _augment_policy(augment),
-            "num_classes": _int("num_classes", num_classes, 0),
-            "ema": None if ema is None else _float("ema", ema),
-            "precision": _choice("precision", precision, PRECISIONS),
-            "seed": _int("seed", seed, 0, SEED_MAX),
-        }
-        self._core = _rustgan.GanCore(json.dumps(config), _device(device))
+        options = {name: value for name, value in locals().items() if name in OPTIONS}
+        self._core = _rustgan.GanCore(options, _device(device))
+
+    def __deepcopy__(self, memo) -> "GAN":
+        """An independent GAN in the same state (weights, optimiser, step, random streams),
+        through a checkpoint: training both gives identical results."""
+        with tempfile.TemporaryDirectory() as directory:
+            self.save(f"{directory}/copy")
+            twin = GAN.load(f"{directory}/copy", device=self.device)
+        memo[id(self)] = twin
+        return twin
+
+    def __copy__(self) -> "GAN":
+        return copy.deepcopy(self)
+
+    def __reduce_ex__(self, protocol):
+        raise RustganError(
+            "a GAN cannot be pickled: its state lives in native memory. Use gan.save(path) and "
+            "rustgan.GAN.load(path) (safetensors + JSON), or copy.deepcopy(gan) for an in-memory copy"
+        )
 
     @classmethod
     def _wrap(cls, core) -> "GAN":
@@ -181,9 +192,8 @@ class GAN:
         """
         batch = as_batch(x, self.data_shape, "batch")
         labels = as_labels(labels)
-        on_nan = _choice("on_nan", on_nan, NAN_POLICIES)
         distributed.attach(self)
-        return dict(self._core.step(batch, labels, on_nan))
+        return self._core.step(batch, labels, _text("on_nan", on_nan))
 
     def fit(
         self,
@@ -197,13 +207,18 @@ class GAN:
         on_nan: str = "raise",
         checkpoint_every: int | None = None,
         out: str | PathLike | None = None,
+        log_partial: bool = True,
     ) -> list[dict[str, float]]:
         """Trains for `steps` steps on the data set `x` (with its class `labels` ``[N]``
         when the GAN is conditional); the loop runs in Rust.
 
+        `x` is a tensor or array, or a `torch.utils.data.Dataset` (or DataLoader), read once
+        into memory, whose ``(item, label)`` pairs supply `labels` to a conditional GAN.
         Batches are drawn without replacement from a per-epoch permutation seeded by the
         GAN's seed. Returns a record whenever the step count reaches a multiple of
-        `log_every`: ``"step"`` and the mean of every statistic since the last record.
+        `log_every`, and (with `log_partial`) one for the steps after the last such record:
+        ``"step"`` and the mean of every statistic since the previous record. Training in
+        chunks that should log like one call passes ``log_partial=False`` but for the last.
         Ctrl-C stops cleanly and returns the history so far. `progress` is a flag or an
         existing tqdm bar to advance. With `out`, a checkpoint is saved there every
         `checkpoint_every` steps (default: only at the end) and when training stops; each
@@ -214,13 +229,16 @@ class GAN:
         steps = _int("steps", steps, 0)
         batch_size = _int("batch_size", batch_size, 1)
         log_every = _int("log_every", log_every, 1)
-        _choice("on_nan", on_nan, NAN_POLICIES)
+        on_nan = _text("on_nan", on_nan)
         if checkpoint_every is not None:
             checkpoint_every = _int("checkpoint_every", checkpoint_every, 1)
             if out is None:
                 raise InvalidArgumentError("checkpoint_every needs out=, the checkpoint directory")
         if out is not None:
             out = _path("out", out)
+        x, dataset_labels = as_dataset(x, "training data")
+        if labels is None and self.num_classes:
+            labels = dataset_labels
         data = as_batch(x, self.data_shape, "training data")
         labels = as_labels(labels)
         if batch_size > len(data):
@@ -237,8 +255,7 @@ class GAN:
             if bar is not None:
                 bar.update(start + trained + done - bar.n)
                 if record is not None:
-                    stats = dict(record)
-                    bar.set_postfix({k.split("/", 1)[1]: f"{stats[k]:.3f}" for k in ("loss/d", "loss/g")})
+                    bar.set_postfix({k.split("/", 1)[1]: f"{record[k]:.3f}" for k in ("loss/d", "loss/g")})
 
         history, interrupted = [], False
         try:
@@ -252,15 +269,15 @@ class GAN:
                     self.save(out)
                 if interrupted or trained >= steps:
                     break
+            final = self._core.flush_log() if log_partial else None  # steps after the last whole window
+            if final is not None:
+                history.append(final)
         finally:
             if own_bar:
                 bar.close()
         if interrupted:
             warnings.warn(f"training interrupted after {self.steps_done} steps", stacklevel=2)
-        records = [dict(record) for record in history]
-        for record in records:
-            record["step"] = int(record["step"])
-        return records
+        return history
 
     # --- generation ------------------------------------------------------------------
     def latent(self, n: int, seed: int | None = None, truncation: float = 1.0) -> torch.Tensor:
@@ -288,10 +305,13 @@ class GAN:
         """`n` generated items ``[n, *data_shape]`` (images in [-1, 1]); reproducible with
         `seed`; `truncation` as in `latent`. A conditional GAN renders `labels` ``[n]``,
         or cycles through its classes without them. Batch norm uses its running
-        statistics, so each sample is independent of the others."""
+        statistics, so each sample is independent of the others. `labels` may be one
+        class for all."""
         z = self.latent(n, seed, truncation)
         if labels is None and self.num_classes:
             labels = torch.arange(len(z)) % self.num_classes
+        elif isinstance(labels, numbers.Integral) and not isinstance(labels, bool):
+            labels = [int(labels)] * len(z)  # one class for every sample; checked with the rest
         return self.generate(z, ema, labels)
 
     # --- evaluation --------------------------------------------------------------------

@@ -9,6 +9,7 @@ The computations run in Rust; fixed seeds give the same numbers every time.
 
 from __future__ import annotations
 
+import warnings
 from os import PathLike
 from pathlib import Path
 
@@ -61,9 +62,17 @@ def frechet_distance(a, b) -> float:
 
 def kid(a, b, subsets: int = 50, subset_size: int = 1000, seed: int = 0) -> tuple[float, float]:
     """Kernel inception distance (Bińkowski et al. 2018): mean and std over `subsets` random
-    subsets of the unbiased MMD² with a cubic polynomial kernel."""
+    subsets of the unbiased MMD² with a cubic polynomial kernel. A `subset_size` beyond
+    the smaller set shrinks to it (with a warning): every subset is then the whole set,
+    and the std says nothing about the estimate's spread."""
     a, b = _matrix(a, "a"), _matrix(b, "b")
     subsets, subset_size = _int("subsets", subsets), _int("subset_size", subset_size)
+    if subset_size > min(len(a), len(b)):
+        warnings.warn(
+            f"kid: subset_size {subset_size} exceeds the sets ({len(a)} and {len(b)} rows); using "
+            f"{min(len(a), len(b))}, so the subsets overlap and kid_std understates the spread",
+            stacklevel=2,
+        )
     return _rustgan.kernel_inception_distance(a, b, subsets, subset_size, _int("seed", seed, 0, SEED_MAX))
 
 
@@ -160,8 +169,15 @@ def conditional_accuracy(gan, n: int = 1000, seed: int = 0, weights: str | PathL
 
 
 # --- everything at once --------------------------------------------------------------
-def evaluate(gan, real, n: int = 2000, seed: int = 0, feature_extractor: str | PathLike | None = None,
-             centers=None, std: float | None = None) -> dict:
+def evaluate(
+    gan,
+    real,
+    n: int = 2000,
+    seed: int = 0,
+    feature_extractor: str | PathLike | None = None,
+    centers=None,
+    std: float | None = None,
+) -> dict:
     """Scores `n` samples of `gan` (seed `seed`) against up to `n` items of `real`.
 
     Images: ``fid``, ``kid``/``kid_std``, ``precision``, ``recall`` on the digit
@@ -176,12 +192,23 @@ def evaluate(gan, real, n: int = 2000, seed: int = 0, feature_extractor: str | P
     if len(real) > n:
         real = real[torch.randperm(len(real), generator=torch.Generator().manual_seed(seed))[:n]]
     if real.shape[1:] != fake.shape[1:]:
-        raise InvalidArgumentError(f"real items have shape {tuple(real.shape[1:])}, the GAN makes {tuple(fake.shape[1:])}")
+        raise InvalidArgumentError(
+            f"real items have shape {tuple(real.shape[1:])}, the GAN makes {tuple(fake.shape[1:])}"
+        )
     if fake.dim() == 2:
         if centers is None or std is None:
             raise InvalidArgumentError("vector data needs the mixture's centers= and std= (see rustgan.data.ring2d)")
         return modes_2d(fake, centers, std)
     scores = {"n": len(fake)}
+    if feature_extractor is None and real.shape[1] != 1:
+        warnings.warn(
+            "the digit classifier reads 1-channel images: FID, KID and precision/recall of colour images "
+            "need feature_extractor= (a TorchScript model, e.g. Inception); reporting SWD only",
+            stacklevel=2,
+        )
+        sliced = swd(real, fake, seed=seed)
+        scores["swd"], scores["swd_levels"] = sliced["mean"], sliced["per_level"]
+        return scores
     if feature_extractor is not None:
         real_features, fake_features = (torchscript_features(x, feature_extractor) for x in (real, fake))
     else:
@@ -191,7 +218,9 @@ def evaluate(gan, real, n: int = 2000, seed: int = 0, feature_extractor: str | P
         if getattr(gan, "num_classes", 0):  # `gan` may be any object with a `sample` method
             scores["class_accuracy"] = conditional_accuracy(gan, len(fake), seed)
     scores["fid"] = frechet_distance(real_features, fake_features)
-    scores["kid"], scores["kid_std"] = kid(real_features, fake_features, subset_size=min(1000, len(fake) // 2), seed=seed)
+    scores["kid"], scores["kid_std"] = kid(
+        real_features, fake_features, subset_size=min(1000, len(fake) // 2), seed=seed
+    )
     scores["precision"], scores["recall"] = precision_recall(real_features, fake_features)
     sliced = swd(real, fake, seed=seed)
     scores["swd"], scores["swd_levels"] = sliced["mean"], sliced["per_level"]

@@ -31,7 +31,11 @@ class DCGANGenerator(nn.Sequential):
         width = base_channels << (doublings - 1)
         layers = [nn.ConvTranspose2d(latent_dim, width, start, 1, 0, bias=False), nn.BatchNorm2d(width), nn.ReLU()]
         for _ in range(1, doublings):
-            layers += [nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(width // 2), nn.ReLU()]
+            layers += [
+                nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(width // 2),
+                nn.ReLU(),
+            ]
             width //= 2
         super().__init__(*layers, nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh())
         self.latent_dim = latent_dim
@@ -44,7 +48,9 @@ class DCGANDiscriminator(nn.Sequential):
     """images ``[N, C, S, S]`` -> logits ``[N / pac]`` (PacGAN judges `pac` images at once);
     without batch norm when trained with a gradient penalty."""
 
-    def __init__(self, data_shape: Sequence[int] = (1, 28, 28), base_channels: int = 64, batch_norm: bool = True, pac: int = 1):
+    def __init__(
+        self, data_shape: Sequence[int] = (1, 28, 28), base_channels: int = 64, batch_norm: bool = True, pac: int = 1
+    ):
         channels, size = data_shape[0] * pac, data_shape[1]
         end, halvings = _PYRAMID[size]
         width = base_channels
@@ -128,7 +134,9 @@ def export_torch(gan, ema: bool = True) -> tuple[nn.Module, nn.Module]:
     return modules
 
 
-def import_torch(gan, generator: nn.Module | Mapping | None = None, discriminator: nn.Module | Mapping | None = None) -> None:
+def import_torch(
+    gan, generator: nn.Module | Mapping | None = None, discriminator: nn.Module | Mapping | None = None
+) -> None:
     """Loads PyTorch weights (modules or state dicts of the classes above) into `gan`."""
     if generator is None and discriminator is None:
         raise InvalidArgumentError("give a generator, a discriminator or both")

@@ -28,12 +28,17 @@ pub fn kernel_inception_distance(
     }
     let (n, m, features) = (a.size()[0], b.size()[0], a.size()[1] as f64);
     let size = subset_size.min(n).min(m);
-    let kernel = |x: &Tensor, y: &Tensor| (x.matmul(&y.tr()) / features + 1.0).pow_tensor_scalar(3); // [size, size]
+    // [size, size]
+    let kernel = |x: &Tensor, y: &Tensor| (x.matmul(&y.tr()) / features + 1.0).pow_tensor_scalar(3);
     // Mean over pairs of distinct rows: the diagonal k(x, x) would bias the estimate upwards.
     let distinct_mean = |k: Tensor| (k.sum(Kind::Double) - k.trace()) / (size * (size - 1)) as f64;
     let mut rng = Rng::new(seed);
     let mut subset = |x: &Tensor, rows: i64| {
-        x.index_select(0, &rng.permutation(rows as usize, x.device()).narrow(0, 0, size))
+        x.index_select(
+            0,
+            &rng.permutation(rows as usize, x.device())
+                .narrow(0, 0, size),
+        )
     };
     let estimates: Vec<f64> = (0..subsets)
         .map(|_| {

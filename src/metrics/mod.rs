@@ -39,17 +39,27 @@ fn check_finite(x: &Tensor, name: &str) -> Result<()> {
 fn feature_matrix(x: &Tensor, name: &str, min_rows: i64) -> Result<Tensor> {
     let shape = x.size();
     if shape.len() != 2 || shape[1] == 0 {
-        return invalid(format!("{name} must be a [N, F] matrix with F > 0, got shape {shape:?}"));
+        return invalid(format!(
+            "{name} must be a [N, F] matrix with F > 0, got shape {shape:?}"
+        ));
     }
     if shape[0] < min_rows {
-        return invalid(format!("{name} needs at least {min_rows} rows, got {}", shape[0]));
+        return invalid(format!(
+            "{name} needs at least {min_rows} rows, got {}",
+            shape[0]
+        ));
     }
     check_finite(x, name)?;
     Ok(x.f_to_kind(Kind::Double)?)
 }
 
 /// Both sets as f64 feature matrices of the same width, on the device of `a`.
-fn feature_pair(a: &Tensor, b: &Tensor, names: [&str; 2], min_rows: i64) -> Result<(Tensor, Tensor)> {
+fn feature_pair(
+    a: &Tensor,
+    b: &Tensor,
+    names: [&str; 2],
+    min_rows: i64,
+) -> Result<(Tensor, Tensor)> {
     let a = feature_matrix(a, names[0], min_rows)?;
     let b = feature_matrix(b, names[1], min_rows)?.f_to_device(a.device())?;
     if a.size()[1] != b.size()[1] {

@@ -25,7 +25,12 @@ pub struct SwdOptions {
 
 impl Default for SwdOptions {
     fn default() -> Self {
-        SwdOptions { patches_per_image: 128, directions: 128, repeats: 4, seed: 0 }
+        SwdOptions {
+            patches_per_image: 128,
+            directions: 128,
+            repeats: 4,
+            seed: 0,
+        }
     }
 }
 
@@ -45,7 +50,11 @@ pub fn sliced_wasserstein(a: &Tensor, b: &Tensor, options: &SwdOptions) -> Resul
     let a = images(a, "a")?;
     let b = images(b, "b")?.f_to_device(a.device())?;
     if a.size() != b.size() {
-        return invalid(format!("a and b must have the same shape, got {:?} and {:?}", a.size(), b.size()));
+        return invalid(format!(
+            "a and b must have the same shape, got {:?} and {:?}",
+            a.size(),
+            b.size()
+        ));
     }
     let counts = [
         ("patches_per_image", options.patches_per_image),
@@ -76,7 +85,9 @@ fn images(x: &Tensor, name: &str) -> Result<Tensor> {
     let shape = x.size();
     let side = shape.get(2).copied().unwrap_or(0);
     if shape.len() != 4 || shape[0] == 0 || shape[1] == 0 || shape[3] != side {
-        return invalid(format!("{name} must be a non-empty batch of square images [N, C, H, H], got shape {shape:?}"));
+        return invalid(format!(
+            "{name} must be a non-empty batch of square images [N, C, H, H], got shape {shape:?}"
+        ));
     }
     if side < COARSEST || side & (side - 1) != 0 {
         return invalid(format!(
@@ -93,7 +104,9 @@ fn laplacian_pyramid(images: &Tensor) -> Vec<Tensor> {
     let mut levels = Vec::new();
     let mut current = images.shallow_clone();
     while current.size()[2] > COARSEST {
-        let smaller = blur(&current, 1.0).slice(2, 0, None, 2).slice(3, 0, None, 2);
+        let smaller = blur(&current, 1.0)
+            .slice(2, 0, None, 2)
+            .slice(3, 0, None, 2);
         levels.push(&current - upsample(&smaller));
         current = smaller;
     }
@@ -136,7 +149,10 @@ fn descriptors(level: &Tensor, patches: i64, rng: &mut Rng) -> Tensor {
         .collect();
     let steps = Tensor::arange(PATCH, (Kind::Int64, device));
     let offsets = (steps.unsqueeze(1) * side + steps.unsqueeze(0)).view([1, 1, PATCH * PATCH]);
-    let index = (Tensor::from_slice(&corners).to_device(device).view([n, patches, 1]) + offsets) // [N, P, 49]
+    let index = (Tensor::from_slice(&corners)
+        .to_device(device)
+        .view([n, patches, 1])
+        + offsets) // [N, P, 49]
         .view([n, 1, patches * PATCH * PATCH])
         .expand([n, channels, patches * PATCH * PATCH], false);
     let patches_by_channel = level
@@ -148,7 +164,9 @@ fn descriptors(level: &Tensor, patches: i64, rng: &mut Rng) -> Tensor {
     let dims = [0i64, 2].as_slice();
     let mean = patches_by_channel.mean_dim(dims, true, Kind::Float);
     // A constant channel has no spread; its descriptors become 0 rather than NaN.
-    let std = patches_by_channel.std_dim(dims, false, true).clamp_min(1e-8);
+    let std = patches_by_channel
+        .std_dim(dims, false, true)
+        .clamp_min(1e-8);
     ((patches_by_channel - mean) / std).view([n * patches, channels * PATCH * PATCH])
 }
 
@@ -159,11 +177,16 @@ fn sliced_distance(a: &Tensor, b: &Tensor, options: &SwdOptions, rng: &mut Rng) 
     let total: f64 = (0..options.repeats)
         .map(|_| {
             let directions = rng.normal_tensor(&[width, options.directions], a.device());
-            let directions = &directions / directions.norm_scalaropt_dim(2, [0i64].as_slice(), true); // unit columns
-            // [directions, D]: each projection contiguous, so the sorts run along rows (2x faster).
+            // Unit columns; transposed to [directions, D] below, so each projection is
+            // contiguous and the sorts run along rows (2x faster).
+            let directions =
+                &directions / directions.norm_scalaropt_dim(2, [0i64].as_slice(), true);
             let (projected_a, _) = directions.tr().matmul(&a.tr()).sort(1, false);
             let (projected_b, _) = directions.tr().matmul(&b.tr()).sort(1, false);
-            (projected_a - projected_b).abs().mean(Kind::Double).double_value(&[])
+            (projected_a - projected_b)
+                .abs()
+                .mean(Kind::Double)
+                .double_value(&[])
         })
         .sum();
     total / options.repeats as f64
@@ -179,7 +202,11 @@ mod tests {
     }
 
     fn options(seed: u64) -> SwdOptions {
-        SwdOptions { patches_per_image: 32, seed, ..SwdOptions::default() }
+        SwdOptions {
+            patches_per_image: 32,
+            seed,
+            ..SwdOptions::default()
+        }
     }
 
     #[test]
@@ -195,7 +222,8 @@ mod tests {
         let smooth = swd(&blur(&blur(&noise(16, 3, 32, 3), 1.0), 1.0));
         // Flat images: no detail at all.
         let flat = swd(&noise(16, 3, 1, 4).expand([16, 3, 32, 32], false));
-        let ordered = twin.mean > 0.0 && smooth.mean > 1.3 * twin.mean && flat.mean > 3.0 * smooth.mean;
+        let ordered =
+            twin.mean > 0.0 && smooth.mean > 1.3 * twin.mean && flat.mean > 3.0 * smooth.mean;
         assert!(ordered, "{twin:?} {smooth:?} {flat:?}");
     }
 
@@ -222,12 +250,17 @@ mod tests {
     #[test]
     fn rejects_bad_input() {
         let swd = |a: &Tensor, b: &Tensor| sliced_wasserstein(a, b, &SwdOptions::default());
-        let error = swd(&noise(2, 1, 28, 0), &noise(2, 1, 28, 0)).unwrap_err().to_string();
+        let error = swd(&noise(2, 1, 28, 0), &noise(2, 1, 28, 0))
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("power of two"), "{error}");
         assert!(swd(&noise(2, 1, 8, 0), &noise(2, 1, 8, 0)).is_err());
         assert!(swd(&noise(2, 1, 32, 0), &noise(3, 1, 32, 0)).is_err());
         assert!(swd(&noise(2, 1, 32, 0).view([2, 32, 32]), &noise(2, 1, 32, 0)).is_err());
-        let bad = SwdOptions { repeats: 0, ..SwdOptions::default() };
+        let bad = SwdOptions {
+            repeats: 0,
+            ..SwdOptions::default()
+        };
         assert!(sliced_wasserstein(&noise(2, 1, 16, 0), &noise(2, 1, 16, 0), &bad).is_err());
     }
 }

@@ -35,7 +35,16 @@ impl DigitClassifier {
         let vs = nn::VarStore::new(device);
         let p = vs.root();
         let conv = |name: &str, inputs, outputs| {
-            nn::conv2d(&p / name, inputs, outputs, 3, nn::ConvConfig { padding: 1, ..Default::default() })
+            nn::conv2d(
+                &p / name,
+                inputs,
+                outputs,
+                3,
+                nn::ConvConfig {
+                    padding: 1,
+                    ..Default::default()
+                },
+            )
         };
         let features = nn::seq_t()
             .add(conv("0", 1, 32))
@@ -52,7 +61,10 @@ impl DigitClassifier {
         let classifier = DigitClassifier::new(device);
         read_safetensors(path)
             .and_then(|stored| copy_named(stored, named_variables(&classifier.vs)))
-            .map_err(|reason| Error::Checkpoint { path: path.display().to_string(), reason })?;
+            .map_err(|reason| Error::Checkpoint {
+                path: path.display().to_string(),
+                reason,
+            })?;
         Ok(classifier)
     }
 
@@ -63,9 +75,16 @@ impl DigitClassifier {
     /// Penultimate features `[N, 128]` of images `[N, 1, 28, 28]` in [-1, 1].
     pub fn features(&self, images: &Tensor) -> Result<Tensor> {
         check_images(images)?;
-        let images = images.f_to_device(self.vs.device())?.f_to_kind(Kind::Float)?;
-        let chunks: Vec<Tensor> =
-            tch::no_grad(|| images.split(1000, 0).iter().map(|c| self.features.forward_t(c, false)).collect());
+        let images = images
+            .f_to_device(self.vs.device())?
+            .f_to_kind(Kind::Float)?;
+        let chunks: Vec<Tensor> = tch::no_grad(|| {
+            images
+                .split(1000, 0)
+                .iter()
+                .map(|c| self.features.forward_t(c, false))
+                .collect()
+        });
         Ok(Tensor::f_cat(&chunks, 0)?)
     }
 
@@ -76,11 +95,20 @@ impl DigitClassifier {
 
     /// Trains from PyTorch's default initialisation (seeded) with Adam, dropout before the
     /// head and random shifts of up to 2 px.
-    pub fn train(images: &Tensor, labels: &Tensor, epochs: i64, seed: u64, device: Device) -> Result<(Self, Vec<EpochRecord>)> {
+    pub fn train(
+        images: &Tensor,
+        labels: &Tensor,
+        epochs: i64,
+        seed: u64,
+        device: Device,
+    ) -> Result<(Self, Vec<EpochRecord>)> {
         check_images(images)?;
         let n = images.size()[0];
         if labels.size() != [n] {
-            return invalid(format!("labels must have shape [{n}], got {:?}", labels.size()));
+            return invalid(format!(
+                "labels must have shape [{n}], got {:?}",
+                labels.size()
+            ));
         }
         tch::manual_seed(seed as i64);
         let classifier = DigitClassifier::new(device);
@@ -88,23 +116,41 @@ impl DigitClassifier {
         let images = images.f_to_device(device)?.f_to_kind(Kind::Float)?;
         let labels = labels.f_to_device(device)?.f_to_kind(Kind::Int64)?;
         // Padded with the background value -1, so crops are shifted digits.
-        let padded = (images + 1.0).constant_pad_nd([MAX_SHIFT, MAX_SHIFT, MAX_SHIFT, MAX_SHIFT]) - 1.0;
+        let padded =
+            (images + 1.0).constant_pad_nd([MAX_SHIFT, MAX_SHIFT, MAX_SHIFT, MAX_SHIFT]) - 1.0;
         let mut rng = Rng::new(seed);
         let mut records = Vec::new();
         for _ in 0..epochs {
             let order = rng.permutation(n as usize, device);
             let (mut loss_sum, mut correct) = (0.0, 0.0);
             for batch in order.split(64, 0) {
-                let (dx, dy) = (rng.next_u64() % (2 * MAX_SHIFT as u64 + 1), rng.next_u64() % (2 * MAX_SHIFT as u64 + 1));
-                let x = padded.index_select(0, &batch).narrow(2, dy as i64, 28).narrow(3, dx as i64, 28);
+                let (dx, dy) = (
+                    rng.next_u64() % (2 * MAX_SHIFT as u64 + 1),
+                    rng.next_u64() % (2 * MAX_SHIFT as u64 + 1),
+                );
+                let x = padded
+                    .index_select(0, &batch)
+                    .narrow(2, dy as i64, 28)
+                    .narrow(3, dx as i64, 28);
                 let y = labels.index_select(0, &batch);
-                let logits = classifier.features.forward_t(&x, true).dropout(0.3, true).apply(&classifier.head);
+                let logits = classifier
+                    .features
+                    .forward_t(&x, true)
+                    .dropout(0.3, true)
+                    .apply(&classifier.head);
                 let loss = logits.cross_entropy_for_logits(&y);
                 optimizer.backward_step(&loss);
                 loss_sum += loss.double_value(&[]) * batch.size()[0] as f64;
-                correct += logits.argmax(1, false).eq_tensor(&y).sum(Kind::Double).double_value(&[]);
+                correct += logits
+                    .argmax(1, false)
+                    .eq_tensor(&y)
+                    .sum(Kind::Double)
+                    .double_value(&[]);
             }
-            records.push(EpochRecord { loss: loss_sum / n as f64, accuracy: correct / n as f64 });
+            records.push(EpochRecord {
+                loss: loss_sum / n as f64,
+                accuracy: correct / n as f64,
+            });
         }
         Ok((classifier, records))
     }
@@ -113,7 +159,9 @@ impl DigitClassifier {
 fn check_images(images: &Tensor) -> Result<()> {
     let shape = images.size();
     if shape.len() != 4 || shape[1..] != IMAGE_SHAPE || shape[0] == 0 {
-        return invalid(format!("the digit classifier needs images [N, 1, 28, 28], got {shape:?}"));
+        return invalid(format!(
+            "the digit classifier needs images [N, 1, 28, 28], got {shape:?}"
+        ));
     }
     Ok(())
 }

@@ -5,16 +5,60 @@ use tch::nn::{self, SequentialT};
 use tch::Kind;
 
 use super::layers::{Conv, Weight};
-use super::{discriminator_uses_batch_norm, Discriminator};
+use super::{discriminator_uses_batch_norm, Discriminator, Family, Generator, WeightInit};
 use crate::config::GanConfig;
+use crate::error::{invalid, Result};
+
+/// Image sizes the networks are built for.
+pub const SIZES: [i64; 3] = [28, 32, 64];
+
+pub struct Dcgan;
+
+impl Family for Dcgan {
+    fn check(&self, config: &GanConfig) -> Result<()> {
+        match config.data_shape[..] {
+            [c, h, w] if c >= 1 && h == w && SIZES.contains(&h) => Ok(()),
+            _ => invalid(format!(
+                "arch='dcgan' needs data_shape (channels, size, size) with size in {SIZES:?}, \
+                 got {:?}; resize the images when loading them, e.g. \
+                 rustgan.data.digits(size=32) or image_folder(path, size=64)",
+                config.data_shape
+            )),
+        }
+    }
+
+    fn parameter_estimate(&self, config: &GanConfig) -> f64 {
+        // Widths double from `base` at each of up to four resolution changes.
+        let (base, channels) = (config.base_channels as f64, config.data_shape[0] as f64);
+        let widest = base * 8.0;
+        config.latent_dim as f64 * widest * 49.0
+            + 16.0 * widest * widest * (4.0 / 3.0)
+            + 16.0 * base * channels
+    }
+
+    fn generator(&self, p: &nn::Path, config: &GanConfig) -> Generator {
+        Generator {
+            body: generator(p, config),
+            dense_layers: vec![],
+        }
+    }
+
+    fn discriminator(&self, p: &nn::Path, config: &GanConfig) -> Discriminator {
+        discriminator(p, config)
+    }
+
+    fn weight_init(&self) -> WeightInit {
+        WeightInit::Normal
+    }
+}
 
 /// The resolution the networks start (G) or end (D) at, and the number of factor-2
 /// resolution changes between it and the image size.
 fn pyramid(size: i64) -> (i64, i64) {
     match size {
-        28 => (7, 2),  // 7 -> 14 -> 28
-        32 => (4, 3),  // 4 -> 8 -> 16 -> 32
-        _ => (4, 4),   // 4 -> 8 -> 16 -> 32 -> 64
+        28 => (7, 2), // 7 -> 14 -> 28
+        32 => (4, 3), // 4 -> 8 -> 16 -> 32
+        _ => (4, 4),  // 4 -> 8 -> 16 -> 32 -> 64
     }
 }
 
@@ -29,7 +73,13 @@ struct Stack<'a> {
 
 impl<'a> Stack<'a> {
     fn new(p: &'a nn::Path<'a>, config: &GanConfig, spectral_norm: bool) -> Self {
-        Stack { p, net: nn::seq_t(), index: 0, spectral_norm, compute: config.precision.compute_kind() }
+        Stack {
+            p,
+            net: nn::seq_t(),
+            index: 0,
+            spectral_norm,
+            compute: config.precision.compute_kind(),
+        }
     }
 
     /// Ends this stack; the returned one continues its layer numbering.
@@ -43,19 +93,53 @@ impl<'a> Stack<'a> {
         self.p / (self.index - 1).to_string()
     }
 
-    fn conv_transpose(mut self, inputs: i64, outputs: i64, kernel: i64, stride: i64, padding: i64, bias: bool) -> Self {
-        let config = nn::ConvTransposeConfig { stride, padding, bias, ..Default::default() };
+    fn conv_transpose(
+        mut self,
+        inputs: i64,
+        outputs: i64,
+        kernel: i64,
+        stride: i64,
+        padding: i64,
+        bias: bool,
+    ) -> Self {
+        let config = nn::ConvTransposeConfig {
+            stride,
+            padding,
+            bias,
+            ..Default::default()
+        };
         let layer = nn::conv_transpose2d(self.next_path(), inputs, outputs, kernel, config);
-        self.net = self.net.add(Conv::transposed(layer.ws, layer.bs, stride, padding, self.compute));
+        self.net = self.net.add(Conv::transposed(
+            layer.ws,
+            layer.bs,
+            stride,
+            padding,
+            self.compute,
+        ));
         self
     }
 
-    fn conv(mut self, inputs: i64, outputs: i64, kernel: i64, stride: i64, padding: i64, bias: bool) -> Self {
-        let config = nn::ConvConfig { stride, padding, bias, ..Default::default() };
+    fn conv(
+        mut self,
+        inputs: i64,
+        outputs: i64,
+        kernel: i64,
+        stride: i64,
+        padding: i64,
+        bias: bool,
+    ) -> Self {
+        let config = nn::ConvConfig {
+            stride,
+            padding,
+            bias,
+            ..Default::default()
+        };
         let path = self.next_path();
         let layer = nn::conv2d(&path, inputs, outputs, kernel, config);
         let weight = Weight::new(&path, layer.ws, self.spectral_norm);
-        self.net = self.net.add(Conv::new(weight, layer.bs, stride, padding, self.compute));
+        self.net = self
+            .net
+            .add(Conv::new(weight, layer.bs, stride, padding, self.compute));
         self
     }
 
@@ -78,7 +162,7 @@ impl<'a> Stack<'a> {
     }
 }
 
-pub fn generator(p: &nn::Path, config: &GanConfig) -> SequentialT {
+fn generator(p: &nn::Path, config: &GanConfig) -> SequentialT {
     let (channels, size) = (config.data_shape[0], config.data_shape[1]);
     let (start, doublings) = pyramid(size);
     let input_dim = config.generator_input_dim();
@@ -88,7 +172,10 @@ pub fn generator(p: &nn::Path, config: &GanConfig) -> SequentialT {
         .batch_norm(width)
         .relu();
     for _ in 1..doublings {
-        stack = stack.conv_transpose(width, width / 2, 4, 2, 1, false).batch_norm(width / 2).relu();
+        stack = stack
+            .conv_transpose(width, width / 2, 4, 2, 1, false)
+            .batch_norm(width / 2)
+            .relu();
         width /= 2; // resolution doubled
     }
     let stack = stack.conv_transpose(width, channels, 4, 2, 1, true); // [N, C, size, size]
@@ -100,13 +187,15 @@ pub fn generator(p: &nn::Path, config: &GanConfig) -> SequentialT {
 
 /// With `pac` > 1 each group of `pac` consecutive images is stacked along the channels
 /// and judged as one item.
-pub fn discriminator(p: &nn::Path, config: &GanConfig) -> Discriminator {
+fn discriminator(p: &nn::Path, config: &GanConfig) -> Discriminator {
     let (channels, size) = (config.data_shape[0], config.data_shape[1]);
     let packed_channels = channels * config.pac;
     let (end, halvings) = pyramid(size);
     let batch_norm = discriminator_uses_batch_norm(config);
     let mut width = config.base_channels;
-    let mut stack = Stack::new(p, config, config.spectral_norm).conv(packed_channels, width, 4, 2, 1, true).leaky_relu(); // [N / pac, base, size/2, size/2]
+    let mut stack = Stack::new(p, config, config.spectral_norm)
+        .conv(packed_channels, width, 4, 2, 1, true)
+        .leaky_relu(); // [N / pac, base, size/2, size/2]
     for _ in 1..halvings {
         stack = stack.conv(width, width * 2, 4, 2, 1, !batch_norm);
         if batch_norm {
@@ -117,8 +206,14 @@ pub fn discriminator(p: &nn::Path, config: &GanConfig) -> Discriminator {
     }
     let (features, head) = stack.split(); // [N / pac, width, end, end]
     Discriminator {
-        body: nn::seq_t().add_fn(move |x| x.view([-1, packed_channels, size, size])).add(features),
-        head: head.conv(width, 1, end, 1, 0, true).net.add_fn(|x| x.view([-1])), // [N / pac]
+        body: nn::seq_t()
+            .add_fn(move |x| x.view([-1, packed_channels, size, size]))
+            .add(features),
+        head: head
+            .conv(width, 1, end, 1, 0, true)
+            .net
+            .add_fn(|x| x.view([-1])), // [N / pac]
         feature_dim: width * end * end,
+        dense_layers: vec![],
     }
 }

@@ -52,18 +52,47 @@ pub struct Conv {
 }
 
 impl Conv {
-    pub fn new(weight: Weight, bias: Option<Tensor>, stride: i64, padding: i64, compute: Kind) -> Self {
-        Conv { weight, bias, stride, padding, transposed: false, compute }
+    pub fn new(
+        weight: Weight,
+        bias: Option<Tensor>,
+        stride: i64,
+        padding: i64,
+        compute: Kind,
+    ) -> Self {
+        Conv {
+            weight,
+            bias,
+            stride,
+            padding,
+            transposed: false,
+            compute,
+        }
     }
 
-    pub fn transposed(weight: Tensor, bias: Option<Tensor>, stride: i64, padding: i64, compute: Kind) -> Self {
-        Conv { weight: Weight::Plain(weight), bias, stride, padding, transposed: true, compute }
+    pub fn transposed(
+        weight: Tensor,
+        bias: Option<Tensor>,
+        stride: i64,
+        padding: i64,
+        compute: Kind,
+    ) -> Self {
+        Conv {
+            weight: Weight::Plain(weight),
+            bias,
+            stride,
+            padding,
+            transposed: true,
+            compute,
+        }
     }
 }
 
 impl ModuleT for Conv {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
-        let (xs, weight) = (cast(xs, self.compute), cast(&self.weight.get(train), self.compute));
+        let (xs, weight) = (
+            cast(xs, self.compute),
+            cast(&self.weight.get(train), self.compute),
+        );
         let bias = self.bias.as_ref().map(|b| cast(b, self.compute));
         let (stride, padding) = ([self.stride; 2], [self.padding; 2]);
         if self.transposed {
@@ -83,7 +112,11 @@ pub struct Linear {
 
 impl Linear {
     pub fn new(weight: Weight, bias: Option<Tensor>, compute: Kind) -> Self {
-        Linear { weight, bias, compute }
+        Linear {
+            weight,
+            bias,
+            compute,
+        }
     }
 }
 
@@ -106,14 +139,37 @@ mod tests {
         let vs = nn::VarStore::new(Device::Cpu);
         let conv = nn::conv2d(vs.root() / "0", 3, 8, 4, Default::default());
         let xs = Tensor::randn([2, 3, 8, 8], (Kind::Float, Device::Cpu));
-        let full = Conv::new(Weight::Plain(conv.ws.shallow_clone()), conv.bs.as_ref().map(|b| b.shallow_clone()), 2, 1, Kind::Float);
-        let half = Conv::new(Weight::Plain(conv.ws.shallow_clone()), conv.bs.as_ref().map(|b| b.shallow_clone()), 2, 1, Kind::BFloat16);
+        let full = Conv::new(
+            Weight::Plain(conv.ws.shallow_clone()),
+            conv.bs.as_ref().map(|b| b.shallow_clone()),
+            2,
+            1,
+            Kind::Float,
+        );
+        let half = Conv::new(
+            Weight::Plain(conv.ws.shallow_clone()),
+            conv.bs.as_ref().map(|b| b.shallow_clone()),
+            2,
+            1,
+            Kind::BFloat16,
+        );
         let (exact, lowered) = (full.forward_t(&xs, true), half.forward_t(&xs, true));
         assert_eq!(lowered.kind(), Kind::BFloat16);
-        let error = (lowered.to_kind(Kind::Float) - &exact).abs().max().double_value(&[]);
+        let error = (lowered.to_kind(Kind::Float) - &exact)
+            .abs()
+            .max()
+            .double_value(&[]);
         let scale = exact.abs().max().double_value(&[]);
-        assert!(error > 0.0 && error < 0.02 * scale, "bf16 error {error} against values up to {scale}");
-        let grads = Tensor::run_backward(&[lowered.to_kind(Kind::Float).sum(Kind::Float)], &[&conv.ws], false, false);
+        assert!(
+            error > 0.0 && error < 0.02 * scale,
+            "bf16 error {error} against values up to {scale}"
+        );
+        let grads = Tensor::run_backward(
+            &[lowered.to_kind(Kind::Float).sum(Kind::Float)],
+            &[&conv.ws],
+            false,
+            false,
+        );
         assert_eq!(grads[0].kind(), Kind::Float);
     }
 }

@@ -1,8 +1,9 @@
 //! Generator and discriminator architectures, one file per family.
 //!
 //! Every generator maps latents `[N, latent_dim]` (with one-hot labels appended when
-//! conditional) to data `[N, *data_shape]`; every discriminator maps data to logits `[N]`. Layers are named by their index in the stack,
-//! as in a PyTorch `nn.Sequential`.
+//! conditional) to data `[N, *data_shape]`; every discriminator maps data to logits `[N]`.
+//! Layers are named by their index in the stack, as in a PyTorch `nn.Sequential`, so
+//! weights move both ways between rustgan and `rustgan.torch_modules`.
 
 pub mod classifier;
 pub mod dcgan;
@@ -14,14 +15,41 @@ use tch::nn::{self, SequentialT};
 use tch::{Kind, Tensor};
 
 use crate::config::{Arch, GanConfig};
+use crate::error::Result;
 use crate::rng::Rng;
 use crate::weights::named_variables;
 
-pub fn generator(p: &nn::Path, config: &GanConfig) -> SequentialT {
-    match config.arch {
-        Arch::Dcgan => dcgan::generator(p, config),
-        Arch::Mlp => mlp::generator(p, config),
+/// A network family. Adding one is a file implementing this, an `Arch` variant and its
+/// line in `family`.
+pub trait Family: Sync {
+    /// Checks that the family can model items of `config.data_shape`.
+    fn check(&self, config: &GanConfig) -> Result<()>;
+    /// Approximate parameter count of the larger network, from the layer widths.
+    fn parameter_estimate(&self, config: &GanConfig) -> f64;
+    fn generator(&self, p: &nn::Path, config: &GanConfig) -> Generator;
+    fn discriminator(&self, p: &nn::Path, config: &GanConfig) -> Discriminator;
+    /// How weight matrices and kernels are drawn at initialisation.
+    fn weight_init(&self) -> WeightInit;
+}
+
+pub fn family(arch: Arch) -> &'static dyn Family {
+    match arch {
+        Arch::Dcgan => &dcgan::Dcgan,
+        Arch::Mlp => &mlp::Mlp,
     }
+}
+
+/// A fully connected layer's variables, for steps that differentiate by hand.
+pub struct DenseLayer {
+    pub weight: Tensor,
+    pub bias: Tensor,
+}
+
+pub struct Generator {
+    /// Latents (with one-hot labels) `[N, input_dim]` to data `[N, *data_shape]`.
+    pub body: SequentialT,
+    /// Input to output, when the network is a plain stack of dense layers; else empty.
+    pub dense_layers: Vec<DenseLayer>,
 }
 
 /// A discriminator split before its last layer, where a projection discriminator reads
@@ -33,13 +61,16 @@ pub struct Discriminator {
     pub head: SequentialT,
     /// Size of the features, flattened.
     pub feature_dim: i64,
+    /// As in `Generator`, body and head together.
+    pub dense_layers: Vec<DenseLayer>,
 }
 
-pub fn discriminator(p: &nn::Path, config: &GanConfig) -> Discriminator {
-    match config.arch {
-        Arch::Dcgan => dcgan::discriminator(p, config),
-        Arch::Mlp => mlp::discriminator(p, config),
-    }
+#[derive(Clone, Copy)]
+pub enum WeightInit {
+    /// N(0, 0.02), as DCGAN.
+    Normal,
+    /// U(±1/sqrt(fan_in)), as PyTorch's `nn.Linear`.
+    UniformFanIn,
 }
 
 /// Gradient penalties act on per-sample gradients, which batch norm would couple across
@@ -51,7 +82,7 @@ pub fn discriminator_uses_batch_norm(config: &GanConfig) -> bool {
 /// Deterministic initialisation from the GAN's own generator: DCGAN's N(0, 0.02) for
 /// convolutions and N(1, 0.02) for batch-norm scales; U(±1/sqrt(fan_in)) for linear
 /// layers; zero biases.
-pub fn initialise(vs: &nn::VarStore, arch: Arch, rng: &mut Rng) {
+pub fn initialise(vs: &nn::VarStore, init: WeightInit, rng: &mut Rng) {
     tch::no_grad(|| {
         for (name, mut var) in named_variables(vs) {
             if !var.requires_grad() {
@@ -64,15 +95,19 @@ pub fn initialise(vs: &nn::VarStore, arch: Arch, rng: &mut Rng) {
             } else if shape.len() == 1 {
                 rng.normals(numel).iter().map(|x| 1.0 + 0.02 * x).collect()
             } else {
-                match arch {
-                    Arch::Dcgan => rng.normals(numel).iter().map(|x| 0.02 * x).collect(),
-                    Arch::Mlp => {
+                match init {
+                    WeightInit::Normal => rng.normals(numel).iter().map(|x| 0.02 * x).collect(),
+                    WeightInit::UniformFanIn => {
                         let bound = 1.0 / (shape[1] as f64).sqrt();
-                        (0..numel).map(|_| ((2.0 * rng.uniform() - 1.0) * bound) as f32).collect()
+                        (0..numel)
+                            .map(|_| ((2.0 * rng.uniform() - 1.0) * bound) as f32)
+                            .collect()
                     }
                 }
             };
-            let init = Tensor::from_slice(&values).view(shape.as_slice()).to_kind(Kind::Float);
+            let init = Tensor::from_slice(&values)
+                .view(shape.as_slice())
+                .to_kind(Kind::Float);
             var.copy_(&init);
         }
     });
@@ -103,6 +138,14 @@ mod tests {
         let expected = Tensor::from_slice(&[-0.4f32, -0.1, 0.5, 3.0]);
         assert!(y.allclose(&expected, 1e-6, 1e-7, false), "{y:?}");
         let grad = Tensor::run_backward(&[y.sum(Kind::Float)], &[&x], false, false).remove(0);
-        assert!(grad.allclose(&Tensor::from_slice(&[0.2f32, 0.2, 1.0, 1.0]), 1e-6, 1e-7, false), "{grad:?}");
+        assert!(
+            grad.allclose(
+                &Tensor::from_slice(&[0.2f32, 0.2, 1.0, 1.0]),
+                1e-6,
+                1e-7,
+                false
+            ),
+            "{grad:?}"
+        );
     }
 }

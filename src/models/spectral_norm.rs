@@ -60,7 +60,7 @@ mod tests {
             let values = Tensor::from_slice(&[3.0f32, 1.0, 0.5, 0.25]).diag(0);
             let mut w = weight.weight.shallow_clone();
             let _ = w.zero_();
-            let _ = w.narrow(1, 0, 4).copy_(&values);
+            w.narrow(1, 0, 4).copy_(&values);
         });
         for _ in 0..30 {
             let _ = weight.get(true);
@@ -68,7 +68,10 @@ mod tests {
         let normalised = weight.get(false);
         let (_, singular_values, _) = normalised.svd(true, false);
         let top = singular_values.double_value(&[0]);
-        assert!((top - 1.0).abs() < 1e-4, "largest singular value after normalisation: {top}");
+        assert!(
+            (top - 1.0).abs() < 1e-4,
+            "largest singular value after normalisation: {top}"
+        );
         let names: Vec<String> = vs.variables().into_keys().collect();
         assert!(names.contains(&"0.weight_u".to_string()), "{names:?}");
     }

@@ -9,7 +9,13 @@ use crate::edit::{self, Path, ProjectOptions};
 use crate::error::invalid;
 
 #[pyfunction]
-pub fn interpolate(py: Python<'_>, z0: PyTensor, z1: PyTensor, steps: i64, method: &str) -> PyResult<PyTensor> {
+pub fn interpolate(
+    py: Python<'_>,
+    z0: PyTensor,
+    z1: PyTensor,
+    steps: i64,
+    method: &str,
+) -> PyResult<PyTensor> {
     let (z0, z1) = (z0.0, z1.0);
     without_gil(py, move || {
         let path = match method {
@@ -41,7 +47,28 @@ pub fn project(
     seed: u64,
 ) -> PyResult<(PyTensor, PyTensor, Vec<f64>, PyTensor)> {
     let (images, labels, mask) = (images.0, labels.map(|l| l.0), mask.map(|m| m.0));
-    let options = ProjectOptions { steps, lr, restarts, prior_weight, realism_weight, average_best, seed };
-    let result = without_gil(py, move || edit::project(&gan.gan(), &images, labels.as_ref(), mask.as_ref(), &options))?;
-    Ok((PyTensor(result.latents), PyTensor(result.images), result.loss_curve, PyTensor(result.errors)))
+    let options = ProjectOptions {
+        steps,
+        lr,
+        restarts,
+        prior_weight,
+        realism_weight,
+        average_best,
+        seed,
+    };
+    let result = without_gil(py, move || {
+        edit::project(
+            &gan.trainer().gan,
+            &images,
+            labels.as_ref(),
+            mask.as_ref(),
+            &options,
+        )
+    })?;
+    Ok((
+        PyTensor(result.latents),
+        PyTensor(result.images),
+        result.loss_curve,
+        PyTensor(result.errors),
+    ))
 }

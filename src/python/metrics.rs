@@ -12,7 +12,12 @@ use crate::models::classifier::DigitClassifier;
 
 /// (modes covered, high-quality fraction, reverse KL)
 #[pyfunction]
-pub fn modes_2d(py: Python<'_>, samples: PyTensor, centers: PyTensor, std: f64) -> PyResult<(i64, f64, f64)> {
+pub fn modes_2d(
+    py: Python<'_>,
+    samples: PyTensor,
+    centers: PyTensor,
+    std: f64,
+) -> PyResult<(i64, f64, f64)> {
     let (samples, centers) = (samples.0, centers.0);
     let coverage = without_gil(py, move || metrics::modes_2d(&samples, &centers, std))?;
     Ok((coverage.modes, coverage.high_quality, coverage.reverse_kl))
@@ -35,12 +40,19 @@ pub fn kernel_inception_distance(
     seed: u64,
 ) -> PyResult<(f64, f64)> {
     let (a, b) = (a.0, b.0);
-    without_gil(py, move || metrics::kernel_inception_distance(&a, &b, subsets, subset_size, seed))
+    without_gil(py, move || {
+        metrics::kernel_inception_distance(&a, &b, subsets, subset_size, seed)
+    })
 }
 
 /// (precision, recall)
 #[pyfunction]
-pub fn precision_recall(py: Python<'_>, real: PyTensor, fake: PyTensor, k: i64) -> PyResult<(f64, f64)> {
+pub fn precision_recall(
+    py: Python<'_>,
+    real: PyTensor,
+    fake: PyTensor,
+    k: i64,
+) -> PyResult<(f64, f64)> {
     let (real, fake) = (real.0, fake.0);
     let result = without_gil(py, move || metrics::precision_recall(&real, &fake, k))?;
     Ok((result.precision, result.recall))
@@ -56,20 +68,36 @@ pub fn sliced_wasserstein(
     seed: u64,
 ) -> PyResult<(Vec<f64>, f64)> {
     let (a, b) = (a.0, b.0);
-    let options = SwdOptions { patches_per_image, seed, ..Default::default() };
+    let options = SwdOptions {
+        patches_per_image,
+        seed,
+        ..Default::default()
+    };
     let swd = without_gil(py, move || metrics::sliced_wasserstein(&a, &b, &options))?;
     Ok((swd.per_level, swd.mean))
 }
 
 #[pyfunction]
-pub fn torchscript_features(py: Python<'_>, images: PyTensor, path: PathBuf, batch_size: i64) -> PyResult<PyTensor> {
+pub fn torchscript_features(
+    py: Python<'_>,
+    images: PyTensor,
+    path: PathBuf,
+    batch_size: i64,
+) -> PyResult<PyTensor> {
     let images = images.0;
-    without_gil(py, move || metrics::torchscript_features(&path, &images, batch_size)).map(PyTensor)
+    without_gil(py, move || {
+        metrics::torchscript_features(&path, &images, batch_size)
+    })
+    .map(PyTensor)
 }
 
 /// (features [N, 128], logits [N, 10]) of the digit classifier stored at `weights`.
 #[pyfunction]
-pub fn digit_classifier(py: Python<'_>, images: PyTensor, weights: PathBuf) -> PyResult<(PyTensor, PyTensor)> {
+pub fn digit_classifier(
+    py: Python<'_>,
+    images: PyTensor,
+    weights: PathBuf,
+) -> PyResult<(PyTensor, PyTensor)> {
     let images = images.0;
     without_gil(py, move || {
         let classifier = DigitClassifier::load(&weights, Device::Cpu)?;
@@ -91,7 +119,8 @@ pub fn train_digit_classifier(
 ) -> PyResult<Vec<(f64, f64)>> {
     let (images, labels) = (images.0, labels.0);
     without_gil(py, move || {
-        let (classifier, records) = DigitClassifier::train(&images, &labels, epochs, seed, Device::Cpu)?;
+        let (classifier, records) =
+            DigitClassifier::train(&images, &labels, epochs, seed, Device::Cpu)?;
         classifier.save(&path)?;
         Ok(records.into_iter().map(|r| (r.loss, r.accuracy)).collect())
     })

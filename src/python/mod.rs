@@ -4,12 +4,17 @@ mod edit;
 mod errors;
 mod gan;
 mod metrics;
+mod options;
 
 use pyo3::prelude::*;
 
 #[pymodule]
 pub fn _rustgan(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    errors::register(m)?;
     m.add_class::<gan::PyGan>()?;
+    m.add_function(wrap_pyfunction!(options::gan_options, m)?)?;
+    m.add_function(wrap_pyfunction!(options::recipe, m)?)?;
+    m.add("NAN_POLICIES", crate::options::NAN_POLICIES.to_vec())?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(edit::interpolate, m)?)?;
     m.add_function(wrap_pyfunction!(edit::project, m)?)?;
@@ -29,9 +34,9 @@ pub fn _rustgan(m: &Bound<'_, PyModule>) -> PyResult<()> {
 #[pyfunction]
 fn set_num_threads(n: i32) -> PyResult<()> {
     if n < 1 {
-        return Err(errors::to_py_err(crate::error::Error::InvalidArgument(format!(
-            "number of threads must be at least 1, got {n}"
-        ))));
+        return Err(errors::to_py_err(crate::error::Error::InvalidArgument(
+            format!("number of threads must be at least 1, got {n}"),
+        )));
     }
     tch::set_num_threads(n);
     Ok(())

@@ -1,0 +1,71 @@
+"""What the subcommands share: the data sets they train on, evaluate and edit (built-in
+names or image folders), the record of which one a run used, and output paths."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from pathlib import Path
+
+from . import data
+from .errors import InvalidArgumentError
+
+BUILTIN_DATA = ("mnist", "digits", "ring2d", "grid2d")
+MIXTURE_STD = {"ring2d": 0.01, "grid2d": 0.05}  # the loaders' defaults
+MIXTURE_POINTS = 100_000  # PacGAN's training set size
+RUN_FILE = "run.json"  # beside a run's checkpoint: what it trained on
+
+
+def load_data(name: str, image_size: int, channels: int, labelled: bool = False):
+    """The training set for --data (a built-in name or an image folder) and its class
+    labels, None where it has none. A folder has labels when `labelled`: one class per
+    subfolder."""
+    if name == "mnist":
+        return data.mnist()
+    if name == "digits":
+        return data.digits(size=32)
+    if name in MIXTURE_STD:
+        return getattr(data, name)(MIXTURE_POINTS)[0], None
+    if not Path(name).is_dir():
+        close = difflib.get_close_matches(name.lower(), BUILTIN_DATA, n=1, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise FileNotFoundError(
+            f"data '{name}' not found: neither a built-in set ({', '.join(BUILTIN_DATA)}) nor an image folder{hint}"
+        )
+    if labelled:
+        return data.image_folder(name, size=image_size, channels=channels, labels="subfolders")
+    return data.image_folder(name, size=image_size, channels=channels), None
+
+
+def mixture_centers(name: str | None):
+    """The modes of a built-in 2D mixture, None for other data."""
+    return getattr(data, name)(1)[1] if name in MIXTURE_STD else None
+
+
+def write_run_file(out: Path, data_name: str) -> None:
+    (out / RUN_FILE).write_text(json.dumps({"data": data_name}) + "\n")
+
+
+def run_data(checkpoint, required: str | None = None) -> str | None:
+    """The --data a checkpoint's run trained on (from its run file). Where there is none,
+    None, or with `required` (the flag to pass instead) an error naming it."""
+    run_file = Path(checkpoint).resolve().parent / RUN_FILE
+    try:
+        return json.loads(run_file.read_text())["data"]
+    except (OSError, ValueError, KeyError, TypeError):
+        if required is None:
+            return None
+        raise InvalidArgumentError(
+            f"no record of the data this checkpoint was trained on ({run_file} is missing or unreadable): "
+            f"pass {required}"
+        ) from None
+
+
+def image_path(out: str, default_name: str) -> Path:
+    """`out` as a PNG path: a directory (existing, or written with a trailing slash) gets
+    `default_name` inside it. Creates the parent directory."""
+    path = Path(out)
+    if path.is_dir() or out.endswith(("/", "\\")):
+        path = path / default_name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,158 @@
+//! A network with its variables, the trainable ones in one flat buffer, and the
+//! exponential moving average of a generator.
+
+use tch::nn::{self, ModuleT, SequentialT};
+use tch::{Device, Kind, Tensor};
+
+use crate::config::GanConfig;
+use crate::models::{self, DenseLayer};
+use crate::optim::FlatParams;
+use crate::weights::named_variables;
+
+/// How a network reads class labels.
+enum Conditioning {
+    Unconditional,
+    /// G: a one-hot label of this many classes appended to z.
+    OneHotInput(i64),
+    /// D: the projection discriminator of Miyato & Koyama 2018 adds <embed[y], features>
+    /// to the logit; `embed` is `[num_classes, feature_dim]`.
+    Projection(Tensor),
+}
+
+pub struct Network {
+    pub vs: nn::VarStore,
+    body: SequentialT,
+    /// D's last layer, applied to the body's features.
+    head: Option<SequentialT>,
+    conditioning: Conditioning,
+    pub params: FlatParams,
+    /// The dense layers, input to output, of a network that is only a stack of them.
+    pub dense_layers: Vec<DenseLayer>,
+}
+
+impl Network {
+    pub fn generator(device: Device, config: &GanConfig) -> Self {
+        let vs = nn::VarStore::new(device);
+        let built = models::family(config.arch).generator(&vs.root(), config);
+        let conditioning = if config.conditional() {
+            Conditioning::OneHotInput(config.num_classes)
+        } else {
+            Conditioning::Unconditional
+        };
+        Network::finish(vs, built.body, None, conditioning, built.dense_layers)
+    }
+
+    pub fn discriminator(device: Device, config: &GanConfig) -> Self {
+        let vs = nn::VarStore::new(device);
+        let root = vs.root();
+        let parts = models::family(config.arch).discriminator(&root, config);
+        let conditioning = if config.conditional() {
+            let shape = [config.num_classes, parts.feature_dim];
+            Conditioning::Projection((&root / "embed").var("weight", &shape, nn::Init::Const(0.0)))
+        } else {
+            Conditioning::Unconditional
+        };
+        Network::finish(
+            vs,
+            parts.body,
+            Some(parts.head),
+            conditioning,
+            parts.dense_layers,
+        )
+    }
+
+    fn finish(
+        vs: nn::VarStore,
+        body: SequentialT,
+        head: Option<SequentialT>,
+        conditioning: Conditioning,
+        dense_layers: Vec<DenseLayer>,
+    ) -> Self {
+        let params = FlatParams::new(&vs);
+        Network {
+            vs,
+            body,
+            head,
+            conditioning,
+            params,
+            dense_layers,
+        }
+    }
+
+    /// `labels` `[N]` (int64) are required by conditional networks and ignored otherwise;
+    /// callers check them.
+    pub fn forward(&self, xs: &Tensor, labels: Option<&Tensor>, train: bool) -> Tensor {
+        let input = match (&self.conditioning, labels) {
+            (Conditioning::OneHotInput(classes), Some(labels)) => {
+                Tensor::cat(&[xs, &labels.one_hot(*classes).to_kind(xs.kind())], 1)
+            }
+            _ => xs.shallow_clone(),
+        };
+        // Outputs are fp32 whatever the compute precision, as under autocast.
+        let features = self.body.forward_t(&input, train);
+        let Some(head) = &self.head else {
+            return features.to_kind(Kind::Float);
+        };
+        let logits = head.forward_t(&features, train).to_kind(Kind::Float);
+        match (&self.conditioning, labels) {
+            (Conditioning::Projection(embed), Some(labels)) => {
+                let projection = features.flatten(1, -1) * embed.index_select(0, labels);
+                logits + projection.sum_dim_intlist([1i64].as_slice(), false, None)
+            }
+            _ => logits,
+        }
+    }
+
+    /// Variables that are not trained (batch-norm running statistics), sorted by name.
+    pub fn buffers(&self) -> Vec<Tensor> {
+        named_variables(&self.vs)
+            .into_iter()
+            .map(|(_, v)| v)
+            .filter(|v| !v.requires_grad())
+            .collect()
+    }
+}
+
+/// Exponential moving average of the generator's weights (Karras et al. 2018).
+pub struct Ema {
+    pub decay: f64,
+    pub generator: Network,
+}
+
+impl Ema {
+    /// The decay after `step` updates: `min(decay, (1 + step) / (10 + step))`. The warm-up
+    /// lets the average follow the generator early on, where a fixed 0.999 would keep the
+    /// random initial weights for thousands of steps.
+    pub fn decay_at(&self, step: i64) -> f64 {
+        let step = step.max(0) as f64;
+        self.decay.min((1.0 + step) / (10.0 + step))
+    }
+
+    /// Folds the generator in after its update number `step` (counted from 0).
+    pub fn update(&mut self, generator: &Network, step: i64) {
+        self.blend(generator, 1.0 - self.decay_at(step));
+    }
+
+    /// Restarts the average from the generator's current weights.
+    pub fn reset(&mut self, generator: &Network) {
+        self.blend(generator, 1.0);
+    }
+
+    fn blend(&mut self, generator: &Network, weight: f64) {
+        tch::no_grad(|| {
+            let _ = self
+                .generator
+                .params
+                .flat
+                .lerp_(&generator.params.flat, weight);
+            for (mut mine, theirs) in self
+                .generator
+                .buffers()
+                .into_iter()
+                .zip(generator.buffers())
+            {
+                mine.copy_(&theirs);
+            }
+        });
+    }
+}

@@ -1,0 +1,121 @@
+//! The GAN options between Python and `crate::options`: Python values in, specs and
+//! defaults out.
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use serde_json::Value as Json;
+
+use crate::options::{self, Kind, Value};
+
+/// A Python object as an unchecked option value.
+pub fn to_value(object: &Bound<'_, PyAny>) -> Value {
+    if object.is_none() {
+        return Value::None;
+    }
+    if let Ok(flag) = object.downcast::<PyBool>() {
+        return Value::Bool(flag.is_true());
+    }
+    if object.is_instance_of::<PyInt>() {
+        return match object.extract::<i128>() {
+            Ok(i) => Value::Int(i),
+            // Beyond 128 bits: only its sign matters for the range check.
+            Err(_) => Value::Int(if object.gt(0).unwrap_or(false) {
+                i128::MAX
+            } else {
+                i128::MIN
+            }),
+        };
+    }
+    if let Ok(number) = object.downcast::<PyFloat>() {
+        return Value::Float(number.value());
+    }
+    if let Ok(text) = object.downcast::<PyString>() {
+        return Value::Str(text.to_string_lossy().into_owned());
+    }
+    if let Ok(items) = object.downcast::<PyTuple>() {
+        return Value::List(items.iter().map(|item| to_value(&item)).collect());
+    }
+    if let Ok(items) = object.downcast::<PyList>() {
+        return Value::List(items.iter().map(|item| to_value(&item)).collect());
+    }
+    Value::Other(
+        object
+            .get_type()
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_else(|_| "object".into()),
+    )
+}
+
+/// The options passed as a dict, by name.
+pub fn values(options: &Bound<'_, PyDict>) -> PyResult<Vec<(String, Value)>> {
+    options
+        .iter()
+        .map(|(name, value)| Ok((name.extract::<String>()?, to_value(&value))))
+        .collect()
+}
+
+fn to_python(py: Python<'_>, json: &Json) -> PyResult<PyObject> {
+    Ok(match json {
+        Json::Null => py.None(),
+        Json::Bool(b) => b.into_pyobject(py)?.to_owned().into_any().unbind(),
+        Json::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => i.into_pyobject(py)?.into_any().unbind(),
+            (None, Some(u)) => u.into_pyobject(py)?.into_any().unbind(),
+            _ => n
+                .as_f64()
+                .unwrap_or(f64::NAN)
+                .into_pyobject(py)?
+                .into_any()
+                .unbind(),
+        },
+        Json::String(s) => s.into_pyobject(py)?.into_any().unbind(),
+        Json::Array(items) => {
+            let converted = items
+                .iter()
+                .map(|item| to_python(py, item))
+                .collect::<PyResult<Vec<_>>>()?;
+            PyTuple::new(py, converted)?.into_any().unbind()
+        }
+        Json::Object(_) => unreachable!("no option holds an object"),
+    })
+}
+
+/// The recommended settings for a kind of data (see `options::recipe`), by name.
+#[pyfunction]
+pub fn recipe(py: Python<'_>, kind: &str) -> PyResult<Vec<(&'static str, PyObject)>> {
+    let settings = options::recipe(kind).map_err(super::errors::to_py_err)?;
+    settings
+        .iter()
+        .map(|(name, value)| Ok((*name, to_python(py, value)?)))
+        .collect()
+}
+
+/// (name, default, choices or None, doc)
+type OptionDescription = (
+    &'static str,
+    PyObject,
+    Option<Vec<&'static str>>,
+    &'static str,
+);
+
+/// Every option of `rustgan.GAN`, in signature order.
+#[pyfunction]
+pub fn gan_options(py: Python<'_>) -> PyResult<Vec<OptionDescription>> {
+    let defaults = options::defaults();
+    options::SPECS
+        .iter()
+        .map(|spec| {
+            let choices = match spec.kind {
+                Kind::Choice(names) | Kind::Choices(names) => Some(names.to_vec()),
+                _ => None,
+            };
+            Ok((
+                spec.name,
+                to_python(py, &defaults[spec.name])?,
+                choices,
+                spec.doc,
+            ))
+        })
+        .collect()
+}

@@ -1,0 +1,114 @@
+//! The step path for any GAN: losses built on autograd's graph, gradients by backward.
+
+use tch::Tensor;
+
+use super::stats::DiscriminatorStats;
+use super::{scalars, Batch, Context, StepPath};
+use crate::augment::{augment, UniformSource};
+use crate::error::Result;
+use crate::losses::{discriminator_loss, generator_loss, gradient_penalty, r1_penalty};
+use crate::train::streams::Streams;
+
+impl UniformSource for Streams {
+    fn uniform(&mut self, batch: i64, rest: &[i64]) -> Tensor {
+        self.draw(batch, rest, true)
+    }
+}
+
+#[derive(Default)]
+pub(super) struct Autograd {
+    /// The last critic iteration's generated items (with their graph) and labels.
+    kept: Option<(Tensor, Option<Tensor>)>,
+}
+
+impl StepPath for Autograd {
+    fn discriminator_pass(
+        &mut self,
+        ctx: &mut Context,
+        real: &Batch,
+        last: bool,
+    ) -> Result<(DiscriminatorStats, Tensor)> {
+        let (gan, config) = (ctx.gan, &ctx.gan.config);
+        let batch = real.images.size()[0];
+        let r1_now = config.r1_gamma > 0.0 && ctx.step % config.r1_every == 0;
+        let z = ctx.streams.draw(batch, &[config.latent_dim], false);
+        let fake_labels = config
+            .conditional()
+            .then(|| ctx.streams.draw_classes(batch, config.num_classes));
+        // Only the last generation is reused for G's update (PyTorch's DCGAN example does
+        // the same); earlier ones need no graph.
+        let generate = || gan.generator.forward(&z, fake_labels.as_ref(), true);
+        let generated = if last {
+            generate()
+        } else {
+            tch::no_grad(generate)
+        };
+        let fake_input = generated.detach();
+        let real_input = real.images.detach().set_requires_grad(r1_now);
+        let augmented_real = augment(&real_input, &config.augment, ctx.streams);
+        let augmented_fake = augment(&fake_input, &config.augment, ctx.streams);
+        let real_logits = gan
+            .discriminator
+            .forward(&augmented_real, real.labels.as_ref(), true);
+        let fake_logits = gan
+            .discriminator
+            .forward(&augmented_fake, fake_labels.as_ref(), true);
+        let parts = discriminator_loss(config.loss, &real_logits, &fake_logits);
+        let mut loss = &parts.real + &parts.fake;
+        let mut penalties = vec![];
+        if config.uses_gradient_penalty() {
+            let ones = vec![1; config.data_shape.len()];
+            let alpha = ctx.streams.draw(batch, &ones, true);
+            let mixed = (&real.images + (&fake_input - &real.images) * &alpha)
+                .detach()
+                .set_requires_grad(true);
+            let augmented_mixed = augment(&mixed, &config.augment, ctx.streams);
+            let logits = gan
+                .discriminator
+                .forward(&augmented_mixed, real.labels.as_ref(), true);
+            let penalty = gradient_penalty(&mixed, &logits)?;
+            loss = loss + &penalty * config.gp_weight;
+            penalties.push(penalty);
+        }
+        if r1_now {
+            let penalty = r1_penalty(&real_input, &real_logits)?;
+            loss = loss + &penalty * (config.r1_gamma / 2.0 * config.r1_every as f64);
+            penalties.push(penalty);
+        }
+        let mut logged = vec![loss.shallow_clone(), parts.real, parts.fake];
+        logged.extend(penalties);
+        let values = scalars(&logged)?;
+        let mut extra = values[3..].iter().copied();
+        let stats = DiscriminatorStats {
+            total: values[0],
+            real: values[1],
+            fake: values[2],
+            gradient_penalty: if config.uses_gradient_penalty() {
+                extra.next()
+            } else {
+                None
+            },
+            r1: if r1_now { extra.next() } else { None },
+        };
+        let grad = gan.discriminator.params.gradient(&loss)?;
+        if last {
+            self.kept = Some((generated, fake_labels));
+        }
+        Ok((stats, grad))
+    }
+
+    fn generator_pass(&mut self, ctx: &mut Context) -> Result<(f64, Tensor)> {
+        let (fake, labels) = self
+            .kept
+            .take()
+            .expect("the last critic iteration keeps its items");
+        let (gan, config) = (ctx.gan, &ctx.gan.config);
+        let augmented = augment(&fake, &config.augment, ctx.streams);
+        let loss = generator_loss(
+            config.loss,
+            &gan.discriminator.forward(&augmented, labels.as_ref(), true),
+        );
+        let value = loss.f_double_value(&[])?;
+        Ok((value, gan.generator.params.gradient(&loss)?))
+    }
+}

@@ -1,0 +1,307 @@
+//! The training step of MLP GANs with hand-written backward passes.
+//!
+//! Small fully connected networks are bound by per-op overhead, not arithmetic. Without
+//! autograd's graph, a layer costs one op forward and at most four backward, and each
+//! gradient is written by its matmul straight into its slot of the flat gradient buffer
+//! that Adam reads. A trainer takes this path whenever nothing needs autograd's
+//! generality (no gradient penalties, spectral norm, labels or bf16); the tests check its
+//! gradients against autograd's.
+
+use tch::Tensor;
+
+use super::stats::DiscriminatorStats;
+use super::{scalars, Batch, Context, StepPath};
+use crate::config::{Arch, GanConfig, Precision};
+use crate::error::Result;
+use crate::gan::Gan;
+use crate::losses::{discriminator_loss_and_gradient, generator_loss_and_gradient};
+use crate::network::Network;
+
+#[derive(Clone, Copy)]
+enum Activation {
+    Relu,
+    LeakyRelu,
+}
+
+struct Layer {
+    weight: Tensor,
+    bias: Tensor,
+    /// Views of the gradient buffer.
+    weight_grad: Tensor,
+    bias_grad: Tensor,
+}
+
+/// One network's linear layers, input to output, and its gradient buffer.
+struct Mlp {
+    layers: Vec<Layer>,
+    hidden: Activation,
+    /// The network's own gradient buffer (`FlatParams::grad`), which autograd's path
+    /// would fill instead.
+    grad: Tensor,
+}
+
+/// What a forward pass keeps for the backward pass: every layer's input.
+struct Trace {
+    inputs: Vec<Tensor>,
+    output: Tensor,
+}
+
+impl Mlp {
+    fn new(network: &Network, hidden: Activation) -> Self {
+        let grad = network.params.grad.shallow_clone();
+        // Each gradient slot is the variable's own view, laid over the gradient buffer.
+        let slot = |var: &Tensor| grad.as_strided(var.size(), var.stride(), var.storage_offset());
+        let layers = network
+            .dense_layers
+            .iter()
+            .map(|dense| Layer {
+                weight: dense.weight.shallow_clone(),
+                bias: dense.bias.shallow_clone(),
+                weight_grad: slot(&dense.weight),
+                bias_grad: slot(&dense.bias),
+            })
+            .collect();
+        Mlp {
+            layers,
+            hidden,
+            grad,
+        }
+    }
+
+    /// `x` `[N, inputs]` to `[N, outputs]`.
+    fn forward(&self, x: &Tensor) -> Trace {
+        let mut inputs = vec![x.shallow_clone()];
+        let last = self.layers.len() - 1;
+        for layer in &self.layers[..last] {
+            let pre = layer
+                .bias
+                .addmm(inputs.last().expect("non-empty"), &layer.weight.tr());
+            inputs.push(match self.hidden {
+                Activation::Relu => pre.relu(),
+                Activation::LeakyRelu => pre.leaky_relu_backward(&pre, 0.2, false),
+            });
+        }
+        let output = self.layers[last].bias.addmm(
+            inputs.last().expect("non-empty"),
+            &self.layers[last].weight.tr(),
+        );
+        Trace { inputs, output }
+    }
+
+    /// Backpropagates `grad` (d loss / d output) through the pass `trace`. Writes the
+    /// parameter gradients into `self.grad` when `param_grads`; returns d loss / d input
+    /// when `input_grad`.
+    fn backward(
+        &self,
+        trace: &Trace,
+        mut grad: Tensor,
+        param_grads: bool,
+        input_grad: bool,
+    ) -> Option<Tensor> {
+        for (i, layer) in self.layers.iter().enumerate().rev() {
+            let input = &trace.inputs[i];
+            if param_grads {
+                let _ = grad.tr().mm_out(&layer.weight_grad, input);
+                let _ = grad.sum_intlist_out(&layer.bias_grad, [0i64].as_slice(), false, None);
+            }
+            if i == 0 && !input_grad {
+                return None;
+            }
+            let grad_input = grad.mm(&layer.weight);
+            if i == 0 {
+                return Some(grad_input);
+            }
+            // The activation's output has the sign of its input, so it decides the slope.
+            // (tch's receiver is the activation's input, the argument the gradient.)
+            grad = match self.hidden {
+                Activation::Relu => input.threshold_backward(&grad_input, 0.0),
+                Activation::LeakyRelu => input.leaky_relu_backward(&grad_input, 0.2, true),
+            };
+        }
+        unreachable!("the loop returns at layer 0")
+    }
+}
+
+/// Both networks of a GAN that can train on the fused MLP path, and what the last
+/// critic iteration keeps for G's pass.
+pub(super) struct FusedMlp {
+    generator: Mlp,
+    discriminator: Mlp,
+    kept: Option<Trace>,
+}
+
+fn applies_to(config: &GanConfig) -> bool {
+    config.arch == Arch::Mlp
+        && !config.uses_gradient_penalty()
+        && config.r1_gamma == 0.0
+        && !config.spectral_norm
+        && !config.conditional()
+        && config.precision == Precision::Fp32
+}
+
+impl FusedMlp {
+    /// The fused path for `gan`, where it applies.
+    pub(super) fn for_gan(gan: &Gan) -> Option<Self> {
+        applies_to(&gan.config).then(|| FusedMlp {
+            generator: Mlp::new(&gan.generator, Activation::Relu),
+            discriminator: Mlp::new(&gan.discriminator, Activation::LeakyRelu),
+            kept: None,
+        })
+    }
+}
+
+impl StepPath for FusedMlp {
+    fn discriminator_pass(
+        &mut self,
+        ctx: &mut Context,
+        real: &Batch,
+        last: bool,
+    ) -> Result<(DiscriminatorStats, Tensor)> {
+        let config = &ctx.gan.config;
+        let batch = real.images.size()[0];
+        let groups = batch / config.pac; // D's items: `pac` samples side by side
+        let z = ctx.streams.draw(batch, &[config.latent_dim], false);
+        let (g, d) = (&self.generator, &self.discriminator);
+        tch::no_grad(|| {
+            let generation = g.forward(&z);
+            // One pass over real and fake together: D has no batch norm to tell them apart.
+            let both = Tensor::cat(
+                &[
+                    real.images.reshape([groups, -1]),
+                    generation.output.view([groups, -1]),
+                ],
+                0,
+            );
+            let d_trace = d.forward(&both);
+            let (losses, grad_logits) =
+                discriminator_loss_and_gradient(config.loss, &d_trace.output.view([2, groups]));
+            let values = scalars(&[losses.sum(None), losses.get(0), losses.get(1)])?;
+            let stats = DiscriminatorStats {
+                total: values[0],
+                real: values[1],
+                fake: values[2],
+                ..Default::default()
+            };
+            d.backward(&d_trace, grad_logits.reshape([-1, 1]), true, false);
+            if last {
+                self.kept = Some(generation);
+            }
+            Ok((stats, d.grad.shallow_clone()))
+        })
+    }
+
+    fn generator_pass(&mut self, ctx: &mut Context) -> Result<(f64, Tensor)> {
+        let generation = self
+            .kept
+            .take()
+            .expect("the last critic iteration keeps its items");
+        let (g, d, pac) = (&self.generator, &self.discriminator, ctx.gan.config.pac);
+        tch::no_grad(|| {
+            let batch = generation.output.size()[0];
+            let d_trace = d.forward(&generation.output.view([batch / pac, -1]));
+            let (loss, grad_logits) =
+                generator_loss_and_gradient(ctx.gan.config.loss, &d_trace.output.view([-1]));
+            let value = loss.f_double_value(&[])?;
+            let grad_fake = d
+                .backward(&d_trace, grad_logits.reshape([-1, 1]), false, true)
+                .expect("input gradient asked for");
+            g.backward(&generation, grad_fake.view([batch, -1]), true, false);
+            Ok((value, g.grad.shallow_clone()))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::LossKind;
+    use crate::losses::{discriminator_loss, generator_loss};
+    use tch::{Device, Kind};
+
+    fn config(pac: i64, loss: LossKind) -> GanConfig {
+        GanConfig {
+            data_shape: vec![3],
+            arch: Arch::Mlp,
+            latent_dim: 5,
+            hidden_dim: 7,
+            depth: 2,
+            pac,
+            loss,
+            ..Default::default()
+        }
+    }
+
+    fn max_difference(a: &Tensor, b: &Tensor) -> f64 {
+        (a - b).abs().max().double_value(&[])
+    }
+
+    /// The hand-written gradients of D (w.r.t. its parameters) and of G (through D) equal
+    /// autograd's on the same networks.
+    #[test]
+    fn gradients_match_autograd() {
+        for (pac, loss) in [
+            (1, LossKind::Bce),
+            (2, LossKind::Hinge),
+            (1, LossKind::Lsgan),
+        ] {
+            let gan = Gan::new(config(pac, loss), Device::Cpu).unwrap();
+            let fused = FusedMlp::for_gan(&gan).unwrap();
+            let (x, z) = (
+                Tensor::randn([4, 3], (Kind::Float, Device::Cpu)),
+                Tensor::randn([4, 5], (Kind::Float, Device::Cpu)),
+            );
+
+            let parts = discriminator_loss(
+                loss,
+                &gan.discriminator.forward(&x, None, true),
+                &gan.discriminator.forward(&(&x * 0.5), None, true),
+            );
+            let expected = gan
+                .discriminator
+                .params
+                .gradient(&(&parts.real + &parts.fake))
+                .unwrap()
+                .copy();
+            tch::no_grad(|| {
+                let d = &fused.discriminator;
+                let groups = 4 / pac;
+                let trace = d.forward(&Tensor::cat(
+                    &[x.view([groups, -1]), (&x * 0.5).view([groups, -1])],
+                    0,
+                ));
+                let (_, grad) =
+                    discriminator_loss_and_gradient(loss, &trace.output.view([2, groups]));
+                d.backward(&trace, grad.reshape([-1, 1]), true, false);
+                assert!(
+                    max_difference(&d.grad, &expected) < 1e-6,
+                    "D gradient, pac {pac}, {loss:?}"
+                );
+            });
+
+            let fake = gan.generator.forward(&z, None, true);
+            let expected = gan
+                .generator
+                .params
+                .gradient(&generator_loss(
+                    loss,
+                    &gan.discriminator.forward(&fake, None, true),
+                ))
+                .unwrap()
+                .copy();
+            tch::no_grad(|| {
+                let (g, d) = (&fused.generator, &fused.discriminator);
+                let generation = g.forward(&z);
+                let trace = d.forward(&generation.output.view([4 / pac, -1]));
+                let (_, grad) = generator_loss_and_gradient(loss, &trace.output.view([-1]));
+                let grad_fake = d
+                    .backward(&trace, grad.reshape([-1, 1]), false, true)
+                    .unwrap();
+                g.backward(&generation, grad_fake.view([4, -1]), true, false);
+                assert!(
+                    max_difference(&g.grad, &expected) < 1e-6,
+                    "G gradient, pac {pac}, {loss:?}"
+                );
+            });
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! Training: the `Trainer` owns a GAN's optimisers, step count, log window, replica and
+//! random streams, and runs the fused training step (D update(s), G update, EMA) and the
+//! `fit` loop over an in-memory data set. How a step computes its losses and gradients
+//! is a `StepPath`: autograd, or the hand-differentiated MLP step.
+
+mod autograd;
+mod fused_mlp;
+mod sampler;
+pub mod stats;
+pub mod streams;
+
+use tch::{Device, Kind, Tensor};
+
+use crate::config::GanConfig;
+use crate::error::{invalid, Error, Result};
+use crate::gan::Gan;
+use crate::optim::Adam;
+use sampler::EpochSampler;
+use stats::{DiscriminatorStats, Record, StepStats, Window};
+use streams::Streams;
+
+/// What to do when a loss is NaN or infinite. Either way the bad update is not applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NanPolicy {
+    Raise,
+    Skip,
+}
+
+impl NanPolicy {
+    pub fn parse(name: &str) -> Result<Self> {
+        match name {
+            "raise" => Ok(NanPolicy::Raise),
+            "skip" => Ok(NanPolicy::Skip),
+            other => invalid(format!(
+                "unknown on_nan '{other}': choose one of 'raise', 'skip'"
+            )),
+        }
+    }
+}
+
+/// Real training items, with class labels `[B]` when the GAN is conditional.
+pub struct Batch {
+    pub images: Tensor,
+    pub labels: Option<Tensor>,
+}
+
+pub struct FitOptions {
+    pub steps: i64,
+    pub batch_size: i64,
+    pub log_every: i64,
+    pub on_nan: NanPolicy,
+}
+
+pub struct FitOutcome {
+    /// One record per `log_every` steps.
+    pub history: Vec<Record>,
+    pub interrupted: bool,
+}
+
+/// What a step path may read and draw from.
+pub(crate) struct Context<'a> {
+    pub gan: &'a Gan,
+    pub streams: &'a mut Streams,
+    /// Steps done before this one.
+    pub step: i64,
+}
+
+/// How a training step computes losses and gradients. The skeleton around it (finite
+/// checks, gradient averaging across replicas, Adam, EMA, statistics) is `train_step`.
+pub(crate) trait StepPath: Send {
+    /// One critic iteration on `real` and freshly generated items: D's losses and the
+    /// gradient of their sum w.r.t. D's flat parameters. On the `last` iteration the
+    /// generated items are kept for `generator_pass`.
+    fn discriminator_pass(
+        &mut self,
+        ctx: &mut Context,
+        real: &Batch,
+        last: bool,
+    ) -> Result<(DiscriminatorStats, Tensor)>;
+
+    /// G's loss on the items kept by the last critic iteration, and its gradient w.r.t.
+    /// G's flat parameters.
+    fn generator_pass(&mut self, ctx: &mut Context) -> Result<(f64, Tensor)>;
+}
+
+pub struct Trainer {
+    pub gan: Gan,
+    pub g_optim: Adam,
+    pub d_optim: Adam,
+    /// Training steps done.
+    pub step: i64,
+    /// Statistics of the steps since the last log record.
+    pub log_window: Window,
+    pub streams: Streams,
+    path: Box<dyn StepPath>,
+}
+
+impl Trainer {
+    pub fn new(config: GanConfig, device: Device) -> Result<Self> {
+        let (gan, rng) = Gan::with_training_stream(config, device)?;
+        let config = &gan.config;
+        let g_optim = Adam::new(&gan.generator.params, config.lr_g, config.betas_g);
+        let d_optim = Adam::new(&gan.discriminator.params, config.lr_d, config.betas_d);
+        let path: Box<dyn StepPath> = match fused_mlp::FusedMlp::for_gan(&gan) {
+            Some(fused) => Box::new(fused),
+            None => Box::new(autograd::Autograd::default()),
+        };
+        let streams = Streams {
+            rng,
+            device: gan.device,
+            replica: None,
+        };
+        Ok(Trainer {
+            gan,
+            g_optim,
+            d_optim,
+            step: 0,
+            log_window: Window::default(),
+            streams,
+            path,
+        })
+    }
+
+    fn check_finite(&self, what: &str, values: &[f64], on_nan: NanPolicy) -> Result<bool> {
+        if values.iter().all(|v| v.is_finite()) {
+            return Ok(true);
+        }
+        match on_nan {
+            NanPolicy::Skip => Ok(false),
+            NanPolicy::Raise => Err(Error::NonFinite {
+                step: self.step + 1,
+                detail: format!(
+                    "{what} = {values:?}; the update was not applied. Lower the learning rates, \
+                     add a regulariser, or pass on_nan='skip'"
+                ),
+            }),
+        }
+    }
+
+    /// One fused training step. Critic iteration `i` uses `real_batches[i % len]`; each
+    /// batch holds images `[B, *data_shape]` on the GAN's device (and their labels when
+    /// the GAN is conditional).
+    pub fn train_step(&mut self, real_batches: &[Batch], on_nan: NanPolicy) -> Result<StepStats> {
+        let batch = real_batches[0].images.size()[0];
+        let pac = self.gan.config.pac;
+        if batch % pac != 0 {
+            return invalid(format!(
+                "batch size {batch} must be a multiple of pac={pac}"
+            ));
+        }
+        let n_critic = self.gan.config.n_critic as usize;
+        let mut d_stats = DiscriminatorStats::default();
+        for i in 0..n_critic {
+            let mut ctx = Context {
+                gan: &self.gan,
+                streams: &mut self.streams,
+                step: self.step,
+            };
+            let (stats, grad) = self.path.discriminator_pass(
+                &mut ctx,
+                &real_batches[i % real_batches.len()],
+                i + 1 == n_critic,
+            )?;
+            d_stats = stats;
+            if !self.check_finite("discriminator loss", &d_stats.values(), on_nan)? {
+                return Ok(self.finish_step(d_stats, f64::NAN, true));
+            }
+            self.streams.sync_gradient(&grad)?;
+            self.d_optim
+                .update(&mut self.gan.discriminator.params, &grad);
+        }
+        let mut ctx = Context {
+            gan: &self.gan,
+            streams: &mut self.streams,
+            step: self.step,
+        };
+        let (g_loss, grad) = self.path.generator_pass(&mut ctx)?;
+        if !self.check_finite("generator loss", &[g_loss], on_nan)? {
+            return Ok(self.finish_step(d_stats, g_loss, true));
+        }
+        self.streams.sync_gradient(&grad)?;
+        self.g_optim.update(&mut self.gan.generator.params, &grad);
+        if let Some(ema) = self.gan.ema.as_mut() {
+            ema.update(&self.gan.generator, self.step);
+        }
+        Ok(self.finish_step(d_stats, g_loss, false))
+    }
+
+    fn finish_step(
+        &mut self,
+        discriminator: DiscriminatorStats,
+        generator: f64,
+        skipped: bool,
+    ) -> StepStats {
+        self.step += 1;
+        StepStats {
+            discriminator,
+            generator,
+            skipped,
+        }
+    }
+
+    /// Trains for `options.steps` steps on `data` `[N, *data_shape]`, which stays resident
+    /// on the device; batches are drawn by index from a seeded per-epoch permutation.
+    /// A record is logged whenever the step count is a multiple of `log_every`.
+    /// `monitor(steps_done, record)` runs after every step, with the record on logging
+    /// steps; returning `Error::Interrupted` ends training with the history so far.
+    pub fn fit(
+        &mut self,
+        data: &Tensor,
+        labels: Option<&Tensor>,
+        options: &FitOptions,
+        mut monitor: impl FnMut(i64, Option<&Record>) -> Result<()>,
+    ) -> Result<FitOutcome> {
+        let data = self.gan.check_batch(data, "training data")?;
+        let n = data.size()[0];
+        let labels = self.gan.check_labels(labels, n, "labels")?;
+        self.check_fit_options(options, n)?;
+        // Replicas draw the same global batch and each keeps its slice.
+        let global_batch = options.batch_size * self.streams.world_size();
+        let mut sampler = EpochSampler::new(n, global_batch, self.gan.config.seed, self.gan.device);
+        let n_critic = self.gan.config.n_critic;
+        let mut history = vec![];
+        for done in 1..=options.steps {
+            let batches = (0..n_critic)
+                .map(|i| {
+                    let global = sampler.indices((self.step * n_critic + i) as u64);
+                    let indices = self.streams.own_slice(global, options.batch_size);
+                    Ok(Batch {
+                        images: data.f_index_select(0, &indices)?,
+                        labels: labels.as_ref().map(|l| l.index_select(0, &indices)),
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let stats = self.train_step(&batches, options.on_nan)?;
+            self.log_window.add(&stats);
+            let record =
+                (self.step % options.log_every == 0).then(|| self.log_window.take(self.step));
+            if let Some(record) = &record {
+                history.push(record.clone());
+            }
+            match monitor(done, record.as_ref()) {
+                Ok(()) => {}
+                Err(Error::Interrupted) => {
+                    return Ok(FitOutcome {
+                        history,
+                        interrupted: true,
+                    })
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(FitOutcome {
+            history,
+            interrupted: false,
+        })
+    }
+
+    /// The record of the steps since the last one, if any: `fit` logs whole windows of
+    /// `log_every` steps, and this takes the partial one at the end of training.
+    pub fn flush_log(&mut self) -> Option<Record> {
+        (!self.log_window.is_empty()).then(|| self.log_window.take(self.step))
+    }
+
+    fn check_fit_options(&self, options: &FitOptions, n: i64) -> Result<()> {
+        let pac = self.gan.config.pac;
+        if options.steps < 0 {
+            return invalid(format!("steps must be >= 0, got {}", options.steps));
+        }
+        if options.batch_size < 1 || options.batch_size > n {
+            return invalid(format!(
+                "batch_size must lie in [1, {n}] (the data size), got {}",
+                options.batch_size
+            ));
+        }
+        if options.batch_size % pac != 0 {
+            return invalid(format!(
+                "batch_size {} must be a multiple of pac={pac}",
+                options.batch_size
+            ));
+        }
+        if options.log_every < 1 {
+            return invalid(format!("log_every must be >= 1, got {}", options.log_every));
+        }
+        let global_batch = options.batch_size * self.streams.world_size();
+        if global_batch > n {
+            return invalid(format!(
+                "batch_size x processes = {global_batch} exceeds the data ({n} items)"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Values of scalar tensors, in one copy from the device.
+pub(crate) fn scalars(tensors: &[Tensor]) -> Result<Vec<f64>> {
+    let stacked = Tensor::f_stack(tensors, 0)?.f_to_kind(Kind::Double)?;
+    Ok(Vec::<f64>::try_from(&stacked)?)
+}
