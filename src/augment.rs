@@ -38,9 +38,7 @@ fn per_image(x: &Tensor, random: &mut impl UniformSource) -> Tensor {
 /// Per-image integers `[B, 1, 1]` in `[low, high]`.
 fn per_image_int(x: &Tensor, low: i64, high: i64, random: &mut impl UniformSource) -> Tensor {
     let u = random.uniform(x.size()[0], &[1, 1]);
-    ((u * (high - low + 1) as f64).floor() + low as f64)
-        .clamp_max(high as f64)
-        .to_kind(Kind::Int64)
+    ((u * (high - low + 1) as f64).floor() + low as f64).clamp_max(high as f64).to_kind(Kind::Int64)
 }
 
 /// Brightness shift in [-0.5, 0.5), saturation scale in [0, 2), contrast scale in [0.5, 1.5).
@@ -66,12 +64,8 @@ fn translation(x: &Tensor, random: &mut impl UniformSource) -> Tensor {
     let cols = (Tensor::arange(width, (Kind::Int64, device)).view([1, 1, -1]) + dx + 1)
         .clamp(0, width + 1);
     let items = Tensor::arange(batch, (Kind::Int64, device)).view([-1, 1, 1]);
-    let padded = x
-        .constant_pad_nd([1i64, 1, 1, 1].as_slice())
-        .permute([0, 2, 3, 1]); // [B, H+2, W+2, C]
-    padded
-        .index(&[Some(items), Some(rows), Some(cols)])
-        .permute([0, 3, 1, 2]) // [B, C, H, W]
+    let padded = x.constant_pad_nd([1i64, 1, 1, 1].as_slice()).permute([0, 2, 3, 1]); // [B, H+2, W+2, C]
+    padded.index(&[Some(items), Some(rows), Some(cols)]).permute([0, 3, 1, 2]) // [B, C, H, W]
 }
 
 /// Sets a square of side `CUTOUT_RATIO * size` at a random centre to 0.
@@ -83,10 +77,8 @@ fn cutout(x: &Tensor, random: &mut impl UniformSource) -> Tensor {
     let device = x.device();
     let rows = Tensor::arange(height, (Kind::Int64, device)).view([1, -1, 1]);
     let cols = Tensor::arange(width, (Kind::Int64, device)).view([1, 1, -1]);
-    let inside = |t: &Tensor, start: &Tensor| {
-        t.ge_tensor(start)
-            .logical_and(&t.lt_tensor(&(start + side)))
-    };
+    let inside =
+        |t: &Tensor, start: &Tensor| t.ge_tensor(start).logical_and(&t.lt_tensor(&(start + side)));
     let cut = inside(&rows, &top).logical_and(&inside(&cols, &left)); // [B, H, W]
     x * cut.logical_not().unsqueeze(1).to_kind(x.kind())
 }
@@ -117,10 +109,7 @@ mod tests {
         // Shifts of at most 4 px (of 28) leave at least 24 x 24 ones and at most all.
         let kept = shifted.sum_dim_intlist([1i64, 2, 3].as_slice(), false, None);
         assert!(kept.min().double_value(&[]) >= 24.0 * 24.0);
-        assert!(
-            kept.lt(784.0).any().int64_value(&[]) == 1,
-            "some image must move"
-        );
+        assert!(kept.lt(784.0).any().int64_value(&[]) == 1, "some image must move");
         let grad = Tensor::run_backward(&[shifted.sum(None)], &[&x], false, false);
         assert!(grad[0].sum(None).double_value(&[]) > 0.0);
     }
@@ -129,9 +118,7 @@ mod tests {
     fn cutout_zeroes_at_most_a_half_size_square() {
         let policy = [Augment::Cutout];
         let cut = augment(&images(), &policy, &mut Rng::new(0));
-        let zeroed = cut
-            .eq(0.0)
-            .sum_dim_intlist([1i64, 2, 3].as_slice(), false, None);
+        let zeroed = cut.eq(0.0).sum_dim_intlist([1i64, 2, 3].as_slice(), false, None);
         assert!(zeroed.max().double_value(&[]) <= 14.0 * 14.0);
         assert!(
             zeroed.min().double_value(&[]) >= 7.0 * 7.0,
@@ -147,9 +134,6 @@ mod tests {
             augment(&x, &policy, &mut Rng::new(0)).mean_dim([1i64, 2, 3].as_slice(), false, None)
                 - x.mean_dim([1i64, 2, 3].as_slice(), false, None);
         let spread = means.max().double_value(&[]) - means.min().double_value(&[]);
-        assert!(
-            spread > 0.1 && means.abs().max().double_value(&[]) <= 0.5 + 1e-5,
-            "{spread}"
-        );
+        assert!(spread > 0.1 && means.abs().max().double_value(&[]) <= 0.5 + 1e-5, "{spread}");
     }
 }

@@ -31,10 +31,7 @@ struct TrainingState {
 }
 
 fn checkpoint_error(path: &Path, reason: impl Into<String>) -> Error {
-    Error::Checkpoint {
-        path: path.display().to_string(),
-        reason: reason.into(),
-    }
+    Error::Checkpoint { path: path.display().to_string(), reason: reason.into() }
 }
 
 fn write_tensors(path: &Path, tensors: Vec<(String, Tensor)>) -> Result<()> {
@@ -54,23 +51,12 @@ fn restore(path: &Path, targets: Vec<(String, Tensor)>) -> Result<()> {
 
 /// Adam's moments by checkpoint name, with the parameters whose layout they share.
 fn optimizer_moments(trainer: &Trainer) -> Vec<(String, &FlatParams, &Tensor)> {
-    let (g, d) = (
-        &trainer.gan.generator.params,
-        &trainer.gan.discriminator.params,
-    );
+    let (g, d) = (&trainer.gan.generator.params, &trainer.gan.discriminator.params);
     vec![
         ("generator.exp_avg".into(), g, &trainer.g_optim.exp_avg),
-        (
-            "generator.exp_avg_sq".into(),
-            g,
-            &trainer.g_optim.exp_avg_sq,
-        ),
+        ("generator.exp_avg_sq".into(), g, &trainer.g_optim.exp_avg_sq),
         ("discriminator.exp_avg".into(), d, &trainer.d_optim.exp_avg),
-        (
-            "discriminator.exp_avg_sq".into(),
-            d,
-            &trainer.d_optim.exp_avg_sq,
-        ),
+        ("discriminator.exp_avg_sq".into(), d, &trainer.d_optim.exp_avg_sq),
     ]
 }
 
@@ -84,13 +70,7 @@ fn optimizer_tensors(trainer: &Trainer) -> Vec<(String, Tensor)> {
 
 fn restore_optimizer(trainer: &Trainer, path: &Path) -> Result<()> {
     let stored = optimizer_tensors(trainer);
-    restore(
-        path,
-        stored
-            .iter()
-            .map(|(name, t)| (name.clone(), t.shallow_clone()))
-            .collect(),
-    )?;
+    restore(path, stored.iter().map(|(name, t)| (name.clone(), t.shallow_clone())).collect())?;
     for ((_, params, moment), (_, canonical)) in optimizer_moments(trainer).into_iter().zip(&stored)
     {
         params.copy_from_canonical(moment, canonical);
@@ -99,6 +79,19 @@ fn restore_optimizer(trainer: &Trainer, path: &Path) -> Result<()> {
 }
 
 pub fn save(trainer: &Trainer, dir: &Path) -> Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(checkpoint_error(
+            dir,
+            "exists and is not a directory: a checkpoint is a directory",
+        ));
+    }
+    stage_and_replace(trainer, dir).map_err(|error| match error {
+        Error::Io(io) => checkpoint_error(dir, format!("cannot write the checkpoint: {io}")),
+        other => other,
+    })
+}
+
+fn stage_and_replace(trainer: &Trainer, dir: &Path) -> Result<()> {
     let temporary = sibling(dir, "saving")?;
     if let Some(parent) = temporary.parent() {
         fs::create_dir_all(parent)?;
@@ -121,24 +114,12 @@ pub fn save(trainer: &Trainer, dir: &Path) -> Result<()> {
 fn write_checkpoint(trainer: &Trainer, dir: &Path) -> Result<()> {
     let gan = &trainer.gan;
     fs::write(dir.join("config.json"), gan.config.to_json())?;
-    write_tensors(
-        &dir.join("generator.safetensors"),
-        named_variables(&gan.generator.vs),
-    )?;
-    write_tensors(
-        &dir.join("discriminator.safetensors"),
-        named_variables(&gan.discriminator.vs),
-    )?;
+    write_tensors(&dir.join("generator.safetensors"), named_variables(&gan.generator.vs))?;
+    write_tensors(&dir.join("discriminator.safetensors"), named_variables(&gan.discriminator.vs))?;
     if let Some(ema) = &gan.ema {
-        write_tensors(
-            &dir.join("generator_ema.safetensors"),
-            named_variables(&ema.generator.vs),
-        )?;
+        write_tensors(&dir.join("generator_ema.safetensors"), named_variables(&ema.generator.vs))?;
     }
-    write_tensors(
-        &dir.join("optimizer.safetensors"),
-        optimizer_tensors(trainer),
-    )?;
+    write_tensors(&dir.join("optimizer.safetensors"), optimizer_tensors(trainer))?;
     let state = TrainingState {
         format: FORMAT.into(),
         version: VERSION,
@@ -149,10 +130,7 @@ fn write_checkpoint(trainer: &Trainer, dir: &Path) -> Result<()> {
         sample_rng: gan.sample_rng.clone(),
     };
     // state.json is written last: a directory without it is never a checkpoint.
-    fs::write(
-        dir.join("state.json"),
-        serde_json::to_string_pretty(&state).expect("serialisable"),
-    )?;
+    fs::write(dir.join("state.json"), serde_json::to_string_pretty(&state).expect("serialisable"))?;
     for file in fs::read_dir(dir)? {
         fs::File::open(file?.path())?.sync_all()?;
     }
@@ -172,20 +150,15 @@ fn siblings(dir: &Path, tags: &[&str]) -> Vec<PathBuf> {
         return vec![];
     };
     let prefixes: Vec<String> = tags.iter().map(|tag| format!(".{name}.{tag}-")).collect();
-    let parent = dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let Ok(entries) = fs::read_dir(parent) else {
         return vec![];
     };
     entries
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|path| {
-            let file_name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
+            let file_name =
+                path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             prefixes.iter().any(|prefix| file_name.starts_with(prefix))
         })
         .collect()
@@ -193,14 +166,8 @@ fn siblings(dir: &Path, tags: &[&str]) -> Vec<PathBuf> {
 
 /// `dir`'s hidden sibling `.NAME.TAG-PID`, where a save stages or retires a checkpoint.
 fn sibling(dir: &Path, tag: &str) -> Result<PathBuf> {
-    let name = dir
-        .file_name()
-        .ok_or_else(|| checkpoint_error(dir, "not a directory name"))?;
-    Ok(dir.with_file_name(format!(
-        ".{}.{tag}-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    )))
+    let name = dir.file_name().ok_or_else(|| checkpoint_error(dir, "not a directory name"))?;
+    Ok(dir.with_file_name(format!(".{}.{tag}-{}", name.to_string_lossy(), std::process::id())))
 }
 
 /// Puts the complete checkpoint `new` at `dir`. On Linux the two directories are swapped
@@ -251,9 +218,7 @@ fn exchange(_: &Path, _: &Path) -> Result<bool> {
 
 /// Where a save was cut off between its two renames, the retired complete copy.
 fn retired_copy(dir: &Path) -> Option<PathBuf> {
-    siblings(dir, &["old"])
-        .into_iter()
-        .find(|path| path.join("state.json").is_file())
+    siblings(dir, &["old"]).into_iter().find(|path| path.join("state.json").is_file())
 }
 
 pub fn load(dir: &Path, device: Device) -> Result<Trainer> {
@@ -284,19 +249,10 @@ pub fn load(dir: &Path, device: Device) -> Result<Trainer> {
     }
     let mut trainer = Trainer::new(config, device)?;
     let gan = &mut trainer.gan;
-    restore(
-        &dir.join("generator.safetensors"),
-        named_variables(&gan.generator.vs),
-    )?;
-    restore(
-        &dir.join("discriminator.safetensors"),
-        named_variables(&gan.discriminator.vs),
-    )?;
+    restore(&dir.join("generator.safetensors"), named_variables(&gan.generator.vs))?;
+    restore(&dir.join("discriminator.safetensors"), named_variables(&gan.discriminator.vs))?;
     if let Some(ema) = &gan.ema {
-        restore(
-            &dir.join("generator_ema.safetensors"),
-            named_variables(&ema.generator.vs),
-        )?;
+        restore(&dir.join("generator_ema.safetensors"), named_variables(&ema.generator.vs))?;
     }
     gan.sample_rng = state.sample_rng;
     restore_optimizer(&trainer, &dir.join("optimizer.safetensors"))?;

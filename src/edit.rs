@@ -28,9 +28,7 @@ pub fn interpolate(z0: &Tensor, z1: &Tensor, steps: i64, path: Path) -> Result<T
         ));
     }
     if steps < 2 {
-        return invalid(format!(
-            "steps must be at least 2 (the two endpoints), got {steps}"
-        ));
+        return invalid(format!("steps must be at least 2 (the two endpoints), got {steps}"));
     }
     let (z0, z1) = (z0.to_kind(Kind::Double), z1.to_kind(Kind::Double));
     let frames: Vec<Tensor> = (0..steps)
@@ -155,12 +153,8 @@ pub fn project(
     }
     tch::no_grad(|| {
         let z = z.detach();
-        let errors = masked_mse(
-            &gan.generator.forward(&z, labels_k, false),
-            &targets_k,
-            &mask_k,
-        )
-        .view([k, n]);
+        let errors = masked_mse(&gan.generator.forward(&z, labels_k, false), &targets_k, &mask_k)
+            .view([k, n]);
         let ranked = errors.argsort(0, false).narrow(0, 0, options.average_best); // [M, N] start indices
         let rows = (&ranked * n + Tensor::arange(n, (Kind::Int64, gan.device))).flatten(0, -1);
         // [M * N, D], best start first; row r is image r % N, like the rows of `labels_k`.
@@ -170,26 +164,17 @@ pub fn project(
         let mut shape = vec![options.average_best, n];
         shape.extend(&gan.config.data_shape);
         let images =
-            generated
-                .view(shape.as_slice())
-                .mean_dim([0i64].as_slice(), false, Kind::Float);
+            generated.view(shape.as_slice()).mean_dim([0i64].as_slice(), false, Kind::Float);
         let latents = kept.narrow(0, 0, n);
         let errors = masked_mse(&images, &targets, &mask);
-        Ok(Projection {
-            latents,
-            images,
-            loss_curve,
-            errors,
-        })
+        Ok(Projection { latents, images, loss_curve, errors })
     })
 }
 
 /// Mean squared error per item `[N]` over the pixels where `mask` is 1.
 fn masked_mse(generated: &Tensor, targets: &Tensor, mask: &Tensor) -> Tensor {
-    let per_item = |t: Tensor| {
-        t.flatten(1, -1)
-            .sum_dim_intlist([1i64].as_slice(), false, Kind::Float)
-    };
+    let per_item =
+        |t: Tensor| t.flatten(1, -1).sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
     per_item((generated - targets).square() * mask) / per_item(mask.shallow_clone())
 }
 
@@ -208,19 +193,11 @@ fn check_mask(mask: &Tensor, targets: &Tensor) -> Result<Tensor> {
         }
     };
     let per_image_known =
-        expanded
-            .flatten(1, -1)
-            .sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
+        expanded.flatten(1, -1).sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
     if per_image_known.le(0.0).any().int64_value(&[]) != 0 {
         return invalid("mask leaves no known pixel in some image: nothing to project onto");
     }
-    if expanded
-        .ne(0.0)
-        .logical_and(&expanded.ne(1.0))
-        .any()
-        .int64_value(&[])
-        != 0
-    {
+    if expanded.ne(0.0).logical_and(&expanded.ne(1.0)).any().int64_value(&[]) != 0 {
         return invalid("mask values must be 0 (unknown) or 1 (known)");
     }
     Ok(expanded)

@@ -53,23 +53,10 @@ impl Gan {
         let ema = config.ema.map(|decay| {
             let mut copy = Network::generator(device, &config);
             tch::no_grad(|| copy.params.flat.copy_(&generator.params.flat));
-            Ema {
-                decay,
-                generator: copy,
-            }
+            Ema { decay, generator: copy }
         });
         let sample_rng = rng.fork();
-        Ok((
-            Gan {
-                config,
-                device,
-                generator,
-                discriminator,
-                ema,
-                sample_rng,
-            },
-            rng,
-        ))
+        Ok((Gan { config, device, generator, discriminator, ema, sample_rng }, rng))
     }
 
     /// Checks that `data` is a float batch `[N, *data_shape]` and moves it to the device.
@@ -80,22 +67,14 @@ impl Gan {
         {
             return invalid(format!(
                 "{what} must have shape [N, {}], got {shape:?}",
-                self.config
-                    .data_shape
-                    .iter()
-                    .map(|d| d.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                self.config.data_shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
             ));
         }
         if shape[0] == 0 {
             return invalid(format!("{what} is empty"));
         }
         if !data.is_floating_point() {
-            return invalid(format!(
-                "{what} must be floating point, got {:?}",
-                data.kind()
-            ));
+            return invalid(format!("{what} must be floating point, got {:?}", data.kind()));
         }
         Ok(data.f_to_device(self.device)?.f_to_kind(Kind::Float)?)
     }
@@ -149,10 +128,7 @@ impl Gan {
             )));
         }
         let labels = labels.f_to_device(self.device)?.f_to_kind(Kind::Int64)?;
-        let (low, high) = (
-            labels.f_min()?.int64_value(&[]),
-            labels.f_max()?.int64_value(&[]),
-        );
+        let (low, high) = (labels.f_min()?.int64_value(&[]), labels.f_max()?.int64_value(&[]));
         if low < 0 || high >= classes {
             return invalid(format!(
                 "{what} must lie in [0, {}], got values from {low} to {high}",

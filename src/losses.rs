@@ -19,18 +19,13 @@ pub fn discriminator_loss(
 ) -> DiscriminatorLoss {
     let (real, fake) = match kind {
         // -log sigmoid(r) - log(1 - sigmoid(f)), written with softplus for stability.
-        LossKind::Bce => (
-            (-real_logits).softplus().mean(None),
-            fake_logits.softplus().mean(None),
-        ),
-        LossKind::Lsgan => (
-            (real_logits - 1.0).square().mean(None) * 0.5,
-            fake_logits.square().mean(None) * 0.5,
-        ),
-        LossKind::Hinge => (
-            (-real_logits + 1.0).relu().mean(None),
-            (fake_logits + 1.0).relu().mean(None),
-        ),
+        LossKind::Bce => ((-real_logits).softplus().mean(None), fake_logits.softplus().mean(None)),
+        LossKind::Lsgan => {
+            ((real_logits - 1.0).square().mean(None) * 0.5, fake_logits.square().mean(None) * 0.5)
+        }
+        LossKind::Hinge => {
+            ((-real_logits + 1.0).relu().mean(None), (fake_logits + 1.0).relu().mean(None))
+        }
         LossKind::WganGp => (-real_logits.mean(None), fake_logits.mean(None)),
     };
     DiscriminatorLoss { real, fake }
@@ -52,16 +47,11 @@ pub fn discriminator_loss_and_gradient(kind: LossKind, logits: &Tensor) -> (Tens
     let count = logits.size()[1] as f64;
     let per_row = |losses: Tensor| losses.mean_dim([1i64].as_slice(), false, None);
     // -1 for real, +1 for fake: the sign with which each logit enters its loss.
-    let signs = Tensor::from_slice(&[-1.0f32, 1.0])
-        .to_device(logits.device())
-        .view([2, 1]);
+    let signs = Tensor::from_slice(&[-1.0f32, 1.0]).to_device(logits.device()).view([2, 1]);
     match kind {
         LossKind::Bce => {
             let signed = logits * &signs;
-            (
-                per_row(signed.softplus()),
-                signed.sigmoid() * (signs / count),
-            )
+            (per_row(signed.softplus()), signed.sigmoid() * (signs / count))
         }
         LossKind::Lsgan => {
             let errors: Tensor = logits - (-&signs + 1.0) / 2.0; // targets 1 (real) and 0 (fake)
@@ -69,10 +59,7 @@ pub fn discriminator_loss_and_gradient(kind: LossKind, logits: &Tensor) -> (Tens
         }
         LossKind::Hinge => {
             let margins = logits * &signs + 1.0;
-            (
-                per_row(margins.relu()),
-                margins.gt(0.0).to_kind(logits.kind()) * (signs / count),
-            )
+            (per_row(margins.relu()), margins.gt(0.0).to_kind(logits.kind()) * (signs / count))
         }
         LossKind::WganGp => (per_row(logits * &signs), (signs / count).expand_as(logits)),
     }
@@ -101,17 +88,13 @@ pub fn generator_loss_and_gradient(kind: LossKind, fake_logits: &Tensor) -> (Ten
 /// norms train D.
 fn input_gradient_norms(inputs: &Tensor, logits: &Tensor) -> Result<Tensor> {
     let grads = Tensor::f_run_backward(&[logits.sum(None)], &[inputs], true, true)?;
-    Ok(grads[0]
-        .reshape([logits.size()[0], -1])
-        .norm_scalaropt_dim(2, [1i64].as_slice(), false))
+    Ok(grads[0].reshape([logits.size()[0], -1]).norm_scalaropt_dim(2, [1i64].as_slice(), false))
 }
 
 /// Gulrajani et al. 2017: E[(||grad_x D(x)|| - 1)^2] at `mixed` points between real and
 /// fake samples. `mixed` must require grad; the result stays differentiable w.r.t. D.
 pub fn gradient_penalty(mixed: &Tensor, logits: &Tensor) -> Result<Tensor> {
-    Ok((input_gradient_norms(mixed, logits)? - 1.0)
-        .square()
-        .mean(None))
+    Ok((input_gradient_norms(mixed, logits)? - 1.0).square().mean(None))
 }
 
 /// Mescheder et al. 2018: E[||grad_x D(x)||^2] at real samples `real` (requiring grad),
@@ -146,12 +129,7 @@ mod tests {
 
     #[test]
     fn closed_form_gradients_match_autograd() {
-        for kind in [
-            LossKind::Bce,
-            LossKind::Lsgan,
-            LossKind::Hinge,
-            LossKind::WganGp,
-        ] {
+        for kind in [LossKind::Bce, LossKind::Lsgan, LossKind::Hinge, LossKind::WganGp] {
             let logits = Tensor::from_slice(&[2.0f32, -1.0, 0.3, 0.5, -3.0, -0.7])
                 .view([2, 3])
                 .set_requires_grad(true);
@@ -160,14 +138,8 @@ mod tests {
                 Tensor::run_backward(&[&parts.real + &parts.fake], &[&logits], false, false)
                     .remove(0);
             let (losses, grad) = discriminator_loss_and_gradient(kind, &logits.detach());
-            assert!(
-                (scalar(&losses.get(0)) - scalar(&parts.real)).abs() < 1e-6,
-                "{kind:?}"
-            );
-            assert!(
-                (scalar(&losses.get(1)) - scalar(&parts.fake)).abs() < 1e-6,
-                "{kind:?}"
-            );
+            assert!((scalar(&losses.get(0)) - scalar(&parts.real)).abs() < 1e-6, "{kind:?}");
+            assert!((scalar(&losses.get(1)) - scalar(&parts.fake)).abs() < 1e-6, "{kind:?}");
             assert!(
                 grad.allclose(&expected, 1e-5, 1e-7, false),
                 "{kind:?}: {grad:?} vs {expected:?}"
@@ -175,9 +147,8 @@ mod tests {
 
             let fake = logits.get(1);
             let loss = generator_loss(kind, &fake);
-            let expected = Tensor::run_backward(&[&loss], &[&logits], false, false)
-                .remove(0)
-                .get(1);
+            let expected =
+                Tensor::run_backward(&[&loss], &[&logits], false, false).remove(0).get(1);
             let (value, grad) = generator_loss_and_gradient(kind, &fake.detach());
             assert!((scalar(&value) - scalar(&loss)).abs() < 1e-6, "{kind:?}");
             assert!(
@@ -191,9 +162,7 @@ mod tests {
     fn penalty_is_zero_for_unit_gradient() {
         // D(x) = x . w with |w| = 1 has gradient norm 1 everywhere.
         let w = Tensor::from_slice(&[0.6f32, 0.8]);
-        let x = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0])
-            .view([2, 2])
-            .set_requires_grad(true);
+        let x = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0]).view([2, 2]).set_requires_grad(true);
         let logits = x.matmul(&w);
         assert!(scalar(&gradient_penalty(&x, &logits).unwrap()).abs() < 1e-10);
         let doubled = x.matmul(&(&w * 2.0));

@@ -52,13 +52,7 @@ impl Network {
         } else {
             Conditioning::Unconditional
         };
-        Network::finish(
-            vs,
-            parts.body,
-            Some(parts.head),
-            conditioning,
-            parts.dense_layers,
-        )
+        Network::finish(vs, parts.body, Some(parts.head), conditioning, parts.dense_layers)
     }
 
     fn finish(
@@ -69,14 +63,7 @@ impl Network {
         dense_layers: Vec<DenseLayer>,
     ) -> Self {
         let params = FlatParams::new(&vs);
-        Network {
-            vs,
-            body,
-            head,
-            conditioning,
-            params,
-            dense_layers,
-        }
+        Network { vs, body, head, conditioning, params, dense_layers }
     }
 
     /// `labels` `[N]` (int64) are required by conditional networks and ignored otherwise;
@@ -140,16 +127,8 @@ impl Ema {
 
     fn blend(&mut self, generator: &Network, weight: f64) {
         tch::no_grad(|| {
-            let _ = self
-                .generator
-                .params
-                .flat
-                .lerp_(&generator.params.flat, weight);
-            for (mut mine, theirs) in self
-                .generator
-                .buffers()
-                .into_iter()
-                .zip(generator.buffers())
+            let _ = self.generator.params.flat.lerp_(&generator.params.flat, weight);
+            for (mut mine, theirs) in self.generator.buffers().into_iter().zip(generator.buffers())
             {
                 mine.copy_(&theirs);
             }

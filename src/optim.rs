@@ -69,12 +69,7 @@ impl FlatParams {
             offset += numel;
         }
         let grad = flat.zeros_like();
-        FlatParams {
-            flat,
-            vars,
-            names,
-            grad,
-        }
+        FlatParams { flat, vars, names, grad }
     }
 
     /// A single tensor that is already a leaf requiring grad (a batch of latents).
@@ -110,14 +105,7 @@ impl FlatParams {
 
     /// `buffer` (laid out like `flat`) with each variable's part in row-major order.
     pub fn canonical(&self, buffer: &Tensor) -> Tensor {
-        Tensor::cat(
-            &self
-                .views_into(buffer)
-                .iter()
-                .map(|v| v.reshape([-1]))
-                .collect::<Vec<_>>(),
-            0,
-        )
+        Tensor::cat(&self.views_into(buffer).iter().map(|v| v.reshape([-1])).collect::<Vec<_>>(), 0)
     }
 
     /// Fills `buffer` (laid out like `flat`) from `canonical`'s row-major order.
@@ -126,11 +114,7 @@ impl FlatParams {
             let mut offset = 0;
             for mut view in self.views_into(buffer) {
                 let numel = view.numel() as i64;
-                view.copy_(
-                    &canonical
-                        .narrow(0, offset, numel)
-                        .view(view.size().as_slice()),
-                );
+                view.copy_(&canonical.narrow(0, offset, numel).view(view.size().as_slice()));
                 offset += numel;
             }
         });
@@ -170,9 +154,7 @@ impl Adam {
         let correction2 = 1.0 - beta2.powi(self.steps as i32);
         tch::no_grad(|| {
             let _ = self.exp_avg.lerp_(grad, 1.0 - beta1);
-            let _ = self
-                .exp_avg_sq
-                .lerp_(&grad.mul_out(&self.scratch, grad), 1.0 - beta2);
+            let _ = self.exp_avg_sq.lerp_(&grad.mul_out(&self.scratch, grad), 1.0 - beta2);
             // p -= lr / c1 * m / (sqrt(v / c2) + eps), with the step size folded into the
             // denominator because addcdiv_ takes no scale here.
             let mut denom = self.exp_avg_sq.sqrt_out(&self.scratch);
@@ -196,10 +178,7 @@ mod tests {
         let conv = nn::conv2d(vs.root() / "conv", 3, 5, 2, Default::default());
         let original = conv.ws.copy();
         let params = FlatParams::new(&vs);
-        assert!(
-            conv.ws.equal(&original),
-            "values survive the move into the buffer"
-        );
+        assert!(conv.ws.equal(&original), "values survive the move into the buffer");
         assert_eq!(conv.ws.stride(), vec![12, 1, 6, 3], "channels last");
         let canonical = params.canonical(&params.flat);
         let row_major: Vec<Tensor> = params.vars.iter().map(|v| v.reshape([-1])).collect();
@@ -221,15 +200,9 @@ mod tests {
         let mut vs_copy = vs;
         vs_copy.copy(&vs_ref).unwrap();
         let vs = vs_copy;
-        let mut opt_ref = nn::Adam {
-            beta1: 0.5,
-            beta2: 0.999,
-            wd: 0.0,
-            eps: 1e-8,
-            amsgrad: false,
-        }
-        .build(&vs_ref, 0.01)
-        .unwrap();
+        let mut opt_ref = nn::Adam { beta1: 0.5, beta2: 0.999, wd: 0.0, eps: 1e-8, amsgrad: false }
+            .build(&vs_ref, 0.01)
+            .unwrap();
         let mut flat = FlatParams::new(&vs);
         let mut adam = Adam::new(&flat, 0.01, (0.5, 0.999));
         let x = Tensor::randn([8, 3], (Kind::Float, Device::Cpu));

@@ -19,15 +19,9 @@ pub struct Replica {
 impl Replica {
     pub fn new(rank: i64, world_size: i64, sync: GradientSync) -> Result<Self> {
         if world_size < 1 || !(0..world_size).contains(&rank) {
-            return invalid(format!(
-                "rank {rank} is not in a world of {world_size} processes"
-            ));
+            return invalid(format!("rank {rank} is not in a world of {world_size} processes"));
         }
-        Ok(Replica {
-            rank,
-            world_size,
-            sync,
-        })
+        Ok(Replica { rank, world_size, sync })
     }
 
     /// This replica's slice `[batch]` of a global tensor `[batch * world_size, ...]`.

@@ -21,9 +21,7 @@ impl Rng {
             z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
             z ^ (z >> 31)
         };
-        Rng {
-            state: [next(), next(), next(), next()],
-        }
+        Rng { state: [next(), next(), next(), next()] }
     }
 
     pub fn next_u64(&mut self) -> u64 {
@@ -61,9 +59,7 @@ impl Rng {
         let n = shape.iter().product::<i64>();
         let pairs = (n + 1) / 2;
         // 1 - u lies in (0, 1], so the log is finite; f32 keeps its relative precision.
-        let uniforms: Vec<f32> = (0..2 * pairs)
-            .map(|_| (1.0 - self.uniform()) as f32)
-            .collect();
+        let uniforms: Vec<f32> = (0..2 * pairs).map(|_| (1.0 - self.uniform()) as f32).collect();
         let uniforms = Tensor::from_slice(&uniforms).view([2, pairs]);
         let radius = (uniforms.get(0).log() * -2.0).sqrt();
         let angle = uniforms.get(1) * std::f64::consts::TAU;
@@ -86,9 +82,7 @@ impl Rng {
             let j = (self.next_u64() % (i as u64 + 1)) as usize;
             order.swap(i, j);
         }
-        Tensor::from_slice(&order)
-            .to_kind(Kind::Int64)
-            .to_device(device)
+        Tensor::from_slice(&order).to_kind(Kind::Int64).to_device(device)
     }
 }
 

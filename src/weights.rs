@@ -30,9 +30,7 @@ pub fn copy_named(
 ) -> Result<(), String> {
     let mut pairs = Vec::with_capacity(targets.len());
     for (name, target) in targets {
-        let value = stored
-            .remove(&name)
-            .ok_or_else(|| format!("tensor '{name}' is missing"))?;
+        let value = stored.remove(&name).ok_or_else(|| format!("tensor '{name}' is missing"))?;
         if value.size() != target.size() {
             return Err(format!(
                 "tensor '{name}' has shape {:?}, the model needs {:?}",
@@ -40,10 +38,7 @@ pub fn copy_named(
                 target.size()
             ));
         }
-        if !matches!(
-            value.kind(),
-            Kind::Float | Kind::Double | Kind::Half | Kind::BFloat16
-        ) {
+        if !matches!(value.kind(), Kind::Float | Kind::Double | Kind::Half | Kind::BFloat16) {
             return Err(format!(
                 "tensor '{name}' has dtype {:?}, the model needs floats",
                 value.kind()
@@ -55,9 +50,7 @@ pub fn copy_named(
         pairs.push((name, value, target));
     }
     if let Some(extra) = stored.keys().next() {
-        return Err(format!(
-            "unexpected tensor '{extra}' (a different architecture?)"
-        ));
+        return Err(format!("unexpected tensor '{extra}' (a different architecture?)"));
     }
     for (name, value, mut target) in pairs {
         tch::no_grad(|| target.f_copy_(&value)).map_err(|e| format!("tensor '{name}': {e}"))?;

@@ -32,12 +32,15 @@ def test_cli_choices_and_defaults_come_from_the_native_definition():
     assert tuple(actions["precision"].choices) == OPTIONS["precision"].choices
     for kind in ("images", "vectors"):
         recommended = rustgan.recipe(kind)
-        options, batch_size = cli.training_settings(cli.build_parser().parse_args(["train"]), kind)
-        assert batch_size == recommended.pop("batch_size")
+        options, batch_size, steps = cli.training_settings(cli.build_parser().parse_args(["train"]), kind)
+        assert (batch_size, steps) == (recommended.pop("batch_size"), recommended.pop("steps"))
         assert options == recommended, "no flag given: the recipe, and the GAN's own defaults beyond it"
         for name, value in recommended.items():
-            assert str(value) in actions[next(d for d, names in cli.GAN_FLAGS.items() if name in names)].help
-    options, _ = cli.training_settings(cli.build_parser().parse_args(["train", "--lr", "0.01", "--pac", "3"]), "images")
+            flag = name if name in ("batch_size", "steps") else next(d for d, n in cli.GAN_FLAGS.items() if name in n)
+            assert str(value) in actions[flag].help
+    options, _, _ = cli.training_settings(
+        cli.build_parser().parse_args(["train", "--lr", "0.01", "--pac", "3"]), "images"
+    )
     assert options["lr_g"] == options["lr_d"] == 0.01 and options["pac"] == 3
 
 

@@ -16,6 +16,7 @@ from .cli_common import (
     BUILTIN_DATA,
     MIXTURE_STD,
     RUN_FILE,
+    HelpFormatter,
     image_path,
     load_data,
     mixture_centers,
@@ -65,17 +66,16 @@ def _flag(dest: str) -> str:
     return "--" + dest.replace("_", "-")
 
 
-def training_settings(args, kind: str) -> tuple[dict, int]:
-    """The GAN options and batch size of a new run on `kind` data ("images" or "vectors"):
-    the recommended recipe, overridden by the flags given on the command line."""
+def training_settings(args, kind: str) -> tuple[dict, int, int]:
+    """The GAN options, batch size and steps of a run on `kind` data ("images" or
+    "vectors"): the recommended recipe, overridden by the flags given on the command line."""
     options = recipe(kind)
-    recommended_batch_size = options.pop("batch_size")
-    batch_size = args.batch_size or recommended_batch_size
+    batch_size, steps = options.pop("batch_size"), options.pop("steps")
     for dest, names in GAN_FLAGS.items():
         value = getattr(args, dest)
         if value is not None:
             options.update({name: value for name in names})
-    return options, batch_size
+    return options, args.batch_size or batch_size, steps if args.steps is None else args.steps
 
 
 def _resume_conflicts(args, gan: GAN) -> list[str]:
@@ -122,7 +122,7 @@ def train(args) -> int:
     args.device = distributed.init_from_environment(args.device)
     main_process = distributed.is_main_process()  # the one that reports and writes
     kind = "images" if x.dim() == 4 else "vectors"
-    options, batch_size = training_settings(args, kind)
+    options, batch_size, steps = training_settings(args, kind)
     if main_process:
         _prepare_out(args, out)
     if args.resume:
@@ -148,13 +148,13 @@ def train(args) -> int:
         write_run_file(out, args.data)
         processes = f" in {world_size} processes" if world_size > 1 else ""
         print(f"{gan} on {len(x)} items from {args.data}{processes}, batch size {batch_size}", file=sys.stderr)
-    sample_every = args.sample_every or max(1, args.steps // 5)
+    sample_every = args.sample_every or max(1, steps // 5)
     history = []
     started, first_step = time.perf_counter(), gan.steps_done
-    with tqdm(total=args.steps, desc="training", unit="step", dynamic_ncols=True, disable=not main_process) as bar:
+    with tqdm(total=steps, desc="training", unit="step", dynamic_ncols=True, disable=not main_process) as bar:
         done = 0
-        while done < args.steps:
-            chunk = min(sample_every, args.steps - done)
+        while done < steps:
+            chunk = min(sample_every, steps - done)
             before = gan.steps_done
             # Saving the checkpoint with every chunk: a kill loses at most one; --resume continues.
             records = gan.fit(
@@ -165,7 +165,7 @@ def train(args) -> int:
                 log_every=args.log_every,
                 progress=bar,
                 out=out / "checkpoint",
-                log_partial=done + chunk >= args.steps,
+                log_partial=done + chunk >= steps,
             )
             done += gan.steps_done - before
             history += records
@@ -235,8 +235,9 @@ def evaluate(args) -> int:
 
 def _recipe_help(name: str, description: str) -> str:
     """`description` with the defaults the recipes give `name` for images and vectors."""
-    default = OPTIONS[name].default if name in OPTIONS else None
-    images, vectors = recipe("images").get(name, default), recipe("vectors").get(name, default)
+    default = OPTIONS[name].default if name in OPTIONS else None  # batch_size, steps: in both recipes
+    images, vectors = (recipe(kind).get(name, default) for kind in ("images", "vectors"))
+    images, vectors = ("none" if value in (None, ()) else value for value in (images, vectors))
     if images == vectors:
         return f"{description} (default: {images})"
     return f"{description} (default: {images} for images, {vectors} for vectors)"
@@ -245,7 +246,7 @@ def _recipe_help(name: str, description: str) -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rustgan", description="Train GANs and sample from them.")
     commands = parser.add_subparsers(dest="command", required=True)
-    formatter = argparse.ArgumentDefaultsHelpFormatter
+    formatter = HelpFormatter
 
     p = commands.add_parser(
         "train",
@@ -255,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(rustgan.recipe('images') or rustgan.recipe('vectors')).",
     )
     p.add_argument("--data", default="mnist", help=f"{' | '.join(BUILTIN_DATA)} | PATH to an image folder")
-    p.add_argument("--steps", type=int, default=2000)
+    p.add_argument("--steps", type=int, default=None, help=_recipe_help("steps", "training steps of this run"))
     p.add_argument("--out", default="runs/train", help="output directory")
     p.add_argument("--batch-size", type=int, default=None, help=_recipe_help("batch_size", "items per step"))
     p.add_argument("--loss", choices=LOSSES, default=None, help=_recipe_help("loss", "adversarial loss"))
@@ -275,10 +276,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--precision", choices=PRECISIONS, default=None, help=_recipe_help("precision", "bf16: mixed precision")
     )
     p.add_argument("--seed", type=int, default=None, help=_recipe_help("seed", OPTIONS["seed"].doc))
-    p.add_argument("--device", default="auto")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     p.add_argument("--image-size", type=int, default=64, help="for image folders: 28, 32 or 64")
     p.add_argument("--channels", type=int, default=3, help="for image folders: 1 or 3")
-    p.add_argument("--log-every", type=int, default=50)
+    p.add_argument("--log-every", type=int, default=50, help="steps per record of log.jsonl")
     p.add_argument(
         "--sample-every", type=int, default=None, help="steps between sample grids and checkpoints (steps/5)"
     )
@@ -287,11 +288,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=train)
 
     p = commands.add_parser("sample", formatter_class=formatter, help="draw samples from a checkpoint into a PNG")
-    p.add_argument("--checkpoint", required=True)
-    p.add_argument("--n", type=int, default=64)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--checkpoint", required=True, help="a checkpoint directory, e.g. runs/x/checkpoint")
+    p.add_argument("--n", type=int, default=64, help="samples to draw")
+    p.add_argument("--seed", type=int, default=0, help="seed of the latents")
     p.add_argument("--out", default="samples.png", help="PNG file, or a directory to write samples.png into")
-    p.add_argument("--device", default="auto")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     p.set_defaults(run=sample)
 
     p = commands.add_parser(
@@ -299,17 +300,17 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=formatter,
         help="score a checkpoint against data: FID, KID, precision/recall, SWD, modes",
     )
-    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--checkpoint", required=True, help="a checkpoint directory, e.g. runs/x/checkpoint")
     p.add_argument("--data", default=None, help="the data to score against (default: the data the run trained on)")
     p.add_argument("--n", type=int, default=2000, help="samples to score (and real items, at most)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the samples and of the real subset")
     p.add_argument(
         "--feature-extractor",
         default=None,
         help="TorchScript model whose outputs replace the digit features (needed for FID of colour images)",
     )
     p.add_argument("--out", default=None, help="JSON file (default: metrics.json beside the checkpoint)")
-    p.add_argument("--device", default="auto")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     p.set_defaults(run=evaluate)
 
     cli_edit.add_parser(commands, formatter)

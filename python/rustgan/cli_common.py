@@ -3,6 +3,7 @@ names or image folders), the record of which one a run used, and output paths.""
 
 from __future__ import annotations
 
+import argparse
 import difflib
 import json
 from pathlib import Path
@@ -69,3 +70,12 @@ def image_path(out: str, default_name: str) -> Path:
         path = path / default_name
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """`--help` with each default, except where there is none or the help states it."""
+
+    def _get_help_string(self, action):
+        if action.default is None or "default:" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)

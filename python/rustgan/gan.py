@@ -46,10 +46,15 @@ def _default(name: str):
 
 
 def recipe(kind: str) -> dict:
-    """Recommended settings for short runs on small data of a `kind`, ``"images"`` or
-    ``"vectors"``: the `GAN` options that differ from the defaults, and ``batch_size``
-    for `fit` (the command line trains with them). ``GAN(data_shape, **options)`` after
-    ``options = recipe("images"); batch_size = options.pop("batch_size")``."""
+    """Recommended settings for runs of a few minutes on small data of a `kind`,
+    ``"images"`` or ``"vectors"``: the `GAN` options that differ from the defaults, and
+    ``batch_size`` and ``steps`` for `fit`. The command line trains with them::
+
+        options = rustgan.recipe("vectors")
+        batch_size, steps = options.pop("batch_size"), options.pop("steps")
+        gan = rustgan.GAN((2,), arch="mlp", **options)
+        gan.fit(points, steps=steps, batch_size=batch_size)
+    """
     return dict(_rustgan.recipe(_text("kind", kind)))
 
 

@@ -57,9 +57,7 @@ mod tests {
     /// `n` rows whose sample mean and covariance are exactly `mean` and `cov`.
     fn exact_gaussian(n: i64, mean: &[f64], cov: &Tensor, seed: u64) -> Tensor {
         let f = mean.len() as i64;
-        let raw = Rng::new(seed)
-            .normal_tensor(&[n, f], Device::Cpu)
-            .to_kind(Kind::Double);
+        let raw = Rng::new(seed).normal_tensor(&[n, f], Device::Cpu).to_kind(Kind::Double);
         let (_, raw_cov) = moments(&raw);
         let centered = &raw - raw.mean_dim(0, true, Kind::Double);
         // Whiten to identity covariance, then colour with the target's Cholesky factor.
@@ -68,13 +66,7 @@ mod tests {
     }
 
     fn matrix(rows: &[&[f64]]) -> Tensor {
-        Tensor::stack(
-            &rows
-                .iter()
-                .map(|r| Tensor::from_slice(r))
-                .collect::<Vec<_>>(),
-            0,
-        )
+        Tensor::stack(&rows.iter().map(|r| Tensor::from_slice(r)).collect::<Vec<_>>(), 0)
     }
 
     #[test]
@@ -99,10 +91,7 @@ mod tests {
         let mut rng = Rng::new(5);
         let mixing = rng.normal_tensor(&[16, 16], Device::Cpu);
         let a = rng.normal_tensor(&[400, 16], Device::Cpu).matmul(&mixing); // correlated features
-        let scale = moments(&a.to_kind(Kind::Double))
-            .1
-            .trace()
-            .double_value(&[]);
+        let scale = moments(&a.to_kind(Kind::Double)).1.trace().double_value(&[]);
         assert!(frechet_distance(&a, &a).unwrap() < 1e-6 * scale);
         let mut noisy = |std: f64| {
             let noise = rng.normal_tensor(&[400, 16], Device::Cpu) * std;

@@ -34,11 +34,7 @@ pub fn kernel_inception_distance(
     let distinct_mean = |k: Tensor| (k.sum(Kind::Double) - k.trace()) / (size * (size - 1)) as f64;
     let mut rng = Rng::new(seed);
     let mut subset = |x: &Tensor, rows: i64| {
-        x.index_select(
-            0,
-            &rng.permutation(rows as usize, x.device())
-                .narrow(0, 0, size),
-        )
+        x.index_select(0, &rng.permutation(rows as usize, x.device()).narrow(0, 0, size))
     };
     let estimates: Vec<f64> = (0..subsets)
         .map(|_| {

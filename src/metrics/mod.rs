@@ -39,15 +39,10 @@ fn check_finite(x: &Tensor, name: &str) -> Result<()> {
 fn feature_matrix(x: &Tensor, name: &str, min_rows: i64) -> Result<Tensor> {
     let shape = x.size();
     if shape.len() != 2 || shape[1] == 0 {
-        return invalid(format!(
-            "{name} must be a [N, F] matrix with F > 0, got shape {shape:?}"
-        ));
+        return invalid(format!("{name} must be a [N, F] matrix with F > 0, got shape {shape:?}"));
     }
     if shape[0] < min_rows {
-        return invalid(format!(
-            "{name} needs at least {min_rows} rows, got {}",
-            shape[0]
-        ));
+        return invalid(format!("{name} needs at least {min_rows} rows, got {}", shape[0]));
     }
     check_finite(x, name)?;
     Ok(x.f_to_kind(Kind::Double)?)

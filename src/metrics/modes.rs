@@ -32,22 +32,14 @@ pub fn modes_2d(samples: &Tensor, centers: &Tensor, std: f64) -> Result<ModeCove
         Tensor::f_cdist(&samples, &centers, 2.0, None)?.f_min_dim(1, false)?; // [N]
     let high_quality = distance.f_lt(3.0 * std)?;
     let counts = Vec::<i64>::try_from(
-        &nearest
-            .f_masked_select(&high_quality)?
-            .f_bincount::<Tensor>(None, k)?,
+        &nearest.f_masked_select(&high_quality)?.f_bincount::<Tensor>(None, k)?,
     )?;
     let hits: i64 = counts.iter().sum();
     let reverse_kl = if hits == 0 {
         (k as f64).ln()
     } else {
-        let shares = counts
-            .iter()
-            .filter(|&&c| c > 0)
-            .map(|&c| c as f64 / hits as f64);
-        shares
-            .map(|p| p * (p * k as f64).ln())
-            .sum::<f64>()
-            .max(0.0)
+        let shares = counts.iter().filter(|&&c| c > 0).map(|&c| c as f64 / hits as f64);
+        shares.map(|p| p * (p * k as f64).ln()).sum::<f64>().max(0.0)
     };
     Ok(ModeCoverage {
         modes: counts.iter().filter(|&&c| c > 0).count() as i64,
@@ -93,10 +85,7 @@ mod tests {
         assert!((coverage.reverse_kl - 9f64.ln()).abs() < 1e-12);
         // Samples far from every center: nothing is covered.
         let lost = modes_2d(&(samples + 100.0), &centers, 0.1).unwrap();
-        assert_eq!(
-            (lost.modes, lost.high_quality, lost.reverse_kl),
-            (0, 0.0, 9f64.ln())
-        );
+        assert_eq!((lost.modes, lost.high_quality, lost.reverse_kl), (0, 0.0, 9f64.ln()));
     }
 
     #[test]
@@ -106,9 +95,6 @@ mod tests {
         assert!(modes_2d(&samples.narrow(1, 0, 1), &centers, 0.1).is_err());
         assert!(modes_2d(&samples.narrow(0, 0, 0), &centers, 0.1).is_err());
         let nan = samples.full_like(f64::NAN);
-        assert!(modes_2d(&nan, &centers, 0.1)
-            .unwrap_err()
-            .to_string()
-            .contains("NaN"));
+        assert!(modes_2d(&nan, &centers, 0.1).unwrap_err().to_string().contains("NaN"));
     }
 }

@@ -44,11 +44,7 @@ fn knn_radii(x: &Tensor, k: i64, block_rows: i64) -> Tensor {
         .split(block_rows, 0)
         .iter()
         // The (k+1)-th smallest distance, as the nearest row is the row itself.
-        .map(|rows| {
-            Tensor::cdist(rows, x, 2.0, None)
-                .kthvalue(k + 1, 1, false)
-                .0
-        })
+        .map(|rows| Tensor::cdist(rows, x, 2.0, None).kthvalue(k + 1, 1, false).0)
         .collect();
     Tensor::cat(&blocks, 0)
 }
@@ -84,19 +80,10 @@ mod tests {
         let real = normals(300, 1);
         assert_eq!(
             precision_recall(&real, &real, 3).unwrap(),
-            PrecisionRecall {
-                precision: 1.0,
-                recall: 1.0
-            }
+            PrecisionRecall { precision: 1.0, recall: 1.0 }
         );
         let far = precision_recall(&real, &(normals(200, 2) + 100.0), 3).unwrap();
-        assert_eq!(
-            far,
-            PrecisionRecall {
-                precision: 0.0,
-                recall: 0.0
-            }
-        );
+        assert_eq!(far, PrecisionRecall { precision: 0.0, recall: 0.0 });
     }
 
     #[test]
@@ -110,10 +97,8 @@ mod tests {
 
     #[test]
     fn blocks_give_the_same_answer() {
-        let (real, fake) = (
-            normals(50, 4).to_kind(Kind::Double),
-            normals(60, 5).to_kind(Kind::Double) * 1.5,
-        );
+        let (real, fake) =
+            (normals(50, 4).to_kind(Kind::Double), normals(60, 5).to_kind(Kind::Double) * 1.5);
         let whole = scores(&real, &fake, 3, BLOCK_VALUES);
         assert!(whole.precision > 0.5 && whole.recall > 0.5, "{whole:?}");
         assert_eq!(scores(&real, &fake, 3, 7 * 60), whole); // blocks of 7 or 8 rows

@@ -25,12 +25,7 @@ pub struct SwdOptions {
 
 impl Default for SwdOptions {
     fn default() -> Self {
-        SwdOptions {
-            patches_per_image: 128,
-            directions: 128,
-            repeats: 4,
-            seed: 0,
-        }
+        SwdOptions { patches_per_image: 128, directions: 128, repeats: 4, seed: 0 }
     }
 }
 
@@ -104,9 +99,7 @@ fn laplacian_pyramid(images: &Tensor) -> Vec<Tensor> {
     let mut levels = Vec::new();
     let mut current = images.shallow_clone();
     while current.size()[2] > COARSEST {
-        let smaller = blur(&current, 1.0)
-            .slice(2, 0, None, 2)
-            .slice(3, 0, None, 2);
+        let smaller = blur(&current, 1.0).slice(2, 0, None, 2).slice(3, 0, None, 2);
         levels.push(&current - upsample(&smaller));
         current = smaller;
     }
@@ -149,10 +142,7 @@ fn descriptors(level: &Tensor, patches: i64, rng: &mut Rng) -> Tensor {
         .collect();
     let steps = Tensor::arange(PATCH, (Kind::Int64, device));
     let offsets = (steps.unsqueeze(1) * side + steps.unsqueeze(0)).view([1, 1, PATCH * PATCH]);
-    let index = (Tensor::from_slice(&corners)
-        .to_device(device)
-        .view([n, patches, 1])
-        + offsets) // [N, P, 49]
+    let index = (Tensor::from_slice(&corners).to_device(device).view([n, patches, 1]) + offsets) // [N, P, 49]
         .view([n, 1, patches * PATCH * PATCH])
         .expand([n, channels, patches * PATCH * PATCH], false);
     let patches_by_channel = level
@@ -164,9 +154,7 @@ fn descriptors(level: &Tensor, patches: i64, rng: &mut Rng) -> Tensor {
     let dims = [0i64, 2].as_slice();
     let mean = patches_by_channel.mean_dim(dims, true, Kind::Float);
     // A constant channel has no spread; its descriptors become 0 rather than NaN.
-    let std = patches_by_channel
-        .std_dim(dims, false, true)
-        .clamp_min(1e-8);
+    let std = patches_by_channel.std_dim(dims, false, true).clamp_min(1e-8);
     ((patches_by_channel - mean) / std).view([n * patches, channels * PATCH * PATCH])
 }
 
@@ -183,10 +171,7 @@ fn sliced_distance(a: &Tensor, b: &Tensor, options: &SwdOptions, rng: &mut Rng) 
                 &directions / directions.norm_scalaropt_dim(2, [0i64].as_slice(), true);
             let (projected_a, _) = directions.tr().matmul(&a.tr()).sort(1, false);
             let (projected_b, _) = directions.tr().matmul(&b.tr()).sort(1, false);
-            (projected_a - projected_b)
-                .abs()
-                .mean(Kind::Double)
-                .double_value(&[])
+            (projected_a - projected_b).abs().mean(Kind::Double).double_value(&[])
         })
         .sum();
     total / options.repeats as f64
@@ -202,11 +187,7 @@ mod tests {
     }
 
     fn options(seed: u64) -> SwdOptions {
-        SwdOptions {
-            patches_per_image: 32,
-            seed,
-            ..SwdOptions::default()
-        }
+        SwdOptions { patches_per_image: 32, seed, ..SwdOptions::default() }
     }
 
     #[test]
@@ -250,17 +231,12 @@ mod tests {
     #[test]
     fn rejects_bad_input() {
         let swd = |a: &Tensor, b: &Tensor| sliced_wasserstein(a, b, &SwdOptions::default());
-        let error = swd(&noise(2, 1, 28, 0), &noise(2, 1, 28, 0))
-            .unwrap_err()
-            .to_string();
+        let error = swd(&noise(2, 1, 28, 0), &noise(2, 1, 28, 0)).unwrap_err().to_string();
         assert!(error.contains("power of two"), "{error}");
         assert!(swd(&noise(2, 1, 8, 0), &noise(2, 1, 8, 0)).is_err());
         assert!(swd(&noise(2, 1, 32, 0), &noise(3, 1, 32, 0)).is_err());
         assert!(swd(&noise(2, 1, 32, 0).view([2, 32, 32]), &noise(2, 1, 32, 0)).is_err());
-        let bad = SwdOptions {
-            repeats: 0,
-            ..SwdOptions::default()
-        };
+        let bad = SwdOptions { repeats: 0, ..SwdOptions::default() };
         assert!(sliced_wasserstein(&noise(2, 1, 16, 0), &noise(2, 1, 16, 0), &bad).is_err());
     }
 }

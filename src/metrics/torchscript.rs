@@ -14,10 +14,7 @@ pub fn torchscript_features(path: &Path, images: &Tensor, batch_size: i64) -> Re
         return invalid(format!("batch_size must be at least 1, got {batch_size}"));
     }
     let extractor_error = |what: &str, e: tch::TchError| {
-        Error::InvalidArgument(format!(
-            "feature extractor {}: {what} ({e})",
-            path.display()
-        ))
+        Error::InvalidArgument(format!("feature extractor {}: {what} ({e})", path.display()))
     };
     let mut module = tch::CModule::load(path)
         .map_err(|e| extractor_error("not a loadable TorchScript file", e))?;
@@ -26,11 +23,7 @@ pub fn torchscript_features(path: &Path, images: &Tensor, batch_size: i64) -> Re
         images
             .split(batch_size, 0)
             .iter()
-            .map(|chunk| {
-                module
-                    .forward_ts(&[chunk])
-                    .map(|f| f.flatten(1, -1).to_kind(Kind::Float))
-            })
+            .map(|chunk| module.forward_ts(&[chunk]).map(|f| f.flatten(1, -1).to_kind(Kind::Float)))
             .collect::<std::result::Result<Vec<Tensor>, _>>()
     })
     .map_err(|e| extractor_error("failed on the images", e))?;

@@ -40,10 +40,7 @@ impl DigitClassifier {
                 inputs,
                 outputs,
                 3,
-                nn::ConvConfig {
-                    padding: 1,
-                    ..Default::default()
-                },
+                nn::ConvConfig { padding: 1, ..Default::default() },
             )
         };
         let features = nn::seq_t()
@@ -61,10 +58,7 @@ impl DigitClassifier {
         let classifier = DigitClassifier::new(device);
         read_safetensors(path)
             .and_then(|stored| copy_named(stored, named_variables(&classifier.vs)))
-            .map_err(|reason| Error::Checkpoint {
-                path: path.display().to_string(),
-                reason,
-            })?;
+            .map_err(|reason| Error::Checkpoint { path: path.display().to_string(), reason })?;
         Ok(classifier)
     }
 
@@ -75,15 +69,9 @@ impl DigitClassifier {
     /// Penultimate features `[N, 128]` of images `[N, 1, 28, 28]` in [-1, 1].
     pub fn features(&self, images: &Tensor) -> Result<Tensor> {
         check_images(images)?;
-        let images = images
-            .f_to_device(self.vs.device())?
-            .f_to_kind(Kind::Float)?;
+        let images = images.f_to_device(self.vs.device())?.f_to_kind(Kind::Float)?;
         let chunks: Vec<Tensor> = tch::no_grad(|| {
-            images
-                .split(1000, 0)
-                .iter()
-                .map(|c| self.features.forward_t(c, false))
-                .collect()
+            images.split(1000, 0).iter().map(|c| self.features.forward_t(c, false)).collect()
         });
         Ok(Tensor::f_cat(&chunks, 0)?)
     }
@@ -105,10 +93,7 @@ impl DigitClassifier {
         check_images(images)?;
         let n = images.size()[0];
         if labels.size() != [n] {
-            return invalid(format!(
-                "labels must have shape [{n}], got {:?}",
-                labels.size()
-            ));
+            return invalid(format!("labels must have shape [{n}], got {:?}", labels.size()));
         }
         tch::manual_seed(seed as i64);
         let classifier = DigitClassifier::new(device);
@@ -141,16 +126,10 @@ impl DigitClassifier {
                 let loss = logits.cross_entropy_for_logits(&y);
                 optimizer.backward_step(&loss);
                 loss_sum += loss.double_value(&[]) * batch.size()[0] as f64;
-                correct += logits
-                    .argmax(1, false)
-                    .eq_tensor(&y)
-                    .sum(Kind::Double)
-                    .double_value(&[]);
+                correct +=
+                    logits.argmax(1, false).eq_tensor(&y).sum(Kind::Double).double_value(&[]);
             }
-            records.push(EpochRecord {
-                loss: loss_sum / n as f64,
-                accuracy: correct / n as f64,
-            });
+            records.push(EpochRecord { loss: loss_sum / n as f64, accuracy: correct / n as f64 });
         }
         Ok((classifier, records))
     }
@@ -159,9 +138,7 @@ impl DigitClassifier {
 fn check_images(images: &Tensor) -> Result<()> {
     let shape = images.size();
     if shape.len() != 4 || shape[1..] != IMAGE_SHAPE || shape[0] == 0 {
-        return invalid(format!(
-            "the digit classifier needs images [N, 1, 28, 28], got {shape:?}"
-        ));
+        return invalid(format!("the digit classifier needs images [N, 1, 28, 28], got {shape:?}"));
     }
     Ok(())
 }

@@ -37,10 +37,7 @@ impl Family for Dcgan {
     }
 
     fn generator(&self, p: &nn::Path, config: &GanConfig) -> Generator {
-        Generator {
-            body: generator(p, config),
-            dense_layers: vec![],
-        }
+        Generator { body: generator(p, config), dense_layers: vec![] }
     }
 
     fn discriminator(&self, p: &nn::Path, config: &GanConfig) -> Discriminator {
@@ -102,20 +99,10 @@ impl<'a> Stack<'a> {
         padding: i64,
         bias: bool,
     ) -> Self {
-        let config = nn::ConvTransposeConfig {
-            stride,
-            padding,
-            bias,
-            ..Default::default()
-        };
+        let config = nn::ConvTransposeConfig { stride, padding, bias, ..Default::default() };
         let layer = nn::conv_transpose2d(self.next_path(), inputs, outputs, kernel, config);
-        self.net = self.net.add(Conv::transposed(
-            layer.ws,
-            layer.bs,
-            stride,
-            padding,
-            self.compute,
-        ));
+        self.net =
+            self.net.add(Conv::transposed(layer.ws, layer.bs, stride, padding, self.compute));
         self
     }
 
@@ -128,18 +115,11 @@ impl<'a> Stack<'a> {
         padding: i64,
         bias: bool,
     ) -> Self {
-        let config = nn::ConvConfig {
-            stride,
-            padding,
-            bias,
-            ..Default::default()
-        };
+        let config = nn::ConvConfig { stride, padding, bias, ..Default::default() };
         let path = self.next_path();
         let layer = nn::conv2d(&path, inputs, outputs, kernel, config);
         let weight = Weight::new(&path, layer.ws, self.spectral_norm);
-        self.net = self
-            .net
-            .add(Conv::new(weight, layer.bs, stride, padding, self.compute));
+        self.net = self.net.add(Conv::new(weight, layer.bs, stride, padding, self.compute));
         self
     }
 
@@ -172,17 +152,11 @@ fn generator(p: &nn::Path, config: &GanConfig) -> SequentialT {
         .batch_norm(width)
         .relu();
     for _ in 1..doublings {
-        stack = stack
-            .conv_transpose(width, width / 2, 4, 2, 1, false)
-            .batch_norm(width / 2)
-            .relu();
+        stack = stack.conv_transpose(width, width / 2, 4, 2, 1, false).batch_norm(width / 2).relu();
         width /= 2; // resolution doubled
     }
     let stack = stack.conv_transpose(width, channels, 4, 2, 1, true); // [N, C, size, size]
-    nn::seq_t()
-        .add_fn(move |z| z.view([-1, input_dim, 1, 1]))
-        .add(stack.net)
-        .add_fn(|x| x.tanh())
+    nn::seq_t().add_fn(move |z| z.view([-1, input_dim, 1, 1])).add(stack.net).add_fn(|x| x.tanh())
 }
 
 /// With `pac` > 1 each group of `pac` consecutive images is stacked along the channels
@@ -206,13 +180,8 @@ fn discriminator(p: &nn::Path, config: &GanConfig) -> Discriminator {
     }
     let (features, head) = stack.split(); // [N / pac, width, end, end]
     Discriminator {
-        body: nn::seq_t()
-            .add_fn(move |x| x.view([-1, packed_channels, size, size]))
-            .add(features),
-        head: head
-            .conv(width, 1, end, 1, 0, true)
-            .net
-            .add_fn(|x| x.view([-1])), // [N / pac]
+        body: nn::seq_t().add_fn(move |x| x.view([-1, packed_channels, size, size])).add(features),
+        head: head.conv(width, 1, end, 1, 0, true).net.add_fn(|x| x.view([-1])), // [N / pac]
         feature_dim: width * end * end,
         dense_layers: vec![],
     }

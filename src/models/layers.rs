@@ -59,14 +59,7 @@ impl Conv {
         padding: i64,
         compute: Kind,
     ) -> Self {
-        Conv {
-            weight,
-            bias,
-            stride,
-            padding,
-            transposed: false,
-            compute,
-        }
+        Conv { weight, bias, stride, padding, transposed: false, compute }
     }
 
     pub fn transposed(
@@ -76,23 +69,13 @@ impl Conv {
         padding: i64,
         compute: Kind,
     ) -> Self {
-        Conv {
-            weight: Weight::Plain(weight),
-            bias,
-            stride,
-            padding,
-            transposed: true,
-            compute,
-        }
+        Conv { weight: Weight::Plain(weight), bias, stride, padding, transposed: true, compute }
     }
 }
 
 impl ModuleT for Conv {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
-        let (xs, weight) = (
-            cast(xs, self.compute),
-            cast(&self.weight.get(train), self.compute),
-        );
+        let (xs, weight) = (cast(xs, self.compute), cast(&self.weight.get(train), self.compute));
         let bias = self.bias.as_ref().map(|b| cast(b, self.compute));
         let (stride, padding) = ([self.stride; 2], [self.padding; 2]);
         if self.transposed {
@@ -112,11 +95,7 @@ pub struct Linear {
 
 impl Linear {
     pub fn new(weight: Weight, bias: Option<Tensor>, compute: Kind) -> Self {
-        Linear {
-            weight,
-            bias,
-            compute,
-        }
+        Linear { weight, bias, compute }
     }
 }
 
@@ -155,10 +134,7 @@ mod tests {
         );
         let (exact, lowered) = (full.forward_t(&xs, true), half.forward_t(&xs, true));
         assert_eq!(lowered.kind(), Kind::BFloat16);
-        let error = (lowered.to_kind(Kind::Float) - &exact)
-            .abs()
-            .max()
-            .double_value(&[]);
+        let error = (lowered.to_kind(Kind::Float) - &exact).abs().max().double_value(&[]);
         let scale = exact.abs().max().double_value(&[]);
         assert!(
             error > 0.0 && error < 0.02 * scale,

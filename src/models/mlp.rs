@@ -26,9 +26,7 @@ impl Family for Mlp {
         let mut net = nn::seq_t();
         let mut inputs = config.generator_input_dim();
         for _ in 0..config.depth {
-            net = net
-                .add(layers.linear(inputs, config.hidden_dim))
-                .add_fn(|x| x.relu());
+            net = net.add(layers.linear(inputs, config.hidden_dim)).add_fn(|x| x.relu());
             inputs = config.hidden_dim;
         }
         let mut out_shape = vec![-1];
@@ -36,10 +34,7 @@ impl Family for Mlp {
         let body = net
             .add(layers.linear(inputs, config.data_numel()))
             .add_fn(move |x| x.view(out_shape.as_slice())); // [N, *data_shape]
-        Generator {
-            body,
-            dense_layers: layers.dense,
-        }
+        Generator { body, dense_layers: layers.dense }
     }
 
     /// depth x (Linear + LeakyReLU(0.2)), then one logit per item (per group of `pac`
@@ -50,20 +45,11 @@ impl Family for Mlp {
         let mut body = nn::seq_t().add_fn(move |x| x.view([-1, packed]));
         let mut inputs = packed;
         for _ in 0..config.depth {
-            body = body
-                .add(layers.linear(inputs, config.hidden_dim))
-                .add(super::LeakyRelu);
+            body = body.add(layers.linear(inputs, config.hidden_dim)).add(super::LeakyRelu);
             inputs = config.hidden_dim;
         }
-        let head = nn::seq_t()
-            .add(layers.linear(inputs, 1))
-            .add_fn(|x| x.view([-1]));
-        Discriminator {
-            body,
-            head,
-            feature_dim: inputs,
-            dense_layers: layers.dense,
-        }
+        let head = nn::seq_t().add(layers.linear(inputs, 1)).add_fn(|x| x.view([-1]));
+        Discriminator { body, head, feature_dim: inputs, dense_layers: layers.dense }
     }
 
     fn weight_init(&self) -> WeightInit {
@@ -81,22 +67,15 @@ struct Layers<'a> {
 
 impl<'a> Layers<'a> {
     fn new(p: &'a nn::Path<'a>, config: &'a GanConfig, spectral_norm: bool) -> Self {
-        Layers {
-            p,
-            config,
-            spectral_norm,
-            dense: vec![],
-        }
+        Layers { p, config, spectral_norm, dense: vec![] }
     }
 
     fn linear(&mut self, inputs: i64, outputs: i64) -> Linear {
         let path = self.p / (2 * self.dense.len()).to_string();
         let layer = nn::linear(&path, inputs, outputs, Default::default());
         let bias = layer.bs.expect("nn::linear has a bias by default");
-        self.dense.push(DenseLayer {
-            weight: layer.ws.shallow_clone(),
-            bias: bias.shallow_clone(),
-        });
+        self.dense
+            .push(DenseLayer { weight: layer.ws.shallow_clone(), bias: bias.shallow_clone() });
         let weight = Weight::new(&path, layer.ws, self.spectral_norm);
         Linear::new(weight, Some(bias), self.config.precision.compute_kind())
     }

@@ -99,15 +99,11 @@ pub fn initialise(vs: &nn::VarStore, init: WeightInit, rng: &mut Rng) {
                     WeightInit::Normal => rng.normals(numel).iter().map(|x| 0.02 * x).collect(),
                     WeightInit::UniformFanIn => {
                         let bound = 1.0 / (shape[1] as f64).sqrt();
-                        (0..numel)
-                            .map(|_| ((2.0 * rng.uniform() - 1.0) * bound) as f32)
-                            .collect()
+                        (0..numel).map(|_| ((2.0 * rng.uniform() - 1.0) * bound) as f32).collect()
                     }
                 }
             };
-            let init = Tensor::from_slice(&values)
-                .view(shape.as_slice())
-                .to_kind(Kind::Float);
+            let init = Tensor::from_slice(&values).view(shape.as_slice()).to_kind(Kind::Float);
             var.copy_(&init);
         }
     });
@@ -139,12 +135,7 @@ mod tests {
         assert!(y.allclose(&expected, 1e-6, 1e-7, false), "{y:?}");
         let grad = Tensor::run_backward(&[y.sum(Kind::Float)], &[&x], false, false).remove(0);
         assert!(
-            grad.allclose(
-                &Tensor::from_slice(&[0.2f32, 0.2, 1.0, 1.0]),
-                1e-6,
-                1e-7,
-                false
-            ),
+            grad.allclose(&Tensor::from_slice(&[0.2f32, 0.2, 1.0, 1.0]), 1e-6, 1e-7, false),
             "{grad:?}"
         );
     }

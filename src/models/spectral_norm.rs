@@ -68,10 +68,7 @@ mod tests {
         let normalised = weight.get(false);
         let (_, singular_values, _) = normalised.svd(true, false);
         let top = singular_values.double_value(&[0]);
-        assert!(
-            (top - 1.0).abs() < 1e-4,
-            "largest singular value after normalisation: {top}"
-        );
+        assert!((top - 1.0).abs() < 1e-4, "largest singular value after normalisation: {top}");
         let names: Vec<String> = vs.variables().into_keys().collect();
         assert!(names.contains(&"0.weight_u".to_string()), "{names:?}");
     }

@@ -47,23 +47,10 @@ pub fn project(
     seed: u64,
 ) -> PyResult<(PyTensor, PyTensor, Vec<f64>, PyTensor)> {
     let (images, labels, mask) = (images.0, labels.map(|l| l.0), mask.map(|m| m.0));
-    let options = ProjectOptions {
-        steps,
-        lr,
-        restarts,
-        prior_weight,
-        realism_weight,
-        average_best,
-        seed,
-    };
+    let options =
+        ProjectOptions { steps, lr, restarts, prior_weight, realism_weight, average_best, seed };
     let result = without_gil(py, move || {
-        edit::project(
-            &gan.trainer().gan,
-            &images,
-            labels.as_ref(),
-            mask.as_ref(),
-            &options,
-        )
+        edit::project(&gan.trainer().gan, &images, labels.as_ref(), mask.as_ref(), &options)
     })?;
     Ok((
         PyTensor(result.latents),

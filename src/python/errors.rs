@@ -103,9 +103,7 @@ fn create_classes(py: Python<'_>) -> PyResult<Vec<Py<PyType>>> {
         let namespace = PyDict::new(py);
         namespace.set_item("__module__", "rustgan.errors")?;
         namespace.set_item("__doc__", class.doc())?;
-        let created = py
-            .get_type::<PyType>()
-            .call1((class.name(), bases, namespace))?;
+        let created = py.get_type::<PyType>().call1((class.name(), bases, namespace))?;
         classes.push(created.downcast_into::<PyType>()?.unbind());
     }
     Ok(classes)
@@ -114,9 +112,8 @@ fn create_classes(py: Python<'_>) -> PyResult<Vec<Py<PyType>>> {
 /// Adds the exception classes to the native module.
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = module.py();
-    for (class, created) in Class::ALL
-        .iter()
-        .zip(CLASSES.get_or_try_init(py, || create_classes(py))?)
+    for (class, created) in
+        Class::ALL.iter().zip(CLASSES.get_or_try_init(py, || create_classes(py))?)
     {
         module.add(class.name(), created.bind(py))?;
     }

@@ -46,16 +46,12 @@ pub struct PyGan {
 
 impl PyGan {
     fn new_locked(trainer: Trainer) -> Self {
-        PyGan {
-            inner: Mutex::new(trainer),
-        }
+        PyGan { inner: Mutex::new(trainer) }
     }
 
     pub(super) fn trainer(&self) -> MutexGuard<'_, Trainer> {
         // A panic mid-call is reported as an error; the GAN stays usable for inspection.
-        self.inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -65,9 +61,8 @@ impl PyGan {
     #[new]
     fn new(py: Python<'_>, options: &Bound<'_, PyDict>, device: &str) -> PyResult<Self> {
         let values = values(options)?;
-        let trainer = without_gil(py, || {
-            Trainer::new(config_from_values(&values)?, parse_device(device)?)
-        })?;
+        let trainer =
+            without_gil(py, || Trainer::new(config_from_values(&values)?, parse_device(device)?))?;
         Ok(PyGan::new_locked(trainer))
     }
 
@@ -94,9 +89,7 @@ impl PyGan {
             let policy = NanPolicy::parse(on_nan)?;
             let mut trainer = self.trainer();
             let images = trainer.gan.check_batch(&data, "batch")?;
-            let labels = trainer
-                .gan
-                .check_labels(labels.as_ref(), images.size()[0], "labels")?;
+            let labels = trainer.gan.check_labels(labels.as_ref(), images.size()[0], "labels")?;
             trainer.train_step(&[Batch { images, labels }], policy)
         })?;
         stats_dict(py, &stats)
@@ -121,36 +114,28 @@ impl PyGan {
         let mut python_error: Option<PyErr> = None;
         let error_slot = &mut python_error;
         let outcome = without_gil(py, move || {
-            let options = FitOptions {
-                steps,
-                batch_size,
-                log_every,
-                on_nan: NanPolicy::parse(on_nan)?,
-            };
+            let options =
+                FitOptions { steps, batch_size, log_every, on_nan: NanPolicy::parse(on_nan)? };
             let mut last_call = Instant::now();
-            self.trainer()
-                .fit(&data, labels.as_ref(), &options, |done, record| {
-                    if record.is_none() && last_call.elapsed() < MONITOR_INTERVAL {
-                        return Ok(());
-                    }
-                    last_call = Instant::now();
-                    Python::with_gil(|py| {
-                        let result = py.check_signals().and_then(|_| {
-                            let record = record.map(|r| record_dict(py, r)).transpose()?;
-                            callback.call1(py, (done, record))
-                        });
-                        result.map(|_| ()).map_err(|e| {
-                            *error_slot = Some(e);
-                            Error::Interrupted
-                        })
+            self.trainer().fit(&data, labels.as_ref(), &options, |done, record| {
+                if record.is_none() && last_call.elapsed() < MONITOR_INTERVAL {
+                    return Ok(());
+                }
+                last_call = Instant::now();
+                Python::with_gil(|py| {
+                    let result = py.check_signals().and_then(|_| {
+                        let record = record.map(|r| record_dict(py, r)).transpose()?;
+                        callback.call1(py, (done, record))
+                    });
+                    result.map(|_| ()).map_err(|e| {
+                        *error_slot = Some(e);
+                        Error::Interrupted
                     })
                 })
+            })
         });
         let history = |records: &[Record]| -> PyResult<Vec<PyObject>> {
-            records
-                .iter()
-                .map(|r| Ok(record_dict(py, r)?.into_any().unbind()))
-                .collect()
+            records.iter().map(|r| Ok(record_dict(py, r)?.into_any().unbind())).collect()
         };
         match (outcome, python_error) {
             (Ok(outcome), None) => Ok((history(&outcome.history)?, outcome.interrupted)),
@@ -182,10 +167,7 @@ impl PyGan {
         ema: bool,
     ) -> PyResult<PyTensor> {
         let (z, labels) = (z.0, labels.map(|l| l.0));
-        without_gil(py, move || {
-            self.trainer().gan.generate(&z, labels.as_ref(), ema)
-        })
-        .map(PyTensor)
+        without_gil(py, move || self.trainer().gan.generate(&z, labels.as_ref(), ema)).map(PyTensor)
     }
 
     #[pyo3(signature = (n, seed=None, labels=None, ema=true))]
@@ -198,18 +180,13 @@ impl PyGan {
         ema: bool,
     ) -> PyResult<PyTensor> {
         let labels = labels.map(|l| l.0);
-        without_gil(py, move || {
-            self.trainer().gan.sample(n, seed, labels.as_ref(), ema)
-        })
-        .map(PyTensor)
+        without_gil(py, move || self.trainer().gan.sample(n, seed, labels.as_ref(), ema))
+            .map(PyTensor)
     }
 
     fn state_dict(&self, py: Python<'_>, network: String) -> PyResult<Vec<(String, PyTensor)>> {
         let named = without_gil(py, move || self.trainer().gan.state_dict(&network))?;
-        Ok(named
-            .into_iter()
-            .map(|(name, t)| (name, PyTensor(t)))
-            .collect())
+        Ok(named.into_iter().map(|(name, t)| (name, PyTensor(t))).collect())
     }
 
     fn load_state_dict(
@@ -220,9 +197,7 @@ impl PyGan {
     ) -> PyResult<()> {
         let tensors: Vec<(String, tch::Tensor)> =
             tensors.into_iter().map(|(name, t)| (name, t.0)).collect();
-        without_gil(py, move || {
-            self.trainer().gan.load_state_dict(&network, tensors)
-        })
+        without_gil(py, move || self.trainer().gan.load_state_dict(&network, tensors))
     }
 
     /// Trains as replica `rank` of `world_size`; `sync(flat_gradient)` must average the
@@ -230,13 +205,9 @@ impl PyGan {
     fn set_replica(&self, rank: i64, world_size: i64, sync: PyObject) -> PyResult<()> {
         let sync: GradientSync = Box::new(move |gradient: &tch::Tensor| {
             Python::with_gil(|py| {
-                sync.call1(py, (PyTensor(gradient.shallow_clone()),))
-                    .map(|_| ())
-                    .map_err(|e| {
-                        Error::Distributed(format!(
-                            "averaging gradients across processes failed: {e}"
-                        ))
-                    })
+                sync.call1(py, (PyTensor(gradient.shallow_clone()),)).map(|_| ()).map_err(|e| {
+                    Error::Distributed(format!("averaging gradients across processes failed: {e}"))
+                })
             })
         });
         self.trainer().streams.replica =

@@ -40,9 +40,7 @@ pub fn kernel_inception_distance(
     seed: u64,
 ) -> PyResult<(f64, f64)> {
     let (a, b) = (a.0, b.0);
-    without_gil(py, move || {
-        metrics::kernel_inception_distance(&a, &b, subsets, subset_size, seed)
-    })
+    without_gil(py, move || metrics::kernel_inception_distance(&a, &b, subsets, subset_size, seed))
 }
 
 /// (precision, recall)
@@ -68,11 +66,7 @@ pub fn sliced_wasserstein(
     seed: u64,
 ) -> PyResult<(Vec<f64>, f64)> {
     let (a, b) = (a.0, b.0);
-    let options = SwdOptions {
-        patches_per_image,
-        seed,
-        ..Default::default()
-    };
+    let options = SwdOptions { patches_per_image, seed, ..Default::default() };
     let swd = without_gil(py, move || metrics::sliced_wasserstein(&a, &b, &options))?;
     Ok((swd.per_level, swd.mean))
 }
@@ -85,10 +79,7 @@ pub fn torchscript_features(
     batch_size: i64,
 ) -> PyResult<PyTensor> {
     let images = images.0;
-    without_gil(py, move || {
-        metrics::torchscript_features(&path, &images, batch_size)
-    })
-    .map(PyTensor)
+    without_gil(py, move || metrics::torchscript_features(&path, &images, batch_size)).map(PyTensor)
 }
 
 /// (features [N, 128], logits [N, 10]) of the digit classifier stored at `weights`.

@@ -34,9 +34,9 @@ pub fn _rustgan(m: &Bound<'_, PyModule>) -> PyResult<()> {
 #[pyfunction]
 fn set_num_threads(n: i32) -> PyResult<()> {
     if n < 1 {
-        return Err(errors::to_py_err(crate::error::Error::InvalidArgument(
-            format!("number of threads must be at least 1, got {n}"),
-        )));
+        return Err(errors::to_py_err(crate::error::Error::InvalidArgument(format!(
+            "number of threads must be at least 1, got {n}"
+        ))));
     }
     tch::set_num_threads(n);
     Ok(())

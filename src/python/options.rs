@@ -19,11 +19,7 @@ pub fn to_value(object: &Bound<'_, PyAny>) -> Value {
         return match object.extract::<i128>() {
             Ok(i) => Value::Int(i),
             // Beyond 128 bits: only its sign matters for the range check.
-            Err(_) => Value::Int(if object.gt(0).unwrap_or(false) {
-                i128::MAX
-            } else {
-                i128::MIN
-            }),
+            Err(_) => Value::Int(if object.gt(0).unwrap_or(false) { i128::MAX } else { i128::MIN }),
         };
     }
     if let Ok(number) = object.downcast::<PyFloat>() {
@@ -32,6 +28,16 @@ pub fn to_value(object: &Bound<'_, PyAny>) -> Value {
     if let Ok(text) = object.downcast::<PyString>() {
         return Value::Str(text.to_string_lossy().into_owned());
     }
+    // Numbers of other types (numpy's, say): integers convert through `__index__`, real
+    // numbers through `__float__`.
+    if let Ok(index) = object.call_method0("__index__") {
+        return to_value(&index);
+    }
+    if object.hasattr("__float__").unwrap_or(false) {
+        if let Ok(number) = object.extract::<f64>() {
+            return Value::Float(number);
+        }
+    }
     if let Ok(items) = object.downcast::<PyTuple>() {
         return Value::List(items.iter().map(|item| to_value(&item)).collect());
     }
@@ -39,20 +45,13 @@ pub fn to_value(object: &Bound<'_, PyAny>) -> Value {
         return Value::List(items.iter().map(|item| to_value(&item)).collect());
     }
     Value::Other(
-        object
-            .get_type()
-            .name()
-            .map(|n| n.to_string())
-            .unwrap_or_else(|_| "object".into()),
+        object.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "object".into()),
     )
 }
 
 /// The options passed as a dict, by name.
 pub fn values(options: &Bound<'_, PyDict>) -> PyResult<Vec<(String, Value)>> {
-    options
-        .iter()
-        .map(|(name, value)| Ok((name.extract::<String>()?, to_value(&value))))
-        .collect()
+    options.iter().map(|(name, value)| Ok((name.extract::<String>()?, to_value(&value)))).collect()
 }
 
 fn to_python(py: Python<'_>, json: &Json) -> PyResult<PyObject> {
@@ -62,19 +61,12 @@ fn to_python(py: Python<'_>, json: &Json) -> PyResult<PyObject> {
         Json::Number(n) => match (n.as_i64(), n.as_u64()) {
             (Some(i), _) => i.into_pyobject(py)?.into_any().unbind(),
             (None, Some(u)) => u.into_pyobject(py)?.into_any().unbind(),
-            _ => n
-                .as_f64()
-                .unwrap_or(f64::NAN)
-                .into_pyobject(py)?
-                .into_any()
-                .unbind(),
+            _ => n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any().unbind(),
         },
         Json::String(s) => s.into_pyobject(py)?.into_any().unbind(),
         Json::Array(items) => {
-            let converted = items
-                .iter()
-                .map(|item| to_python(py, item))
-                .collect::<PyResult<Vec<_>>>()?;
+            let converted =
+                items.iter().map(|item| to_python(py, item)).collect::<PyResult<Vec<_>>>()?;
             PyTuple::new(py, converted)?.into_any().unbind()
         }
         Json::Object(_) => unreachable!("no option holds an object"),
@@ -85,19 +77,11 @@ fn to_python(py: Python<'_>, json: &Json) -> PyResult<PyObject> {
 #[pyfunction]
 pub fn recipe(py: Python<'_>, kind: &str) -> PyResult<Vec<(&'static str, PyObject)>> {
     let settings = options::recipe(kind).map_err(super::errors::to_py_err)?;
-    settings
-        .iter()
-        .map(|(name, value)| Ok((*name, to_python(py, value)?)))
-        .collect()
+    settings.iter().map(|(name, value)| Ok((*name, to_python(py, value)?))).collect()
 }
 
 /// (name, default, choices or None, doc)
-type OptionDescription = (
-    &'static str,
-    PyObject,
-    Option<Vec<&'static str>>,
-    &'static str,
-);
+type OptionDescription = (&'static str, PyObject, Option<Vec<&'static str>>, &'static str);
 
 /// Every option of `rustgan.GAN`, in signature order.
 #[pyfunction]
@@ -110,12 +94,7 @@ pub fn gan_options(py: Python<'_>) -> PyResult<Vec<OptionDescription>> {
                 Kind::Choice(names) | Kind::Choices(names) => Some(names.to_vec()),
                 _ => None,
             };
-            Ok((
-                spec.name,
-                to_python(py, &defaults[spec.name])?,
-                choices,
-                spec.doc,
-            ))
+            Ok((spec.name, to_python(py, &defaults[spec.name])?, choices, spec.doc))
         })
         .collect()
 }

@@ -32,27 +32,18 @@ impl StepPath for Autograd {
         let batch = real.images.size()[0];
         let r1_now = config.r1_gamma > 0.0 && ctx.step % config.r1_every == 0;
         let z = ctx.streams.draw(batch, &[config.latent_dim], false);
-        let fake_labels = config
-            .conditional()
-            .then(|| ctx.streams.draw_classes(batch, config.num_classes));
+        let fake_labels =
+            config.conditional().then(|| ctx.streams.draw_classes(batch, config.num_classes));
         // Only the last generation is reused for G's update (PyTorch's DCGAN example does
         // the same); earlier ones need no graph.
         let generate = || gan.generator.forward(&z, fake_labels.as_ref(), true);
-        let generated = if last {
-            generate()
-        } else {
-            tch::no_grad(generate)
-        };
+        let generated = if last { generate() } else { tch::no_grad(generate) };
         let fake_input = generated.detach();
         let real_input = real.images.detach().set_requires_grad(r1_now);
         let augmented_real = augment(&real_input, &config.augment, ctx.streams);
         let augmented_fake = augment(&fake_input, &config.augment, ctx.streams);
-        let real_logits = gan
-            .discriminator
-            .forward(&augmented_real, real.labels.as_ref(), true);
-        let fake_logits = gan
-            .discriminator
-            .forward(&augmented_fake, fake_labels.as_ref(), true);
+        let real_logits = gan.discriminator.forward(&augmented_real, real.labels.as_ref(), true);
+        let fake_logits = gan.discriminator.forward(&augmented_fake, fake_labels.as_ref(), true);
         let parts = discriminator_loss(config.loss, &real_logits, &fake_logits);
         let mut loss = &parts.real + &parts.fake;
         let mut penalties = vec![];
@@ -63,9 +54,7 @@ impl StepPath for Autograd {
                 .detach()
                 .set_requires_grad(true);
             let augmented_mixed = augment(&mixed, &config.augment, ctx.streams);
-            let logits = gan
-                .discriminator
-                .forward(&augmented_mixed, real.labels.as_ref(), true);
+            let logits = gan.discriminator.forward(&augmented_mixed, real.labels.as_ref(), true);
             let penalty = gradient_penalty(&mixed, &logits)?;
             loss = loss + &penalty * config.gp_weight;
             penalties.push(penalty);
@@ -83,11 +72,7 @@ impl StepPath for Autograd {
             total: values[0],
             real: values[1],
             fake: values[2],
-            gradient_penalty: if config.uses_gradient_penalty() {
-                extra.next()
-            } else {
-                None
-            },
+            gradient_penalty: if config.uses_gradient_penalty() { extra.next() } else { None },
             r1: if r1_now { extra.next() } else { None },
         };
         let grad = gan.discriminator.params.gradient(&loss)?;
@@ -98,10 +83,7 @@ impl StepPath for Autograd {
     }
 
     fn generator_pass(&mut self, ctx: &mut Context) -> Result<(f64, Tensor)> {
-        let (fake, labels) = self
-            .kept
-            .take()
-            .expect("the last critic iteration keeps its items");
+        let (fake, labels) = self.kept.take().expect("the last critic iteration keeps its items");
         let (gan, config) = (ctx.gan, &ctx.gan.config);
         let augmented = augment(&fake, &config.augment, ctx.streams);
         let loss = generator_loss(

@@ -61,11 +61,7 @@ impl Mlp {
                 bias_grad: slot(&dense.bias),
             })
             .collect();
-        Mlp {
-            layers,
-            hidden,
-            grad,
-        }
+        Mlp { layers, hidden, grad }
     }
 
     /// `x` `[N, inputs]` to `[N, outputs]`.
@@ -73,18 +69,15 @@ impl Mlp {
         let mut inputs = vec![x.shallow_clone()];
         let last = self.layers.len() - 1;
         for layer in &self.layers[..last] {
-            let pre = layer
-                .bias
-                .addmm(inputs.last().expect("non-empty"), &layer.weight.tr());
+            let pre = layer.bias.addmm(inputs.last().expect("non-empty"), &layer.weight.tr());
             inputs.push(match self.hidden {
                 Activation::Relu => pre.relu(),
                 Activation::LeakyRelu => pre.leaky_relu_backward(&pre, 0.2, false),
             });
         }
-        let output = self.layers[last].bias.addmm(
-            inputs.last().expect("non-empty"),
-            &self.layers[last].weight.tr(),
-        );
+        let output = self.layers[last]
+            .bias
+            .addmm(inputs.last().expect("non-empty"), &self.layers[last].weight.tr());
         Trace { inputs, output }
     }
 
@@ -166,10 +159,7 @@ impl StepPath for FusedMlp {
             let generation = g.forward(&z);
             // One pass over real and fake together: D has no batch norm to tell them apart.
             let both = Tensor::cat(
-                &[
-                    real.images.reshape([groups, -1]),
-                    generation.output.view([groups, -1]),
-                ],
+                &[real.images.reshape([groups, -1]), generation.output.view([groups, -1])],
                 0,
             );
             let d_trace = d.forward(&both);
@@ -191,10 +181,7 @@ impl StepPath for FusedMlp {
     }
 
     fn generator_pass(&mut self, ctx: &mut Context) -> Result<(f64, Tensor)> {
-        let generation = self
-            .kept
-            .take()
-            .expect("the last critic iteration keeps its items");
+        let generation = self.kept.take().expect("the last critic iteration keeps its items");
         let (g, d, pac) = (&self.generator, &self.discriminator, ctx.gan.config.pac);
         tch::no_grad(|| {
             let batch = generation.output.size()[0];
@@ -239,11 +226,7 @@ mod tests {
     /// autograd's on the same networks.
     #[test]
     fn gradients_match_autograd() {
-        for (pac, loss) in [
-            (1, LossKind::Bce),
-            (2, LossKind::Hinge),
-            (1, LossKind::Lsgan),
-        ] {
+        for (pac, loss) in [(1, LossKind::Bce), (2, LossKind::Hinge), (1, LossKind::Lsgan)] {
             let gan = Gan::new(config(pac, loss), Device::Cpu).unwrap();
             let fused = FusedMlp::for_gan(&gan).unwrap();
             let (x, z) = (
@@ -256,12 +239,8 @@ mod tests {
                 &gan.discriminator.forward(&x, None, true),
                 &gan.discriminator.forward(&(&x * 0.5), None, true),
             );
-            let expected = gan
-                .discriminator
-                .params
-                .gradient(&(&parts.real + &parts.fake))
-                .unwrap()
-                .copy();
+            let expected =
+                gan.discriminator.params.gradient(&(&parts.real + &parts.fake)).unwrap().copy();
             tch::no_grad(|| {
                 let d = &fused.discriminator;
                 let groups = 4 / pac;
@@ -282,10 +261,7 @@ mod tests {
             let expected = gan
                 .generator
                 .params
-                .gradient(&generator_loss(
-                    loss,
-                    &gan.discriminator.forward(&fake, None, true),
-                ))
+                .gradient(&generator_loss(loss, &gan.discriminator.forward(&fake, None, true)))
                 .unwrap()
                 .copy();
             tch::no_grad(|| {
@@ -293,9 +269,7 @@ mod tests {
                 let generation = g.forward(&z);
                 let trace = d.forward(&generation.output.view([4 / pac, -1]));
                 let (_, grad) = generator_loss_and_gradient(loss, &trace.output.view([-1]));
-                let grad_fake = d
-                    .backward(&trace, grad.reshape([-1, 1]), false, true)
-                    .unwrap();
+                let grad_fake = d.backward(&trace, grad.reshape([-1, 1]), false, true).unwrap();
                 g.backward(&generation, grad_fake.view([4, -1]), true, false);
                 assert!(
                     max_difference(&g.grad, &expected) < 1e-6,

@@ -31,9 +31,7 @@ impl NanPolicy {
         match name {
             "raise" => Ok(NanPolicy::Raise),
             "skip" => Ok(NanPolicy::Skip),
-            other => invalid(format!(
-                "unknown on_nan '{other}': choose one of 'raise', 'skip'"
-            )),
+            other => invalid(format!("unknown on_nan '{other}': choose one of 'raise', 'skip'")),
         }
     }
 }
@@ -105,20 +103,8 @@ impl Trainer {
             Some(fused) => Box::new(fused),
             None => Box::new(autograd::Autograd::default()),
         };
-        let streams = Streams {
-            rng,
-            device: gan.device,
-            replica: None,
-        };
-        Ok(Trainer {
-            gan,
-            g_optim,
-            d_optim,
-            step: 0,
-            log_window: Window::default(),
-            streams,
-            path,
-        })
+        let streams = Streams { rng, device: gan.device, replica: None };
+        Ok(Trainer { gan, g_optim, d_optim, step: 0, log_window: Window::default(), streams, path })
     }
 
     fn check_finite(&self, what: &str, values: &[f64], on_nan: NanPolicy) -> Result<bool> {
@@ -144,18 +130,12 @@ impl Trainer {
         let batch = real_batches[0].images.size()[0];
         let pac = self.gan.config.pac;
         if batch % pac != 0 {
-            return invalid(format!(
-                "batch size {batch} must be a multiple of pac={pac}"
-            ));
+            return invalid(format!("batch size {batch} must be a multiple of pac={pac}"));
         }
         let n_critic = self.gan.config.n_critic as usize;
         let mut d_stats = DiscriminatorStats::default();
         for i in 0..n_critic {
-            let mut ctx = Context {
-                gan: &self.gan,
-                streams: &mut self.streams,
-                step: self.step,
-            };
+            let mut ctx = Context { gan: &self.gan, streams: &mut self.streams, step: self.step };
             let (stats, grad) = self.path.discriminator_pass(
                 &mut ctx,
                 &real_batches[i % real_batches.len()],
@@ -166,14 +146,9 @@ impl Trainer {
                 return Ok(self.finish_step(d_stats, f64::NAN, true));
             }
             self.streams.sync_gradient(&grad)?;
-            self.d_optim
-                .update(&mut self.gan.discriminator.params, &grad);
+            self.d_optim.update(&mut self.gan.discriminator.params, &grad);
         }
-        let mut ctx = Context {
-            gan: &self.gan,
-            streams: &mut self.streams,
-            step: self.step,
-        };
+        let mut ctx = Context { gan: &self.gan, streams: &mut self.streams, step: self.step };
         let (g_loss, grad) = self.path.generator_pass(&mut ctx)?;
         if !self.check_finite("generator loss", &[g_loss], on_nan)? {
             return Ok(self.finish_step(d_stats, g_loss, true));
@@ -193,11 +168,7 @@ impl Trainer {
         skipped: bool,
     ) -> StepStats {
         self.step += 1;
-        StepStats {
-            discriminator,
-            generator,
-            skipped,
-        }
+        StepStats { discriminator, generator, skipped }
     }
 
     /// Trains for `options.steps` steps on `data` `[N, *data_shape]`, which stays resident
@@ -241,19 +212,11 @@ impl Trainer {
             }
             match monitor(done, record.as_ref()) {
                 Ok(()) => {}
-                Err(Error::Interrupted) => {
-                    return Ok(FitOutcome {
-                        history,
-                        interrupted: true,
-                    })
-                }
+                Err(Error::Interrupted) => return Ok(FitOutcome { history, interrupted: true }),
                 Err(e) => return Err(e),
             }
         }
-        Ok(FitOutcome {
-            history,
-            interrupted: false,
-        })
+        Ok(FitOutcome { history, interrupted: false })
     }
 
     /// The record of the steps since the last one, if any: `fit` logs whole windows of

@@ -16,13 +16,7 @@ pub(super) struct EpochSampler {
 
 impl EpochSampler {
     pub(super) fn new(n: i64, batch_size: i64, seed: u64, device: Device) -> Self {
-        EpochSampler {
-            n,
-            batch_size,
-            seed,
-            device,
-            epoch: None,
-        }
+        EpochSampler { n, batch_size, seed, device, epoch: None }
     }
 
     /// The indices `[batch_size]` of batch number `batch_number` since training began.
@@ -35,10 +29,6 @@ impl EpochSampler {
             self.epoch = Some((epoch, rng.permutation(self.n as usize, self.device)));
         }
         let (_, permutation) = self.epoch.as_ref().expect("set above");
-        permutation.narrow(
-            0,
-            (batch_number % per_epoch) as i64 * self.batch_size,
-            self.batch_size,
-        )
+        permutation.narrow(0, (batch_number % per_epoch) as i64 * self.batch_size, self.batch_size)
     }
 }

@@ -53,16 +53,10 @@ pub struct DiscriminatorStats {
 impl DiscriminatorStats {
     /// The values the finite check looks at.
     pub fn values(&self) -> Vec<f64> {
-        [
-            Some(self.total),
-            Some(self.real),
-            Some(self.fake),
-            self.gradient_penalty,
-            self.r1,
-        ]
-        .into_iter()
-        .flatten()
-        .collect()
+        [Some(self.total), Some(self.real), Some(self.fake), self.gradient_penalty, self.r1]
+            .into_iter()
+            .flatten()
+            .collect()
     }
 }
 
@@ -79,11 +73,7 @@ impl StepStats {
     /// The reported statistics, in a fixed order; penalties only where the step took them.
     pub fn entries(&self) -> Vec<(Stat, f64)> {
         let d = &self.discriminator;
-        let mut entries = vec![
-            (Stat::D, d.total),
-            (Stat::DReal, d.real),
-            (Stat::DFake, d.fake),
-        ];
+        let mut entries = vec![(Stat::D, d.total), (Stat::DReal, d.real), (Stat::DFake, d.fake)];
         entries.extend(d.gradient_penalty.map(|v| (Stat::GradientPenalty, v)));
         entries.extend(d.r1.map(|v| (Stat::R1, v)));
         entries.push((Stat::G, self.generator));
@@ -141,14 +131,7 @@ impl Window {
             .map(|stat| {
                 let Mean { sum, count, .. } = self.means[stat as usize];
                 // NaN when every step of the window was skipped.
-                (
-                    stat,
-                    if stat == Stat::Skipped {
-                        self.skipped
-                    } else {
-                        sum / count
-                    },
-                )
+                (stat, if stat == Stat::Skipped { self.skipped } else { sum / count })
             })
             .collect();
         *self = Window::default();
@@ -161,18 +144,9 @@ mod tests {
     use super::*;
 
     fn step(d: f64, r1: Option<f64>, skipped: bool) -> StepStats {
-        let discriminator = DiscriminatorStats {
-            total: d,
-            real: d,
-            fake: 0.0,
-            gradient_penalty: None,
-            r1,
-        };
-        StepStats {
-            discriminator,
-            generator: 1.0,
-            skipped,
-        }
+        let discriminator =
+            DiscriminatorStats { total: d, real: d, fake: 0.0, gradient_penalty: None, r1 };
+        StepStats { discriminator, generator: 1.0, skipped }
     }
 
     #[test]
@@ -183,24 +157,11 @@ mod tests {
         window.add(&step(f64::NAN, None, true));
         let record = window.take(3);
         assert_eq!(record.step, 3);
-        let value = |stat| {
-            record
-                .means
-                .iter()
-                .find(|(s, _)| *s == stat)
-                .map(|(_, v)| *v)
-        };
+        let value = |stat| record.means.iter().find(|(s, _)| *s == stat).map(|(_, v)| *v);
         assert_eq!(value(Stat::D), Some(2.0));
-        assert_eq!(
-            value(Stat::R1),
-            Some(4.0),
-            "lazy R1 averages over the steps that took it"
-        );
+        assert_eq!(value(Stat::R1), Some(4.0), "lazy R1 averages over the steps that took it");
         assert_eq!(value(Stat::GradientPenalty), None);
         assert_eq!(value(Stat::Skipped), Some(1.0));
-        assert!(
-            window.take(4).means.is_empty(),
-            "taking a record starts a new window"
-        );
+        assert!(window.take(4).means.is_empty(), "taking a record starts a new window");
     }
 }

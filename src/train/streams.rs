@@ -37,10 +37,7 @@ impl Streams {
     /// Uniformly random classes `[batch]` among `classes`.
     pub fn draw_classes(&mut self, batch: i64, classes: i64) -> Tensor {
         let uniform = self.draw(batch, &[], true);
-        (uniform * classes as f64)
-            .floor()
-            .clamp_max(classes as f64 - 1.0)
-            .to_kind(Kind::Int64)
+        (uniform * classes as f64).floor().clamp_max(classes as f64 - 1.0).to_kind(Kind::Int64)
     }
 
     /// This process's `[batch]` part of a global `[batch * world_size, ...]` tensor.
