@@ -86,7 +86,9 @@ class GAN:
         num_classes: > 0 makes a class-conditional GAN (one-hot label into G, projection
             discriminator); `fit`, `step`, `generate` and `sample` then take labels.
         ema: decay of an exponential moving average of G (e.g. 0.999); `sample` then
-            uses the average by default.
+            uses the average by default. The decay ramps up as
+            ``min(ema, (1 + t) / (10 + t))`` after ``t`` steps, so the average follows G
+            closely at first and is usable from the start.
         precision: ``"fp32"`` or ``"bf16"``: mixed precision as autocast does it (bf16
             convolutions and matmuls; fp32 weights, optimiser state and losses). Fast on
             CUDA and on CPUs with AVX512-BF16 or AMX, slow elsewhere.
