@@ -180,7 +180,7 @@ def main() -> None:
         r = bench(name, args.rounds, args.steps, args.threads, args.base_channels, peak)
         print(
             f"{r['case']:32} {r['rustgan_ms']:10.3f} {r['torch_ms']:9.3f} {r['speedup']:7.2f}x "
-            f"{r['fit_vs_step']:8.2f}x {r['gflops']:8.1f} {r['gflops'] * 1e9 / peak:8.1%} {r['rustgan_rss_mib']:12.0f} {r['torch_rss_mib']:10.0f}",
+            f"{r['fit_vs_step']:8.2f}x {r['gflops']:8.3g} {r['gflops'] * 1e9 / peak:8.1%} {r['rustgan_rss_mib']:12.0f} {r['torch_rss_mib']:10.0f}",
             flush=True,
         )
 

@@ -173,7 +173,7 @@ def test_notebook_runs(name, monkeypatch):
     monkeypatch.setenv("RUSTGAN_NOTEBOOK_STEPS", "20")
     monkeypatch.setenv("RUSTGAN_NOTEBOOK_EDIT_STEPS", "5")
     notebook = nbformat.read(ROOT / "notebooks" / name, as_version=4)
-    NotebookClient(notebook, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute()
+    NotebookClient(notebook, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute()
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     streams = [o.text for o in outputs if o.output_type == "stream"]
