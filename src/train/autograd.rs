@@ -4,16 +4,9 @@ use tch::Tensor;
 
 use super::stats::DiscriminatorStats;
 use super::{scalars, Batch, Context, StepPath};
-use crate::augment::{augment, UniformSource};
+use crate::augment::augment;
 use crate::error::Result;
 use crate::losses::{discriminator_loss, generator_loss, gradient_penalty, r1_penalty};
-use crate::train::streams::Streams;
-
-impl UniformSource for Streams {
-    fn uniform(&mut self, batch: i64, rest: &[i64]) -> Tensor {
-        self.draw(batch, rest, true)
-    }
-}
 
 #[derive(Default)]
 pub(super) struct Autograd {

@@ -3,6 +3,7 @@
 
 use tch::{Device, Kind, Tensor};
 
+use crate::augment::UniformSource;
 use crate::error::Result;
 use crate::replica::Replica;
 use crate::rng::Rng;
@@ -54,5 +55,12 @@ impl Streams {
             Some(replica) => (replica.sync)(gradient),
             None => Ok(()),
         }
+    }
+}
+
+/// Augmentation draws from the training streams, sliced like every other draw.
+impl UniformSource for Streams {
+    fn uniform(&mut self, batch: i64, rest: &[i64]) -> Tensor {
+        self.draw(batch, rest, true)
     }
 }
