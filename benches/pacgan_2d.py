@@ -8,6 +8,7 @@ uniform one. Rows are mean ± standard error over the seeds.
 
     python benches/pacgan_2d.py                          # 10 seeds, all methods
     python benches/pacgan_2d.py --methods GAN "PacGAN2 + R1"
+    python benches/pacgan_2d.py --methods "PacGAN2 + R1" --guides none drs mh
     python benches/pacgan_2d.py --seeds 1 --steps 20     # smoke test
 """
 
@@ -43,13 +44,20 @@ METHODS = {
 }
 
 
-def train_and_score(mixture: str, method: str, seed: int, steps: int, batch_size: int) -> dict:
+def train_and_score(mixture: str, method: str, seed: int, steps: int, batch_size: int, guides: list[str]) -> dict:
+    """Scores per guide ("none", "drs", "mh") of one trained GAN; guided sampling first
+    calibrates D on 10,000 fresh points of the mixture."""
     make, std = MIXTURES[mixture]
     points, centers = make(100_000, seed=seed)
     gan = rustgan.GAN((2,), seed=seed, **COMMON, **METHODS[method])
     gan.fit(points, steps, batch_size, log_every=steps, progress=False)
-    samples = gan.sample(2500, seed=10_000 + seed)
-    return {"samples": samples, **metrics.modes_2d(samples, centers, std)}
+    if guides != ["none"]:
+        gan.calibrate(make(10_000, seed=20_000 + seed)[0])
+    scores = {}
+    for guide in guides:
+        samples = gan.sample(2500, seed=10_000 + seed, guide=None if guide == "none" else guide)
+        scores[guide] = {"samples": samples, **metrics.modes_2d(samples, centers, std)}
+    return scores
 
 
 def mean_and_error(values: list[float]) -> tuple[float, float]:
@@ -65,7 +73,9 @@ def format_row(name: str, summary: dict, cpu_seconds: float) -> str:
     return f"| {name} | " + " | ".join(cells) + f" | {cpu_seconds:.0f} |"
 
 
-def run(seeds: int, steps: int, batch_size: int, methods: list[str], mixtures: list[str], out: Path | None) -> dict:
+def run(
+    seeds: int, steps: int, batch_size: int, methods: list[str], mixtures: list[str], guides: list[str], out: Path | None
+) -> dict:
     rustgan.set_num_threads(2)
     results = {}
     for mixture in mixtures:
@@ -76,20 +86,23 @@ def run(seeds: int, steps: int, batch_size: int, methods: list[str], mixtures: l
             print(f"| {name} (published) | {modes} | {quality} | {kl} | |")
         for method in methods:
             started = time.process_time()
-            scores = [train_and_score(mixture, method, seed, steps, batch_size) for seed in range(seeds)]
+            per_seed = [train_and_score(mixture, method, seed, steps, batch_size, guides) for seed in range(seeds)]
             cpu = (time.process_time() - started) / seeds
-            summary = {
-                "modes": mean_and_error([s["modes"] for s in scores]),
-                "high_quality": mean_and_error([100 * s["high_quality"] for s in scores]),
-                "reverse_kl": mean_and_error([s["reverse_kl"] for s in scores]),
-            }
-            print(format_row(f"rustgan {method}", summary, cpu), flush=True)
-            results.setdefault(mixture, {})[method] = {
-                **summary,
-                "modes_per_seed": [s["modes"] for s in scores],
-                "cpu_seconds_per_seed": cpu,
-                "samples_seed0": scores[0]["samples"],
-            }
+            for guide in guides:
+                scores = [s[guide] for s in per_seed]
+                summary = {
+                    "modes": mean_and_error([s["modes"] for s in scores]),
+                    "high_quality": mean_and_error([100 * s["high_quality"] for s in scores]),
+                    "reverse_kl": mean_and_error([s["reverse_kl"] for s in scores]),
+                }
+                name = method if guide == "none" else f"{method}, guide {guide}"
+                print(format_row(f"rustgan {name}", summary, cpu), flush=True)
+                results.setdefault(mixture, {})[name] = {
+                    **summary,
+                    "modes_per_seed": [s["modes"] for s in scores],
+                    "cpu_seconds_per_seed": cpu,
+                    "samples_seed0": scores[0]["samples"],
+                }
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         names = "_".join(mixtures)
@@ -109,9 +122,12 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=512)
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS), metavar="METHOD")
     parser.add_argument("--mixtures", nargs="+", default=list(MIXTURES), choices=list(MIXTURES))
+    parser.add_argument(
+        "--guides", nargs="+", default=["none"], choices=["none", "drs", "mh"], help="sampling, after calibration"
+    )
     parser.add_argument("--out", type=Path, default=None, help="folder for the table (json) and seed-0 samples")
     args = parser.parse_args()
-    run(args.seeds, args.steps, args.batch_size, args.methods, args.mixtures, args.out)
+    run(args.seeds, args.steps, args.batch_size, args.methods, args.mixtures, args.guides, args.out)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ use crate::weights::{copy_named, named_variables, read_safetensors};
 
 const FORMAT: &str = "rustgan-checkpoint";
 const VERSION: u32 = 1;
+/// D's calibration for guided sampling, where the GAN has one; older checkpoints lack it.
+const CALIBRATION_FILE: &str = "calibration.json";
 
 #[derive(Serialize, Deserialize)]
 struct TrainingState {
@@ -120,6 +122,10 @@ fn write_checkpoint(trainer: &Trainer, dir: &Path) -> Result<()> {
         write_tensors(&dir.join("generator_ema.safetensors"), named_variables(&ema.generator.vs))?;
     }
     write_tensors(&dir.join("optimizer.safetensors"), optimizer_tensors(trainer))?;
+    if let Some(calibration) = &gan.calibration {
+        let json = serde_json::to_string_pretty(calibration).expect("serialisable");
+        fs::write(dir.join(CALIBRATION_FILE), json)?;
+    }
     let state = TrainingState {
         format: FORMAT.into(),
         version: VERSION,
@@ -260,5 +266,12 @@ pub fn load(dir: &Path, device: Device) -> Result<Trainer> {
     trainer.g_optim.steps = state.g_optim_steps;
     trainer.d_optim.steps = state.d_optim_steps;
     trainer.streams.rng = state.rng;
+    let calibration_path = dir.join(CALIBRATION_FILE);
+    if calibration_path.is_file() {
+        let calibration = serde_json::from_str(&read_json(CALIBRATION_FILE)?).map_err(|e| {
+            checkpoint_error(&calibration_path, format!("invalid calibration: {e}"))
+        })?;
+        trainer.gan.calibration = Some(calibration);
+    }
     Ok(trainer)
 }

@@ -63,6 +63,10 @@ impl Precision {
     }
 }
 
+/// Per-step decay of top-k training's share: halves in about 700 steps, as Sinha et al.'s
+/// 0.99 per epoch does over a long run.
+const TOP_K_DECAY: f64 = 0.999;
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GanConfig {
@@ -97,6 +101,9 @@ pub struct GanConfig {
     pub spectral_norm: bool,
     /// PacGAN (Lin et al. 2018): D judges `pac` samples at once. Batches must be multiples.
     pub pac: i64,
+    /// Top-k training (Sinha et al. 2020): G learns from the fakes D rates most real, a
+    /// share that anneals from 1 as 0.999^step down to `top_k`. 1 is off.
+    pub top_k: f64,
     /// DiffAugment policy; empty is off. Images only.
     pub augment: Vec<Augment>,
     /// Number of classes of a class-conditional GAN (labels 0..k-1); 0 is unconditional.
@@ -130,6 +137,7 @@ impl Default for GanConfig {
             r1_every: 1,
             spectral_norm: false,
             pac: 1,
+            top_k: 1.0,
             augment: vec![],
             num_classes: 0,
             ema: None,
@@ -156,6 +164,15 @@ impl GanConfig {
 
     pub fn conditional(&self) -> bool {
         self.num_classes > 0
+    }
+
+    /// How many of `batch` fakes G learns from after `step` updates, under top-k training.
+    pub fn top_k_count(&self, batch: i64, step: i64) -> Option<i64> {
+        if self.top_k >= 1.0 {
+            return None;
+        }
+        let share = self.top_k.max(TOP_K_DECAY.powf(step.max(0) as f64));
+        Some(((share * batch as f64).round() as i64).clamp(1, batch))
     }
 
     /// Whether the WGAN-GP penalty is part of D's loss.

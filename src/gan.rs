@@ -4,6 +4,7 @@
 
 use tch::{Device, Kind, Tensor};
 
+use crate::calibration::Calibration;
 use crate::config::GanConfig;
 use crate::error::{invalid, Error, Result};
 use crate::models;
@@ -20,6 +21,9 @@ pub struct Gan {
     pub ema: Option<Ema>,
     /// Latents of `sample` calls without a seed, kept apart so sampling never changes training.
     pub sample_rng: Rng,
+    /// D's calibration for guided sampling, fitted after training (`guide::calibrate`);
+    /// any change of the weights drops it.
+    pub calibration: Option<Calibration>,
 }
 
 /// Largest tensor `latent` and `generate` return, in elements (8 GiB of floats): larger
@@ -56,7 +60,9 @@ impl Gan {
             Ema { decay, generator: copy }
         });
         let sample_rng = rng.fork();
-        Ok((Gan { config, device, generator, discriminator, ema, sample_rng }, rng))
+        let gan =
+            Gan { config, device, generator, discriminator, ema, sample_rng, calibration: None };
+        Ok((gan, rng))
     }
 
     /// Checks that `data` is a float batch `[N, *data_shape]` and moves it to the device.
@@ -206,6 +212,7 @@ impl Gan {
         let stored = tensors.into_iter().collect();
         copy_named(stored, named_variables(&target.vs))
             .map_err(|reason| Error::InvalidArgument(format!("{network} state_dict: {reason}")))?;
+        self.calibration = None;
         if let (Some(ema), "generator") = (&mut self.ema, network) {
             ema.reset(&self.generator);
         }

@@ -1,20 +1,22 @@
 //! rustgan: GAN training and image editing on libtorch tensors, exposed to Python as
 //! `rustgan._rustgan` (with the `python` feature, which maturin enables).
 //!
-//! Layers, each using only those above it: `config`, `rng`, `error` → `models` →
-//! `network`, `optim` → `options` → `gan` (the model) → `augment`, `losses` → `train`
-//! (the trainer) → `checkpoint`, `edit`, `metrics` → `python` (the bindings).
+//! Layers, each using only those above it: `config`, `rng`, `error`, `calibration` →
+//! `models` → `network`, `optim` → `options` → `gan` (the model) → `augment`, `losses` →
+//! `train` (the trainer) → `checkpoint`, `edit`, `guide`, `metrics` → `python` (the bindings).
 
 // On tensors `x += y` is in place, which autograd forbids on some graphs; `x = x + y` is
 // not an assignment operator in disguise.
 #![allow(clippy::assign_op_pattern)]
 
 pub mod augment;
+pub mod calibration;
 pub mod checkpoint;
 pub mod config;
 pub mod edit;
 pub mod error;
 pub mod gan;
+pub mod guide;
 pub mod losses;
 pub mod metrics;
 pub mod models;

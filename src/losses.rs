@@ -40,6 +40,11 @@ pub fn generator_loss(kind: LossKind, fake_logits: &Tensor) -> Tensor {
     }
 }
 
+/// Top-k training (Sinha et al. 2020): the indices of the `k` fakes D rates most real.
+pub fn strongest(fake_logits: &Tensor, k: i64) -> Tensor {
+    fake_logits.detach().topk(k, 0, true, false).1
+}
+
 /// Losses with their gradients w.r.t. the logits in closed form, for steps that skip
 /// autograd. `logits` `[2, G]` holds the real logits in row 0 and the fake ones in row 1;
 /// returns the losses `[2]` (real, fake; as `discriminator_loss`) and d (real + fake) / d logits.

@@ -43,6 +43,29 @@ def test_pacgan_table_runs_on_a_tiny_setting(tmp_path):
 
 
 @pytest.mark.slow
+def test_pacgan_table_scores_guided_sampling(tmp_path):
+    lines = table_lines(
+        "pacgan_2d.py", "--seeds", "1", "--steps", "5", "--batch-size", "32", "--methods", "PacGAN2",
+        "--mixtures", "ring", "--guides", "none", "drs", "mh",
+    )  # fmt: skip
+    rows = [line.split("|")[1].strip() for line in lines if line.startswith("| rustgan")]
+    assert rows == ["rustgan PacGAN2", "rustgan PacGAN2, guide drs", "rustgan PacGAN2, guide mh"]
+
+
+@pytest.mark.slow
+def test_mnist_recipe_table_runs_on_a_tiny_setting(tmp_path):
+    rows = table_lines(
+        "mnist_recipe.py", "--steps", "2", "--n", "100", "--runs", "width 32", "width 32, clusters 20",
+        "--guides", "none", "drs", "--out", str(tmp_path),
+    )[2:]  # fmt: skip
+    assert [row.split("|")[1:3] for row in rows] == [
+        [" width 32 ", " none "], [" width 32 ", " drs "],
+        [" width 32, clusters 20 ", " none "], [" width 32, clusters 20 ", " drs "],
+    ]  # fmt: skip
+    assert len(list(tmp_path.glob("*.png"))) == 2
+
+
+@pytest.mark.slow
 def test_mnist_stabiliser_table_runs_on_a_tiny_setting(tmp_path):
     rows = table_lines(
         "mnist_stabilisers.py", "--steps", "2", "--base-channels", "4", "--n", "100", "--out", str(tmp_path)

@@ -35,6 +35,28 @@ def test_cli_train_and_sample(tmp_path):
     assert grid.stat().st_size > 0
 
 
+def test_cli_holds_out_items_to_calibrate_and_samples_with_a_guide(tmp_path):
+    out = tmp_path / "run"
+    common = ("--data", "ring2d", "--steps", "40", "--out", str(out), "--device", "cpu")
+    assert run_cli("train", *common).returncode == 0
+    result = run_cli("sample", "--checkpoint", str(out / "checkpoint"), "--guide", "drs")
+    assert result.returncode != 0 and "rustgan train --hold-out N" in result.stderr
+    result = run_cli("train", *common, "--overwrite", "--hold-out", "500")
+    assert result.returncode == 0, result.stderr
+    assert "calibrated D on 500 held-out items" in result.stderr
+    assert (out / "checkpoint" / "calibration.json").is_file()
+    assert rustgan.GAN.load(out / "checkpoint").calibration["real_items"] == 500
+    for guide in ("drs", "mh"):
+        picture = tmp_path / f"{guide}.png"
+        result = run_cli("sample", "--checkpoint", str(out / "checkpoint"), "--guide", guide, "--out", str(picture))
+        assert result.returncode == 0, result.stderr
+        assert picture.stat().st_size > 0
+    result = run_cli("evaluate", "--checkpoint", str(out / "checkpoint"), "--n", "200", "--guide", "mh")
+    assert result.returncode == 0 and "high_quality" in result.stdout, result.stderr
+    result = run_cli("train", *common, "--overwrite", "--hold-out", "60000")
+    assert result.returncode != 0 and "--hold-out 60000 would leave" in result.stderr
+
+
 def test_cli_trains_dcgan_on_image_folder(tmp_path):
     from PIL import Image
 

@@ -9,13 +9,13 @@ ROOT = Path(__file__).parents[1]
 
 # Rust top-level modules of the core crate, bottom layer first.
 RUST_LAYERS = [
-    {"config", "rng", "error", "weights", "replica"},
+    {"config", "rng", "error", "weights", "replica", "calibration"},
     {"models", "network", "optim"},
     {"options"},
     {"gan"},
     {"losses", "augment"},
     {"train"},
-    {"checkpoint", "edit", "metrics"},
+    {"checkpoint", "edit", "guide", "metrics"},
     {"python"},
 ]
 PYTHON_LAYERS = [

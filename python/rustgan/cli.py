@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import torch
 from tqdm.auto import tqdm
 
 from . import cli_edit, distributed, plot
@@ -24,8 +25,9 @@ from .cli_common import (
     write_run_file,
 )
 from .errors import InvalidArgumentError, RustganError
-from .gan import GAN, LOSSES, OPTIONS, PRECISIONS, recipe
+from .gan import GAN, GUIDES, LOSSES, OPTIONS, PRECISIONS, recipe
 
+GUIDE_HELP = "resample with the calibrated discriminator (train with --hold-out): rejection or Metropolis-Hastings"
 FIXED_NOISE_SEED = 1234  # the same latents for every sample grid of a run
 # What `train --overwrite` removes: everything `train` writes into OUT, nothing else.
 RUN_OUTPUTS = ("checkpoint", "samples", "samples.png", "loss.png", "log.jsonl", RUN_FILE)
@@ -41,6 +43,7 @@ GAN_FLAGS = {
     "pac": ("pac",),
     "spectral_norm": ("spectral_norm",),
     "r1_gamma": ("r1_gamma",),
+    "top_k": ("top_k",),
     "r1_every": ("r1_every",),
     "augment": ("augment",),
     "precision": ("precision",),
@@ -111,6 +114,19 @@ def _prepare_out(args, out: Path) -> None:
         shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
+def _hold_out(x, labels, n: int):
+    """Splits off `n` items (a fixed random subset) to calibrate D on after training:
+    (training items, their labels, (held-out items, their labels) or None)."""
+    if n <= 0:
+        return x, labels, None
+    if n > len(x) // 2:
+        raise InvalidArgumentError(f"--hold-out {n} would leave fewer items for training than it holds back")
+    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))
+    train, held = order[:-n], order[-n:]
+    pick = (lambda idx: None) if labels is None else (lambda idx: labels[idx])
+    return x[train], pick(train), (x[held], pick(held))
+
+
 def train(args) -> int:
     x, labels = load_data(args.data, args.image_size, args.channels, labelled=args.conditional)
     if args.conditional and labels is None:
@@ -118,6 +134,7 @@ def train(args) -> int:
             f"--conditional needs labelled data (mnist, digits, or an image folder with one subfolder per class), "
             f"not {args.data}"
         )
+    x, labels, held_out = _hold_out(x, labels, args.hold_out)
     out = Path(args.out)
     args.device = distributed.init_from_environment(args.device)
     main_process = distributed.is_main_process()  # the one that reports and writes
@@ -182,6 +199,14 @@ def train(args) -> int:
     save_samples(gan, final, centers)
     if history:
         plot.history(history, path=out / "loss.png")
+    if held_out is not None:
+        calibration = gan.calibrate(*held_out)
+        gan.save(out / "checkpoint")
+        print(
+            f"calibrated D on {len(held_out[0])} held-out items for --guide: "
+            f"rejection sampling keeps {100 * calibration['acceptance_rate']:.0f}% of samples",
+            file=sys.stderr,
+        )
     resumed = f" (resumed at step {first_step}, now at {gan.steps_done})" if first_step else ""
     print(f"trained {gan.steps_done - first_step} steps{resumed} in {elapsed:.0f} s", file=sys.stderr)
     _print_written(
@@ -204,7 +229,7 @@ def _print_written(paths: list[tuple[str, Path]]) -> None:
 
 def sample(args) -> int:
     gan = GAN.load(args.checkpoint, device=args.device)
-    images = gan.sample(args.n, seed=args.seed)
+    images = gan.sample(args.n, seed=args.seed, guide=args.guide)
     out = image_path(args.out, "samples.png")
     if len(gan.data_shape) == 3:
         plot.grid(images, path=out)
@@ -222,7 +247,7 @@ def evaluate(args) -> int:
     x = load_data(name, shape[-1], shape[0])[0]
     if name in MIXTURE_STD:
         options["centers"], options["std"] = mixture_centers(name), MIXTURE_STD[name]
-    scores = gan.evaluate(x, n=args.n, seed=args.seed, **options)
+    scores = gan.evaluate(x, n=args.n, seed=args.seed, guide=args.guide, **options)
     print(f"{gan} against {name}")
     for key, value in scores.items():
         shown = ", ".join(f"{v:.2f}" for v in value) if isinstance(value, list) else f"{value:.4g}"
@@ -268,6 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pac", type=int, default=None, help=_recipe_help("pac", OPTIONS["pac"].doc))
     p.add_argument("--spectral-norm", action="store_true", default=None, help=OPTIONS["spectral_norm"].doc)
     p.add_argument("--r1-gamma", type=float, default=None, help=_recipe_help("r1_gamma", OPTIONS["r1_gamma"].doc))
+    p.add_argument("--top-k", type=float, default=None, help=_recipe_help("top_k", OPTIONS["top_k"].doc))
     p.add_argument("--r1-every", type=int, default=None, help=_recipe_help("r1_every", OPTIONS["r1_every"].doc))
     augments = ",".join(OPTIONS["augment"].choices)
     p.add_argument("--augment", default=None, help=_recipe_help("augment", f"DiffAugment: any of {augments}"))
@@ -285,12 +311,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint with its own settings")
     p.add_argument("--overwrite", action="store_true", help="replace the run already in OUT")
+    p.add_argument(
+        "--hold-out",
+        type=int,
+        default=0,
+        metavar="N",
+        help="hold N items back from training and calibrate D on them at the end, for sample --guide",
+    )
     p.set_defaults(run=train)
 
     p = commands.add_parser("sample", formatter_class=formatter, help="draw samples from a checkpoint into a PNG")
     p.add_argument("--checkpoint", required=True, help="a checkpoint directory, e.g. runs/x/checkpoint")
     p.add_argument("--n", type=int, default=64, help="samples to draw")
     p.add_argument("--seed", type=int, default=0, help="seed of the latents")
+    p.add_argument("--guide", choices=GUIDES, default=None, help=GUIDE_HELP)
     p.add_argument("--out", default="samples.png", help="PNG file, or a directory to write samples.png into")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     p.set_defaults(run=sample)
@@ -304,6 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default=None, help="the data to score against (default: the data the run trained on)")
     p.add_argument("--n", type=int, default=2000, help="samples to score (and real items, at most)")
     p.add_argument("--seed", type=int, default=0, help="seed of the samples and of the real subset")
+    p.add_argument("--guide", choices=GUIDES, default=None, help=GUIDE_HELP)
     p.add_argument(
         "--feature-extractor",
         default=None,

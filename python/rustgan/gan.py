@@ -39,6 +39,7 @@ LOSSES = OPTIONS["loss"].choices
 AUGMENTS = OPTIONS["augment"].choices
 PRECISIONS = OPTIONS["precision"].choices
 NAN_POLICIES = tuple(_rustgan.NAN_POLICIES)
+GUIDES = tuple(_rustgan.GUIDES)
 
 
 def _default(name: str):
@@ -81,6 +82,9 @@ class GAN:
         spectral_norm: spectrally normalised D layers (SN-GAN); D then has no batch norm.
         pac: PacGAN packing: D judges `pac` samples at once, which exposes mode collapse
             to it. Batch sizes must be multiples of `pac`.
+        top_k: top-k training (Sinha et al. 2020): G learns only from the fakes D rates
+            most real, a share that anneals from 1 as ``0.999 ** step`` down to `top_k`
+            (1: off; the paper's floor is 0.5).
         augment: DiffAugment policy for small image sets: any of ``"color"``,
             ``"translation"``, ``"cutout"``, as a list or a comma-separated string.
         num_classes: > 0 makes a class-conditional GAN (one-hot label into G, projection
@@ -118,6 +122,7 @@ class GAN:
         r1_every: int = _default("r1_every"),
         spectral_norm: bool = _default("spectral_norm"),
         pac: int = _default("pac"),
+        top_k: float = _default("top_k"),
         augment: str | Sequence[str] = _default("augment"),
         num_classes: int = _default("num_classes"),
         ema: float | None = _default("ema"),
@@ -291,9 +296,7 @@ class GAN:
         """`n` latent codes ``[n, latent_dim]`` ~ N(0, I); reproducible with `seed`.
         `truncation` < 1 pulls them toward the mean latent (the truncation trick: less
         variety, more typical images)."""
-        truncation = _float("truncation", truncation)
-        if not 0.0 <= truncation <= 1.0:
-            raise InvalidArgumentError(f"truncation must lie in [0, 1], got {truncation}")
+        truncation = _truncation(truncation)
         z = self._core.latent(_int("n", n, 1), None if seed is None else _int("seed", seed, 0, SEED_MAX))
         return z * truncation if truncation != 1.0 else z
 
@@ -307,19 +310,55 @@ class GAN:
         return self._core.generate(z, as_labels(labels), bool(ema))
 
     def sample(
-        self, n: int = 64, seed: int | None = None, ema: bool = True, truncation: float = 1.0, labels=None
+        self,
+        n: int = 64,
+        seed: int | None = None,
+        ema: bool = True,
+        truncation: float = 1.0,
+        labels=None,
+        guide: str | None = None,
     ) -> torch.Tensor:
         """`n` generated items ``[n, *data_shape]`` (images in [-1, 1]); reproducible with
         `seed`; `truncation` as in `latent`. A conditional GAN renders `labels` ``[n]``,
         or cycles through its classes without them. Batch norm uses its running
         statistics, so each sample is independent of the others. `labels` may be one
-        class for all."""
-        z = self.latent(n, seed, truncation)
+        class for all.
+
+        `guide` resamples with the discriminator after `calibrate`: ``"drs"``
+        (discriminator rejection sampling, Azadi et al. 2019) keeps each candidate with a
+        probability that grows with D's estimate of p_data / p_G; ``"mh"`` (MH-GAN,
+        Turner et al. 2019) runs a Metropolis-Hastings chain over 20 candidates per
+        sample. Both draw candidates of the requested classes and are deterministic given
+        `seed`.
+        """
+        n = _int("n", n, 1)
         if labels is None and self.num_classes:
-            labels = torch.arange(len(z)) % self.num_classes
+            labels = torch.arange(n) % self.num_classes
         elif isinstance(labels, numbers.Integral) and not isinstance(labels, bool):
-            labels = [int(labels)] * len(z)  # one class for every sample; checked with the rest
-        return self.generate(z, ema, labels)
+            labels = [int(labels)] * n  # one class for every sample; checked with the rest
+        if guide is None:
+            return self.generate(self.latent(n, seed, truncation), ema, labels)
+        guide = _text("guide", guide)
+        if guide not in GUIDES:
+            raise InvalidArgumentError(f"unknown guide {guide!r}: choose one of {', '.join(GUIDES)} or None")
+        truncation = _truncation(truncation)
+        seed = None if seed is None else _int("seed", seed, 0, SEED_MAX)
+        return self._core.guided_sample(n, guide, seed, as_labels(labels), bool(ema), truncation)
+
+    def calibrate(self, real, labels=None, seed: int = 0, ema: bool = True) -> dict[str, float]:
+        """Calibrates D's logit on real items held back from training (a few hundred or
+        more; with their `labels` when conditional) against as many samples, for
+        ``sample(guide=...)``. Platt scaling turns the logit into log p_data / p_G. The
+        calibration is saved with the GAN, and further training or new weights drop it.
+        Returns it: ``scale`` and ``offset`` of the logit, rejection sampling's bound
+        ``max_log_ratio`` and ``shift``, and its expected ``acceptance_rate``."""
+        real = as_batch(real, self.data_shape, "real")
+        return self._core.calibrate(real, as_labels(labels), _int("seed", seed, 0, SEED_MAX), bool(ema))
+
+    @property
+    def calibration(self) -> dict[str, float] | None:
+        """D's calibration for guided sampling (see `calibrate`), or None."""
+        return self._core.calibration
 
     # --- evaluation --------------------------------------------------------------------
     def evaluate(self, real, n: int = 2000, seed: int = 0, **options) -> dict:
@@ -379,3 +418,10 @@ class GAN:
         """Loads a checkpoint written by `save`; training continues where it stopped.
         Raises `CheckpointError` naming what is missing or wrong."""
         return cls._wrap(_rustgan.GanCore.load(_path("path", path), _device(device)))
+
+
+def _truncation(value) -> float:
+    truncation = _float("truncation", value)
+    if not 0.0 <= truncation <= 1.0:
+        raise InvalidArgumentError(f"truncation must lie in [0, 1], got {truncation}")
+    return truncation

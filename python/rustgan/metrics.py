@@ -177,8 +177,10 @@ def evaluate(
     feature_extractor: str | PathLike | None = None,
     centers=None,
     std: float | None = None,
+    guide: str | None = None,
 ) -> dict:
-    """Scores `n` samples of `gan` (seed `seed`) against up to `n` items of `real`.
+    """Scores `n` samples of `gan` (seed `seed`, drawn with `guide`, see `GAN.sample`)
+    against up to `n` items of `real`.
 
     Images: ``fid``, ``kid``/``kid_std``, ``precision``, ``recall`` on the digit
     classifier's features (1-channel images) or `feature_extractor`'s; with the digit
@@ -187,7 +189,7 @@ def evaluate(
     2D points with the mixture's `centers` and `std`: ``modes``, ``high_quality``,
     ``reverse_kl``.
     """
-    fake = gan.sample(_int("n", n, 2), seed=seed)
+    fake = gan.sample(_int("n", n, 2), seed=seed, guide=guide)
     real = as_tensor(real, "real").float().cpu()
     if len(real) > n:
         real = real[torch.randperm(len(real), generator=torch.Generator().manual_seed(seed))[:n]]

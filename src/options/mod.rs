@@ -102,6 +102,7 @@ pub const SPECS: &[OptionSpec] = &[
     spec("r1_every", Kind::Int { min: 1 }, "lazy R1: apply it every N steps"),
     spec("spectral_norm", Kind::Bool, "spectrally normalised D"),
     spec("pac", Kind::Int { min: 1 }, "PacGAN: D judges this many samples at once"),
+    spec("top_k", Kind::Float, "top-k training: least share of fakes G learns from (1: off)"),
     spec("augment", Kind::Choices(AUGMENTS), "DiffAugment policy"),
     spec("num_classes", Kind::Int { min: 0 }, "classes of a conditional GAN (0: unconditional)"),
     spec("ema", Kind::OptionalFloat, "EMA decay of G (None: no EMA)"),

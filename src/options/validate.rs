@@ -72,6 +72,9 @@ pub fn validate(config: &GanConfig) -> Result<()> {
             return invalid(format!("{name} must lie in [0, 1), got ({b1}, {b2})"));
         }
     }
+    if !(config.top_k > 0.0 && config.top_k <= 1.0) {
+        return invalid(format!("top_k must lie in (0, 1] (1: off), got {}", config.top_k));
+    }
     if let Some(decay) = config.ema {
         if !(decay > 0.0 && decay < 1.0) {
             return invalid(format!("ema decay must lie in (0, 1), got {decay}"));

@@ -11,8 +11,10 @@ use pyo3_tch::PyTensor;
 
 use super::errors::{to_py_err, without_gil};
 use super::options::values;
+use crate::calibration::Calibration;
 use crate::checkpoint;
 use crate::error::Error;
+use crate::guide::{self, Draw, Guide};
 use crate::options::{config_from_values, parse_device};
 use crate::replica::{GradientSync, Replica};
 use crate::train::stats::{Record, StepStats};
@@ -35,6 +37,17 @@ fn record_dict<'py>(py: Python<'py>, record: &Record) -> PyResult<Bound<'py, PyD
     for (stat, value) in &record.means {
         dict.set_item(stat.name(), value)?;
     }
+    Ok(dict)
+}
+
+fn calibration_dict<'py>(py: Python<'py>, c: &Calibration) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    dict.set_item("scale", c.scale)?;
+    dict.set_item("offset", c.offset)?;
+    dict.set_item("max_log_ratio", c.max_log_ratio)?;
+    dict.set_item("shift", c.shift)?;
+    dict.set_item("real_items", c.real_items)?;
+    dict.set_item("acceptance_rate", c.acceptance_rate)?;
     Ok(dict)
 }
 
@@ -182,6 +195,52 @@ impl PyGan {
         let labels = labels.map(|l| l.0);
         without_gil(py, move || self.trainer().gan.sample(n, seed, labels.as_ref(), ema))
             .map(PyTensor)
+    }
+
+    /// Samples resampled by D's calibrated density ratio: `guide` is "drs" or "mh".
+    #[pyo3(signature = (n, guide, seed=None, labels=None, ema=true, truncation=1.0))]
+    #[allow(clippy::too_many_arguments)]
+    fn guided_sample(
+        &self,
+        py: Python<'_>,
+        n: i64,
+        guide: &str,
+        seed: Option<u64>,
+        labels: Option<PyTensor>,
+        ema: bool,
+        truncation: f64,
+    ) -> PyResult<PyTensor> {
+        let guide = Guide::parse(guide).map_err(to_py_err)?;
+        let labels = labels.map(|l| l.0);
+        without_gil(py, move || {
+            let draw = Draw { n, seed, labels: labels.as_ref(), use_ema: ema, truncation };
+            guide::sample(&mut self.trainer().gan, guide, &draw)
+        })
+        .map(PyTensor)
+    }
+
+    /// Fits D's calibration on held-back real items and returns it as a dict.
+    #[pyo3(signature = (real, labels=None, seed=0, ema=true))]
+    fn calibrate<'py>(
+        &self,
+        py: Python<'py>,
+        real: PyTensor,
+        labels: Option<PyTensor>,
+        seed: u64,
+        ema: bool,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let (real, labels) = (real.0, labels.map(|l| l.0));
+        let calibration = without_gil(py, move || {
+            guide::calibrate(&mut self.trainer().gan, &real, labels.as_ref(), seed, ema)
+        })?;
+        calibration_dict(py, &calibration)
+    }
+
+    /// The stored calibration as a dict, or None.
+    #[getter]
+    fn calibration<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let calibration = self.trainer().gan.calibration.clone();
+        calibration.map(|c| calibration_dict(py, &c)).transpose()
     }
 
     fn state_dict(&self, py: Python<'_>, network: String) -> PyResult<Vec<(String, PyTensor)>> {

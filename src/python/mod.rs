@@ -15,6 +15,7 @@ pub fn _rustgan(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(options::gan_options, m)?)?;
     m.add_function(wrap_pyfunction!(options::recipe, m)?)?;
     m.add("NAN_POLICIES", crate::options::NAN_POLICIES.to_vec())?;
+    m.add("GUIDES", crate::guide::GUIDES.to_vec())?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(edit::interpolate, m)?)?;
     m.add_function(wrap_pyfunction!(edit::project, m)?)?;

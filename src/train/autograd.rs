@@ -6,7 +6,7 @@ use super::stats::DiscriminatorStats;
 use super::{scalars, Batch, Context, StepPath};
 use crate::augment::augment;
 use crate::error::Result;
-use crate::losses::{discriminator_loss, generator_loss, gradient_penalty, r1_penalty};
+use crate::losses::{discriminator_loss, generator_loss, gradient_penalty, r1_penalty, strongest};
 
 #[derive(Default)]
 pub(super) struct Autograd {
@@ -79,10 +79,11 @@ impl StepPath for Autograd {
         let (fake, labels) = self.kept.take().expect("the last critic iteration keeps its items");
         let (gan, config) = (ctx.gan, &ctx.gan.config);
         let augmented = augment(&fake, &config.augment, ctx.streams);
-        let loss = generator_loss(
-            config.loss,
-            &gan.discriminator.forward(&augmented, labels.as_ref(), true),
-        );
+        let mut logits = gan.discriminator.forward(&augmented, labels.as_ref(), true);
+        if let Some(k) = config.top_k_count(logits.size()[0], ctx.step) {
+            logits = logits.f_index_select(0, &strongest(&logits, k))?;
+        }
+        let loss = generator_loss(config.loss, &logits);
         let value = loss.f_double_value(&[])?;
         Ok((value, gan.generator.params.gradient(&loss)?))
     }

@@ -14,7 +14,7 @@ use super::{scalars, Batch, Context, StepPath};
 use crate::config::{Arch, GanConfig, Precision};
 use crate::error::Result;
 use crate::gan::Gan;
-use crate::losses::{discriminator_loss_and_gradient, generator_loss_and_gradient};
+use crate::losses::{discriminator_loss_and_gradient, generator_loss_and_gradient, strongest};
 use crate::network::Network;
 
 #[derive(Clone, Copy)]
@@ -186,8 +186,18 @@ impl StepPath for FusedMlp {
         tch::no_grad(|| {
             let batch = generation.output.size()[0];
             let d_trace = d.forward(&generation.output.view([batch / pac, -1]));
-            let (loss, grad_logits) =
-                generator_loss_and_gradient(ctx.gan.config.loss, &d_trace.output.view([-1]));
+            let logits = d_trace.output.view([-1]);
+            let (loss, grad_logits) = match ctx.gan.config.top_k_count(batch / pac, ctx.step) {
+                Some(k) => {
+                    let kept = strongest(&logits, k);
+                    let (loss, grad) = generator_loss_and_gradient(
+                        ctx.gan.config.loss,
+                        &logits.index_select(0, &kept),
+                    );
+                    (loss, logits.zeros_like().index_copy(0, &kept, &grad))
+                }
+                None => generator_loss_and_gradient(ctx.gan.config.loss, &logits),
+            };
             let value = loss.f_double_value(&[])?;
             let grad_fake = d
                 .backward(&d_trace, grad_logits.reshape([-1, 1]), false, true)

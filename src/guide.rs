@@ -1,0 +1,224 @@
+//! Discriminator-guided sampling: D's calibrated logit estimates p_data / p_G, and the
+//! samples are resampled toward the data by rejection (DRS, Azadi et al. 2019) or by a
+//! Metropolis-Hastings independence sampler (MH-GAN, Turner et al. 2019).
+//!
+//! A discriminator that judges packs of `pac` items (PacGAN) scores a pack's joint ratio,
+//! so packs are accepted or rejected whole; their items are still independent draws.
+
+use tch::{Kind, Tensor};
+
+use crate::calibration::Calibration;
+use crate::error::{invalid, Error, Result};
+use crate::gan::Gan;
+use crate::rng::Rng;
+
+pub const GUIDES: [&str; 2] = ["drs", "mh"];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Guide {
+    Rejection,
+    MetropolisHastings,
+}
+
+impl Guide {
+    pub fn parse(name: &str) -> Result<Guide> {
+        match name {
+            "drs" => Ok(Guide::Rejection),
+            "mh" => Ok(Guide::MetropolisHastings),
+            other => invalid(format!(
+                "unknown guide '{other}': choose 'drs' (discriminator rejection sampling), \
+                 'mh' (Metropolis-Hastings) or None"
+            )),
+        }
+    }
+}
+
+/// Proposals an MH chain sees before it returns its state (MH-GAN's K).
+pub const CHAIN_LENGTH: usize = 20;
+/// Rounds of proposals after which rejection sampling gives up on slots still empty.
+const MAX_ROUNDS: usize = 500;
+
+/// What to draw: `n` items (of `labels` `[n]` when conditional), from the generator
+/// `use_ema` picks, latents scaled by `truncation`.
+pub struct Draw<'a> {
+    pub n: i64,
+    pub seed: Option<u64>,
+    pub labels: Option<&'a Tensor>,
+    pub use_ema: bool,
+    pub truncation: f64,
+}
+
+/// D's logits `[N / pac]` on items `[N, *data_shape]`, in evaluation mode.
+fn logits(gan: &Gan, items: &Tensor, labels: Option<&Tensor>) -> Result<Vec<f64>> {
+    const CHUNK: i64 = 512;
+    let chunk = CHUNK * gan.config.pac;
+    let parts: Vec<Tensor> = tch::no_grad(|| {
+        let label_chunks = labels.map(|l| l.split(chunk, 0));
+        items
+            .split(chunk, 0)
+            .iter()
+            .enumerate()
+            .map(|(i, c)| gan.discriminator.forward(c, label_chunks.as_ref().map(|l| &l[i]), false))
+            .collect()
+    });
+    Ok(Vec::<f64>::try_from(Tensor::f_cat(&parts, 0)?.f_to_kind(Kind::Double)?)?)
+}
+
+/// Fits D's calibration on the real items `real` (and their `labels` when conditional)
+/// against as many fresh samples of the same classes, and stores it in the GAN.
+pub fn calibrate(
+    gan: &mut Gan,
+    real: &Tensor,
+    labels: Option<&Tensor>,
+    seed: u64,
+    use_ema: bool,
+) -> Result<Calibration> {
+    let real = gan.check_batch(real, "real items")?;
+    let labels = gan.check_labels(labels, real.size()[0], "labels")?;
+    let pac = gan.config.pac;
+    let packs = real.size()[0] / pac;
+    if packs < 2 {
+        return invalid(format!(
+            "calibration needs at least {} real items (2 packs of {pac}), got {}",
+            2 * pac,
+            real.size()[0]
+        ));
+    }
+    // Packs of real items are random groups: held-out data is often sorted by class.
+    let mut rng = Rng::new(seed);
+    let order = rng.permutation(real.size()[0] as usize, gan.device).narrow(0, 0, packs * pac);
+    let real = real.f_index_select(0, &order)?;
+    let labels = labels.map(|l| l.index_select(0, &order));
+    let z = gan.latent(packs * pac, Some(rng.next_u64()))?;
+    let fake = gan.generate(&z, labels.as_ref(), use_ema)?;
+    let mut calibration = Calibration::fit(
+        &logits(gan, &real, labels.as_ref())?,
+        &logits(gan, &fake, labels.as_ref())?,
+    )?;
+    calibration.real_items = packs * pac;
+    gan.calibration = Some(calibration.clone());
+    Ok(calibration)
+}
+
+/// `draw.n` samples resampled by `guide` with the GAN's calibration; deterministic given
+/// `draw.seed`.
+pub fn sample(gan: &mut Gan, guide: Guide, draw: &Draw) -> Result<Tensor> {
+    let Some(calibration) = gan.calibration.clone() else {
+        return invalid(
+            "this GAN has no calibration for guided sampling: call gan.calibrate(real) with real \
+             items held back from training (rustgan train --hold-out N does it), then sample",
+        );
+    };
+    if draw.n < 1 {
+        return invalid(format!("number of samples must be at least 1, got {}", draw.n));
+    }
+    let labels = gan.check_labels(draw.labels, draw.n, "labels")?;
+    let pac = gan.config.pac;
+    let packs = (draw.n + pac - 1) / pac;
+    let mut proposals = Proposals {
+        rng: match draw.seed {
+            Some(seed) => Rng::new(seed),
+            None => gan.sample_rng.fork(),
+        },
+        calibration,
+        labels,
+        draw,
+    };
+    let packed = match guide {
+        Guide::Rejection => rejection(gan, &mut proposals, packs)?,
+        Guide::MetropolisHastings => metropolis_hastings(gan, &mut proposals, packs)?,
+    };
+    let mut shape = vec![packs * pac];
+    shape.extend_from_slice(&gan.config.data_shape);
+    Ok(packed.f_reshape(&shape)?.f_narrow(0, 0, draw.n)?.f_contiguous()?)
+}
+
+/// Candidates for some of the output slots (packs), with their log density ratios.
+struct Proposals<'a> {
+    rng: Rng,
+    calibration: Calibration,
+    /// One label per slot (conditional GANs never pack).
+    labels: Option<Tensor>,
+    draw: &'a Draw<'a>,
+}
+
+impl Proposals<'_> {
+    /// New candidates `[slots, pac, *data_shape]` for `slots` and their log ratios.
+    fn propose(&mut self, gan: &mut Gan, slots: &Tensor) -> Result<(Tensor, Vec<f64>)> {
+        let pac = gan.config.pac;
+        let count = slots.size()[0] * pac;
+        let z = gan.latent(count, Some(self.rng.next_u64()))? * self.draw.truncation;
+        let labels = self.labels.as_ref().map(|l| l.index_select(0, slots));
+        let items = gan.generate(&z, labels.as_ref(), self.draw.use_ema)?;
+        let ratios = logits(gan, &items, labels.as_ref())?
+            .into_iter()
+            .map(|l| self.calibration.log_ratio(l))
+            .collect();
+        let mut shape = vec![slots.size()[0], pac];
+        shape.extend_from_slice(&gan.config.data_shape);
+        Ok((items.f_reshape(&shape)?, ratios))
+    }
+}
+
+fn slot_tensor(slots: &[i64], gan: &Gan) -> Tensor {
+    Tensor::from_slice(slots).to_device(gan.device)
+}
+
+/// DRS: each slot draws candidates until one is kept, with probability
+/// `calibration.acceptance(log ratio)`.
+fn rejection(gan: &mut Gan, proposals: &mut Proposals, packs: i64) -> Result<Tensor> {
+    let mut pending: Vec<i64> = (0..packs).collect();
+    let mut out: Option<Tensor> = None;
+    for _ in 0..MAX_ROUNDS {
+        let (candidates, ratios) = proposals.propose(gan, &slot_tensor(&pending, gan))?;
+        let out = out.get_or_insert_with(|| {
+            let mut shape = candidates.size();
+            shape[0] = packs;
+            Tensor::zeros(shape.as_slice(), (Kind::Float, gan.device))
+        });
+        let (mut kept, mut still) = (vec![], vec![]);
+        for (i, (&slot, &ratio)) in pending.iter().zip(&ratios).enumerate() {
+            if proposals.rng.uniform() < proposals.calibration.acceptance(ratio) {
+                kept.push((i as i64, slot));
+            } else {
+                still.push(slot);
+            }
+        }
+        if !kept.is_empty() {
+            let (rows, slots): (Vec<i64>, Vec<i64>) = kept.into_iter().unzip();
+            let chosen = candidates.f_index_select(0, &slot_tensor(&rows, gan))?;
+            let _ = out.f_index_copy_(0, &slot_tensor(&slots, gan), &chosen)?;
+        }
+        pending = still;
+        if pending.is_empty() {
+            return Ok(out.shallow_clone());
+        }
+    }
+    Err(Error::InvalidArgument(format!(
+        "rejection sampling kept too few samples ({} slots still empty after {MAX_ROUNDS} \
+         rounds): calibrate again with more real items",
+        pending.len()
+    )))
+}
+
+/// MH-GAN: one independence chain per slot, started at a sample, that moves to each of
+/// `CHAIN_LENGTH` proposals with probability min(1, ratio(proposal) / ratio(current)).
+fn metropolis_hastings(gan: &mut Gan, proposals: &mut Proposals, packs: i64) -> Result<Tensor> {
+    let all = Tensor::arange(packs, (Kind::Int64, gan.device));
+    let (mut current, mut ratios) = proposals.propose(gan, &all)?;
+    for _ in 1..CHAIN_LENGTH {
+        let (candidates, candidate_ratios) = proposals.propose(gan, &all)?;
+        let mut moves = vec![false; packs as usize];
+        for (i, (ratio, candidate)) in ratios.iter_mut().zip(&candidate_ratios).enumerate() {
+            if proposals.rng.uniform() < (candidate - *ratio).exp() {
+                moves[i] = true;
+                *ratio = *candidate;
+            }
+        }
+        let mut mask_shape = vec![1i64; current.dim()];
+        mask_shape[0] = packs;
+        let mask = Tensor::from_slice(&moves).to_device(gan.device).view(mask_shape.as_slice());
+        current = candidates.f_where_self(&mask, &current)?;
+    }
+    Ok(current)
+}
