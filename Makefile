@@ -17,7 +17,7 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 .PHONY: demo test test-fast lint build setup bench clean
 
 demo: $(BUILT)
-	$(VENV)/bin/rustgan train --data mnist --steps 4000 --out runs/demo --overwrite
+	$(VENV)/bin/rustgan train --data mnist --out runs/demo --overwrite
 
 PY_FILES := python tests benches scripts notebooks
 

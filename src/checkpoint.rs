@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tch::{Device, Tensor};
 
+use crate::clusters::Clusters;
 use crate::error::{Error, Result};
+use crate::gan::Gan;
 use crate::optim::FlatParams;
 use crate::options::config_from_json;
 use crate::rng::Rng;
@@ -18,6 +20,8 @@ use crate::weights::{copy_named, named_variables, read_safetensors};
 
 const FORMAT: &str = "rustgan-checkpoint";
 const VERSION: u32 = 1;
+/// A self-conditioned GAN's clusters, once found.
+const CLUSTERS_FILE: &str = "clusters.safetensors";
 /// D's calibration for guided sampling, where the GAN has one; older checkpoints lack it.
 const CALIBRATION_FILE: &str = "calibration.json";
 
@@ -122,6 +126,13 @@ fn write_checkpoint(trainer: &Trainer, dir: &Path) -> Result<()> {
         write_tensors(&dir.join("generator_ema.safetensors"), named_variables(&ema.generator.vs))?;
     }
     write_tensors(&dir.join("optimizer.safetensors"), optimizer_tensors(trainer))?;
+    if let Some(clusters) = &gan.clusters {
+        let tensors = vec![
+            ("centroids".to_string(), clusters.centroids.shallow_clone()),
+            ("weights".to_string(), clusters.weights.shallow_clone()),
+        ];
+        write_tensors(&dir.join(CLUSTERS_FILE), tensors)?;
+    }
     if let Some(calibration) = &gan.calibration {
         let json = serde_json::to_string_pretty(calibration).expect("serialisable");
         fs::write(dir.join(CALIBRATION_FILE), json)?;
@@ -227,6 +238,20 @@ fn retired_copy(dir: &Path) -> Option<PathBuf> {
     siblings(dir, &["old"]).into_iter().find(|path| path.join("state.json").is_file())
 }
 
+fn read_clusters(path: &Path, gan: &Gan) -> Result<Clusters> {
+    let mut tensors = read_safetensors(path).map_err(|reason| checkpoint_error(path, reason))?;
+    let mut take = |name: &str| {
+        tensors.remove(name).ok_or_else(|| checkpoint_error(path, format!("no tensor '{name}'")))
+    };
+    let (centroids, weights) = (take("centroids")?, take("weights")?);
+    let k = gan.config.clusters;
+    if centroids.size() != [k, gan.config.data_numel()] || weights.size() != [k] {
+        return Err(checkpoint_error(path, format!("clusters do not match clusters={k}")));
+    }
+    let device = gan.device;
+    Ok(Clusters { centroids: centroids.to_device(device), weights: weights.to_device(device) })
+}
+
 pub fn load(dir: &Path, device: Device) -> Result<Trainer> {
     if !dir.is_dir() {
         return match retired_copy(dir) {
@@ -266,6 +291,10 @@ pub fn load(dir: &Path, device: Device) -> Result<Trainer> {
     trainer.g_optim.steps = state.g_optim_steps;
     trainer.d_optim.steps = state.d_optim_steps;
     trainer.streams.rng = state.rng;
+    let clusters_path = dir.join(CLUSTERS_FILE);
+    if trainer.gan.config.clusters > 0 && clusters_path.is_file() {
+        trainer.gan.clusters = Some(read_clusters(&clusters_path, &trainer.gan)?);
+    }
     let calibration_path = dir.join(CALIBRATION_FILE);
     if calibration_path.is_file() {
         let calibration = serde_json::from_str(&read_json(CALIBRATION_FILE)?).map_err(|e| {

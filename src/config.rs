@@ -109,6 +109,9 @@ pub struct GanConfig {
     /// Number of classes of a class-conditional GAN (labels 0..k-1); 0 is unconditional.
     /// G gets a one-hot label beside z; D is a projection discriminator.
     pub num_classes: i64,
+    /// Self-conditioning: G and D are conditioned on this many k-means clusters of the
+    /// training data, and a latent's cluster follows from the latent; 0 is off.
+    pub clusters: i64,
     /// Decay of the exponential moving average of G's weights; `None` keeps no EMA copy.
     pub ema: Option<f64>,
     pub precision: Precision,
@@ -140,6 +143,7 @@ impl Default for GanConfig {
             top_k: 1.0,
             augment: vec![],
             num_classes: 0,
+            clusters: 0,
             ema: None,
             precision: Precision::Fp32,
             seed: 0,
@@ -157,13 +161,23 @@ impl GanConfig {
         self.data_shape.iter().product()
     }
 
-    /// Inputs of G's first layer: z and, when conditional, a one-hot label.
+    /// Inputs of G's first layer: z and, when conditioned, a one-hot label.
     pub fn generator_input_dim(&self) -> i64 {
-        self.latent_dim + self.num_classes
+        self.latent_dim + self.conditioning_classes()
     }
 
+    /// Whether the caller supplies class labels (a class-conditional GAN).
     pub fn conditional(&self) -> bool {
         self.num_classes > 0
+    }
+
+    /// Classes the networks are conditioned on: the caller's, or the GAN's own clusters.
+    pub fn conditioning_classes(&self) -> i64 {
+        if self.conditional() {
+            self.num_classes
+        } else {
+            self.clusters
+        }
     }
 
     /// How many of `batch` fakes G learns from after `step` updates, under top-k training.

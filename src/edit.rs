@@ -136,14 +136,16 @@ pub fn project(
     let mut adam = Adam::new(&params, options.lr, (0.9, 0.999));
     let mut loss_curve = Vec::with_capacity(options.steps as usize);
     for _ in 0..options.steps {
-        let generated = gan.generator.forward(&z, labels_k, false);
+        // A self-conditioned GAN's cluster follows z, so it is read again at every step.
+        let conditioning = gan.conditioning(&z, labels_k);
+        let generated = gan.generator.forward(&z, conditioning.as_ref(), false);
         let mut objective = masked_mse(&generated, &targets_k, &mask_k);
         if options.prior_weight > 0.0 {
             let shell = z.square().mean_dim([1i64].as_slice(), false, Kind::Float) - 1.0;
             objective = objective + shell.square() * options.prior_weight;
         }
         if options.realism_weight > 0.0 {
-            let logits = gan.discriminator.forward(&generated, labels_k, false);
+            let logits = gan.discriminator.forward(&generated, conditioning.as_ref(), false);
             objective = objective + (-logits).softplus() * options.realism_weight;
         }
         let loss = objective.sum(None);
@@ -153,13 +155,19 @@ pub fn project(
     }
     tch::no_grad(|| {
         let z = z.detach();
-        let errors = masked_mse(&gan.generator.forward(&z, labels_k, false), &targets_k, &mask_k)
-            .view([k, n]);
+        let conditioning = gan.conditioning(&z, labels_k);
+        let errors = masked_mse(
+            &gan.generator.forward(&z, conditioning.as_ref(), false),
+            &targets_k,
+            &mask_k,
+        )
+        .view([k, n]);
         let ranked = errors.argsort(0, false).narrow(0, 0, options.average_best); // [M, N] start indices
         let rows = (&ranked * n + Tensor::arange(n, (Kind::Int64, gan.device))).flatten(0, -1);
         // [M * N, D], best start first; row r is image r % N, like the rows of `labels_k`.
         let kept = z.index_select(0, &rows);
         let kept_labels = labels_k.map(|l| l.narrow(0, 0, options.average_best * n));
+        let kept_labels = gan.conditioning(&kept, kept_labels.as_ref());
         let generated = gan.generator.forward(&kept, kept_labels.as_ref(), false);
         let mut shape = vec![options.average_best, n];
         shape.extend(&gan.config.data_shape);

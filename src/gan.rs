@@ -5,6 +5,7 @@
 use tch::{Device, Kind, Tensor};
 
 use crate::calibration::Calibration;
+use crate::clusters::{self, Clusters};
 use crate::config::GanConfig;
 use crate::error::{invalid, Error, Result};
 use crate::models;
@@ -24,6 +25,8 @@ pub struct Gan {
     /// D's calibration for guided sampling, fitted after training (`guide::calibrate`);
     /// any change of the weights drops it.
     pub calibration: Option<Calibration>,
+    /// With `config.clusters`, the clusters of the training data, found by the first `fit`.
+    pub clusters: Option<Clusters>,
 }
 
 /// Largest tensor `latent` and `generate` return, in elements (8 GiB of floats): larger
@@ -60,8 +63,17 @@ impl Gan {
             Ema { decay, generator: copy }
         });
         let sample_rng = rng.fork();
-        let gan =
-            Gan { config, device, generator, discriminator, ema, sample_rng, calibration: None };
+        let (calibration, clusters) = (None, None);
+        let gan = Gan {
+            config,
+            device,
+            generator,
+            discriminator,
+            ema,
+            sample_rng,
+            calibration,
+            clusters,
+        };
         Ok((gan, rng))
     }
 
@@ -144,6 +156,49 @@ impl Gan {
         Ok(Some(labels))
     }
 
+    /// What G and D are conditioned on for latents `z`: their clusters when the GAN
+    /// conditions on its own (before any training, at equal shares), else `labels`.
+    pub fn conditioning(&self, z: &Tensor, labels: Option<&Tensor>) -> Option<Tensor> {
+        let count = self.config.clusters;
+        if count == 0 {
+            return labels.map(Tensor::shallow_clone);
+        }
+        Some(match &self.clusters {
+            Some(found) => found.of_latents(z),
+            None => {
+                let equal = Tensor::full([count], 1.0 / count as f64, (Kind::Double, z.device()));
+                clusters::of_latents(z, &equal)
+            }
+        })
+    }
+
+    /// Class labels of real items `data` `[N, ...]`: their clusters when the GAN conditions
+    /// on its own (which `fit` must have found), else `labels` checked as `check_labels` does.
+    pub fn data_labels(
+        &self,
+        data: &Tensor,
+        labels: Option<&Tensor>,
+        what: &str,
+    ) -> Result<Option<Tensor>> {
+        if self.config.clusters == 0 {
+            return self.check_labels(labels, data.size()[0], what);
+        }
+        if labels.is_some() {
+            return invalid(format!(
+                "{what} given, but this GAN conditions on its own clusters (clusters={})",
+                self.config.clusters
+            ));
+        }
+        match &self.clusters {
+            Some(found) => Ok(Some(found.assign(data))),
+            None => invalid(format!(
+                "this GAN (clusters={}) finds the clusters of its data when fit() first trains \
+                 it: call fit",
+                self.config.clusters
+            )),
+        }
+    }
+
     /// Renders latent codes `[N, latent_dim]` (of classes `labels` `[N]` when conditional)
     /// with the EMA generator when there is one and `use_ema` allows it. Batch norm uses
     /// its running statistics.
@@ -158,6 +213,7 @@ impl Gan {
         check_output_size(shape[0], self.config.data_numel(), "generated items")?;
         let labels = self.check_labels(labels, shape[0], "labels")?;
         let z = z.f_to_device(self.device)?.f_to_kind(Kind::Float)?;
+        let labels = self.conditioning(&z, labels.as_ref());
         let generator = match (&self.ema, use_ema) {
             (Some(ema), true) => &ema.generator,
             _ => &self.generator,

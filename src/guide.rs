@@ -74,7 +74,7 @@ pub fn calibrate(
     use_ema: bool,
 ) -> Result<Calibration> {
     let real = gan.check_batch(real, "real items")?;
-    let labels = gan.check_labels(labels, real.size()[0], "labels")?;
+    let labels = gan.data_labels(&real, labels, "labels")?;
     let pac = gan.config.pac;
     let packs = real.size()[0] / pac;
     if packs < 2 {
@@ -90,10 +90,12 @@ pub fn calibrate(
     let real = real.f_index_select(0, &order)?;
     let labels = labels.map(|l| l.index_select(0, &order));
     let z = gan.latent(packs * pac, Some(rng.next_u64()))?;
-    let fake = gan.generate(&z, labels.as_ref(), use_ema)?;
+    // Samples of the real items' classes; a self-conditioned GAN's follow their latents.
+    let given = if gan.config.conditional() { labels.as_ref() } else { None };
+    let fake = gan.generate(&z, given, use_ema)?;
     let mut calibration = Calibration::fit(
         &logits(gan, &real, labels.as_ref())?,
-        &logits(gan, &fake, labels.as_ref())?,
+        &logits(gan, &fake, gan.conditioning(&z, given).as_ref())?,
     )?;
     calibration.real_items = packs * pac;
     gan.calibration = Some(calibration.clone());
@@ -150,7 +152,7 @@ impl Proposals<'_> {
         let z = gan.latent(count, Some(self.rng.next_u64()))? * self.draw.truncation;
         let labels = self.labels.as_ref().map(|l| l.index_select(0, slots));
         let items = gan.generate(&z, labels.as_ref(), self.draw.use_ema)?;
-        let ratios = logits(gan, &items, labels.as_ref())?
+        let ratios = logits(gan, &items, gan.conditioning(&z, labels.as_ref()).as_ref())?
             .into_iter()
             .map(|l| self.calibration.log_ratio(l))
             .collect();

@@ -12,6 +12,7 @@
 pub mod augment;
 pub mod calibration;
 pub mod checkpoint;
+pub mod clusters;
 pub mod config;
 pub mod edit;
 pub mod error;

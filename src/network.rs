@@ -34,8 +34,8 @@ impl Network {
     pub fn generator(device: Device, config: &GanConfig) -> Self {
         let vs = nn::VarStore::new(device);
         let built = models::family(config.arch).generator(&vs.root(), config);
-        let conditioning = if config.conditional() {
-            Conditioning::OneHotInput(config.num_classes)
+        let conditioning = if config.conditioning_classes() > 0 {
+            Conditioning::OneHotInput(config.conditioning_classes())
         } else {
             Conditioning::Unconditional
         };
@@ -46,8 +46,8 @@ impl Network {
         let vs = nn::VarStore::new(device);
         let root = vs.root();
         let parts = models::family(config.arch).discriminator(&root, config);
-        let conditioning = if config.conditional() {
-            let shape = [config.num_classes, parts.feature_dim];
+        let conditioning = if config.conditioning_classes() > 0 {
+            let shape = [config.conditioning_classes(), parts.feature_dim];
             Conditioning::Projection((&root / "embed").var("weight", &shape, nn::Init::Const(0.0)))
         } else {
             Conditioning::Unconditional

@@ -85,7 +85,7 @@ def test_mismatched_state_dicts_are_named():
     assert all(torch.equal(v, state[k]) for k, v in gan.generator_state_dict().items())
 
 
-@pytest.mark.parametrize("option", [dict(spectral_norm=True), dict(num_classes=3)])
+@pytest.mark.parametrize("option", [dict(spectral_norm=True), dict(num_classes=3), dict(clusters=3)])
 def test_networks_without_a_pytorch_twin_are_refused(option):
     gan = tiny_dcgan(**option)
     with pytest.raises(rustgan.InvalidArgumentError, match=next(iter(option))):

@@ -9,7 +9,7 @@ ROOT = Path(__file__).parents[1]
 
 # Rust top-level modules of the core crate, bottom layer first.
 RUST_LAYERS = [
-    {"config", "rng", "error", "weights", "replica", "calibration"},
+    {"config", "rng", "error", "weights", "replica", "calibration", "clusters"},
     {"models", "network", "optim"},
     {"options"},
     {"gan"},

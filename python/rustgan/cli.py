@@ -28,6 +28,7 @@ from .errors import InvalidArgumentError, RustganError
 from .gan import GAN, GUIDES, LOSSES, OPTIONS, PRECISIONS, recipe
 
 GUIDE_HELP = "resample with the calibrated discriminator (train with --hold-out): rejection or Metropolis-Hastings"
+ITEMS_PER_CLUSTER = 20  # fewer per cluster and k-means splits the data into noise
 FIXED_NOISE_SEED = 1234  # the same latents for every sample grid of a run
 # What `train --overwrite` removes: everything `train` writes into OUT, nothing else.
 RUN_OUTPUTS = ("checkpoint", "samples", "samples.png", "loss.png", "log.jsonl", RUN_FILE)
@@ -44,6 +45,7 @@ GAN_FLAGS = {
     "spectral_norm": ("spectral_norm",),
     "r1_gamma": ("r1_gamma",),
     "top_k": ("top_k",),
+    "clusters": ("clusters",),
     "r1_every": ("r1_every",),
     "augment": ("augment",),
     "precision": ("precision",),
@@ -79,6 +81,15 @@ def training_settings(args, kind: str) -> tuple[dict, int, int]:
         if value is not None:
             options.update({name: value for name in names})
     return options, args.batch_size or batch_size, steps if args.steps is None else args.steps
+
+
+def _recipe_clusters(options: dict, n: int) -> int:
+    """The recipe's number of clusters for `n` training items: none for a conditional GAN
+    (its classes take their place), and at most one per `ITEMS_PER_CLUSTER` items."""
+    if options.get("num_classes"):
+        return 0
+    clusters = min(options.get("clusters", 0), n // ITEMS_PER_CLUSTER)
+    return clusters if clusters >= 2 else 0
 
 
 def _resume_conflicts(args, gan: GAN) -> list[str]:
@@ -154,6 +165,8 @@ def train(args) -> int:
     else:
         if args.conditional:
             options["num_classes"] = int(labels.max()) + 1
+        if args.clusters is None:
+            options["clusters"] = _recipe_clusters(options, len(x))
         gan = GAN(
             data_shape=tuple(x.shape[1:]), arch="dcgan" if kind == "images" else "mlp", device=args.device, **options
         )
@@ -298,6 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     augments = ",".join(OPTIONS["augment"].choices)
     p.add_argument("--augment", default=None, help=_recipe_help("augment", f"DiffAugment: any of {augments}"))
     p.add_argument("--conditional", action="store_true", help="class-conditional GAN on the data's labels")
+    p.add_argument("--clusters", type=int, default=None, help=_recipe_help("clusters", OPTIONS["clusters"].doc))
     p.add_argument(
         "--precision", choices=PRECISIONS, default=None, help=_recipe_help("precision", "bf16: mixed precision")
     )

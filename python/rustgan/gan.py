@@ -89,6 +89,10 @@ class GAN:
             ``"translation"``, ``"cutout"``, as a list or a comma-separated string.
         num_classes: > 0 makes a class-conditional GAN (one-hot label into G, projection
             discriminator); `fit`, `step`, `generate` and `sample` then take labels.
+        clusters: self-conditioning (Liu et al. 2020): the first `fit` splits the data into
+            this many k-means clusters, and G and D are conditioned on them as on classes.
+            The GAN stays unconditional to its callers: a latent's cluster follows from the
+            latent (its first coordinate's quantile), at the data's shares. 0: off.
         ema: decay of an exponential moving average of G (e.g. 0.999); `sample` then
             uses the average by default. The decay ramps up as
             ``min(ema, (1 + t) / (10 + t))`` after ``t`` steps, so the average follows G
@@ -125,6 +129,7 @@ class GAN:
         top_k: float = _default("top_k"),
         augment: str | Sequence[str] = _default("augment"),
         num_classes: int = _default("num_classes"),
+        clusters: int = _default("clusters"),
         ema: float | None = _default("ema"),
         precision: str = _default("precision"),
         seed: int = _default("seed"),

@@ -106,7 +106,7 @@ def _refuse(config: Mapping, network: str, features: Sequence[str]) -> None:
 
 def generator(config: Mapping) -> nn.Module:
     """The PyTorch generator for a rustgan config (`GAN.config`)."""
-    _refuse(config, "generator", ["num_classes"])
+    _refuse(config, "generator", ["num_classes", "clusters"])
     shape, latent = config["data_shape"], config["latent_dim"]
     if config["arch"] == "dcgan":
         return DCGANGenerator(shape, latent, config["base_channels"])
@@ -115,7 +115,7 @@ def generator(config: Mapping) -> nn.Module:
 
 def discriminator(config: Mapping) -> nn.Module:
     """The PyTorch discriminator for a rustgan config (`GAN.config`)."""
-    _refuse(config, "discriminator", ["num_classes", "spectral_norm"])
+    _refuse(config, "discriminator", ["num_classes", "clusters", "spectral_norm"])
     shape, pac = config["data_shape"], config.get("pac", 1)
     if config["arch"] == "dcgan":
         batch_norm = not (config["loss"] == "wgan-gp" or config.get("gradient_penalty"))

@@ -105,6 +105,11 @@ pub const SPECS: &[OptionSpec] = &[
     spec("top_k", Kind::Float, "top-k training: least share of fakes G learns from (1: off)"),
     spec("augment", Kind::Choices(AUGMENTS), "DiffAugment policy"),
     spec("num_classes", Kind::Int { min: 0 }, "classes of a conditional GAN (0: unconditional)"),
+    spec(
+        "clusters",
+        Kind::Int { min: 0 },
+        "self-conditioning on k-means clusters of the data (0: off)",
+    ),
     spec("ema", Kind::OptionalFloat, "EMA decay of G (None: no EMA)"),
     spec("precision", Kind::Choice(PRECISIONS), "bf16: mixed-precision convolutions and matmuls"),
     spec("seed", Kind::Seed, "seeds initialisation, latents and batch order"),

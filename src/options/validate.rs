@@ -48,6 +48,18 @@ pub fn validate(config: &GanConfig) -> Result<()> {
     if config.num_classes > 0 && config.pac > 1 {
         return invalid("pac > 1 packs samples of different classes: use it with num_classes=0");
     }
+    if !(0..=MAX_CLASSES).contains(&config.clusters) {
+        return invalid(format!(
+            "clusters must lie in [0, {MAX_CLASSES}] (0: off), got {}",
+            config.clusters
+        ));
+    }
+    if config.clusters > 0 && (config.num_classes > 0 || config.pac > 1) {
+        return invalid(
+            "clusters conditions an unconditional GAN on its own classes: use it with \
+             num_classes=0 and pac=1",
+        );
+    }
     if !config.augment.is_empty() && config.arch != Arch::Dcgan {
         return invalid("augment applies to images: use it with arch='dcgan'");
     }

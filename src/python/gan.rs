@@ -102,7 +102,7 @@ impl PyGan {
             let policy = NanPolicy::parse(on_nan)?;
             let mut trainer = self.trainer();
             let images = trainer.gan.check_batch(&data, "batch")?;
-            let labels = trainer.gan.check_labels(labels.as_ref(), images.size()[0], "labels")?;
+            let labels = trainer.gan.data_labels(&images, labels.as_ref(), "labels")?;
             trainer.train_step(&[Batch { images, labels }], policy)
         })?;
         stats_dict(py, &stats)

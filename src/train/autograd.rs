@@ -25,8 +25,9 @@ impl StepPath for Autograd {
         let batch = real.images.size()[0];
         let r1_now = config.r1_gamma > 0.0 && ctx.step % config.r1_every == 0;
         let z = ctx.streams.draw(batch, &[config.latent_dim], false);
-        let fake_labels =
+        let drawn =
             config.conditional().then(|| ctx.streams.draw_classes(batch, config.num_classes));
+        let fake_labels = gan.conditioning(&z, drawn.as_ref());
         // Only the last generation is reused for G's update (PyTorch's DCGAN example does
         // the same); earlier ones need no graph.
         let generate = || gan.generator.forward(&z, fake_labels.as_ref(), true);

@@ -128,7 +128,7 @@ fn applies_to(config: &GanConfig) -> bool {
         && !config.uses_gradient_penalty()
         && config.r1_gamma == 0.0
         && !config.spectral_norm
-        && !config.conditional()
+        && config.conditioning_classes() == 0
         && config.precision == Precision::Fp32
 }
 

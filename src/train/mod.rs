@@ -11,10 +11,12 @@ pub mod streams;
 
 use tch::{Device, Kind, Tensor};
 
+use crate::clusters::Clusters;
 use crate::config::GanConfig;
 use crate::error::{invalid, Error, Result};
 use crate::gan::Gan;
 use crate::optim::Adam;
+use crate::rng::Rng;
 use sampler::EpochSampler;
 use stats::{DiscriminatorStats, Record, StepStats, Window};
 use streams::Streams;
@@ -80,6 +82,9 @@ pub(crate) trait StepPath: Send {
     /// G's flat parameters.
     fn generator_pass(&mut self, ctx: &mut Context) -> Result<(f64, Tensor)>;
 }
+
+/// Mixed into the seed for the stream that finds a self-conditioned GAN's clusters.
+const CLUSTER_STREAM: u64 = 0xC1_05_7E_25;
 
 pub struct Trainer {
     pub gan: Gan,
@@ -187,7 +192,12 @@ impl Trainer {
     ) -> Result<FitOutcome> {
         let data = self.gan.check_batch(data, "training data")?;
         let n = data.size()[0];
-        let labels = self.gan.check_labels(labels, n, "labels")?;
+        if self.gan.config.clusters > 0 && self.gan.clusters.is_none() && labels.is_none() {
+            // Every replica finds the same clusters: same data, same seed.
+            let mut rng = Rng::new(self.gan.config.seed ^ CLUSTER_STREAM);
+            self.gan.clusters = Some(Clusters::fit(&data, self.gan.config.clusters, &mut rng)?);
+        }
+        let labels = self.gan.data_labels(&data, labels, "labels")?;
         self.check_fit_options(options, n)?;
         // Replicas draw the same global batch and each keeps its slice.
         let global_batch = options.batch_size * self.streams.world_size();

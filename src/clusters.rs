@@ -1,0 +1,147 @@
+//! Self-conditioning (Liu et al. 2020, "Diverse Image Generation via Self-Conditioned
+//! GANs"): k-means clusters of the training data serve as the classes of a conditional
+//! GAN, so an unconditional G learns one mode family at a time.
+//!
+//! A latent's cluster is a function of the latent itself: the quantile of its first
+//! coordinate, cut at the clusters' cumulative frequencies. Latents alone then decide an
+//! image, as in any unconditional GAN (sampling, interpolation, projection), and clusters
+//! come up as often as in the data.
+
+use tch::{Kind, Tensor};
+
+use crate::error::{invalid, Result};
+use crate::rng::Rng;
+
+/// Lloyd iterations after the k-means++ start.
+const ITERATIONS: usize = 20;
+/// Items per distance computation, which bounds its memory.
+const CHUNK: i64 = 4096;
+
+pub struct Clusters {
+    /// `[k, item size]`, the flattened cluster means.
+    pub centroids: Tensor,
+    /// `[k]`, float64: the share of the training data in each cluster.
+    pub weights: Tensor,
+}
+
+impl Clusters {
+    /// k-means with a k-means++ start, deterministic given `rng`.
+    pub fn fit(data: &Tensor, k: i64, rng: &mut Rng) -> Result<Clusters> {
+        let n = data.size()[0];
+        if n < k {
+            return invalid(format!(
+                "clustering into {k} clusters needs at least {k} items, got {n}"
+            ));
+        }
+        let flat = data.flatten(1, -1).to_kind(Kind::Float);
+        let pick = |i: i64| flat.narrow(0, i, 1);
+        let mut centroids = pick((rng.uniform() * n as f64) as i64 % n);
+        let mut nearest = Tensor::full([n], f64::INFINITY, (Kind::Float, flat.device()));
+        for _ in 1..k {
+            let newest = centroids.narrow(0, centroids.size()[0] - 1, 1);
+            nearest = nearest.minimum(&squared_distances(&flat, &newest).squeeze_dim(1));
+            // The next centre is drawn with probability proportional to the squared distance.
+            let cumulative = Vec::<f64>::try_from(nearest.to_kind(Kind::Double).cumsum(0, None))?;
+            let total = *cumulative.last().expect("n >= 1");
+            let target = rng.uniform() * total;
+            let index = cumulative.partition_point(|&c| c <= target).min(n as usize - 1);
+            centroids = Tensor::cat(&[centroids, pick(index as i64)], 0);
+        }
+        for _ in 0..ITERATIONS {
+            let ids = nearest_ids(&flat, &centroids);
+            let sums = Tensor::zeros_like(&centroids).index_add(0, &ids, &flat);
+            let counts = ids.bincount::<Tensor>(None, k).to_kind(Kind::Float).unsqueeze(1);
+            // An emptied cluster keeps its centre.
+            centroids = (sums / counts.clamp_min(1.0)).where_self(&counts.gt(0.0), &centroids);
+        }
+        let counts = nearest_ids(&flat, &centroids).bincount::<Tensor>(None, k);
+        let weights = counts.to_kind(Kind::Double) / n as f64;
+        Ok(Clusters { centroids, weights })
+    }
+
+    pub fn count(&self) -> i64 {
+        self.centroids.size()[0]
+    }
+
+    /// The nearest cluster of each item `[N, ...]`: `[N]` int64.
+    pub fn assign(&self, data: &Tensor) -> Tensor {
+        nearest_ids(&data.flatten(1, -1).to_kind(Kind::Float), &self.centroids)
+    }
+
+    /// The cluster of each latent `[N, latent_dim]`: `[N]` int64 (see the module notes).
+    pub fn of_latents(&self, z: &Tensor) -> Tensor {
+        of_latents(z, &self.weights)
+    }
+}
+
+/// The cluster of each latent `[N, latent_dim]` among clusters of shares `weights` `[k]`:
+/// the standard normal quantile of its first coordinate, cut at the cumulative shares.
+pub fn of_latents(z: &Tensor, weights: &Tensor) -> Tensor {
+    let quantile = ((z.select(1, 0).to_kind(Kind::Double) / 2f64.sqrt()).erf() + 1.0) / 2.0;
+    let bounds = weights.to_device(z.device()).to_kind(Kind::Double).cumsum(0, None);
+    let ids = quantile.searchsorted(&bounds, false, true, "right", None::<Tensor>);
+    ids.clamp_max(weights.size()[0] - 1)
+}
+
+fn squared_distances(items: &Tensor, centres: &Tensor) -> Tensor {
+    let parts: Vec<Tensor> = items
+        .split(CHUNK, 0)
+        .iter()
+        .map(|chunk| {
+            chunk.square().sum_dim_intlist([1i64].as_slice(), true, None)
+                - chunk.matmul(&centres.tr()) * 2.0
+                + centres.square().sum_dim_intlist([1i64].as_slice(), false, None)
+        })
+        .collect();
+    Tensor::cat(&parts, 0).clamp_min(0.0)
+}
+
+fn nearest_ids(items: &Tensor, centres: &Tensor) -> Tensor {
+    squared_distances(items, centres).argmin(1, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::Device;
+
+    #[test]
+    fn finds_separated_blobs_and_their_shares() {
+        // 3 tight blobs of 10, 20 and 30 points.
+        let centres = [[0.0f32, 0.0], [10.0, 0.0], [0.0, 10.0]];
+        let mut points = vec![];
+        let mut rng = Rng::new(1);
+        for (blob, size) in centres.iter().zip([10, 20, 30]) {
+            for _ in 0..size {
+                let noise = rng.normals(2);
+                points.extend([blob[0] + 0.1 * noise[0], blob[1] + 0.1 * noise[1]]);
+            }
+        }
+        let data = Tensor::from_slice(&points).view([60, 2]);
+        let clusters = Clusters::fit(&data, 3, &mut Rng::new(0)).unwrap();
+        let mut shares = Vec::<f64>::try_from(&clusters.weights).unwrap();
+        shares.sort_by(f64::total_cmp);
+        assert_eq!(shares, vec![10.0 / 60.0, 20.0 / 60.0, 30.0 / 60.0]);
+        // Points of one blob share a cluster.
+        let ids = Vec::<i64>::try_from(clusters.assign(&data)).unwrap();
+        assert!(
+            ids[..10].iter().all(|&i| i == ids[0]) && ids[10..30].iter().all(|&i| i == ids[10])
+        );
+        // Latents fall into clusters at their shares.
+        let z = Rng::new(2).normal_tensor(&[30_000, 4], Device::Cpu);
+        let of_z =
+            clusters.of_latents(&z).bincount::<Tensor>(None, 3).to_kind(Kind::Double) / 30_000.0;
+        let error = (of_z - &clusters.weights).abs().max().double_value(&[]);
+        assert!(error < 0.01, "{error}");
+    }
+
+    #[test]
+    fn too_few_items_are_refused() {
+        assert!(Clusters::fit(
+            &Tensor::zeros([2, 3], (Kind::Float, Device::Cpu)),
+            3,
+            &mut Rng::new(0)
+        )
+        .is_err());
+    }
+}

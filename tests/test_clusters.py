@@ -1,0 +1,64 @@
+"""Self-conditioning on k-means clusters of the training data (`clusters=k`)."""
+
+import pytest
+import rustgan
+import torch
+from conftest import tiny_dcgan
+from rustgan import data, metrics
+
+
+def test_clusters_lift_sample_quality_on_the_ring():
+    # k-means finds the ring's 8 modes, and G conditioned on them leaves few samples between.
+    points, centers = data.ring2d(20_000, seed=0)
+    scores = {}
+    for clusters in (0, 8):
+        gan = rustgan.GAN((2,), arch="mlp", clusters=clusters, lr_g=1e-3, lr_d=1e-3, ema=0.99, seed=0, device="cpu")
+        gan.fit(points, steps=1000, batch_size=256, progress=False)
+        scores[clusters] = metrics.modes_2d(gan.sample(2500, seed=1), centers, 0.01)
+    assert scores[8]["modes"] == 8 and scores[8]["reverse_kl"] < 0.05, scores
+    assert scores[8]["high_quality"] > scores[0]["high_quality"] + 0.2, scores
+
+
+def test_clusters_are_found_once_saved_and_follow_the_latent(mnist, tmp_path):
+    x = mnist[0][:400]
+    gan = tiny_dcgan(clusters=5)
+    before = gan.sample(6, seed=0)  # untrained: equal shares, no clusters yet
+    assert before.shape == (6, 1, 28, 28)
+    with pytest.raises(rustgan.InvalidArgumentError, match="call fit"):
+        gan.step(x[:32])
+    gan.fit(x, steps=3, batch_size=32, progress=False)
+    gan.step(x[:32])  # real items are assigned to the clusters fit found
+    gan.save(tmp_path / "ckpt")
+    assert (tmp_path / "ckpt" / "clusters.safetensors").is_file()
+    loaded = rustgan.GAN.load(tmp_path / "ckpt")
+    assert torch.equal(loaded.sample(6, seed=0), gan.sample(6, seed=0))
+    # Training on from the checkpoint goes on alike: the clusters are not found again.
+    for g in (gan, loaded):
+        g.fit(x, steps=2, batch_size=32, progress=False)
+    assert torch.equal(loaded.sample(6, seed=0), gan.sample(6, seed=0))
+    # The latent alone decides the image, as for any unconditional GAN.
+    z = gan.latent(4, seed=2)
+    assert torch.equal(gan.generate(z), gan.generate(z))
+    assert rustgan.edit.project(gan, x[:2], steps=3).images.shape == (2, 1, 28, 28)
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (dict(clusters=-1), "clusters must be at least 0"),
+        (dict(clusters=3, num_classes=3), "use it with num_classes=0 and pac=1"),
+        (dict(clusters=3, pac=2), "use it with num_classes=0 and pac=1"),
+    ],
+)
+def test_bad_cluster_settings_are_named(options, message):
+    with pytest.raises(rustgan.InvalidArgumentError, match=message):
+        tiny_dcgan(**options)
+
+
+def test_clusters_refuse_labels_and_too_little_data(mnist):
+    x, y = mnist
+    gan = tiny_dcgan(clusters=4)
+    with pytest.raises(rustgan.InvalidArgumentError, match="conditions on its own clusters"):
+        gan.fit(x[:64], steps=1, batch_size=32, labels=y[:64], progress=False)
+    with pytest.raises(rustgan.InvalidArgumentError, match="at least 50 items"):
+        tiny_dcgan(clusters=50).fit(x[:40], steps=1, batch_size=8, progress=False)
