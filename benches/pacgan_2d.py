@@ -74,7 +74,13 @@ def format_row(name: str, summary: dict, cpu_seconds: float) -> str:
 
 
 def run(
-    seeds: int, steps: int, batch_size: int, methods: list[str], mixtures: list[str], guides: list[str], out: Path | None
+    seeds: int,
+    steps: int,
+    batch_size: int,
+    methods: list[str],
+    mixtures: list[str],
+    guides: list[str],
+    out: Path | None,
 ) -> dict:
     rustgan.set_num_threads(2)
     results = {}
