@@ -21,6 +21,8 @@ from rustgan import metrics, plot
 
 BATCH = 64
 
+# The GAN options of the image recipe.
+RECIPE = {k: v for k, v in rustgan.recipe("images").items() if k not in ("batch_size", "steps")}
 # Each run: GAN options, and the batch size when it is not 64.
 RUNS: dict[str, dict] = {
     "baseline": dict(ema=None),
@@ -40,6 +42,10 @@ RUNS: dict[str, dict] = {
     "width 32, clusters 20": dict(ema=0.999, base_channels=32, clusters=20),
     "width 32, clusters 50": dict(ema=0.999, base_channels=32, clusters=50),
     "width 32, clusters 100": dict(ema=0.999, base_channels=32, clusters=100),
+    "recipe + top-k 0.5": dict(RECIPE, top_k=0.5),
+    "recipe + TTUR": dict(RECIPE, lr_d=4e-4, lr_g=1e-4),
+    "recipe + DiffAugment": dict(RECIPE, augment=["translation"]),
+    "recipe + hinge + SN": dict(RECIPE, loss="hinge", spectral_norm=True),
 }
 
 

@@ -83,6 +83,22 @@ pub fn of_latents(z: &Tensor, weights: &Tensor) -> Tensor {
     ids.clamp_max(weights.size()[0] - 1)
 }
 
+/// Latents `z` `[N, latent_dim]` moved into clusters `ids` `[N]`: the first coordinate
+/// becomes the normal quantile at `position` `[N]` (in [0, 1)) of the way through its
+/// cluster's range of quantiles.
+pub fn latents_in(z: &Tensor, ids: &Tensor, weights: &Tensor, position: &Tensor) -> Tensor {
+    let weights = weights.to_device(z.device()).to_kind(Kind::Double);
+    let upper = weights.cumsum(0, None);
+    let lower = &upper - &weights;
+    let (low, high) = (lower.index_select(0, ids), upper.index_select(0, ids));
+    let quantile =
+        (&low + (high - &low) * position.to_kind(Kind::Double)).clamp(1e-12, 1.0 - 1e-12);
+    let first = ((quantile * 2.0 - 1.0).erfinv() * 2f64.sqrt()).to_kind(z.kind());
+    let moved = z.copy();
+    moved.select(1, 0).copy_(&first);
+    moved
+}
+
 fn squared_distances(items: &Tensor, centres: &Tensor) -> Tensor {
     let parts: Vec<Tensor> = items
         .split(CHUNK, 0)
@@ -133,6 +149,11 @@ mod tests {
             clusters.of_latents(&z).bincount::<Tensor>(None, 3).to_kind(Kind::Double) / 30_000.0;
         let error = (of_z - &clusters.weights).abs().max().double_value(&[]);
         assert!(error < 0.01, "{error}");
+        // Latents moved into a cluster land in it.
+        let ids = Tensor::from_slice(&[0i64, 1, 2, 2]);
+        let position = Tensor::from_slice(&[0.0f32, 0.5, 0.99, 0.3]);
+        let moved = latents_in(&z.narrow(0, 0, 4), &ids, &clusters.weights, &position);
+        assert_eq!(Vec::<i64>::try_from(clusters.of_latents(&moved)).unwrap(), vec![0, 1, 2, 2]);
     }
 
     #[test]

@@ -159,16 +159,18 @@ impl Gan {
     /// What G and D are conditioned on for latents `z`: their clusters when the GAN
     /// conditions on its own (before any training, at equal shares), else `labels`.
     pub fn conditioning(&self, z: &Tensor, labels: Option<&Tensor>) -> Option<Tensor> {
-        let count = self.config.clusters;
-        if count == 0 {
-            return labels.map(Tensor::shallow_clone);
+        match self.cluster_shares() {
+            Some(shares) => Some(clusters::of_latents(z, &shares)),
+            None => labels.map(Tensor::shallow_clone),
         }
-        Some(match &self.clusters {
-            Some(found) => found.of_latents(z),
-            None => {
-                let equal = Tensor::full([count], 1.0 / count as f64, (Kind::Double, z.device()));
-                clusters::of_latents(z, &equal)
-            }
+    }
+
+    /// The shares `[k]` of a self-conditioned GAN's clusters (equal before any training).
+    pub fn cluster_shares(&self) -> Option<Tensor> {
+        let count = self.config.clusters;
+        (count > 0).then(|| match &self.clusters {
+            Some(found) => found.weights.shallow_clone(),
+            None => Tensor::full([count], 1.0 / count as f64, (Kind::Double, self.device)),
         })
     }
 

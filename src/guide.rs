@@ -8,6 +8,7 @@
 use tch::{Kind, Tensor};
 
 use crate::calibration::Calibration;
+use crate::clusters;
 use crate::error::{invalid, Error, Result};
 use crate::gan::Gan;
 use crate::rng::Rng;
@@ -48,20 +49,37 @@ pub struct Draw<'a> {
     pub truncation: f64,
 }
 
-/// D's logits `[N / pac]` on items `[N, *data_shape]`, in evaluation mode.
+/// Items D scores at once, at most, and candidates drawn per round, at least.
+const BATCH: i64 = 512;
+const MIN_CANDIDATES: i64 = 256;
+
+/// D's logits `[N / pac]` on items `[N, *data_shape]`, of one kind (all real or all
+/// generated), computed as in training: batch norm normalises each batch by its own
+/// statistics (in evaluation mode it would mix those of real and generated batches, and
+/// rank samples by something D never learned). Batches are near-equal parts of at most
+/// `BATCH` packs, and D's running statistics are left as they were.
 fn logits(gan: &Gan, items: &Tensor, labels: Option<&Tensor>) -> Result<Vec<f64>> {
-    const CHUNK: i64 = 512;
-    let chunk = CHUNK * gan.config.pac;
-    let parts: Vec<Tensor> = tch::no_grad(|| {
+    let pac = gan.config.pac;
+    let packs = items.size()[0] / pac;
+    let parts = (packs + BATCH - 1) / BATCH;
+    let chunk = (packs + parts - 1) / parts * pac;
+    let buffers = gan.discriminator.buffers();
+    let saved: Vec<Tensor> = buffers.iter().map(Tensor::copy).collect();
+    let logits: Vec<Tensor> = tch::no_grad(|| {
         let label_chunks = labels.map(|l| l.split(chunk, 0));
         items
             .split(chunk, 0)
             .iter()
             .enumerate()
-            .map(|(i, c)| gan.discriminator.forward(c, label_chunks.as_ref().map(|l| &l[i]), false))
+            .map(|(i, c)| gan.discriminator.forward(c, label_chunks.as_ref().map(|l| &l[i]), true))
             .collect()
     });
-    Ok(Vec::<f64>::try_from(Tensor::f_cat(&parts, 0)?.f_to_kind(Kind::Double)?)?)
+    tch::no_grad(|| {
+        for (mut buffer, value) in buffers.into_iter().zip(&saved) {
+            buffer.copy_(value);
+        }
+    });
+    Ok(Vec::<f64>::try_from(Tensor::f_cat(&logits, 0)?.f_to_kind(Kind::Double)?)?)
 }
 
 /// Fits D's calibration on the real items `real` (and their `labels` when conditional)
@@ -117,15 +135,20 @@ pub fn sample(gan: &mut Gan, guide: Guide, draw: &Draw) -> Result<Tensor> {
     let labels = gan.check_labels(draw.labels, draw.n, "labels")?;
     let pac = gan.config.pac;
     let packs = (draw.n + pac - 1) / pac;
-    let mut proposals = Proposals {
-        rng: match draw.seed {
-            Some(seed) => Rng::new(seed),
-            None => gan.sample_rng.fork(),
-        },
-        calibration,
-        labels,
-        draw,
+    let mut rng = match draw.seed {
+        Some(seed) => Rng::new(seed),
+        None => gan.sample_rng.fork(),
     };
+    // A self-conditioned GAN draws each slot's cluster first, at the clusters' shares, and
+    // resamples within it: D's preferences between clusters would skew their shares.
+    let clusters = match gan.cluster_shares() {
+        Some(shares) => {
+            let z = gan.latent(packs, Some(rng.next_u64()))? * draw.truncation;
+            Some((clusters::of_latents(&z, &shares), shares))
+        }
+        None => None,
+    };
+    let mut proposals = Proposals { rng, calibration, labels, clusters, draw };
     let packed = match guide {
         Guide::Rejection => rejection(gan, &mut proposals, packs)?,
         Guide::MetropolisHastings => metropolis_hastings(gan, &mut proposals, packs)?,
@@ -141,24 +164,36 @@ struct Proposals<'a> {
     calibration: Calibration,
     /// One label per slot (conditional GANs never pack).
     labels: Option<Tensor>,
+    /// A self-conditioned GAN's cluster per slot, and the clusters' shares.
+    clusters: Option<(Tensor, Tensor)>,
     draw: &'a Draw<'a>,
 }
 
 impl Proposals<'_> {
-    /// New candidates `[slots, pac, *data_shape]` for `slots` and their log ratios.
+    /// New candidates `[slots, pac, *data_shape]` for `slots` and their log ratios. D
+    /// scores them among at least `MIN_CANDIDATES` packs, so that few slots still get
+    /// batch statistics like those of training; the extra packs are dropped.
     fn propose(&mut self, gan: &mut Gan, slots: &Tensor) -> Result<(Tensor, Vec<f64>)> {
-        let pac = gan.config.pac;
-        let count = slots.size()[0] * pac;
-        let z = gan.latent(count, Some(self.rng.next_u64()))? * self.draw.truncation;
-        let labels = self.labels.as_ref().map(|l| l.index_select(0, slots));
+        let (pac, wanted) = (gan.config.pac, slots.size()[0]);
+        let packs = wanted.max(MIN_CANDIDATES);
+        let mut z = gan.latent(packs * pac, Some(self.rng.next_u64()))? * self.draw.truncation;
+        // Extra packs reuse the slots' labels (or clusters) in turn.
+        let cycle = Tensor::arange(packs, (Kind::Int64, gan.device)).remainder(wanted);
+        let of_slots = |per_slot: &Tensor| per_slot.index_select(0, &slots.index_select(0, &cycle));
+        let labels = self.labels.as_ref().map(of_slots);
+        if let Some((ids, shares)) = &self.clusters {
+            let position = self.rng.uniform_tensor(&[packs], gan.device);
+            z = clusters::latents_in(&z, &of_slots(ids), shares, &position);
+        }
         let items = gan.generate(&z, labels.as_ref(), self.draw.use_ema)?;
         let ratios = logits(gan, &items, gan.conditioning(&z, labels.as_ref()).as_ref())?
             .into_iter()
+            .take(wanted as usize)
             .map(|l| self.calibration.log_ratio(l))
             .collect();
-        let mut shape = vec![slots.size()[0], pac];
+        let mut shape = vec![packs, pac];
         shape.extend_from_slice(&gan.config.data_shape);
-        Ok((items.f_reshape(&shape)?, ratios))
+        Ok((items.f_reshape(&shape)?.f_narrow(0, 0, wanted)?, ratios))
     }
 }
 
