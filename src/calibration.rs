@@ -59,9 +59,10 @@ impl Calibration {
         self.scale * logit + self.offset
     }
 
-    /// DRS's probability of keeping a sample of log ratio `r`: sigmoid(F(r)).
-    pub fn acceptance(&self, log_ratio: f64) -> f64 {
-        sigmoid(acceptance_logit(log_ratio, self.max_log_ratio, self.shift))
+    /// DRS's probability of keeping a sample of log ratio `r`: sigmoid(F(r)), with the
+    /// bound M of the calibration or, within one class, that class's own.
+    pub fn acceptance(&self, log_ratio: f64, bound: Option<f64>) -> f64 {
+        sigmoid(acceptance_logit(log_ratio, bound.unwrap_or(self.max_log_ratio), self.shift))
     }
 }
 
@@ -139,12 +140,12 @@ mod tests {
         let fake: Vec<f64> = (0..100).map(|i| i as f64 / 50.0 - 1.0).collect();
         let c = Calibration::fit(&real, &fake).unwrap();
         assert!(c.scale > 0.0);
-        let accept: Vec<f64> = fake.iter().map(|&l| c.acceptance(c.log_ratio(l))).collect();
+        let accept: Vec<f64> = fake.iter().map(|&l| c.acceptance(c.log_ratio(l), None)).collect();
         assert!(accept.windows(2).all(|w| w[0] <= w[1]));
         // The sample at the shift quantile is accepted with probability 1/2.
         let at_quantile = accept[(99.0 * SHIFT_QUANTILE).round() as usize];
         assert!((at_quantile - 0.5).abs() < 1e-9, "{at_quantile}");
-        assert!(c.acceptance(c.max_log_ratio + 5.0) > 0.99);
+        assert!(c.acceptance(c.max_log_ratio + 5.0, None) > 0.99);
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! A discriminator that judges packs of `pac` items (PacGAN) scores a pack's joint ratio,
 //! so packs are accepted or rejected whole; their items are still independent draws.
 
+use std::collections::HashMap;
+
 use tch::{Kind, Tensor};
 
 use crate::calibration::Calibration;
@@ -35,7 +37,7 @@ impl Guide {
 }
 
 /// Proposals an MH chain sees before it returns its state (MH-GAN's K).
-pub const CHAIN_LENGTH: usize = 20;
+const CHAIN_LENGTH: usize = 20;
 /// Rounds of proposals after which rejection sampling gives up on slots still empty.
 const MAX_ROUNDS: usize = 500;
 
@@ -170,6 +172,12 @@ struct Proposals<'a> {
 }
 
 impl Proposals<'_> {
+    /// The class of each slot, where slots are bound to one: a label or a cluster.
+    fn slot_classes(&self) -> Result<Option<Vec<i64>>> {
+        let bound = self.clusters.as_ref().map(|(ids, _)| ids).or(self.labels.as_ref());
+        Ok(bound.map(Vec::<i64>::try_from).transpose()?)
+    }
+
     /// New candidates `[slots, pac, *data_shape]` for `slots` and their log ratios. D
     /// scores them among at least `MIN_CANDIDATES` packs, so that few slots still get
     /// batch statistics like those of training; the extra packs are dropped.
@@ -202,12 +210,22 @@ fn slot_tensor(slots: &[i64], gan: &Gan) -> Tensor {
 }
 
 /// DRS: each slot draws candidates until one is kept, with probability
-/// `calibration.acceptance(log ratio)`.
+/// `calibration.acceptance(log ratio)`. Slots bound to a class (a label, or a cluster)
+/// measure the ratio against the largest one seen in their class, as DRS updates its
+/// bound M online: D may rate a whole class low, and the class must still fill.
 fn rejection(gan: &mut Gan, proposals: &mut Proposals, packs: i64) -> Result<Tensor> {
     let mut pending: Vec<i64> = (0..packs).collect();
     let mut out: Option<Tensor> = None;
+    let classes = proposals.slot_classes()?;
+    let mut bounds: HashMap<i64, f64> = HashMap::new();
     for _ in 0..MAX_ROUNDS {
         let (candidates, ratios) = proposals.propose(gan, &slot_tensor(&pending, gan))?;
+        if let Some(classes) = &classes {
+            for (&slot, &ratio) in pending.iter().zip(&ratios) {
+                let bound = bounds.entry(classes[slot as usize]).or_insert(f64::NEG_INFINITY);
+                *bound = bound.max(ratio);
+            }
+        }
         let out = out.get_or_insert_with(|| {
             let mut shape = candidates.size();
             shape[0] = packs;
@@ -215,7 +233,8 @@ fn rejection(gan: &mut Gan, proposals: &mut Proposals, packs: i64) -> Result<Ten
         });
         let (mut kept, mut still) = (vec![], vec![]);
         for (i, (&slot, &ratio)) in pending.iter().zip(&ratios).enumerate() {
-            if proposals.rng.uniform() < proposals.calibration.acceptance(ratio) {
+            let bound = classes.as_ref().map(|c| bounds[&c[slot as usize]]);
+            if proposals.rng.uniform() < proposals.calibration.acceptance(ratio, bound) {
                 kept.push((i as i64, slot));
             } else {
                 still.push(slot);

@@ -343,11 +343,8 @@ class GAN:
             labels = [int(labels)] * n  # one class for every sample; checked with the rest
         if guide is None:
             return self.generate(self.latent(n, seed, truncation), ema, labels)
-        guide = _text("guide", guide)
-        if guide not in GUIDES:
-            raise InvalidArgumentError(f"unknown guide {guide!r}: choose one of {', '.join(GUIDES)} or None")
-        truncation = _truncation(truncation)
         seed = None if seed is None else _int("seed", seed, 0, SEED_MAX)
+        guide, truncation = _text("guide", guide), _truncation(truncation)
         return self._core.guided_sample(n, guide, seed, as_labels(labels), bool(ema), truncation)
 
     def calibrate(self, real, labels=None, seed: int = 0, ema: bool = True) -> dict[str, float]:
