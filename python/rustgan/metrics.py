@@ -189,7 +189,9 @@ def evaluate(
     2D points with the mixture's `centers` and `std`: ``modes``, ``high_quality``,
     ``reverse_kl``.
     """
-    fake = gan.sample(_int("n", n, 2), seed=seed, guide=guide)
+    n = _int("n", n, 2)
+    # `gan` may be any object with a `sample(n, seed)` method; only GANs take a guide.
+    fake = gan.sample(n, seed=seed) if guide is None else gan.sample(n, seed=seed, guide=guide)
     real = as_tensor(real, "real").float().cpu()
     if len(real) > n:
         real = real[torch.randperm(len(real), generator=torch.Generator().manual_seed(seed))[:n]]
