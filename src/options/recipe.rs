@@ -12,7 +12,7 @@ pub const FIT_SETTINGS: [&str; 2] = ["batch_size", "steps"];
 /// `batch_size` and `steps` for `fit`. `benches/README.md` holds the measurements.
 pub fn recipe(kind: &str) -> Result<Vec<(&'static str, Json)>> {
     Ok(match kind {
-        // Self-conditioned on 50 clusters at width 32: on MNIST, FID 49 -> 11 in the same
+        // Self-conditioned on 50 clusters at width 32: on MNIST, FID 49 -> 7-10 in the same
         // 5,000 steps (about 5 minutes on 2 cores).
         "images" => vec![
             ("base_channels", Json::from(32)),
