@@ -59,18 +59,9 @@ impl Clusters {
         Ok(Clusters { centroids, weights })
     }
 
-    pub fn count(&self) -> i64 {
-        self.centroids.size()[0]
-    }
-
     /// The nearest cluster of each item `[N, ...]`: `[N]` int64.
     pub fn assign(&self, data: &Tensor) -> Tensor {
         nearest_ids(&data.flatten(1, -1).to_kind(Kind::Float), &self.centroids)
-    }
-
-    /// The cluster of each latent `[N, latent_dim]`: `[N]` int64 (see the module notes).
-    pub fn of_latents(&self, z: &Tensor) -> Tensor {
-        of_latents(z, &self.weights)
     }
 }
 
@@ -146,14 +137,18 @@ mod tests {
         // Latents fall into clusters at their shares.
         let z = Rng::new(2).normal_tensor(&[30_000, 4], Device::Cpu);
         let of_z =
-            clusters.of_latents(&z).bincount::<Tensor>(None, 3).to_kind(Kind::Double) / 30_000.0;
+            of_latents(&z, &clusters.weights).bincount::<Tensor>(None, 3).to_kind(Kind::Double)
+                / 30_000.0;
         let error = (of_z - &clusters.weights).abs().max().double_value(&[]);
         assert!(error < 0.01, "{error}");
         // Latents moved into a cluster land in it.
         let ids = Tensor::from_slice(&[0i64, 1, 2, 2]);
         let position = Tensor::from_slice(&[0.0f32, 0.5, 0.99, 0.3]);
         let moved = latents_in(&z.narrow(0, 0, 4), &ids, &clusters.weights, &position);
-        assert_eq!(Vec::<i64>::try_from(clusters.of_latents(&moved)).unwrap(), vec![0, 1, 2, 2]);
+        assert_eq!(
+            Vec::<i64>::try_from(of_latents(&moved, &clusters.weights)).unwrap(),
+            vec![0, 1, 2, 2]
+        );
     }
 
     #[test]
