@@ -82,6 +82,14 @@ pub struct GanConfig {
     pub hidden_dim: i64,
     /// Number of hidden layers of the MLP networks. Default 3.
     pub depth: i64,
+    /// Batch norm after each hidden layer of the MLP generator, as PacGAN's 2D generator.
+    pub batch_norm_g: bool,
+    /// Width and number of the MLP discriminator's hidden layers; 0 takes the generator's.
+    pub hidden_dim_d: i64,
+    pub depth_d: i64,
+    /// Maxout pieces per hidden unit of the MLP discriminator (Goodfellow et al. 2013), as
+    /// PacGAN's 2D discriminator; 1 is LeakyReLU(0.2).
+    pub maxout: i64,
     /// Adam learning rates and betas of the generator and the discriminator.
     pub lr_g: f64,
     pub lr_d: f64,
@@ -129,6 +137,10 @@ impl Default for GanConfig {
             base_channels: 64,
             hidden_dim: 128,
             depth: 3,
+            batch_norm_g: false,
+            hidden_dim_d: 0,
+            depth_d: 0,
+            maxout: 1,
             lr_g: 2e-4,
             lr_d: 2e-4,
             betas_g: (0.5, 0.999),
@@ -169,6 +181,24 @@ impl GanConfig {
     /// Whether the caller supplies class labels (a class-conditional GAN).
     pub fn conditional(&self) -> bool {
         self.num_classes > 0
+    }
+
+    /// Width of the MLP discriminator's hidden layers.
+    pub fn discriminator_hidden_dim(&self) -> i64 {
+        if self.hidden_dim_d > 0 {
+            self.hidden_dim_d
+        } else {
+            self.hidden_dim
+        }
+    }
+
+    /// Number of the MLP discriminator's hidden layers.
+    pub fn discriminator_depth(&self) -> i64 {
+        if self.depth_d > 0 {
+            self.depth_d
+        } else {
+            self.depth
+        }
     }
 
     /// Classes the networks are conditioned on: the caller's, or the GAN's own clusters.

@@ -14,7 +14,24 @@ CONFIGS = [
     dict(data_shape=(2,), arch="mlp", latent_dim=4, hidden_dim=16, depth=2, loss="lsgan"),
     dict(data_shape=(1, 28, 28), arch="dcgan", latent_dim=8, base_channels=4, pac=2, gradient_penalty=True),
     dict(data_shape=(2,), arch="mlp", latent_dim=4, hidden_dim=16, depth=2, pac=4),
+    # PacGAN's own 2D networks, small: batch norm in G, a narrower and deeper maxout D.
+    dict(
+        data_shape=(2,),
+        arch="mlp",
+        latent_dim=2,
+        hidden_dim=16,
+        depth=2,
+        batch_norm_g=True,
+        hidden_dim_d=8,
+        depth_d=3,
+        maxout=3,
+        pac=2,
+    ),
 ]
+
+
+def config_id(config: dict) -> str:
+    return f"{config['arch']}-{config['data_shape']}-pac{config.get('pac', 1)}-maxout{config.get('maxout', 1)}"
 
 
 def trained(config: dict) -> rustgan.GAN:
@@ -23,7 +40,7 @@ def trained(config: dict) -> rustgan.GAN:
     return gan
 
 
-@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"{c['arch']}-{c['data_shape']}-pac{c.get('pac', 1)}")
+@pytest.mark.parametrize("config", CONFIGS, ids=config_id)
 def test_exported_modules_load_strictly_and_match(config):
     gan = trained(config)
     generator, discriminator = rustgan.export_torch(gan)
@@ -39,7 +56,7 @@ def test_exported_modules_load_strictly_and_match(config):
             assert (plain(z) - gan.generate(z, ema=False)).abs().max().item() < 1e-5
 
 
-@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"{c['arch']}-{c['data_shape']}-pac{c.get('pac', 1)}")
+@pytest.mark.parametrize("config", CONFIGS, ids=config_id)
 def test_weights_trained_in_pytorch_load_into_rustgan(config):
     gan = rustgan.GAN(**config, seed=0, device="cpu")
     torch.manual_seed(0)

@@ -1,6 +1,8 @@
 """Stabilisers (spectral norm, R1, gradient penalty, PacGAN packing, DiffAugment) and
 class-conditional generation: each option trains, is checked, and does what it is for."""
 
+import math
+
 import pytest
 import rustgan
 import torch
@@ -89,12 +91,36 @@ def test_packing_needs_whole_groups(ring):
         (dict(r1_gamma=-1.0), "r1_gamma"),
         (dict(num_classes=-1), "num_classes"),
         (dict(pac=0), "pac"),
+        (dict(maxout=0), "maxout"),
+        (dict(depth_d=-1), "depth_d"),
+        (dict(hidden_dim_d=1 << 20), "hidden_dim_d"),
+        (dict(batch_norm_g=True, arch="dcgan"), "batch_norm_g"),
+        (dict(maxout=5, arch="dcgan"), "maxout"),
     ],
 )
 def test_bad_stabiliser_settings_are_named(options, message):
     with pytest.raises(rustgan.InvalidArgumentError, match=message):
         kwargs = dict(arch="mlp", device="cpu") | options
         rustgan.GAN((1, 28, 28) if kwargs["arch"] == "dcgan" else (2,), **kwargs)
+
+
+def test_pacgan_recipe_builds_the_published_networks(ring):
+    options = rustgan.recipe("pacgan")
+    batch_size, steps = options.pop("batch_size"), options.pop("steps")
+    assert (batch_size, steps) == (100, 8000)
+    gan = rustgan.GAN((2,), **options, device="cpu")
+    shapes = {name: tuple(t.shape) for name, t in gan.generator_state_dict().items()}
+    linears = [shapes[f"{i}.weight"] for i in (0, 3, 6, 9, 12)]
+    assert linears == [(400, 2), (400, 400), (400, 400), (400, 400), (2, 400)]
+    assert all(shapes[f"{i}.running_mean"] == (400,) for i in (1, 4, 7, 10))
+    d_shapes = {name: tuple(t.shape) for name, t in gan.discriminator_state_dict().items()}
+    # Three maxout layers of 200 units x 5 pieces on pairs of points, then the logit.
+    assert [d_shapes[f"{i}.weight"] for i in (0, 2, 4, 6)] == [(1000, 4), (1000, 200), (1000, 200), (1, 200)]
+    history = gan.fit(ring[0], steps=30, batch_size=batch_size, progress=False)
+    assert all(math.isfinite(v) for record in history for v in record.values())
+    # Sampling uses batch norm's running statistics: an item does not depend on its batch.
+    z = gan.latent(8, seed=0)
+    assert torch.allclose(gan.generate(z)[:1], gan.generate(z[:1]), atol=1e-6)
 
 
 @pytest.mark.slow

@@ -55,6 +55,11 @@ def recipe(kind: str) -> dict:
         batch_size, steps = options.pop("batch_size"), options.pop("steps")
         gan = rustgan.GAN((2,), arch="mlp", **options)
         gan.fit(points, steps=steps, batch_size=batch_size)
+
+    ``"pacgan"`` gives PacGAN's published 2D networks and optimiser instead (Lin et al.
+    2018: a generator with batch norm, a maxout discriminator, Adam 1e-4 with beta1 0.8,
+    batch 100, packing 2), ``arch`` included, to compare against:
+    ``rustgan.GAN((2,), **options)``.
     """
     return dict(_rustgan.recipe(_text("kind", kind)))
 
@@ -70,6 +75,11 @@ class GAN:
         loss: ``"bce"`` (non-saturating), ``"lsgan"``, ``"hinge"`` or ``"wgan-gp"``.
         base_channels: DCGAN width at full resolution (doubled at each halving).
         hidden_dim, depth: width and number of hidden layers of the MLP networks.
+        batch_norm_g: batch norm after each hidden layer of the MLP generator.
+        hidden_dim_d, depth_d: width and number of hidden layers of the MLP discriminator
+            (0: `hidden_dim`, `depth`).
+        maxout: maxout pieces per hidden unit of the MLP discriminator (1: LeakyReLU).
+            PacGAN's own 2D networks are ``recipe("pacgan")``.
         lr_g, lr_d, betas_g, betas_d: Adam settings of the generator and discriminator.
         n_critic: discriminator updates per generator update.
         gp_weight: weight of the gradient penalty of ``"wgan-gp"`` (and of
@@ -115,6 +125,10 @@ class GAN:
         base_channels: int = _default("base_channels"),
         hidden_dim: int = _default("hidden_dim"),
         depth: int = _default("depth"),
+        batch_norm_g: bool = _default("batch_norm_g"),
+        hidden_dim_d: int = _default("hidden_dim_d"),
+        depth_d: int = _default("depth_d"),
+        maxout: int = _default("maxout"),
         lr_g: float = _default("lr_g"),
         lr_d: float = _default("lr_d"),
         betas_g: tuple[float, float] = _default("betas_g"),

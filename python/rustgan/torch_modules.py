@@ -68,19 +68,38 @@ class DCGANDiscriminator(nn.Sequential):
         return super().forward(x.reshape(-1, *self.packed_shape)).view(-1)
 
 
-def _mlp_layers(inputs: int, hidden_dim: int, depth: int, outputs: int, activation) -> list[nn.Module]:
-    layers: list[nn.Module] = []
-    for _ in range(depth):
-        layers += [nn.Linear(inputs, hidden_dim), activation()]
-        inputs = hidden_dim
-    return layers + [nn.Linear(inputs, outputs)]
+class Maxout(nn.Module):
+    """The largest of each consecutive run of `pieces` features (Goodfellow et al. 2013)."""
+
+    def __init__(self, pieces: int):
+        super().__init__()
+        self.pieces = pieces
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.view(x.shape[0], -1, self.pieces).amax(2)
 
 
 class MLPGenerator(nn.Sequential):
-    """z ``[N, latent_dim]`` -> items ``[N, *data_shape]``."""
+    """z ``[N, latent_dim]`` -> items ``[N, *data_shape]``; with `batch_norm`, PacGAN's 2D
+    generator."""
 
-    def __init__(self, data_shape: Sequence[int] = (2,), latent_dim: int = 64, hidden_dim: int = 128, depth: int = 3):
-        super().__init__(*_mlp_layers(latent_dim, hidden_dim, depth, math.prod(data_shape), nn.ReLU))
+    def __init__(
+        self,
+        data_shape: Sequence[int] = (2,),
+        latent_dim: int = 64,
+        hidden_dim: int = 128,
+        depth: int = 3,
+        batch_norm: bool = False,
+    ):
+        layers: list[nn.Module] = []
+        inputs = latent_dim
+        for _ in range(depth):
+            layers.append(nn.Linear(inputs, hidden_dim))
+            if batch_norm:
+                layers.append(nn.BatchNorm1d(hidden_dim))
+            layers.append(nn.ReLU())
+            inputs = hidden_dim
+        super().__init__(*layers, nn.Linear(inputs, math.prod(data_shape)))
         self.data_shape = tuple(data_shape)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
@@ -88,11 +107,19 @@ class MLPGenerator(nn.Sequential):
 
 
 class MLPDiscriminator(nn.Sequential):
-    """items ``[N, *data_shape]`` -> logits ``[N / pac]``."""
+    """items ``[N, *data_shape]`` -> logits ``[N / pac]``; with ``maxout > 1``, maxout units
+    as PacGAN's 2D discriminator."""
 
-    def __init__(self, data_shape: Sequence[int] = (2,), hidden_dim: int = 128, depth: int = 3, pac: int = 1):
+    def __init__(
+        self, data_shape: Sequence[int] = (2,), hidden_dim: int = 128, depth: int = 3, pac: int = 1, maxout: int = 1
+    ):
         self.packed_size = math.prod(data_shape) * pac
-        super().__init__(*_mlp_layers(self.packed_size, hidden_dim, depth, 1, lambda: nn.LeakyReLU(0.2)))
+        layers: list[nn.Module] = []
+        inputs = self.packed_size
+        for _ in range(depth):
+            layers += [nn.Linear(inputs, hidden_dim * maxout), Maxout(maxout) if maxout > 1 else nn.LeakyReLU(0.2)]
+            inputs = hidden_dim
+        super().__init__(*layers, nn.Linear(inputs, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return super().forward(x.reshape(-1, self.packed_size)).view(-1)
@@ -110,7 +137,7 @@ def generator(config: Mapping) -> nn.Module:
     shape, latent = config["data_shape"], config["latent_dim"]
     if config["arch"] == "dcgan":
         return DCGANGenerator(shape, latent, config["base_channels"])
-    return MLPGenerator(shape, latent, config["hidden_dim"], config["depth"])
+    return MLPGenerator(shape, latent, config["hidden_dim"], config["depth"], config.get("batch_norm_g", False))
 
 
 def discriminator(config: Mapping) -> nn.Module:
@@ -120,7 +147,8 @@ def discriminator(config: Mapping) -> nn.Module:
     if config["arch"] == "dcgan":
         batch_norm = not (config["loss"] == "wgan-gp" or config.get("gradient_penalty"))
         return DCGANDiscriminator(shape, config["base_channels"], batch_norm, pac)
-    return MLPDiscriminator(shape, config["hidden_dim"], config["depth"], pac)
+    hidden_dim, depth = config.get("hidden_dim_d") or config["hidden_dim"], config.get("depth_d") or config["depth"]
+    return MLPDiscriminator(shape, hidden_dim, depth, pac, config.get("maxout", 1))
 
 
 def export_torch(gan, ema: bool = True) -> tuple[nn.Module, nn.Module]:

@@ -9,7 +9,9 @@ pub const FIT_SETTINGS: [&str; 2] = ["batch_size", "steps"];
 
 /// Recommended settings for runs of a few minutes on 2 CPU cores, by kind of data,
 /// "images" or "vectors": the GAN options that differ from the defaults, and
-/// `batch_size` and `steps` for `fit`. `benches/README.md` holds the measurements.
+/// `batch_size` and `steps` for `fit`. "pacgan" gives PacGAN's published 2D networks and
+/// optimiser instead (Lin et al. 2018), to compare against. `benches/README.md` holds the
+/// measurements.
 pub fn recipe(kind: &str) -> Result<Vec<(&'static str, Json)>> {
     Ok(match kind {
         // Self-conditioned on 50 clusters at width 32: on MNIST, FID 49 -> 7-10 in the same
@@ -31,8 +33,32 @@ pub fn recipe(kind: &str) -> Result<Vec<(&'static str, Json)>> {
             ("batch_size", Json::from(512)),
             ("steps", Json::from(8000)),
         ],
+        // The 2D networks and optimiser of PacGAN's Table 1, packing two samples, for the
+        // 8,000 steps of every row of the table in benches/README.md.
+        "pacgan" => {
+            let betas = Json::from(vec![0.8, 0.999]);
+            vec![
+                ("arch", Json::from("mlp")),
+                ("latent_dim", Json::from(2)),
+                ("hidden_dim", Json::from(400)),
+                ("depth", Json::from(4)),
+                ("batch_norm_g", Json::from(true)),
+                ("hidden_dim_d", Json::from(200)),
+                ("depth_d", Json::from(3)),
+                ("maxout", Json::from(5)),
+                ("lr_g", Json::from(1e-4)),
+                ("lr_d", Json::from(1e-4)),
+                ("betas_g", betas.clone()),
+                ("betas_d", betas),
+                ("pac", Json::from(2)),
+                ("batch_size", Json::from(100)),
+                ("steps", Json::from(8000)),
+            ]
+        }
         other => {
-            return invalid(format!("unknown kind of data '{other}': choose 'images' or 'vectors'"))
+            return invalid(format!(
+                "unknown recipe '{other}': choose 'images', 'vectors' or 'pacgan'"
+            ))
         }
     })
 }

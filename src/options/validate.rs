@@ -28,6 +28,7 @@ pub fn validate(config: &GanConfig) -> Result<()> {
         ("base_channels", config.base_channels),
         ("hidden_dim", config.hidden_dim),
         ("depth", config.depth),
+        ("maxout", config.maxout),
         ("n_critic", config.n_critic),
         ("r1_every", config.r1_every),
         ("pac", config.pac),
@@ -35,7 +36,7 @@ pub fn validate(config: &GanConfig) -> Result<()> {
         if value < 1 {
             return invalid(format!("{name} must be at least 1, got {value}"));
         }
-        if value > MAX_DIM || (matches!(name, "depth" | "pac") && value > 64) {
+        if value > MAX_DIM || (matches!(name, "depth" | "pac" | "maxout") && value > 64) {
             return invalid(format!("{name} = {value} is too large"));
         }
     }
@@ -58,6 +59,21 @@ pub fn validate(config: &GanConfig) -> Result<()> {
         return invalid(
             "clusters conditions an unconditional GAN on its own classes: use it with \
              num_classes=0 and pac=1",
+        );
+    }
+    for (name, value, most) in
+        [("hidden_dim_d", config.hidden_dim_d, MAX_DIM), ("depth_d", config.depth_d, 64)]
+    {
+        if !(0..=most).contains(&value) {
+            return invalid(format!("{name} must lie in [0, {most}] (0: as G), got {value}"));
+        }
+    }
+    let mlp_only =
+        [config.batch_norm_g, config.maxout > 1, config.hidden_dim_d > 0, config.depth_d > 0];
+    if mlp_only.contains(&true) && config.arch != Arch::Mlp {
+        return invalid(
+            "batch_norm_g, hidden_dim_d, depth_d and maxout shape the MLP networks: use them \
+             with arch='mlp'",
         );
     }
     if !config.augment.is_empty() && config.arch != Arch::Dcgan {

@@ -130,6 +130,8 @@ fn applies_to(config: &GanConfig) -> bool {
         && !config.spectral_norm
         && config.conditioning_classes() == 0
         && config.precision == Precision::Fp32
+        && !config.batch_norm_g
+        && config.maxout == 1
 }
 
 impl FusedMlp {
