@@ -69,12 +69,9 @@ impl Family for Mlp {
             }
             inputs = hidden;
         }
-        let head_index = stack.index;
-        let (features, mut dense_layers) = stack.finish(pieces == 1);
-        let mut head_stack = Stack::continuing(p, config, config.spectral_norm, head_index);
-        head_stack.linear(inputs, 1);
-        let (head, head_dense) = head_stack.finish(pieces == 1);
-        dense_layers.extend(head_dense);
+        let features = stack.take_net(); // the head continues the layer numbering
+        stack.linear(inputs, 1);
+        let (head, dense_layers) = stack.finish(pieces == 1);
         Discriminator {
             body: nn::seq_t().add_fn(move |x| x.view([-1, packed])).add(features),
             head: head.add_fn(|x| x.view([-1])),
@@ -100,16 +97,12 @@ struct Stack<'a> {
 
 impl<'a> Stack<'a> {
     fn new(p: &'a nn::Path<'a>, config: &'a GanConfig, spectral_norm: bool) -> Self {
-        Self::continuing(p, config, spectral_norm, 0)
+        Stack { p, config, spectral_norm, index: 0, net: nn::seq_t(), dense: vec![] }
     }
 
-    fn continuing(
-        p: &'a nn::Path<'a>,
-        config: &'a GanConfig,
-        spectral_norm: bool,
-        index: usize,
-    ) -> Self {
-        Stack { p, config, spectral_norm, index, net: nn::seq_t(), dense: vec![] }
+    /// The layers added so far; later ones form a new network.
+    fn take_net(&mut self) -> SequentialT {
+        std::mem::replace(&mut self.net, nn::seq_t())
     }
 
     fn next_path(&mut self) -> nn::Path<'a> {
@@ -150,11 +143,11 @@ impl<'a> Stack<'a> {
     }
 
     fn add<M: nn::ModuleT + 'static>(&mut self, module: M) {
-        self.net = std::mem::replace(&mut self.net, nn::seq_t()).add(module);
+        self.net = self.take_net().add(module);
     }
 
     fn add_fn(&mut self, f: impl Fn(&tch::Tensor) -> tch::Tensor + Send + 'static) {
-        self.net = std::mem::replace(&mut self.net, nn::seq_t()).add_fn(f);
+        self.net = self.take_net().add_fn(f);
     }
 
     /// The network, and its dense layers when it is a `plain` stack of them (for steps
