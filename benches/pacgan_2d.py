@@ -39,7 +39,8 @@ PUBLISHED_NETWORKS = {k: v for k, v in rustgan.recipe("pacgan").items() if k != 
 PER_MODE = "one per mode"
 # The methods trained here: the plain GAN, packing alone, packing with a light R1 penalty
 # (which makes the game converge to the data, Mescheder et al. 2018), self-conditioning on
-# k-means clusters with a 2D latent, and PacGAN2 with the published networks.
+# k-means clusters with a 2D latent (and learning rates that settle late in the run), and
+# PacGAN2 with the published networks.
 METHODS = {
     "GAN": COMMON,
     "PacGAN2": {**COMMON, "pac": 2},
@@ -47,6 +48,13 @@ METHODS = {
     "PacGAN2 + R1": {**COMMON, "pac": 2, "r1_gamma": 0.1},
     "PacGAN4 + R1": {**COMMON, "pac": 4, "r1_gamma": 0.1},
     "clusters + R1, latent 2": {**COMMON, "clusters": PER_MODE, "r1_gamma": 0.1, "latent_dim": 2},
+    "clusters + R1, latent 2, lr half-life 2000": {
+        **COMMON,
+        "clusters": PER_MODE,
+        "r1_gamma": 0.1,
+        "latent_dim": 2,
+        "lr_half_life": 2000,
+    },
     "PacGAN2, published networks": PUBLISHED_NETWORKS,
 }
 

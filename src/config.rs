@@ -95,6 +95,9 @@ pub struct GanConfig {
     pub lr_d: f64,
     pub betas_g: (f64, f64),
     pub betas_d: (f64, f64),
+    /// Exponential learning-rate decay: both rates halve every `lr_half_life` steps, so
+    /// the game settles late in a run instead of circling; 0 keeps them constant.
+    pub lr_half_life: i64,
     /// Discriminator updates per generator update. Default 1 (5 is usual with WGAN-GP).
     pub n_critic: i64,
     /// Weight of the gradient penalty of WGAN-GP. Default 10.
@@ -145,6 +148,7 @@ impl Default for GanConfig {
             lr_d: 2e-4,
             betas_g: (0.5, 0.999),
             betas_d: (0.5, 0.999),
+            lr_half_life: 0,
             n_critic: 1,
             gp_weight: 10.0,
             gradient_penalty: false,
@@ -217,6 +221,14 @@ impl GanConfig {
         }
         let share = self.top_k.max(TOP_K_DECAY.powf(step.max(0) as f64));
         Some(((share * batch as f64).round() as i64).clamp(1, batch))
+    }
+
+    /// The learning rates' factor after `step` updates.
+    pub fn lr_factor(&self, step: i64) -> f64 {
+        if self.lr_half_life == 0 {
+            return 1.0;
+        }
+        0.5f64.powf(step.max(0) as f64 / self.lr_half_life as f64)
     }
 
     /// Whether the WGAN-GP penalty is part of D's loss.

@@ -201,6 +201,14 @@ impl Gan {
         }
     }
 
+    /// The EMA generator when there is one and `use_ema` allows it, else the trained one.
+    pub fn sampling_generator(&self, use_ema: bool) -> &Network {
+        match (&self.ema, use_ema) {
+            (Some(ema), true) => &ema.generator,
+            _ => &self.generator,
+        }
+    }
+
     /// Renders latent codes `[N, latent_dim]` (of classes `labels` `[N]` when conditional)
     /// with the EMA generator when there is one and `use_ema` allows it. Batch norm uses
     /// its running statistics.
@@ -216,10 +224,7 @@ impl Gan {
         let labels = self.check_labels(labels, shape[0], "labels")?;
         let z = z.f_to_device(self.device)?.f_to_kind(Kind::Float)?;
         let labels = self.conditioning(&z, labels.as_ref());
-        let generator = match (&self.ema, use_ema) {
-            (Some(ema), true) => &ema.generator,
-            _ => &self.generator,
-        };
+        let generator = self.sampling_generator(use_ema);
         // Chunks bound the memory of large requests.
         const CHUNK: i64 = 512;
         let chunks: Vec<Tensor> = tch::no_grad(|| {

@@ -21,6 +21,8 @@ enum Conditioning {
 
 pub struct Network {
     pub vs: nn::VarStore,
+    /// G's first layer with its normalisation and nonlinearity, before `body`.
+    first_block: Option<SequentialT>,
     body: SequentialT,
     /// D's last layer, applied to the body's features.
     head: Option<SequentialT>,
@@ -39,7 +41,9 @@ impl Network {
         } else {
             Conditioning::Unconditional
         };
-        Network::finish(vs, built.body, None, conditioning, built.dense_layers)
+        let mut network = Network::finish(vs, built.body, None, conditioning, built.dense_layers);
+        network.first_block = Some(built.first_block);
+        network
     }
 
     pub fn discriminator(device: Device, config: &GanConfig) -> Self {
@@ -63,18 +67,16 @@ impl Network {
         dense_layers: Vec<DenseLayer>,
     ) -> Self {
         let params = FlatParams::new(&vs);
-        Network { vs, body, head, conditioning, params, dense_layers }
+        Network { vs, first_block: None, body, head, conditioning, params, dense_layers }
     }
 
     /// `labels` `[N]` (int64) are required by conditional networks and ignored otherwise;
     /// callers check them.
     pub fn forward(&self, xs: &Tensor, labels: Option<&Tensor>, train: bool) -> Tensor {
-        let input = match (&self.conditioning, labels) {
-            (Conditioning::OneHotInput(classes), Some(labels)) => {
-                Tensor::cat(&[xs, &labels.one_hot(*classes).to_kind(xs.kind())], 1)
-            }
-            _ => xs.shallow_clone(),
-        };
+        let mut input = self.with_labels(xs, labels);
+        if let Some(first_block) = &self.first_block {
+            input = first_block.forward_t(&input, train);
+        }
         // Outputs are fp32 whatever the compute precision, as under autocast.
         let features = self.body.forward_t(&input, train);
         let Some(head) = &self.head else {
@@ -87,6 +89,26 @@ impl Network {
                 logits + projection.sum_dim_intlist([1i64].as_slice(), false, None)
             }
             _ => logits,
+        }
+    }
+
+    /// A generator's activations after its first block, flattened to `[N, features]`, in
+    /// evaluation mode.
+    pub fn first_activations(&self, z: &Tensor, labels: Option<&Tensor>) -> Tensor {
+        let input = self.with_labels(z, labels);
+        let activations = match &self.first_block {
+            Some(first_block) => first_block.forward_t(&input, false),
+            None => input,
+        };
+        activations.flatten(1, -1).to_kind(Kind::Float)
+    }
+
+    fn with_labels(&self, xs: &Tensor, labels: Option<&Tensor>) -> Tensor {
+        match (&self.conditioning, labels) {
+            (Conditioning::OneHotInput(classes), Some(labels)) => {
+                Tensor::cat(&[xs, &labels.one_hot(*classes).to_kind(xs.kind())], 1)
+            }
+            _ => xs.shallow_clone(),
         }
     }
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import rustgan
+import torch
 from nbclient import NotebookClient
 from rustgan import cli
 
@@ -96,7 +97,7 @@ def test_cli_reports_errors_without_traceback(tmp_path):
     assert result.returncode == 2 and "not found" in result.stderr
 
 
-@pytest.mark.parametrize("operation", ["interpolate", "truncation", "project", "inpaint"])
+@pytest.mark.parametrize("operation", ["interpolate", "truncation", "project", "inpaint", "directions", "move"])
 def test_cli_edit_writes_a_grid(operation, tmp_path):
     rustgan.GAN((1, 28, 28), latent_dim=8, base_channels=4, device="cpu").save(tmp_path / "ck")
     out = tmp_path / f"{operation}.png"
@@ -121,6 +122,22 @@ def test_cli_edit_writes_a_grid(operation, tmp_path):
         ]
     )
     assert code == 0 and out.stat().st_size > 0
+
+
+def test_cli_moves_projected_images_along_a_saved_direction(tmp_path, capsys):
+    gan = rustgan.GAN((1, 28, 28), latent_dim=8, base_channels=4, device="cpu")
+    gan.save(tmp_path / "ck")
+    torch.save(torch.linspace(-1, 1, 8), tmp_path / "direction.pt")
+    common = ["edit", "move", "--checkpoint", str(tmp_path / "ck"), "--device", "cpu", "--n", "2"]
+    out = tmp_path / "move.png"
+    extra = ["--real", "--data", "mnist", "--steps", "3", "--restarts", "1", "--amounts", "-1", "1", "--out", str(out)]
+    assert cli.main([*common, "--direction", str(tmp_path / "direction.pt"), *extra]) == 0
+    assert out.stat().st_size > 0 and str(out.resolve()) in capsys.readouterr().out
+    assert cli.main([*common, "--direction", "sefa:0"]) == 2
+    assert cli.main([*common, "--direction", str(tmp_path / "nowhere.pt")]) == 2
+    torch.save(torch.ones(3), tmp_path / "short.pt")
+    assert cli.main([*common, "--direction", str(tmp_path / "short.pt")]) == 2
+    assert "[8]" in capsys.readouterr().err
 
 
 def test_cli_trains_and_edits_a_conditional_gan_with_stabilisers(tmp_path):

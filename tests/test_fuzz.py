@@ -108,6 +108,7 @@ CONSTRUCTOR_ARGUMENTS = {
     "depth": st.integers(1, 3) | ANY,
     "lr_g": ANY,
     "betas_d": ANY | st.tuples(FLOATS, FLOATS),
+    "lr_half_life": SMALL_INTS | ANY,
     "n_critic": SMALL_INTS | ANY,
     "gp_weight": FLOATS | ANY,
     "ema": st.none() | FLOATS | ANY,

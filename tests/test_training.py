@@ -97,6 +97,20 @@ def test_chunked_fit_equals_one_fit(mnist):
     assert torch.equal(one.sample(8, seed=0), chunked.sample(8, seed=0))
 
 
+def test_learning_rates_halve_every_half_life(ring):
+    def weight_change(half_life: int) -> float:
+        gan = rustgan.GAN((2,), arch="mlp", lr_g=1e-3, lr_d=1e-3, lr_half_life=half_life, seed=0, device="cpu")
+        gan.fit(ring[0], steps=20, batch_size=64, progress=False)
+        before = gan.discriminator_state_dict()
+        gan.fit(ring[0], steps=20, batch_size=64, progress=False)
+        return max((gan.discriminator_state_dict()[k] - v).abs().max().item() for k, v in before.items())
+
+    # Adam moves each weight by about lr per step: 20 steps at 1e-3, against rates that
+    # have halved ten times (about 1e-6) by step 20.
+    assert weight_change(0) > 2e-3
+    assert weight_change(2) < 2e-5
+
+
 def test_sampling_is_seeded_and_leaves_training_alone(mnist):
     gan = tiny_dcgan()
     assert torch.equal(gan.sample(4, seed=7), gan.sample(4, seed=7))

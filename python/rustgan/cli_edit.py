@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+import numpy as np
 import torch
 
 from . import edit, plot
@@ -44,6 +46,36 @@ def _targets(args, gan: GAN) -> tuple[torch.Tensor, torch.Tensor | None]:
     return x[chosen], labels[chosen] if gan.num_classes else None
 
 
+def _direction(args, gan: GAN) -> tuple[torch.Tensor, str]:
+    """The direction of `--direction`: "sefa:I" or "pca:I" (the I-th, from 1), or a file
+    holding one latent vector (torch.save or numpy .npy)."""
+    method, _, index = args.direction.partition(":")
+    if method in ("sefa", "pca"):
+        if not index.isdigit() or int(index) < 1:
+            raise InvalidArgumentError(f"--direction {args.direction}: write {method}:I with I = 1, 2, ...")
+        found = edit.directions(gan, k=int(index), method=method)
+        return found.vectors[-1], f"{method} direction {index}"
+    path = Path(args.direction)
+    if not path.is_file():
+        raise InvalidArgumentError(f"--direction {args.direction}: neither sefa:I, pca:I nor a file")
+    try:
+        vector = np.load(path) if path.suffix == ".npy" else torch.load(path, weights_only=True)
+    except Exception as error:  # unreadable: name the file, not the parser's internals
+        raise InvalidArgumentError(f"--direction {path}: not a saved tensor ({error})") from None
+    if isinstance(vector, edit.Boundary):
+        vector = vector.normal
+    return torch.as_tensor(vector).float().flatten(), f"direction from {path.name}"
+
+
+def _moved_latents(args, gan: GAN) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Random latents, or with `--real` those of projected images, and their labels."""
+    if not args.real:
+        labels = torch.arange(args.n) % gan.num_classes if gan.num_classes else None
+        return gan.latent(args.n, seed=args.seed), labels
+    targets, labels = _targets(args, gan)
+    return edit.project(gan, targets, steps=args.steps, restarts=args.restarts, labels=labels).latents, labels
+
+
 def run(args: argparse.Namespace) -> int:
     if args.steps is None:
         args.steps = 10 if args.operation == "interpolate" else 300
@@ -61,6 +93,23 @@ def run(args: argparse.Namespace) -> int:
     elif args.operation == "truncation":
         rows = [gan.sample(args.n, seed=args.seed, truncation=psi) for psi in args.psi]
         plot.grid(torch.cat(rows), path=out, nrow=args.n, title="truncation " + " / ".join(map(str, args.psi)))
+    elif args.operation in ("directions", "move"):
+        if len(gan.data_shape) != 3:
+            raise InvalidArgumentError("directions and moves are drawn for image GANs")
+        z, labels = _moved_latents(args, gan)
+        if args.operation == "directions":
+            found = edit.directions(gan, k=args.k, method=args.by)
+            strips = edit.move(gan, z, found, args.amounts, labels=labels)  # [K, A, N, ...]
+            images = strips.permute(0, 2, 1, *range(3, strips.dim())).flatten(0, 2)  # strip per row
+            shares = ", ".join(f"{share:.1%}" for share in found.explained.tolist())
+            print(f"{args.by} directions 1-{args.k} explain {shares}")
+            title = f"{args.by} directions 1-{args.k}, {args.n} latents each"
+        else:
+            direction, title = _direction(args, gan)
+            strips = edit.move(gan, z, direction, args.amounts, labels=labels)  # [A, N, ...]
+            images = strips.transpose(0, 1).flatten(0, 1)
+        amounts = " / ".join(f"{a:g}" for a in args.amounts)
+        plot.grid(images, path=out, nrow=len(args.amounts), title=f"{title}; amounts {amounts}")
     elif args.operation == "project":
         targets, labels = _targets(args, gan)
         result = edit.project(gan, targets, steps=args.steps, restarts=args.restarts, labels=labels)
@@ -86,12 +135,12 @@ def add_parser(commands, formatter) -> None:
     p = commands.add_parser(
         "edit",
         formatter_class=formatter,
-        help="interpolate, truncate, project or inpaint with a checkpoint; writes a PNG grid",
+        help="interpolate, truncate, project, inpaint, or move along directions with a checkpoint; writes a PNG grid",
     )
-    p.add_argument("operation", choices=("interpolate", "truncation", "project", "inpaint"))
+    p.add_argument("operation", choices=("interpolate", "truncation", "project", "inpaint", "directions", "move"))
     p.add_argument("--checkpoint", required=True, help="a checkpoint directory, e.g. runs/x/checkpoint")
     p.add_argument("--out", default="edit.png", help="PNG file, or a directory to write OPERATION.png into")
-    p.add_argument("--n", type=int, default=8, help="rows of interpolation, or images to edit")
+    p.add_argument("--n", type=int, default=8, help="rows of interpolation, images to edit, or latents moved")
     p.add_argument("--seed", type=int, default=0, help="seed of the latents and of the chosen images")
     p.add_argument("--data", default=None, help="images to project or inpaint (default: the data the run trained on)")
     p.add_argument("--steps", type=int, default=None, help="interpolation frames (10) or optimisation steps (300)")
@@ -99,5 +148,12 @@ def add_parser(commands, formatter) -> None:
     p.add_argument("--psi", type=float, nargs="+", default=[1.0, 0.7, 0.4], help="truncation values, one row each")
     p.add_argument("--restarts", type=int, default=4, help="random starts of projection and inpainting")
     p.add_argument("--hide", choices=HIDDEN_REGIONS, default="lower", help="region inpainting fills")
+    p.add_argument("--k", type=int, default=5, help="directions drawn, one block of strips each")
+    p.add_argument("--by", choices=("sefa", "pca"), default="sefa", help="how directions finds its directions")
+    p.add_argument(
+        "--direction", default="sefa:1", help="what move follows: sefa:I, pca:I, or a file with a latent vector"
+    )
+    p.add_argument("--amounts", type=float, nargs="+", default=[-3, -2, -1, 0, 1, 2, 3], help="steps along a direction")
+    p.add_argument("--real", action="store_true", help="move projected images of --data instead of random latents")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     p.set_defaults(run=run)

@@ -1,9 +1,13 @@
-"""Editing with a trained GAN: interpolation, latent arithmetic, projection of real images
-into latent space (GAN inversion) and inpainting. The optimisation loops run in Rust with
-the GIL released, on whole batches.
+"""Editing with a trained GAN: interpolation, latent arithmetic, directions that mean
+something and moves along them, projection of real images into latent space (GAN
+inversion) and inpainting. The optimisation loops run in Rust with the GIL released, on
+whole batches.
 
     z = gan.latent(2, seed=0)
     strip = rustgan.edit.interpolate(gan, z[0], z[1], steps=8)          # [8, C, H, W]
+    found = rustgan.edit.directions(gan, k=8, method="sefa")           # .vectors [8, D]
+    strips = rustgan.edit.move(gan, z, found.vectors[0], [-3, 0, 3])   # [3, 2, C, H, W]
+    ink = rustgan.edit.boundary(gan, lambda images: images.mean((1, 2, 3)))
     grid = rustgan.edit.class_swap(gan, z)        # conditional GANs: [classes, 2, C, H, W]
     result = rustgan.edit.project(gan, images, steps=300)              # .latents, .images
     filled = rustgan.edit.inpaint(gan, images, mask).images            # mask: 1 = known
@@ -12,14 +16,15 @@ the GIL released, on whole batches.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
+import numpy as np
 import torch
 
 from . import _rustgan
 from ._checks import SEED_MAX, _choice, _float, _int
 from .data import as_batch, as_labels, as_tensor
-from .errors import InvalidArgumentError
+from .errors import ArgumentTypeError, InvalidArgumentError
 from .gan import GAN
 
 
@@ -37,6 +42,19 @@ class Inpainting:
     projection: Projection
 
 
+@dataclass
+class Directions:
+    vectors: torch.Tensor  # [k, latent_dim] unit vectors, most important first
+    explained: torch.Tensor  # [k], the share of the variation each explains
+    method: str
+
+
+@dataclass
+class Boundary:
+    normal: torch.Tensor  # [latent_dim] unit normal, pointing to where the attribute is high
+    accuracy: float  # share of the fitted latents on the side their attribute puts them
+
+
 def _latents(gan: GAN, z, name: str) -> torch.Tensor:
     z = as_tensor(z, name).float().cpu()
     if z.dim() == 1:
@@ -48,6 +66,16 @@ def _latents(gan: GAN, z, name: str) -> torch.Tensor:
     if not torch.isfinite(z).all():
         raise InvalidArgumentError(f"{name} contains NaN or infinite values")
     return z
+
+
+def _numbers(x, name: str) -> torch.Tensor:
+    """A tensor, array or sequence of numbers as a float64 tensor."""
+    if isinstance(x, (list, tuple)):
+        try:
+            x = np.asarray(x, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ArgumentTypeError(f"{name} must be numbers, got {x!r:.80}") from None
+    return as_tensor(x, name).double().cpu()
 
 
 def _labels(gan: GAN, labels, n: int) -> torch.Tensor | None:
@@ -113,6 +141,92 @@ def arithmetic(
     if base is not None:
         z = z + _latents(gan, base, "base")[0]
     return z, gan.generate(z.unsqueeze(0), labels=_labels(gan, label, 1))[0]
+
+
+def directions(gan: GAN, k: int = 8, method: str = "sefa", n: int = 2000, seed: int = 0, labels=None) -> Directions:
+    """`k` directions in latent space along which images change most, as unit vectors.
+
+    ``"sefa"`` (Shen & Zhou 2021) factorises G's first layer in closed form: the directions
+    it amplifies most. ``"pca"`` (GANSpace, Härkönen et al. 2020) takes the principal
+    components of G's first activations over `n` latents drawn with `seed`, pulled back to
+    z by regression; they are centred per class (the `labels` of a conditional GAN, default
+    all classes in turn, or a self-conditioned GAN's clusters), so that they describe style
+    within a class. `explained` is each direction's share of the variation."""
+    method = _choice("method", method, ("sefa", "pca"))
+    k = _int("k", k, 1)
+    if method == "sefa":
+        vectors, explained = _rustgan.sefa(gan._core, k)
+    else:
+        n = _int("n", n, 1)
+        if gan.num_classes and labels is None:
+            labels = torch.arange(n) % gan.num_classes
+        z = gan.latent(n, seed=_int("seed", seed, 0, SEED_MAX))
+        vectors, explained = _rustgan.pca(gan._core, z, _labels(gan, labels, n), k)
+    return Directions(vectors, explained, method)
+
+
+def boundary(
+    gan: GAN,
+    attribute: Callable[[torch.Tensor], torch.Tensor] | Sequence[float] | torch.Tensor,
+    n: int = 2000,
+    seed: int = 0,
+    keep: Sequence[Boundary | torch.Tensor] = (),
+    z=None,
+    labels=None,
+) -> Boundary:
+    """A linear boundary of an attribute in latent space (InterFaceGAN, Shen et al. 2020).
+
+    `attribute` is a function of images ``[n, *data_shape]`` returning one number each (ink
+    amount, a classifier's logit), or the values themselves for the latents (labels, for
+    example). The latents are `z` when given, else `n` drawn with `seed`. Attributes with
+    two levels are separated as two classes; continuous ones by their top and bottom 30%.
+    The normal is made orthogonal to each boundary in `keep`, so moving along it leaves
+    those attributes alone. A conditional GAN renders the latents in classes `labels`."""
+    if z is None:
+        z = gan.latent(_int("n", n, 1), seed=_int("seed", seed, 0, SEED_MAX))
+    z = _latents(gan, z, "z")
+    if gan.num_classes and labels is None:
+        labels = torch.arange(len(z)) % gan.num_classes
+    labels = _labels(gan, labels, len(z))
+    if callable(attribute):
+        values = attribute(gan.generate(z, labels=labels))
+    else:
+        values = attribute
+    values = _numbers(values, "the attribute's values")
+    kept = [b.normal if isinstance(b, Boundary) else as_tensor(b, "keep") for b in keep]
+    kept = torch.stack([k.float().cpu().flatten() for k in kept]) if kept else None
+    normal, accuracy = _rustgan.boundary(gan._core, z, labels, values, kept)
+    return Boundary(normal, accuracy)
+
+
+def move(
+    gan: GAN,
+    z,
+    direction: Directions | Boundary | torch.Tensor,
+    amounts: Sequence[float] = (-3, -2, -1, 0, 1, 2, 3),
+    labels=None,
+) -> torch.Tensor:
+    """Images of latents `z` (``[D]`` or ``[N, D]``, random or projected from real images)
+    moved by each of `amounts` along `direction`: ``[A, N, *data_shape]`` for one direction
+    ``[D]`` (a `Boundary`, or a row of `Directions.vectors`), ``[K, A, N, *data_shape]``
+    for several ``[K, D]`` (a `Directions`); without the N axis for a single code. A
+    conditional GAN keeps the classes `labels` (an int or one per code)."""
+    single_code = getattr(z, "ndim", None) == 1
+    codes = _latents(gan, z, "z")
+    if isinstance(direction, Directions):
+        direction = direction.vectors
+    elif isinstance(direction, Boundary):
+        direction = direction.normal
+    direction = as_tensor(direction, "direction")
+    amounts = _numbers(amounts, "amounts")
+    moved = _rustgan.move_latents(codes, direction.float().cpu(), amounts.float())  # [K, A, N, D]
+    labels = _labels(gan, labels, len(codes))
+    repeats = moved.shape[0] * moved.shape[1]
+    images = gan.generate(moved.flatten(0, 2), labels=None if labels is None else labels.repeat(repeats))
+    images = images.view(*moved.shape[:3], *images.shape[1:])
+    if single_code:
+        images = images[:, :, 0]
+    return images[0] if direction.dim() == 1 else images
 
 
 def project(
@@ -203,4 +317,18 @@ def psnr(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor | None = None) -> 
     return 10 * torch.log10(4.0 / mse.clamp_min(1e-12))
 
 
-__all__ = ["Inpainting", "Projection", "arithmetic", "class_swap", "inpaint", "interpolate", "project", "psnr"]
+__all__ = [
+    "Boundary",
+    "Directions",
+    "Inpainting",
+    "Projection",
+    "arithmetic",
+    "boundary",
+    "class_swap",
+    "directions",
+    "inpaint",
+    "interpolate",
+    "move",
+    "project",
+    "psnr",
+]

@@ -81,6 +81,7 @@ class GAN:
         maxout: maxout pieces per hidden unit of the MLP discriminator (1: LeakyReLU).
             PacGAN's own 2D networks are ``recipe("pacgan")``.
         lr_g, lr_d, betas_g, betas_d: Adam settings of the generator and discriminator.
+        lr_half_life: both learning rates halve every `lr_half_life` steps (0: constant).
         n_critic: discriminator updates per generator update.
         gp_weight: weight of the gradient penalty of ``"wgan-gp"`` (and of
             `gradient_penalty`).
@@ -133,6 +134,7 @@ class GAN:
         lr_d: float = _default("lr_d"),
         betas_g: tuple[float, float] = _default("betas_g"),
         betas_d: tuple[float, float] = _default("betas_d"),
+        lr_half_life: int = _default("lr_half_life"),
         n_critic: int = _default("n_critic"),
         gp_weight: float = _default("gp_weight"),
         gradient_penalty: bool = _default("gradient_penalty"),

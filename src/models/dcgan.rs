@@ -37,7 +37,8 @@ impl Family for Dcgan {
     }
 
     fn generator(&self, p: &nn::Path, config: &GanConfig) -> Generator {
-        Generator { body: generator(p, config), dense_layers: vec![] }
+        let (first_block, body) = generator(p, config);
+        Generator { first_block, body, dense_layers: vec![] }
     }
 
     fn discriminator(&self, p: &nn::Path, config: &GanConfig) -> Discriminator {
@@ -142,21 +143,24 @@ impl<'a> Stack<'a> {
     }
 }
 
-fn generator(p: &nn::Path, config: &GanConfig) -> SequentialT {
+/// The first block (z to `[N, width, start, start]`) and the rest of the generator.
+fn generator(p: &nn::Path, config: &GanConfig) -> (SequentialT, SequentialT) {
     let (channels, size) = (config.data_shape[0], config.data_shape[1]);
     let (start, doublings) = pyramid(size);
     let input_dim = config.generator_input_dim();
     let mut width = config.base_channels << (doublings - 1);
-    let mut stack = Stack::new(p, config, false)
+    let (first, mut stack) = Stack::new(p, config, false)
         .conv_transpose(input_dim, width, start, 1, 0, false) // [N, width, start, start]
         .batch_norm(width)
-        .relu();
+        .relu()
+        .split();
     for _ in 1..doublings {
         stack = stack.conv_transpose(width, width / 2, 4, 2, 1, false).batch_norm(width / 2).relu();
         width /= 2; // resolution doubled
     }
     let stack = stack.conv_transpose(width, channels, 4, 2, 1, true); // [N, C, size, size]
-    nn::seq_t().add_fn(move |z| z.view([-1, input_dim, 1, 1])).add(stack.net).add_fn(|x| x.tanh())
+    let first_block = nn::seq_t().add_fn(move |z| z.view([-1, input_dim, 1, 1])).add(first);
+    (first_block, stack.net.add_fn(|x| x.tanh()))
 }
 
 /// With `pac` > 1 each group of `pac` consecutive images is stacked along the channels

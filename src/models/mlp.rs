@@ -36,6 +36,7 @@ impl Family for Mlp {
     fn generator(&self, p: &nn::Path, config: &GanConfig) -> Generator {
         let mut stack = Stack::new(p, config, false);
         let mut inputs = config.generator_input_dim();
+        let mut first_block = None;
         for _ in 0..config.depth {
             stack.linear(inputs, config.hidden_dim);
             if config.batch_norm_g {
@@ -43,6 +44,7 @@ impl Family for Mlp {
             }
             stack.relu();
             inputs = config.hidden_dim;
+            first_block.get_or_insert_with(|| stack.take_net()); // numbering continues
         }
         stack.linear(inputs, config.data_numel());
         let mut out_shape = vec![-1];
@@ -50,7 +52,7 @@ impl Family for Mlp {
         let plain = !config.batch_norm_g;
         let (body, dense_layers) = stack.finish(plain);
         let body = body.add_fn(move |x| x.view(out_shape.as_slice())); // [N, *data_shape]
-        Generator { body, dense_layers }
+        Generator { first_block: first_block.unwrap_or_else(nn::seq_t), body, dense_layers }
     }
 
     /// depth x (Linear + LeakyReLU(0.2), or a maxout unit of `maxout` pieces), then one

@@ -46,7 +46,10 @@ pub struct DenseLayer {
 }
 
 pub struct Generator {
-    /// Latents (with one-hot labels) `[N, input_dim]` to data `[N, *data_shape]`.
+    /// Latents (with one-hot labels) `[N, input_dim]` to the first layer's activations,
+    /// after its normalisation and nonlinearity: where GANSpace looks for directions.
+    pub first_block: SequentialT,
+    /// The first block's activations to data `[N, *data_shape]`.
     pub body: SequentialT,
     /// Input to output, when the network is a plain stack of dense layers; else empty.
     pub dense_layers: Vec<DenseLayer>,

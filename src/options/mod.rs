@@ -99,6 +99,11 @@ pub const SPECS: &[OptionSpec] = &[
     spec("lr_d", Kind::Float, "Adam learning rate of D"),
     spec("betas_g", Kind::Pair, "Adam betas of G"),
     spec("betas_d", Kind::Pair, "Adam betas of D"),
+    spec(
+        "lr_half_life",
+        Kind::Int { min: 0 },
+        "steps over which both learning rates halve (0: constant)",
+    ),
     spec("n_critic", Kind::Int { min: 1 }, "D updates per G update"),
     spec("gp_weight", Kind::Float, "weight of WGAN-GP's gradient penalty"),
     spec("gradient_penalty", Kind::Bool, "WGAN-GP's penalty with any loss"),

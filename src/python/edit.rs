@@ -5,7 +5,7 @@ use pyo3_tch::PyTensor;
 
 use super::errors::without_gil;
 use super::gan::PyGan;
-use crate::edit::{self, Path, ProjectOptions};
+use crate::edit::{self, directions, Path, ProjectOptions};
 use crate::error::invalid;
 
 #[pyfunction]
@@ -58,4 +58,56 @@ pub fn project(
         result.loss_curve,
         PyTensor(result.errors),
     ))
+}
+
+/// Returns (vectors, explained).
+#[pyfunction]
+pub fn sefa(py: Python<'_>, gan: &PyGan, k: i64) -> PyResult<(PyTensor, PyTensor)> {
+    let found = without_gil(py, move || directions::sefa(&gan.trainer().gan, k))?;
+    Ok((PyTensor(found.vectors), PyTensor(found.explained)))
+}
+
+/// Returns (vectors, explained).
+#[pyfunction]
+pub fn pca(
+    py: Python<'_>,
+    gan: &PyGan,
+    z: PyTensor,
+    labels: Option<PyTensor>,
+    k: i64,
+) -> PyResult<(PyTensor, PyTensor)> {
+    let (z, labels) = (z.0, labels.map(|l| l.0));
+    let found =
+        without_gil(py, move || directions::pca(&gan.trainer().gan, &z, labels.as_ref(), k))?;
+    Ok((PyTensor(found.vectors), PyTensor(found.explained)))
+}
+
+/// Returns (normal, accuracy).
+#[pyfunction]
+pub fn boundary(
+    py: Python<'_>,
+    gan: &PyGan,
+    z: PyTensor,
+    labels: Option<PyTensor>,
+    values: PyTensor,
+    keep: Option<PyTensor>,
+) -> PyResult<(PyTensor, f64)> {
+    let (z, labels, values, keep) = (z.0, labels.map(|l| l.0), values.0, keep.map(|k| k.0));
+    let found = without_gil(py, move || {
+        let gan = &gan.trainer().gan;
+        directions::boundary(gan, &z, labels.as_ref(), &values, keep.as_ref())
+    })?;
+    Ok((PyTensor(found.normal), found.accuracy))
+}
+
+/// `z` `[N, D]` moved along `directions` `[K, D]` by `amounts` `[A]`: `[K, A, N, D]`.
+#[pyfunction]
+pub fn move_latents(
+    py: Python<'_>,
+    z: PyTensor,
+    directions: PyTensor,
+    amounts: PyTensor,
+) -> PyResult<PyTensor> {
+    let (z, directions, amounts) = (z.0, directions.0, amounts.0);
+    without_gil(py, move || directions::move_latents(&z, &directions, &amounts)).map(PyTensor)
 }

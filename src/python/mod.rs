@@ -19,6 +19,10 @@ pub fn _rustgan(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(edit::interpolate, m)?)?;
     m.add_function(wrap_pyfunction!(edit::project, m)?)?;
+    m.add_function(wrap_pyfunction!(edit::sefa, m)?)?;
+    m.add_function(wrap_pyfunction!(edit::pca, m)?)?;
+    m.add_function(wrap_pyfunction!(edit::boundary, m)?)?;
+    m.add_function(wrap_pyfunction!(edit::move_latents, m)?)?;
     m.add_function(wrap_pyfunction!(cuda_is_available, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::modes_2d, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::frechet_distance, m)?)?;

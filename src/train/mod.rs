@@ -138,6 +138,9 @@ impl Trainer {
             return invalid(format!("batch size {batch} must be a multiple of pac={pac}"));
         }
         let n_critic = self.gan.config.n_critic as usize;
+        let lr_factor = self.gan.config.lr_factor(self.step);
+        self.d_optim.lr = self.gan.config.lr_d * lr_factor;
+        self.g_optim.lr = self.gan.config.lr_g * lr_factor;
         let mut d_stats = DiscriminatorStats::default();
         for i in 0..n_critic {
             let mut ctx = Context { gan: &self.gan, streams: &mut self.streams, step: self.step };

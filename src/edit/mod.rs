@@ -4,6 +4,8 @@
 //! projection for inpainting (Yeh et al. 2017 "Semantic Image Inpainting with Deep
 //! Generative Models"). Every loop works on a whole batch at once.
 
+pub mod directions;
+
 use tch::{Kind, Tensor};
 
 use crate::error::{invalid, Result};
