@@ -110,3 +110,49 @@ def test_bad_editing_arguments():
         rustgan.edit.interpolate(gan, gan.latent(1)[0], torch.zeros(3))
     with pytest.raises(ValueError, match="shape"):
         rustgan.edit.project(gan, torch.zeros(2, 1, 32, 32), steps=2)
+
+
+def test_posterior_inpainting_returns_mean_samples_and_spread(mnist):
+    x, y = mnist
+    gan = tiny_dcgan(clusters=4)
+    gan.fit(x[:400], steps=10, batch_size=32, progress=False)
+    targets = x[:3]
+    mask = torch.ones(1, 28, 28)
+    mask[:, 14:] = 0
+    result = rustgan.edit.inpaint(gan, targets, mask, method="posterior", samples=4, steps=3, candidates=50)
+    assert result.projection is None and result.noise > 0
+    assert result.samples.shape == (4, 3, 1, 28, 28) and result.std.shape == (3, 1, 28, 28)
+    for images in (result.images, *result.samples):
+        assert torch.equal(images * mask, targets * mask)  # known pixels untouched
+    assert torch.allclose(result.images, result.samples.mean(0), atol=1e-5)
+    assert torch.allclose(result.std, result.samples.std(0, correction=0), atol=1e-5)
+    assert torch.all(result.std * mask == 0) and result.std.sum() > 0
+    again = rustgan.edit.inpaint(gan, targets, mask, method="posterior", samples=4, steps=3, candidates=50)
+    assert torch.equal(again.images, result.images)  # seeded
+    conditional = tiny_dcgan(num_classes=10)
+    filled = rustgan.edit.inpaint(
+        conditional, targets, mask, method="posterior", samples=2, steps=1, candidates=8, labels=y[:3], noise=0.3
+    )
+    assert filled.noise == pytest.approx(0.3) and filled.samples.shape == (2, 3, 1, 28, 28)
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (dict(samples=0), "samples"),
+        (dict(samples=8, candidates=4), "candidates"),
+        (dict(step_size=0.0), "step_size"),
+        (dict(noise=-1.0), "noise"),
+        (dict(steps=-1), "steps"),
+        (dict(method="gibbs"), "method"),
+    ],
+)
+def test_bad_posterior_options(options, message):
+    gan = tiny_dcgan()
+    with pytest.raises(ValueError, match=message):
+        rustgan.edit.inpaint(
+            gan,
+            torch.zeros(2, 1, 28, 28),
+            torch.ones(1, 28, 28),
+            **{"method": "posterior", "samples": 2, "candidates": 16, **options},
+        )

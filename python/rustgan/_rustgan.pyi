@@ -92,6 +92,18 @@ def boundary(
     gan: GanCore, z: torch.Tensor, labels: torch.Tensor | None, values: torch.Tensor, keep: torch.Tensor | None
 ) -> tuple[torch.Tensor, float]: ...
 def move_latents(z: torch.Tensor, directions: torch.Tensor, amounts: torch.Tensor) -> torch.Tensor: ...
+def inpaint_posterior(
+    gan: GanCore,
+    images: torch.Tensor,
+    labels: torch.Tensor | None,
+    mask: torch.Tensor,
+    samples: int,
+    steps: int,
+    step_size: float,
+    noise: float | None,
+    candidates: int,
+    seed: int,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, float]: ...
 def modes_2d(samples: torch.Tensor, centers: torch.Tensor, std: float) -> tuple[int, float, float]: ...
 def frechet_distance(a: torch.Tensor, b: torch.Tensor) -> float: ...
 def kernel_inception_distance(

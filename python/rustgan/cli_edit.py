@@ -62,8 +62,6 @@ def _direction(args, gan: GAN) -> tuple[torch.Tensor, str]:
         vector = np.load(path) if path.suffix == ".npy" else torch.load(path, weights_only=True)
     except Exception as error:  # unreadable: name the file, not the parser's internals
         raise InvalidArgumentError(f"--direction {path}: not a saved tensor ({error})") from None
-    if isinstance(vector, edit.Boundary):
-        vector = vector.normal
     return torch.as_tensor(vector).float().flatten(), f"direction from {path.name}"
 
 

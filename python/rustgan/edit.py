@@ -39,7 +39,10 @@ class Projection:
 @dataclass
 class Inpainting:
     images: torch.Tensor  # [N, *data_shape], known pixels kept, hidden ones generated
-    projection: Projection
+    projection: Projection | None  # method="projection"
+    samples: torch.Tensor | None = None  # method="posterior": [samples, N, *data_shape] completions
+    std: torch.Tensor | None = None  # method="posterior": [N, *data_shape] per-pixel std of the samples
+    noise: float | None = None  # method="posterior": the pixel likelihood's std, given or estimated
 
 
 @dataclass
@@ -272,7 +275,7 @@ def inpaint(
     gan: GAN,
     images,
     mask,
-    steps: int = 500,
+    steps: int | None = None,
     lr: float = 0.05,
     restarts: int = 12,
     prior_weight: float = 0.1,
@@ -281,29 +284,70 @@ def inpaint(
     feather: int = 0,
     seed: int = 0,
     labels=None,
+    method: str = "projection",
+    samples: int = 32,
+    candidates: int = 20000,
+    step_size: float = 3e-3,
+    noise: float | None = None,
 ) -> Inpainting:
-    """Fills the pixels where `mask` is 0: a masked projection, then the known pixels
-    composited back. The fill averages the `average_best` best of `restarts` starts, an
-    estimate of the most likely content (default: half of them; 1 gives one sharp completion). `feather` > 0
-    blends generated pixels into the known ones over that many pixels at the hole's border.
-    `labels` as in `project`."""
+    """Fills the pixels where `mask` is 0, then composites the known pixels back.
+
+    ``method="projection"``: a masked projection (`steps` default 500). The fill averages
+    the `average_best` best of `restarts` starts, an estimate of the most likely content
+    (default: half of them; 1 gives one sharp completion).
+
+    ``method="posterior"``: `samples` latents from p(z | known pixels), the prior times a
+    Gaussian pixel likelihood of std `noise` (default: estimated from how well the GAN fits
+    the known pixels). Chains start from the best-fitting of `candidates` prior draws and
+    take `steps` (default 50) Langevin steps of size `step_size`; a self-conditioned GAN
+    keeps each chain's cluster. `images` is the posterior mean, the estimate with the least
+    expected squared error; `samples` are the single completions and `std` their per-pixel
+    spread, which is where the fill is unsure.
+
+    `feather` > 0 blends generated pixels into the known ones over that many pixels at the
+    hole's border. `labels` as in `project`."""
+    method = _choice("method", method, ("projection", "posterior"))
     targets = as_batch(images, gan.data_shape, "images")
     mask = as_tensor(mask, "mask")
+    if method == "posterior":
+        mean, drawn, spread, noise = _rustgan.inpaint_posterior(
+            gan._core,
+            targets,
+            _labels(gan, labels, len(targets)),
+            mask.float().cpu(),
+            _int("samples", samples, 1),
+            _int("steps", 50 if steps is None else steps, 0),
+            _float("step_size", step_size),
+            None if noise is None else _float("noise", noise),
+            _int("candidates", candidates, 1),
+            _int("seed", seed, 0, SEED_MAX),
+        )
+        weight = _known_weight(mask, targets, feather)
+        completions = weight * targets + (1 - weight) * drawn.cpu()
+        return Inpainting(
+            weight * targets + (1 - weight) * mean.cpu(), None, completions, (1 - weight) * spread.cpu(), noise
+        )
     if average_best is None:
         average_best = max(1, _int("restarts", restarts, 1) // 2)
+    steps = 500 if steps is None else steps
     projection = project(
         gan, targets, steps, lr, restarts, mask, prior_weight, realism_weight, average_best, seed, labels
     )
+    weight = _known_weight(mask, targets, feather)
+    return Inpainting(weight * targets + (1 - weight) * projection.images.cpu(), projection)
+
+
+def _known_weight(mask: torch.Tensor, targets: torch.Tensor, feather: int) -> torch.Tensor:
+    """How much of each pixel the composite takes from the targets: the mask, faded over
+    `feather` pixels at the hole's border."""
     known = mask.float().cpu().expand_as(targets)
-    weight = known
-    if _int("feather", feather, 0) > 0:
-        size = 2 * feather + 1
-        blurred = torch.nn.functional.avg_pool2d(
-            known.flatten(0, -3).unsqueeze(1), size, 1, feather, count_include_pad=False
-        )
-        weight = known * blurred.view_as(known)  # 1 deep in the known region, fading at its edge
-    composite = weight * targets + (1 - weight) * projection.images.cpu()
-    return Inpainting(composite, projection)
+    if _int("feather", feather, 0) == 0:
+        return known
+    size = 2 * feather + 1
+    blurred = torch.nn.functional.avg_pool2d(
+        known.flatten(0, -3).unsqueeze(1), size, 1, feather, count_include_pad=False
+    )
+    return known * blurred.view_as(known)  # 1 deep in the known region, fading at its edge
 
 
 def psnr(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:

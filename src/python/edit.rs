@@ -5,6 +5,7 @@ use pyo3_tch::PyTensor;
 
 use super::errors::without_gil;
 use super::gan::PyGan;
+use crate::edit::posterior::{self, PosteriorOptions};
 use crate::edit::{self, directions, Path, ProjectOptions};
 use crate::error::invalid;
 
@@ -110,4 +111,29 @@ pub fn move_latents(
 ) -> PyResult<PyTensor> {
     let (z, directions, amounts) = (z.0, directions.0, amounts.0);
     without_gil(py, move || directions::move_latents(&z, &directions, &amounts)).map(PyTensor)
+}
+
+/// Returns (mean, samples, std, noise).
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (gan, images, labels, mask, samples, steps, step_size, noise, candidates, seed))]
+pub fn inpaint_posterior(
+    py: Python<'_>,
+    gan: &PyGan,
+    images: PyTensor,
+    labels: Option<PyTensor>,
+    mask: PyTensor,
+    samples: i64,
+    steps: i64,
+    step_size: f64,
+    noise: Option<f64>,
+    candidates: i64,
+    seed: u64,
+) -> PyResult<(PyTensor, PyTensor, PyTensor, f64)> {
+    let (images, labels, mask) = (images.0, labels.map(|l| l.0), mask.0);
+    let options = PosteriorOptions { samples, steps, step_size, noise, candidates, seed };
+    let found = without_gil(py, move || {
+        posterior::inpaint(&gan.trainer().gan, &images, labels.as_ref(), &mask, &options)
+    })?;
+    Ok((PyTensor(found.mean), PyTensor(found.samples), PyTensor(found.std), found.noise))
 }

@@ -1,0 +1,168 @@
+//! Posterior inpainting: samples of the latents given the known pixels, p(z | y) ∝
+//! N(z; 0, I) · N(y_known; G(z)_known, σ²), and the completions they render. Chains start
+//! from the prior draws that best fit each image and move by Langevin dynamics (Welling &
+//! Teh 2011); the posterior mean of the completions is the estimate with the least
+//! expected squared error, and their spread says where it is unsure.
+
+use tch::{Kind, Tensor};
+
+use super::directions::style_coordinates;
+use super::{check_mask, masked_mse};
+use crate::error::{invalid, Result};
+use crate::gan::Gan;
+use crate::rng::Rng;
+
+/// Settings of `inpaint`. Defaults follow the Python signature.
+pub struct PosteriorOptions {
+    /// Chains per image; each gives one sample.
+    pub samples: i64,
+    /// Langevin steps per chain.
+    pub steps: i64,
+    /// Langevin step size ε: z += ε ∇ log p(z | y) + sqrt(2ε) ξ.
+    pub step_size: f64,
+    /// Standard deviation σ of the pixel likelihood; `None` estimates it from the fits.
+    pub noise: Option<f64>,
+    /// Prior draws per image that the chains start from (its best-fitting `samples`).
+    pub candidates: i64,
+    pub seed: u64,
+}
+
+pub struct Posterior {
+    /// Mean of the sampled completions `[N, *data_shape]` (generated everywhere).
+    pub mean: Tensor,
+    /// The samples' completions `[samples, N, *data_shape]`.
+    pub samples: Tensor,
+    /// Per-pixel standard deviation of the samples `[N, *data_shape]`.
+    pub std: Tensor,
+    /// The likelihood's σ, as given or estimated.
+    pub noise: f64,
+}
+
+/// Samples completions of `targets` `[N, *data_shape]` where `mask` (1 = known) is 0.
+pub fn inpaint(
+    gan: &Gan,
+    targets: &Tensor,
+    labels: Option<&Tensor>,
+    mask: &Tensor,
+    options: &PosteriorOptions,
+) -> Result<Posterior> {
+    check_options(options)?;
+    let targets = gan.check_batch(targets, "images")?;
+    let n = targets.size()[0];
+    let labels = gan.check_labels(labels, n, "labels")?;
+    let mask = check_mask(mask, &targets)?;
+    let known = mask.flatten(1, -1).sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
+    let mut rng = Rng::new(options.seed);
+    let starts = best_candidates(gan, &targets, labels.as_ref(), &mask, options, &mut rng)?;
+    let (s, latent_dim) = (options.samples, gan.config.latent_dim);
+    let noise = match options.noise {
+        Some(noise) => noise,
+        // The fit the best starts reach: the GAN's error on known pixels, its own noise.
+        None => starts.fit.mean(Kind::Float).double_value(&[]).sqrt(),
+    };
+    let repeat = |t: &Tensor| {
+        let mut times = vec![s];
+        times.extend(std::iter::repeat_n(1, t.dim() - 1));
+        t.repeat(times.as_slice()) // [S * N, ...], sample-major
+    };
+    let (targets_s, mask_s, known_s) = (repeat(&targets), repeat(&mask), repeat(&known));
+    let labels_s = labels.as_ref().map(repeat);
+    let generator = gan.sampling_generator(true);
+    let mut z = starts.latents.detach(); // [S * N, D]
+    let epsilon = options.step_size;
+    // A self-conditioned GAN's cluster is the chain's start's: the gradient cannot see the
+    // jump where z's first coordinate crosses into another cluster.
+    let moving = style_coordinates(gan).to_kind(Kind::Float).to_device(gan.device);
+    for _ in 0..options.steps {
+        let leaf = z.set_requires_grad(true);
+        let conditioning = gan.conditioning(&leaf, labels_s.as_ref());
+        let generated = generator.forward(&leaf, conditioning.as_ref(), false);
+        let squared_error = masked_mse(&generated, &targets_s, &mask_s) * &known_s;
+        let log_posterior = -(leaf.square().sum(Kind::Float) * 0.5)
+            - squared_error.sum(Kind::Float) / (2.0 * noise * noise);
+        let gradient = Tensor::f_run_backward(&[log_posterior], &[&leaf], false, false)?.remove(0);
+        let kick = rng.normal_tensor(&[s * n, latent_dim], gan.device) * (2.0 * epsilon).sqrt();
+        z = tch::no_grad(|| leaf.detach() + (gradient * epsilon + kick) * &moving);
+    }
+    tch::no_grad(|| {
+        let conditioning = gan.conditioning(&z, labels_s.as_ref());
+        let mut shape = vec![s, n];
+        shape.extend(&gan.config.data_shape);
+        let samples = generator.forward(&z, conditioning.as_ref(), false).view(shape.as_slice());
+        let mean = samples.mean_dim([0i64].as_slice(), false, Kind::Float);
+        let std = samples.std_correction([0i64].as_slice(), 0, false);
+        Ok(Posterior { mean, samples, std, noise })
+    })
+}
+
+fn check_options(options: &PosteriorOptions) -> Result<()> {
+    if options.samples < 1 {
+        return invalid(format!("samples must be at least 1, got {}", options.samples));
+    }
+    if options.steps < 0 {
+        return invalid(format!("steps must be 0 or more, got {}", options.steps));
+    }
+    if options.candidates < options.samples {
+        return invalid(format!(
+            "candidates ({}) must be at least samples ({})",
+            options.candidates, options.samples
+        ));
+    }
+    if !(options.step_size.is_finite() && options.step_size > 0.0) {
+        return invalid(format!("step_size must be a positive number, got {}", options.step_size));
+    }
+    if let Some(noise) = options.noise {
+        if !(noise.is_finite() && noise > 0.0) {
+            return invalid(format!("noise must be a positive number or None, got {noise}"));
+        }
+    }
+    Ok(())
+}
+
+struct Starts {
+    /// `[S * N, D]`, sample-major.
+    latents: Tensor,
+    /// Masked per-pixel MSE of each image's best candidate `[N]`.
+    fit: Tensor,
+}
+
+/// Per image, the `samples` of `candidates` prior draws whose generations best fit its
+/// known pixels. An unconditional GAN renders one set of draws for all images.
+fn best_candidates(
+    gan: &Gan,
+    targets: &Tensor,
+    labels: Option<&Tensor>,
+    mask: &Tensor,
+    options: &PosteriorOptions,
+    rng: &mut Rng,
+) -> Result<Starts> {
+    let n = targets.size()[0];
+    let (m, s) = (options.candidates, options.samples);
+    let latent_dim = gan.config.latent_dim;
+    let mut chosen = Vec::with_capacity(n as usize);
+    let mut fits = Vec::with_capacity(n as usize);
+    let shared = if labels.is_none() {
+        let z = rng.normal_tensor(&[m, latent_dim], gan.device);
+        Some((gan.generate(&z, None, true)?, z))
+    } else {
+        None
+    };
+    for i in 0..n {
+        let (images, z) = match (&shared, labels) {
+            (Some((images, z)), _) => (images.shallow_clone(), z.shallow_clone()),
+            (None, Some(labels)) => {
+                let z = rng.normal_tensor(&[m, latent_dim], gan.device);
+                let class = labels.get(i).expand([m], false);
+                (gan.generate(&z, Some(&class), true)?, z)
+            }
+            (None, None) => unreachable!("labels or a shared set"),
+        };
+        let errors = masked_mse(&images, &targets.get(i).unsqueeze(0), &mask.get(i).unsqueeze(0));
+        let (best, order) = errors.topk(s, 0, false, true);
+        chosen.push(z.index_select(0, &order)); // [S, D]
+        fits.push(best.get(0));
+    }
+    // Sample-major rows: row r holds image r % N.
+    let latents = Tensor::stack(&chosen, 1).view([s * n, latent_dim]);
+    Ok(Starts { latents, fit: Tensor::stack(&fits, 0) })
+}
