@@ -76,14 +76,17 @@ def main() -> None:
         (args.out / "inpainting.json").write_text(
             json.dumps({k: {"psnr": p, "seconds": s} for k, (p, s) in rows.items()}, indent=2)
         )
-        shown = [targets[:12] * mask - hole]
-        for result in fills.values():
+        shown, names = [targets[:12] * mask - hole], ["input"]
+        for name, result in fills.items():
             shown.append(result.images[:12])
+            names.append(name)
             if result.samples is not None:
                 shown += [result.samples[0, :12], result.std[:12] / result.std.max() * 2 - 1]
+                names += ["one sample", "spread"]
         shown.append(targets[:12])
+        names.append("truth")
         path = args.out / "inpainting.png"
-        plot.grid(torch.cat(shown), path=path, nrow=12, title="input / " + " / ".join(fills) + " / truth")
+        plot.grid(torch.cat(shown), path=path, nrow=12, title=" / ".join(names))
         print(path.resolve())
 
 

@@ -21,6 +21,7 @@ RUST_LAYERS = [
 PYTHON_LAYERS = [
     {"errors", "_checks", "data", "_rustgan"},
     {"gan", "metrics", "edit", "plot", "torch_modules", "distributed"},
+    {"widgets"},
     {"cli_common", "cli_edit", "cli", "__main__", "__init__"},
 ]
 

@@ -10,7 +10,7 @@ rustgan.plot.grid(gan.sample(64, seed=1), path="samples.png")
 # The native module links against libtorch_python, which `import torch` loads.
 import torch  # noqa: F401
 
-from . import data, distributed, edit, metrics, plot, torch_modules
+from . import data, distributed, edit, metrics, plot, torch_modules, widgets
 from ._rustgan import cuda_is_available, set_num_threads
 from .errors import (
     ArgumentTypeError,
@@ -46,4 +46,5 @@ __all__ = [
     "recipe",
     "set_num_threads",
     "torch_modules",
+    "widgets",
 ]

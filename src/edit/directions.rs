@@ -3,7 +3,7 @@
 //! activations pulled back to z (Härkönen et al. 2020), and InterFaceGAN's linear boundary
 //! of an attribute (Shen et al. 2020); and moving latents along them.
 
-use tch::{Kind, Tensor};
+use tch::{Device, Kind, Tensor};
 
 use crate::error::{invalid, Result};
 use crate::gan::Gan;
@@ -28,12 +28,14 @@ const EXTREME_SHARE: f64 = 0.3;
 /// Ridge on the boundary's weights: separable classes would otherwise send them to infinity.
 const RIDGE: f64 = 1.0;
 const NEWTON_STEPS: i64 = 30;
+/// Fits run in double precision on the CPU: they are small, and solves want the precision.
+const DOUBLE: (Kind, Device) = (Kind::Double, Device::Cpu);
 
 /// The coordinates of z that directions may use `[latent_dim]` (1 or 0). A
 /// self-conditioned GAN draws each latent's cluster from its first coordinate, so that
 /// coordinate is a choice of cluster, not a style to move along; directions leave it alone.
 pub fn style_coordinates(gan: &Gan) -> Tensor {
-    let mask = Tensor::ones([gan.config.latent_dim], (Kind::Double, tch::Device::Cpu));
+    let mask = Tensor::ones([gan.config.latent_dim], DOUBLE);
     if gan.config.clusters > 0 {
         let _ = mask.get(0).fill_(0.0);
     }
@@ -76,7 +78,7 @@ fn first_weight(gan: &Gan) -> Result<Tensor> {
         _ => return invalid(format!("unexpected first weight of shape {:?}", weight.size())),
     };
     let from_z = matrix.narrow(1, 0, gan.config.latent_dim).to_kind(Kind::Double).detach();
-    Ok(from_z.to_device(tch::Device::Cpu) * style_coordinates(gan))
+    Ok(from_z.to_device(Device::Cpu) * style_coordinates(gan))
 }
 
 /// The principal components of G's first-block activations over latents `z` `[n, D]`
@@ -167,8 +169,8 @@ pub fn boundary(
     }
     let labels = gan.check_labels(labels, n, "labels")?;
     let classes = gan.conditioning(&z.to_device(gan.device), labels.as_ref());
-    let z = z.to_kind(Kind::Double).to_device(tch::Device::Cpu) * style_coordinates(gan);
-    let mut values = values.to_kind(Kind::Double).to_device(tch::Device::Cpu);
+    let z = z.to_kind(Kind::Double).to_device(Device::Cpu) * style_coordinates(gan);
+    let mut values = values.to_kind(Kind::Double).to_device(Device::Cpu);
     if !bool::try_from(values.isfinite().all())? {
         return invalid("the attribute's values contain NaN or infinite values");
     }
@@ -180,8 +182,8 @@ pub fn boundary(
     }
     let levels = values.unique_dim(0, false, false, false).0.size()[0];
     if let (true, Some(classes)) = (levels > 2, &classes) {
-        values = centred_per_class(&values.unsqueeze(1), &classes.to_device(tch::Device::Cpu))
-            .squeeze_dim(1);
+        values =
+            centred_per_class(&values.unsqueeze(1), &classes.to_device(Device::Cpu)).squeeze_dim(1);
     }
     let (inputs, targets) = if levels == 2 {
         (z, values.eq(high).to_kind(Kind::Double))
@@ -189,13 +191,7 @@ pub fn boundary(
         let order = values.argsort(0, false);
         let end = ((n as f64 * EXTREME_SHARE) as i64).max(1);
         let chosen = Tensor::cat(&[order.narrow(0, 0, end), order.narrow(0, n - end, end)], 0);
-        let targets = Tensor::cat(
-            &[
-                Tensor::zeros([end], (Kind::Double, tch::Device::Cpu)),
-                Tensor::ones([end], (Kind::Double, tch::Device::Cpu)),
-            ],
-            0,
-        );
+        let targets = Tensor::cat(&[Tensor::zeros([end], DOUBLE), Tensor::ones([end], DOUBLE)], 0);
         (z.index_select(0, &chosen), targets)
     };
     let weights = logistic_regression(&inputs, &targets)?;
@@ -216,11 +212,10 @@ pub fn boundary(
 /// Ridge-regularised logistic regression by Newton's method: weights `[D + 1]`, the bias last.
 fn logistic_regression(inputs: &Tensor, targets: &Tensor) -> Result<Tensor> {
     let (n, d) = (inputs.size()[0], inputs.size()[1]);
-    let options = (Kind::Double, tch::Device::Cpu);
-    let x = Tensor::cat(&[inputs.shallow_clone(), Tensor::ones([n, 1], options)], 1);
-    let ridge = Tensor::full([d + 1], RIDGE, options);
+    let x = Tensor::cat(&[inputs.shallow_clone(), Tensor::ones([n, 1], DOUBLE)], 1);
+    let ridge = Tensor::full([d + 1], RIDGE, DOUBLE);
     let _ = ridge.narrow(0, d, 1).fill_(0.0); // the bias is free
-    let mut weights = Tensor::zeros([d + 1], options);
+    let mut weights = Tensor::zeros([d + 1], DOUBLE);
     for _ in 0..NEWTON_STEPS {
         let p = x.matmul(&weights).sigmoid();
         let gradient = x.tr().matmul(&(&p - targets)) + &ridge * &weights;
@@ -251,7 +246,7 @@ pub fn check_directions(directions: &Tensor, latent_dim: i64, what: &str) -> Res
             "{what} must have shape [{latent_dim}] or [K, {latent_dim}] (latent_dim), got {given:?}"
         ));
     }
-    let directions = directions.to_kind(Kind::Float).to_device(tch::Device::Cpu);
+    let directions = directions.to_kind(Kind::Float).to_device(Device::Cpu);
     if !bool::try_from(directions.isfinite().all())? {
         return invalid(format!("{what} contains NaN or infinite values"));
     }
@@ -273,11 +268,11 @@ pub fn move_latents(z: &Tensor, directions: &Tensor, amounts: &Tensor) -> Result
             amounts.size()
         ));
     }
-    let amounts = amounts.to_kind(Kind::Float).to_device(tch::Device::Cpu);
+    let amounts = amounts.to_kind(Kind::Float).to_device(Device::Cpu);
     if !bool::try_from(amounts.isfinite().all())? {
         return invalid("amounts contain NaN or infinite values");
     }
-    let z = z.to_kind(Kind::Float).to_device(tch::Device::Cpu);
+    let z = z.to_kind(Kind::Float).to_device(Device::Cpu);
     let steps = amounts.view([1, -1, 1, 1]) * directions.unsqueeze(1).unsqueeze(1);
     Ok(z.unsqueeze(0).unsqueeze(0) + steps)
 }
@@ -285,7 +280,6 @@ pub fn move_latents(z: &Tensor, directions: &Tensor, amounts: &Tensor) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tch::Device;
 
     fn normals(shape: &[i64], seed: i64) -> Tensor {
         tch::manual_seed(seed);
