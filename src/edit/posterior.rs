@@ -126,8 +126,12 @@ struct Starts {
     fit: Tensor,
 }
 
+/// Candidates rendered at once: bounds the memory of many draws of large images.
+const CHUNK: i64 = 1024;
+
 /// Per image, the `samples` of `candidates` prior draws whose generations best fit its
-/// known pixels. An unconditional GAN renders one set of draws for all images.
+/// known pixels. An unconditional GAN renders one set of draws for all images; a
+/// conditional one, a set per image in its class.
 fn best_candidates(
     gan: &Gan,
     targets: &Tensor,
@@ -139,30 +143,58 @@ fn best_candidates(
     let n = targets.size()[0];
     let (m, s) = (options.candidates, options.samples);
     let latent_dim = gan.config.latent_dim;
-    let mut chosen = Vec::with_capacity(n as usize);
-    let mut fits = Vec::with_capacity(n as usize);
-    let shared = if labels.is_none() {
-        let z = rng.normal_tensor(&[m, latent_dim], gan.device);
-        Some((gan.generate(&z, None, true)?, z))
-    } else {
-        None
+    let (targets, mask) = (targets.flatten(1, -1), mask.flatten(1, -1));
+    // The best `samples` of draws `z` `[M, D]` by `errors` `[n, M]`: `[n, S, D]` and `[n]`.
+    let choose = |z: &Tensor, errors: Tensor| {
+        let (best, order) = errors.topk(s, 1, false, true);
+        let chosen = z.index_select(0, &order.flatten(0, -1)).view([-1, s, latent_dim]);
+        (chosen, best.select(1, 0))
     };
-    for i in 0..n {
-        let (images, z) = match (&shared, labels) {
-            (Some((images, z)), _) => (images.shallow_clone(), z.shallow_clone()),
-            (None, Some(labels)) => {
+    let (chosen, fit) = match labels {
+        None => {
+            let z = rng.normal_tensor(&[m, latent_dim], gan.device);
+            choose(&z, fit_errors(gan, &z, None, &targets, &mask)?)
+        }
+        Some(labels) => {
+            let (mut chosen, mut fits) = (vec![], vec![]);
+            for i in 0..n {
                 let z = rng.normal_tensor(&[m, latent_dim], gan.device);
                 let class = labels.get(i).expand([m], false);
-                (gan.generate(&z, Some(&class), true)?, z)
+                let one = |t: &Tensor| t.get(i).unsqueeze(0);
+                let errors = fit_errors(gan, &z, Some(&class), &one(&targets), &one(&mask))?;
+                let (best_z, best) = choose(&z, errors);
+                chosen.push(best_z);
+                fits.push(best);
             }
-            (None, None) => unreachable!("labels or a shared set"),
-        };
-        let errors = masked_mse(&images, &targets.get(i).unsqueeze(0), &mask.get(i).unsqueeze(0));
-        let (best, order) = errors.topk(s, 0, false, true);
-        chosen.push(z.index_select(0, &order)); // [S, D]
-        fits.push(best.get(0));
-    }
+            (Tensor::cat(&chosen, 0), Tensor::cat(&fits, 0))
+        }
+    };
     // Sample-major rows: row r holds image r % N.
-    let latents = Tensor::stack(&chosen, 1).view([s * n, latent_dim]);
-    Ok(Starts { latents, fit: Tensor::stack(&fits, 0) })
+    let latents = chosen.transpose(0, 1).reshape([s * n, latent_dim]);
+    Ok(Starts { latents, fit })
+}
+
+/// Masked per-pixel MSE `[N, M]` of the generations of latents `z` `[M, D]` against
+/// flattened targets and masks `[N, P]`, rendered a chunk at a time.
+fn fit_errors(
+    gan: &Gan,
+    z: &Tensor,
+    labels: Option<&Tensor>,
+    targets: &Tensor,
+    mask: &Tensor,
+) -> Result<Tensor> {
+    let known = mask.sum_dim_intlist([1i64].as_slice(), false, Kind::Float).unsqueeze(1);
+    let masked_targets = mask * targets;
+    let own = (&masked_targets * targets).sum_dim_intlist([1i64].as_slice(), true, Kind::Float);
+    let label_chunks = labels.map(|l| l.split(CHUNK, 0));
+    let mut chunks = vec![];
+    for (i, chunk) in z.split(CHUNK, 0).iter().enumerate() {
+        let chunk_labels = label_chunks.as_ref().map(|l| &l[i]);
+        let images = gan.generate(chunk, chunk_labels, true)?.flatten(1, -1); // [C, P]
+                                                                              // sum over known pixels of (g - t)^2 = g^2·m - 2 g·(m t) + t^2·m
+        let squared = mask.matmul(&images.square().tr());
+        let cross = masked_targets.matmul(&images.tr());
+        chunks.push((squared - cross * 2.0 + &own) / &known);
+    }
+    Ok(Tensor::cat(&chunks, 1))
 }
