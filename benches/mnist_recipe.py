@@ -46,6 +46,7 @@ RUNS: dict[str, dict] = {
     "recipe + TTUR": dict(RECIPE, lr_d=4e-4, lr_g=1e-4),
     "recipe + DiffAugment": dict(RECIPE, augment=["translation"]),
     "recipe + hinge + SN": dict(RECIPE, loss="hinge", spectral_norm=True),
+    "recipe + lr half-life 2500": dict(RECIPE, lr_half_life=2500),
 }
 
 
