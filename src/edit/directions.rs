@@ -234,7 +234,7 @@ fn orthogonal_to(normal: &Tensor, keep: &Tensor, latent_dim: i64) -> Result<Tens
 }
 
 /// Checks directions `[K, D]` (or `[D]`): the right length, finite and non-zero.
-pub fn check_directions(directions: &Tensor, latent_dim: i64, what: &str) -> Result<Tensor> {
+fn check_directions(directions: &Tensor, latent_dim: i64, what: &str) -> Result<Tensor> {
     let given = directions.size();
     let directions = match directions.dim() {
         1 => directions.unsqueeze(0),
