@@ -106,8 +106,8 @@ def run(args: argparse.Namespace) -> int:
             direction, title = _direction(args, gan)
             strips = edit.move(gan, z, direction, args.amounts, labels=labels)  # [A, N, ...]
             images = strips.transpose(0, 1).flatten(0, 1)
-        amounts = " / ".join(f"{a:g}" for a in args.amounts)
-        plot.grid(images, path=out, nrow=len(args.amounts), title=f"{title}; amounts {amounts}")
+        span = f"{args.amounts[0]:g} to {args.amounts[-1]:g}"  # the whole list would overflow a narrow grid
+        plot.grid(images, path=out, nrow=len(args.amounts), title=f"{title}, {span}")
     elif args.operation == "project":
         targets, labels = _targets(args, gan)
         result = edit.project(gan, targets, steps=args.steps, restarts=args.restarts, labels=labels)
