@@ -4,6 +4,9 @@ ratio, fit against back-to-back step calls, peak memory (each side in a fresh ch
 and the FLOP rate of rustgan's step as a share of the CPU's attainable fp32 peak (that of
 a large channels-last 3x3 convolution on the same threads).
 
+Cases ending in -compile run the reference through torch.compile (inductor); the time
+its first steps take to compile is printed apart.
+
 Cases ending in -bf16 train rustgan with precision="bf16" against the fp32 reference;
 -bf16-autocast runs the reference under torch.autocast(bfloat16) as well. Their share of
 the fp32 peak can pass 100%: bf16 arithmetic has twice the peak.
@@ -38,6 +41,10 @@ CASES = {
     "dcgan-28x28x1-b64-bf16-autocast": dict(
         data_shape=(1, 28, 28), arch="dcgan", batch=64, precision="bf16", autocast=True
     ),
+    "resnet-32x32x3-b64": dict(data_shape=(3, 32, 32), arch="resnet", batch=64),
+    "resnet-64x64x3-b32": dict(data_shape=(3, 64, 64), arch="resnet", batch=32),
+    "resnet-32x32x3-b64-compile": dict(data_shape=(3, 32, 32), arch="resnet", batch=64, compile=True),
+    "resnet-64x64x3-b32-compile": dict(data_shape=(3, 64, 64), arch="resnet", batch=32, compile=True),
 }
 DEFAULT_CASES = ["mlp-2d-b64", "mlp-2d-b256", "dcgan-28x28x1-b64", "dcgan-64x64x3-b64", "dcgan-28x28x1-b64-bf16"]
 
@@ -50,7 +57,11 @@ def make(case: dict, side: str, base_channels: int):
         )
     torch.manual_seed(0)
     return ReferenceGAN(
-        case["data_shape"], case["arch"], base_channels=base_channels, autocast=case.get("autocast", False)
+        case["data_shape"],
+        case["arch"],
+        base_channels=base_channels,
+        autocast=case.get("autocast", False),
+        compile=case.get("compile", False),
     )
 
 
@@ -127,7 +138,8 @@ def bench(name: str, rounds: int, steps: int, threads: int, base_channels: int, 
     case = CASES[name]
     ours, theirs = make(case, "rustgan", base_channels), make(case, "torch", base_channels)
     batches = [data_for(case, case["batch"]) for _ in range(steps)]
-    time_steps(ours, batches[:3]), time_steps(theirs, batches[:3])  # warm-up
+    time_steps(ours, batches[:3])  # warm-up; the reference's includes torch.compile's compilation
+    warm_up_s = time_steps(theirs, batches[:3]) * 3 / 1000
     ours_ms, theirs_ms, fit_ms = [], [], []
     data = torch.cat(batches)
     for _ in range(rounds):
@@ -146,6 +158,7 @@ def bench(name: str, rounds: int, steps: int, threads: int, base_channels: int, 
         "gflops": step_flops(case, base_channels) / (ours_med / 1000) / 1e9,
         "rustgan_rss_mib": peak_memory(name, "rustgan", steps, threads, base_channels),
         "torch_rss_mib": peak_memory(name, "torch", steps, threads, base_channels),
+        "compile_s": warm_up_s if case.get("compile") else None,
     }
 
 
@@ -178,9 +191,11 @@ def main() -> None:
     print(header)
     for name in args.cases:
         r = bench(name, args.rounds, args.steps, args.threads, args.base_channels, peak)
+        compiled = f"  (compiled in {r['compile_s']:.0f} s)" if r["compile_s"] is not None else ""
         print(
             f"{r['case']:32} {r['rustgan_ms']:10.3f} {r['torch_ms']:9.3f} {r['speedup']:7.2f}x "
-            f"{r['fit_vs_step']:8.2f}x {r['gflops']:8.3g} {r['gflops'] * 1e9 / peak:8.1%} {r['rustgan_rss_mib']:12.0f} {r['torch_rss_mib']:10.0f}",
+            f"{r['fit_vs_step']:8.2f}x {r['gflops']:8.3g} {r['gflops'] * 1e9 / peak:8.1%} {r['rustgan_rss_mib']:12.0f} "
+            f"{r['torch_rss_mib']:10.0f}{compiled}",
             flush=True,
         )
 

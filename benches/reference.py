@@ -1,18 +1,28 @@
 """The PyTorch eager reference: the same networks, initialisation, losses and Adam settings
 as rustgan, trained the way a PyTorch user writes it (zero_grad, D step on real and
-detached fake, G step), optionally under CPU autocast to bfloat16."""
+detached fake, G step), optionally under CPU autocast to bfloat16 or compiled by
+torch.compile (inductor)."""
 
 from __future__ import annotations
 
 import torch
-from rustgan.torch_modules import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
+from rustgan.torch_modules import (
+    DCGANDiscriminator,
+    DCGANGenerator,
+    MLPDiscriminator,
+    MLPGenerator,
+    ResNetDiscriminator,
+    ResNetGenerator,
+)
 from torch import nn
 from torch.nn import functional as F
 
 
-def initialise(module: nn.Module) -> None:
+def initialise(module: nn.Module, xavier: bool = False) -> None:
     for m in module.modules():
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+        if xavier and isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.xavier_uniform_(m.weight)
+        elif isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
             nn.init.normal_(m.weight, 0.0, 0.02)
         elif isinstance(m, nn.BatchNorm2d):
             nn.init.normal_(m.weight, 1.0, 0.02)
@@ -30,8 +40,14 @@ class ReferenceGAN:
         hidden_dim: int = 128,
         depth: int = 3,
         autocast: bool = False,
+        compile: bool = False,
     ):
-        if arch == "dcgan":
+        if arch == "resnet":
+            self.generator = ResNetGenerator(data_shape, latent_dim, base_channels)
+            self.discriminator = ResNetDiscriminator(data_shape, base_channels)
+            initialise(self.generator, xavier=True)
+            initialise(self.discriminator, xavier=True)
+        elif arch == "dcgan":
             self.generator = DCGANGenerator(data_shape, latent_dim, base_channels)
             self.discriminator = DCGANDiscriminator(data_shape, base_channels)
             initialise(self.generator)
@@ -41,6 +57,8 @@ class ReferenceGAN:
             self.discriminator = MLPDiscriminator(data_shape, hidden_dim, depth)
         self.latent_dim = latent_dim
         self.autocast = autocast
+        if compile:  # inductor; the first steps compile, so time them apart
+            self.generator, self.discriminator = torch.compile(self.generator), torch.compile(self.discriminator)
         self.g_optim = torch.optim.Adam(self.generator.parameters(), lr=2e-4, betas=(0.5, 0.999))
         self.d_optim = torch.optim.Adam(self.discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))
 

@@ -12,6 +12,8 @@ pub enum Arch {
     Dcgan,
     /// Fully connected networks, for vectors such as 2D points.
     Mlp,
+    /// SNGAN/BigGAN-style residual networks for 28-128 px images.
+    Resnet,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -12,6 +12,8 @@ CONFIGS = [
     dict(data_shape=(3, 32, 32), arch="dcgan", latent_dim=8, base_channels=4, loss="wgan-gp"),
     dict(data_shape=(3, 64, 64), arch="dcgan", latent_dim=8, base_channels=4, loss="hinge"),
     dict(data_shape=(2,), arch="mlp", latent_dim=4, hidden_dim=16, depth=2, loss="lsgan"),
+    dict(data_shape=(1, 28, 28), arch="resnet", latent_dim=8, base_channels=2, ema=0.9),
+    dict(data_shape=(3, 64, 64), arch="resnet", latent_dim=8, base_channels=2, loss="hinge", pac=2),
     dict(data_shape=(1, 28, 28), arch="dcgan", latent_dim=8, base_channels=4, pac=2, gradient_penalty=True),
     dict(data_shape=(2,), arch="mlp", latent_dim=4, hidden_dim=16, depth=2, pac=4),
     # PacGAN's own 2D networks, small: batch norm in G, a narrower and deeper maxout D.

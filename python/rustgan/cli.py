@@ -25,7 +25,7 @@ from .cli_common import (
     write_run_file,
 )
 from .errors import InvalidArgumentError, RustganError
-from .gan import GAN, GUIDES, LOSSES, OPTIONS, PRECISIONS, recipe
+from .gan import ARCHS, GAN, GUIDES, LOSSES, OPTIONS, PRECISIONS, recipe
 
 GUIDE_HELP = "resample with the calibrated discriminator (train with --hold-out): rejection or Metropolis-Hastings"
 ITEMS_PER_CLUSTER = 20  # fewer per cluster and k-means splits the data into noise
@@ -35,6 +35,7 @@ RUN_OUTPUTS = ("checkpoint", "samples", "samples.png", "loss.png", "log.jsonl", 
 
 # Flags of `train` that set options of the GAN: flag destination -> options it sets.
 GAN_FLAGS = {
+    "arch": ("arch",),
     "loss": ("loss",),
     "latent_dim": ("latent_dim",),
     "base_channels": ("base_channels",),
@@ -167,9 +168,8 @@ def train(args) -> int:
             options["num_classes"] = int(labels.max()) + 1
         if args.clusters is None:
             options["clusters"] = _recipe_clusters(options, len(x))
-        gan = GAN(
-            data_shape=tuple(x.shape[1:]), arch="dcgan" if kind == "images" else "mlp", device=args.device, **options
-        )
+        options.setdefault("arch", "dcgan" if kind == "images" else "mlp")
+        gan = GAN(data_shape=tuple(x.shape[1:]), device=args.device, **options)
     labels = labels if gan.num_classes else None
     centers = mixture_centers(args.data)
     world_size = distributed.world()[1]
@@ -297,6 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=None, help=_recipe_help("steps", "training steps of this run"))
     p.add_argument("--out", default="runs/train", help="output directory")
     p.add_argument("--batch-size", type=int, default=None, help=_recipe_help("batch_size", "items per step"))
+    p.add_argument("--arch", choices=[arch for arch in ARCHS if arch != "mlp"], default=None, help="image networks (default: dcgan)")
     p.add_argument("--loss", choices=LOSSES, default=None, help=_recipe_help("loss", "adversarial loss"))
     p.add_argument("--latent-dim", type=int, default=None, help=_recipe_help("latent_dim", OPTIONS["latent_dim"].doc))
     p.add_argument("--base-channels", type=int, default=None, help=_recipe_help("base_channels", "DCGAN width"))
@@ -317,7 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=None, help=_recipe_help("seed", OPTIONS["seed"].doc))
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
-    p.add_argument("--image-size", type=int, default=64, help="for image folders: 28, 32 or 64")
+    p.add_argument("--image-size", type=int, default=64, help="for image folders: 28, 32, 64 or 128 (resnet)")
     p.add_argument("--channels", type=int, default=3, help="for image folders: 1 or 3")
     p.add_argument("--log-every", type=int, default=50, help="steps per record of log.jsonl")
     p.add_argument(

@@ -11,7 +11,8 @@ from pathlib import Path
 from . import data
 from .errors import InvalidArgumentError
 
-BUILTIN_DATA = ("mnist", "digits", "ring2d", "grid2d")
+BUILTIN_DATA = ("mnist", "digits", "shapes", "ring2d", "grid2d")
+SHAPES = dict(n=10_000, size=32)  # `--data shapes`: the set its targets are measured on
 MIXTURE_STD = {"ring2d": 0.01, "grid2d": 0.05}  # the loaders' defaults
 MIXTURE_POINTS = 100_000  # PacGAN's training set size
 RUN_FILE = "run.json"  # beside a run's checkpoint: what it trained on
@@ -25,6 +26,8 @@ def load_data(name: str, image_size: int, channels: int, labelled: bool = False)
         return data.mnist()
     if name == "digits":
         return data.digits(size=32)
+    if name == "shapes":
+        return data.shapes(**SHAPES)
     if name in MIXTURE_STD:
         return getattr(data, name)(MIXTURE_POINTS)[0], None
     if not Path(name).is_dir():

@@ -15,6 +15,8 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from . import shapes as _shapes
+from ._checks import SEED_MAX, _int
 from .errors import ArgumentTypeError, DataError, InvalidArgumentError
 
 # Float images may overshoot [-1, 1] by this much (resampling rounds).
@@ -28,7 +30,9 @@ def as_tensor(x, name: str) -> torch.Tensor:
     if isinstance(x, np.ndarray):
         if x.dtype.kind not in "biuf":
             raise ArgumentTypeError(f"{name} must be numeric, got a numpy array of dtype {x.dtype}")
-        x = torch.from_numpy(np.ascontiguousarray(x))
+        # A read-only array (a package's bundled data, a memory map) is copied: torch
+        # shares memory with the arrays it wraps and warns about ones it may not write.
+        x = torch.from_numpy(np.ascontiguousarray(x) if x.flags.writeable else np.array(x))
     elif not isinstance(x, torch.Tensor):
         raise ArgumentTypeError(f"{name} must be a torch.Tensor or numpy.ndarray, got {type(x).__name__}")
     if x.is_complex():
@@ -188,6 +192,73 @@ def grid2d(n: int = 2500, std: float = 0.05, seed: int = 0) -> tuple[torch.Tenso
     ticks = torch.arange(-4.0, 5.0, 2.0)
     centers = torch.cartesian_prod(ticks, ticks)
     return _mixture(centers, n, std, seed), centers
+
+
+def shapes(n: int = 10_000, size: int = 32, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """`n` coloured shapes on black, drawn by the project: RGB float32 ``[n, 3, size, size]``
+    in [-1, 1] with anti-aliased edges, and int64 labels ``kind * 6 + colour``.
+
+    Kind (circle, square, upright isosceles triangle with its apex at the top centre and
+    base = height) and colour (pure red, green, blue, yellow, magenta, cyan) are uniform
+    over the 18 classes; the extent (diameter, side or height) is uniform in
+    [0.3, 0.6] x `size`, and the shape lies wholly inside the image at a uniform position.
+    `metrics.shapes_score` scores images against this set exactly."""
+    n, size = _int("n", n, 1), _int("size", size, 8, 512)
+    return _shapes.draw(n, size, _int("seed", seed, 0, SEED_MAX))
+
+
+def patches(images, size: int = 64, n: int = 1000, seed: int = 0) -> torch.Tensor:
+    """`n` random ``size x size`` crops of `images`, each flipped left-right with
+    probability 1/2: float32 ``[n, C, size, size]`` in [-1, 1].
+
+    `images` is a batch ``[N, C, H, W]`` in [-1, 1] or a list of photographs as uint8
+    arrays ``[H, W, C]`` of any sizes, such as
+    ``sklearn.datasets.load_sample_images().images``. Crops are drawn from the images in
+    proportion to their number of crop positions."""
+    size, n = _int("size", size, 1), _int("n", n, 1)
+    sources = _patch_sources(images)
+    too_small = [tuple(x.shape[1:]) for x in sources if min(x.shape[1:]) < size]
+    if too_small:
+        raise InvalidArgumentError(f"patches of size {size} do not fit in images of size {too_small[0]}")
+    generator = torch.Generator().manual_seed(_int("seed", seed, 0, SEED_MAX))
+    positions = torch.tensor([(x.shape[1] - size + 1) * (x.shape[2] - size + 1) for x in sources], dtype=torch.float64)
+    which = torch.multinomial(positions, n, replacement=True, generator=generator)
+    out = torch.empty(n, sources[0].shape[0], size, size)
+    for i, source in enumerate(which.tolist()):
+        image = sources[source]
+        top = int(torch.randint(image.shape[1] - size + 1, (1,), generator=generator))
+        left = int(torch.randint(image.shape[2] - size + 1, (1,), generator=generator))
+        crop = image[:, top : top + size, left : left + size]
+        out[i] = crop.flip(2) if torch.rand(1, generator=generator).item() < 0.5 else crop
+    return out
+
+
+def _patch_sources(images) -> list[torch.Tensor]:
+    """`patches`' images as float ``[C, H, W]`` tensors in [-1, 1] with one channel count."""
+    if isinstance(images, (list, tuple)):
+        if not images:
+            raise DataError("patches needs at least one image, got an empty list")
+        sources = []
+        for i, image in enumerate(images):
+            x = as_tensor(image, f"images[{i}]")
+            if x.dim() == 2:
+                x = x[:, :, None]
+            if x.dim() != 3:
+                raise InvalidArgumentError(f"images[{i}] must be [H, W, C] or [H, W], got shape {tuple(x.shape)}")
+            x = x.permute(2, 0, 1).float()
+            sources.append(x / 127.5 - 1 if image.dtype in (np.uint8, torch.uint8) else x)
+    else:
+        batch = as_tensor(images, "images")
+        if batch.dim() != 4 or len(batch) == 0:
+            raise InvalidArgumentError(f"images must be a non-empty batch [N, C, H, W], got shape {tuple(batch.shape)}")
+        sources = list(batch.float())
+    if len({x.shape[0] for x in sources}) > 1:
+        raise InvalidArgumentError(f"images have different channel counts: {sorted({x.shape[0] for x in sources})}")
+    for i, x in enumerate(sources):
+        if not torch.isfinite(x).all():
+            raise InvalidArgumentError(f"image {i} holds NaN or infinite values")
+        _check_image_range(x, f"image {i}")
+    return sources
 
 
 def image_folder(path, size: int = 64, channels: int = 3, labels: str | None = None):

@@ -68,12 +68,14 @@ class GAN:
     """A generator and a discriminator trained together.
 
     Args:
-        data_shape: shape of one item, ``(C, H, W)`` for images (DCGAN: 28, 32 or 64 px)
-            or ``(D,)`` for vectors.
-        arch: ``"dcgan"`` (images) or ``"mlp"`` (vectors, e.g. 2D points).
+        data_shape: shape of one item, ``(C, H, W)`` for images (DCGAN: 28, 32 or 64 px;
+            residual: 28, 32, 64 or 128 px) or ``(D,)`` for vectors.
+        arch: ``"dcgan"`` or ``"resnet"`` (SNGAN-style residual networks) for images,
+            ``"mlp"`` for vectors (e.g. 2D points).
         latent_dim: size of the latent code z ~ N(0, I).
         loss: ``"bce"`` (non-saturating), ``"lsgan"``, ``"hinge"`` or ``"wgan-gp"``.
-        base_channels: DCGAN width at full resolution (doubled at each halving).
+        base_channels: width of the image networks at full resolution (doubled at each
+            halving).
         hidden_dim, depth: width and number of hidden layers of the MLP networks.
         batch_norm_g: batch norm after each hidden layer of the MLP generator.
         hidden_dim_d, depth_d: width and number of hidden layers of the MLP discriminator

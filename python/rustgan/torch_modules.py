@@ -68,6 +68,85 @@ class DCGANDiscriminator(nn.Sequential):
         return super().forward(x.reshape(-1, *self.packed_shape)).view(-1)
 
 
+def _upsample(x: torch.Tensor) -> torch.Tensor:
+    return nn.functional.interpolate(x, scale_factor=2, mode="nearest")
+
+
+def _downsample(x: torch.Tensor) -> torch.Tensor:
+    return nn.functional.avg_pool2d(x, 2)
+
+
+def _resnet_pyramid(size: int) -> tuple[int, int]:
+    """(the resolution G starts and D ends at, the number of blocks between it and `size`)."""
+    start = 7 if size == 28 else 4
+    return start, (size // start).bit_length() - 1
+
+
+class UpBlock(nn.Module):
+    """Residual up-block of G: ``[N, inputs, r, r]`` -> ``[N, outputs, 2r, 2r]``."""
+
+    def __init__(self, inputs: int, outputs: int):
+        super().__init__()
+        self.bn1, self.conv1 = nn.BatchNorm2d(inputs), nn.Conv2d(inputs, outputs, 3, 1, 1)
+        self.bn2, self.conv2 = nn.BatchNorm2d(outputs), nn.Conv2d(outputs, outputs, 3, 1, 1)
+        self.shortcut = nn.Conv2d(inputs, outputs, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.conv1(_upsample(torch.relu(self.bn1(x))))
+        h = self.conv2(torch.relu(self.bn2(h)))
+        return h + self.shortcut(_upsample(x))
+
+
+class DownBlock(nn.Module):
+    """Residual down-block of D: ``[N, inputs, r, r]`` -> ``[N, outputs, r/2, r/2]``; the
+    `first` block sees images, so it starts with its convolution and pools its shortcut first."""
+
+    def __init__(self, inputs: int, outputs: int, first: bool = False):
+        super().__init__()
+        self.conv1, self.conv2 = nn.Conv2d(inputs, outputs, 3, 1, 1), nn.Conv2d(outputs, outputs, 3, 1, 1)
+        self.shortcut = nn.Conv2d(inputs, outputs, 1)
+        self.first = first
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.conv2(torch.relu(self.conv1(x if self.first else torch.relu(x))))
+        shortcut = self.shortcut(_downsample(x)) if self.first else _downsample(self.shortcut(x))
+        return _downsample(h) + shortcut
+
+
+class ResNetGenerator(nn.Sequential):
+    """z ``[N, latent_dim]`` -> images ``[N, C, S, S]``: SNGAN's residual generator, widths
+    halving from ``base_channels * 2^blocks`` as the resolution doubles."""
+
+    def __init__(self, data_shape: Sequence[int] = (3, 32, 32), latent_dim: int = 64, base_channels: int = 64):
+        channels, size = data_shape[0], data_shape[1]
+        start, blocks = _resnet_pyramid(size)
+        width = base_channels << blocks
+        layers: list[nn.Module] = [nn.Linear(latent_dim, width * start * start), nn.Unflatten(1, (width, start, start))]
+        for block in range(blocks):
+            outputs = base_channels << (blocks - 1 - block)
+            layers.append(UpBlock(width, outputs))
+            width = outputs
+        super().__init__(*layers, nn.BatchNorm2d(width), nn.ReLU(), nn.Conv2d(width, channels, 3, 1, 1), nn.Tanh())
+
+
+class ResNetDiscriminator(nn.Module):
+    """images ``[N, C, S, S]`` -> logits ``[N / pac]``: residual down-blocks, ReLU, a sum over
+    positions and a linear head."""
+
+    def __init__(self, data_shape: Sequence[int] = (3, 32, 32), base_channels: int = 64, pac: int = 1):
+        super().__init__()
+        channels, size = data_shape[0] * pac, data_shape[1]
+        _, blocks = _resnet_pyramid(size)
+        widths = [channels] + [base_channels << block for block in range(blocks)]
+        self.blocks = nn.Sequential(*(DownBlock(widths[i], widths[i + 1], i == 0) for i in range(blocks)))
+        self.head = nn.Linear(widths[-1], 1)
+        self.packed_shape = (channels, size, size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        features = torch.relu(self.blocks(x.reshape(-1, *self.packed_shape))).sum((2, 3))
+        return self.head(features).view(-1)
+
+
 class Maxout(nn.Module):
     """The largest of each consecutive run of `pieces` features (Goodfellow et al. 2013)."""
 
@@ -137,6 +216,8 @@ def generator(config: Mapping) -> nn.Module:
     shape, latent = config["data_shape"], config["latent_dim"]
     if config["arch"] == "dcgan":
         return DCGANGenerator(shape, latent, config["base_channels"])
+    if config["arch"] == "resnet":
+        return ResNetGenerator(shape, latent, config["base_channels"])
     return MLPGenerator(shape, latent, config["hidden_dim"], config["depth"], config.get("batch_norm_g", False))
 
 
@@ -147,6 +228,8 @@ def discriminator(config: Mapping) -> nn.Module:
     if config["arch"] == "dcgan":
         batch_norm = not (config["loss"] == "wgan-gp" or config.get("gradient_penalty"))
         return DCGANDiscriminator(shape, config["base_channels"], batch_norm, pac)
+    if config["arch"] == "resnet":
+        return ResNetDiscriminator(shape, config["base_channels"], pac)
     hidden_dim, depth = config.get("hidden_dim_d") or config["hidden_dim"], config.get("depth_d") or config["depth"]
     return MLPDiscriminator(shape, hidden_dim, depth, pac, config.get("maxout", 1))
 

@@ -9,6 +9,7 @@ pub mod classifier;
 pub mod dcgan;
 pub mod layers;
 pub mod mlp;
+pub mod resnet;
 pub mod spectral_norm;
 
 use tch::nn::{self, SequentialT};
@@ -36,6 +37,7 @@ pub fn family(arch: Arch) -> &'static dyn Family {
     match arch {
         Arch::Dcgan => &dcgan::Dcgan,
         Arch::Mlp => &mlp::Mlp,
+        Arch::Resnet => &resnet::Resnet,
     }
 }
 
@@ -74,6 +76,8 @@ pub enum WeightInit {
     Normal,
     /// U(±1/sqrt(fan_in)), as PyTorch's `nn.Linear`.
     UniformFanIn,
+    /// U(±sqrt(6 / (fan_in + fan_out))) (Glorot & Bengio 2010), as SNGAN's residual networks.
+    XavierUniform,
 }
 
 /// Gradient penalties act on per-sample gradients, which batch norm would couple across
@@ -84,7 +88,7 @@ pub fn discriminator_uses_batch_norm(config: &GanConfig) -> bool {
 
 /// Deterministic initialisation from the GAN's own generator: DCGAN's N(0, 0.02) for
 /// convolutions and N(1, 0.02) for batch-norm scales; U(±1/sqrt(fan_in)) for linear
-/// layers; zero biases.
+/// layers, or Xavier's uniform for every weight of the residual networks; zero biases.
 pub fn initialise(vs: &nn::VarStore, init: WeightInit, rng: &mut Rng) {
     tch::no_grad(|| {
         for (name, mut var) in named_variables(vs) {
@@ -102,7 +106,12 @@ pub fn initialise(vs: &nn::VarStore, init: WeightInit, rng: &mut Rng) {
                     WeightInit::Normal => rng.normals(numel).iter().map(|x| 0.02 * x).collect(),
                     WeightInit::UniformFanIn => {
                         let bound = 1.0 / (shape[1] as f64).sqrt();
-                        (0..numel).map(|_| ((2.0 * rng.uniform() - 1.0) * bound) as f32).collect()
+                        uniform(rng, numel, bound)
+                    }
+                    WeightInit::XavierUniform => {
+                        let receptive: i64 = shape[2..].iter().product();
+                        let fans = (shape[0] + shape[1]) * receptive;
+                        uniform(rng, numel, (6.0 / fans as f64).sqrt())
                     }
                 }
             };
@@ -110,6 +119,10 @@ pub fn initialise(vs: &nn::VarStore, init: WeightInit, rng: &mut Rng) {
             var.copy_(&init);
         }
     });
+}
+
+fn uniform(rng: &mut Rng, numel: usize, bound: f64) -> Vec<f32> {
+    (0..numel).map(|_| ((2.0 * rng.uniform() - 1.0) * bound) as f32).collect()
 }
 
 /// LeakyReLU with slope 0.2. tch exposes only the 0.01 default of `leaky_relu`, but

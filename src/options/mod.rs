@@ -76,7 +76,7 @@ const fn spec(name: &'static str, kind: Kind, doc: &'static str) -> OptionSpec {
     OptionSpec { name, kind, doc }
 }
 
-pub const ARCHS: &[&str] = &["dcgan", "mlp"];
+pub const ARCHS: &[&str] = &["dcgan", "mlp", "resnet"];
 pub const LOSSES: &[&str] = &["bce", "lsgan", "hinge", "wgan-gp"];
 pub const AUGMENTS: &[&str] = &["color", "translation", "cutout"];
 pub const PRECISIONS: &[&str] = &["fp32", "bf16"];
@@ -85,10 +85,10 @@ pub const NAN_POLICIES: &[&str] = &["raise", "skip"];
 /// Every option of `GanConfig`, in the order of `rustgan.GAN`'s signature.
 pub const SPECS: &[OptionSpec] = &[
     spec("data_shape", Kind::Shape, "shape of one item: (C, H, W) for images, (D,) for vectors"),
-    spec("arch", Kind::Choice(ARCHS), "network family: 'dcgan' (images) or 'mlp' (vectors)"),
+    spec("arch", Kind::Choice(ARCHS), "network family: 'dcgan' or 'resnet' (images), 'mlp' (vectors)"),
     spec("latent_dim", Kind::Int { min: 1 }, "size of the latent code z ~ N(0, I)"),
     spec("loss", Kind::Choice(LOSSES), "adversarial loss"),
-    spec("base_channels", Kind::Int { min: 1 }, "DCGAN width at full resolution"),
+    spec("base_channels", Kind::Int { min: 1 }, "image networks' width at full resolution"),
     spec("hidden_dim", Kind::Int { min: 1 }, "width of the MLP networks' hidden layers"),
     spec("depth", Kind::Int { min: 1 }, "hidden layers of the MLP networks"),
     spec("batch_norm_g", Kind::Bool, "batch norm in the MLP generator's hidden layers"),
@@ -327,8 +327,8 @@ mod tests {
         let config = config_from_json(r#"{"loss": "wgan-gp", "ema": 0.99}"#).unwrap();
         assert_eq!(config.loss, LossKind::WganGp);
         assert_eq!(config_from_json(&config.to_json()).unwrap(), config);
-        let err = config_from_json(r#"{"arch": "resnet"}"#).unwrap_err().to_string();
-        assert!(err.contains("resnet"), "{err}");
+        let err = config_from_json(r#"{"arch": "transformer"}"#).unwrap_err().to_string();
+        assert!(err.contains("transformer") && err.contains("resnet"), "{err}");
         assert!(config_from_json(r#"{"data_shape": [1, 30, 30]}"#).is_err());
         assert!(config_from_json(r#"{"latent_dims": 3}"#).is_err());
         assert!(config_from_json(r#"{"pac": 2, "num_classes": 10}"#).is_err());

@@ -76,8 +76,8 @@ pub fn validate(config: &GanConfig) -> Result<()> {
              with arch='mlp'",
         );
     }
-    if !config.augment.is_empty() && config.arch != Arch::Dcgan {
-        return invalid("augment applies to images: use it with arch='dcgan'");
+    if !config.augment.is_empty() && config.arch == Arch::Mlp {
+        return invalid("augment applies to images: use it with arch='dcgan' or 'resnet'");
     }
     let parameters = family.parameter_estimate(config);
     if parameters > MAX_PARAMETERS {

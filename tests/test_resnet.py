@@ -1,0 +1,79 @@
+"""The residual family: every size, loss, stabiliser and precision, conditioning,
+checkpoints and editing, like DCGAN."""
+
+import math
+
+import pytest
+import rustgan
+import torch
+from rustgan import edit
+
+
+def tiny_resnet(shape=(3, 32, 32), **options) -> rustgan.GAN:
+    defaults = dict(arch="resnet", latent_dim=8, base_channels=4, seed=0, device="cpu")
+    return rustgan.GAN(shape, **{**defaults, **options})
+
+
+def images(shape, n=64, seed=0):
+    return torch.rand(n, *shape, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+
+
+@pytest.mark.parametrize("shape", [(1, 28, 28), (3, 32, 32), (3, 64, 64), (2, 128, 128)], ids=str)
+def test_every_size_trains_and_samples(shape):
+    gan = tiny_resnet(shape, base_channels=2)
+    history = gan.fit(images(shape, 16), steps=2, batch_size=8, progress=False)
+    assert all(math.isfinite(v) for v in history[-1].values())
+    samples = gan.sample(3, seed=1)
+    assert samples.shape == (3, *shape) and samples.abs().max() <= 1
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(loss="hinge", spectral_norm=True),
+        dict(loss="wgan-gp", n_critic=2),
+        dict(loss="lsgan", r1_gamma=1.0, augment="translation,cutout,color"),
+        dict(pac=2, ema=0.9, precision="bf16"),
+        dict(num_classes=3),
+        dict(clusters=3),
+    ],
+    ids=str,
+)
+def test_each_loss_stabiliser_and_precision_trains(options):
+    shape = (3, 32, 32)
+    gan = tiny_resnet(shape, **options)
+    labels = torch.arange(64) % 3 if options.get("num_classes") else None
+    before = gan.sample(4, seed=2)
+    history = gan.fit(images(shape), steps=4, batch_size=16, labels=labels, log_every=2, progress=False)
+    for record in history:
+        assert record["nan/skipped"] == 0 and all(math.isfinite(v) for v in record.values()), record
+    assert not torch.equal(gan.sample(4, seed=2), before)
+
+
+def test_checkpoint_resumes_exactly(tmp_path):
+    shape = (3, 32, 32)
+    x = images(shape)
+    straight = tiny_resnet(shape, ema=0.9)
+    straight.fit(x, steps=4, batch_size=16, progress=False)
+    resumed = tiny_resnet(shape, ema=0.9)
+    resumed.fit(x, steps=2, batch_size=16, progress=False)
+    resumed.save(tmp_path / "ck")
+    resumed = rustgan.GAN.load(tmp_path / "ck")
+    resumed.fit(x, steps=2, batch_size=16, progress=False)
+    assert torch.equal(resumed.sample(4, seed=5), straight.sample(4, seed=5))
+
+
+@pytest.mark.parametrize("method", ["sefa", "pca"])
+def test_directions_and_moves(method):
+    gan = tiny_resnet((1, 28, 28), num_classes=2)
+    gan.fit(images((1, 28, 28)), labels=torch.arange(64) % 2, steps=2, batch_size=16, progress=False)
+    found = edit.directions(gan, k=3, method=method)
+    assert found.vectors.shape == (3, 8)
+    assert torch.allclose(found.vectors.norm(dim=1), torch.ones(3), atol=1e-5)
+    strips = edit.move(gan, gan.latent(2, seed=0), found.vectors[0], [-2.0, 0.0, 2.0], labels=torch.tensor([0, 1]))
+    assert strips.shape == (3, 2, 1, 28, 28)
+
+
+def test_sizes_it_cannot_make_are_refused_with_those_it_can():
+    with pytest.raises(rustgan.InvalidArgumentError, match=r"\[28, 32, 64, 128\], got \[3, 48, 48\]"):
+        tiny_resnet((3, 48, 48))
