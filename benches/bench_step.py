@@ -178,7 +178,7 @@ def main() -> None:
         return
     if args.tiny:
         args.rounds, args.steps, args.base_channels = 1, 3, 4
-        args.cases = ["mlp-2d-b64", "dcgan-28x28x1-b64", "dcgan-28x28x1-b64-bf16"]
+        args.cases = ["mlp-2d-b64", "dcgan-28x28x1-b64", "dcgan-28x28x1-b64-bf16", "resnet-32x32x3-b64"]
     peak = attainable_flops(repeats=1 if args.tiny else 5)
     print(
         f"torch {torch.__version__}, {args.threads} threads, median of {args.rounds} rounds x {args.steps} steps, "

@@ -10,7 +10,7 @@ from conftest import tiny_dcgan
 @pytest.mark.parametrize(
     "kwargs, error, message",
     [
-        (dict(arch="resnet"), ValueError, "arch"),
+        (dict(arch="vit"), ValueError, "arch"),
         (dict(loss="wasserstein"), ValueError, "loss"),
         (dict(data_shape=(1, 30, 30)), ValueError, "28, 32, 64"),
         (dict(data_shape=(1, 28, 32)), ValueError, "data_shape"),
@@ -34,7 +34,7 @@ def test_errors_belong_to_the_package():
     with pytest.raises(rustgan.RustganError):
         tiny_dcgan(data_shape=(1, 30, 30))
     with pytest.raises(rustgan.InvalidArgumentError):
-        tiny_dcgan(arch="resnet")
+        tiny_dcgan(arch="vit")
 
 
 @pytest.mark.parametrize(

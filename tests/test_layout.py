@@ -19,7 +19,7 @@ RUST_LAYERS = [
     {"python"},
 ]
 PYTHON_LAYERS = [
-    {"errors", "_checks", "data", "_rustgan"},
+    {"errors", "_checks", "shapes", "data", "_rustgan"},
     {"gan", "metrics", "edit", "plot", "torch_modules", "distributed"},
     {"widgets"},
     {"cli_common", "cli_edit", "cli", "__main__", "__init__"},

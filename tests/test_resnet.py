@@ -77,3 +77,42 @@ def test_directions_and_moves(method):
 def test_sizes_it_cannot_make_are_refused_with_those_it_can():
     with pytest.raises(rustgan.InvalidArgumentError, match=r"\[28, 32, 64, 128\], got \[3, 48, 48\]"):
         tiny_resnet((3, 48, 48))
+
+
+def write_colour_folder(folder, size=96):
+    """Red, green and blue images in every common mode and format, of several sizes."""
+    from PIL import Image
+
+    folder.mkdir()
+    colours = {"red": (255, 0, 0), "green": (0, 255, 0), "blue": (0, 0, 255)}
+    for i, (name, rgb) in enumerate(colours.items()):
+        base = Image.new("RGB", (size + 16 * i, size), rgb)
+        base.save(folder / f"{name}_rgb.png")
+        base.save(folder / f"{name}.jpg", quality=95)
+        base.convert("RGBA").save(folder / f"{name}_rgba.png")
+        base.convert("P").save(folder / f"{name}_p.png")
+    Image.new("L", (size, size + 8), 128).save(folder / "grey_l.png")
+
+
+@pytest.mark.parametrize("size", [64, 128])
+def test_colour_folders_load_and_train_from_the_cli(tmp_path, size):
+    from rustgan import cli, data
+
+    folder = tmp_path / "images"
+    write_colour_folder(folder, size + 8)
+    x = data.image_folder(folder, size=size)
+    assert x.shape == (13, 3, size, size)
+    names = sorted(path.name for path in folder.iterdir())
+    mean_colour = x.mean((2, 3))
+    for name, colour in zip(names, mean_colour):
+        expected = {"red": 0, "green": 1, "blue": 2}.get(name.split("_")[0].split(".")[0])
+        if expected is None:  # the grey image: every channel at about 0
+            assert colour.abs().max() < 0.02, name
+        else:
+            assert colour.argmax() == expected and colour[expected] > 0.95, (name, colour)
+    out = tmp_path / "run"
+    arguments = ["train", "--data", str(folder), "--arch", "resnet", "--image-size", str(size)]
+    arguments += ["--steps", "2", "--batch-size", "4", "--base-channels", "2", "--out", str(out)]
+    assert cli.main(arguments) == 0
+    gan = rustgan.GAN.load(out / "checkpoint")
+    assert gan.config["arch"] == "resnet" and gan.sample(2).shape == (2, 3, size, size)

@@ -110,7 +110,7 @@ def test_patches_crop_and_flip_photographs():
     assert crops.shape == (50, 3, 64, 64) and crops.min() >= -1 and crops.max() <= 1
     assert torch.equal(crops, data.patches(photos, size=64, n=50, seed=0))
     # Each crop (or its mirror image) is found in one of the photographs.
-    sources = [torch.from_numpy(p).permute(2, 0, 1).float() / 127.5 - 1 for p in photos]
+    sources = [torch.tensor(p).permute(2, 0, 1).float() / 127.5 - 1 for p in photos]
     for crop in crops[:5]:
         assert any(contains(source, candidate) for source in sources for candidate in (crop, crop.flip(2)))
     batch = data.patches(torch.zeros(2, 1, 40, 40), size=32, n=3)

@@ -305,7 +305,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=None, help=_recipe_help("lr_g", "learning rate of G and D"))
     p.add_argument("--ema", type=float, default=None, help=_recipe_help("ema", "EMA decay of G"))
     p.add_argument("--pac", type=int, default=None, help=_recipe_help("pac", OPTIONS["pac"].doc))
-    p.add_argument("--spectral-norm", action="store_true", default=None, help=OPTIONS["spectral_norm"].doc)
+    p.add_argument(
+        "--spectral-norm",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help=_recipe_help("spectral_norm", OPTIONS["spectral_norm"].doc),
+    )
     p.add_argument("--r1-gamma", type=float, default=None, help=_recipe_help("r1_gamma", OPTIONS["r1_gamma"].doc))
     p.add_argument("--top-k", type=float, default=None, help=_recipe_help("top_k", OPTIONS["top_k"].doc))
     p.add_argument("--r1-every", type=int, default=None, help=_recipe_help("r1_every", OPTIONS["r1_every"].doc))

@@ -1,0 +1,84 @@
+"""DCGAN and the residual family side by side, on coloured shapes and on MNIST, with the
+same wall-time budget on 2 threads.
+
+Shapes: `data.shapes(10_000, size=32)`, scored exactly by `metrics.shapes_score` on
+`--n` samples (high quality, modes of 18, reverse KL). MNIST: the 4,000 training digits of
+the classifier's split, scored with its features (FID, precision / recall, classes, class
+KL), as `mnist_recipe.py`. Both families train with the image recipe's options.
+
+    python benches/families.py --data shapes --budget 600 --out runs/families
+    python benches/families.py --data mnist shapes --budget 10 --n 200   # smoke test
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import rustgan
+from mnist_recipe import RECIPE, train
+from rustgan import data, metrics, plot
+
+# Each run: GAN options on top of the recipe.
+RUNS: dict[str, dict] = {
+    "dcgan": dict(RECIPE),
+    "resnet, width 16": dict(RECIPE, arch="resnet", base_channels=16),
+}
+
+
+def load(name: str):
+    if name == "shapes":
+        return data.shapes(10_000, size=32, seed=0)[0]
+    return metrics.digit_split()[0][0]
+
+
+def scores_row(name: str, scores: dict) -> str:
+    if name == "shapes":
+        return f"{scores['high_quality']:.1%} | {scores['modes']}/18 | {scores['reverse_kl']:.3f}"
+    return (
+        f"FID {scores['fid']:.1f} | {scores['precision']:.2f} / {scores['recall']:.2f} | "
+        f"{scores['classes_covered']}, {scores['class_kl']:.3f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", nargs="+", default=["shapes", "mnist"], choices=["shapes", "mnist"])
+    parser.add_argument("--budget", type=float, default=600.0, help="seconds of wall time per run")
+    parser.add_argument("--chunk", type=int, default=250)
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--runs", nargs="+", default=list(RUNS), choices=list(RUNS))
+    parser.add_argument("--out", type=Path, default=None, help="folder for sample grids and the table (json)")
+    args = parser.parse_args()
+
+    rustgan.set_num_threads(2)
+    results = []
+    print(f"budget {args.budget:.0f} s of wall time per run, 2 threads, scored on {args.n} samples")
+    print("| data | run | seed | steps | s | high quality or FID | modes or precision / recall | rKL or classes, KL |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for data_name in args.data:
+        x = load(data_name)
+        for name in args.runs:
+            for seed in args.seeds:
+                options = {**RUNS[name], "seed": seed}
+                gan, steps, seconds = train(options, x, args.budget, args.chunk, None)
+                scores = metrics.evaluate(gan, x, n=args.n)
+                results.append(
+                    {"data": data_name, "run": name, "seed": seed, "steps": steps, "seconds": seconds}
+                    | {k: v for k, v in scores.items() if k != "swd_levels"}
+                )
+                print(
+                    f"| {data_name} | {name} | {seed} | {steps} | {seconds:.0f} | {scores_row(data_name, scores)} |",
+                    flush=True,
+                )
+                if args.out is not None:
+                    args.out.mkdir(parents=True, exist_ok=True)
+                    stem = f"{data_name}_{name.replace(' ', '_').replace(',', '')}_seed{seed}"
+                    plot.grid(gan.sample(100, seed=1), args.out / f"{stem}.png", nrow=10, title=f"{name}, {data_name}")
+                    (args.out / "families.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
