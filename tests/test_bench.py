@@ -21,7 +21,12 @@ def test_benchmark_runs_on_a_tiny_setting():
     result = subprocess.run([sys.executable, str(BENCH), "--tiny"], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     rows = [line.split() for line in result.stdout.splitlines() if line.startswith(("mlp", "dcgan", "resnet"))]
-    assert [row[0] for row in rows] == ["mlp-2d-b64", "dcgan-28x28x1-b64", "dcgan-28x28x1-b64-bf16", "resnet-32x32x3-b64"]
+    assert [row[0] for row in rows] == [
+        "mlp-2d-b64",
+        "dcgan-28x28x1-b64",
+        "dcgan-28x28x1-b64-bf16",
+        "resnet-32x32x3-b64",
+    ]
     for row in rows:  # GFLOP/s is printed to 3 significant digits: positive however slow the machine
         assert (
             float(row[1]) > 0
@@ -83,7 +88,18 @@ def test_mnist_stabiliser_table_runs_on_a_tiny_setting(tmp_path):
 @pytest.mark.slow
 def test_family_table_runs_on_a_tiny_setting(tmp_path):
     rows = table_lines(
-        "families.py", "--data", "shapes", "mnist", "--budget", "1", "--chunk", "2", "--n", "100", "--out", str(tmp_path)
+        "families.py",
+        "--data",
+        "shapes",
+        "mnist",
+        "--budget",
+        "1",
+        "--chunk",
+        "2",
+        "--n",
+        "100",
+        "--out",
+        str(tmp_path),
     )[2:]
     assert [row.split("|")[1:3] for row in rows] == [
         [" shapes ", " dcgan "], [" shapes ", " resnet, width 16 "],

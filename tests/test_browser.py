@@ -28,7 +28,9 @@ PAGE_TIMEOUT = 300
 
 def browser():
     """Paths of Chromium and its driver, or a skip naming what is missing."""
-    chromium = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
+    chromium = next(
+        (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None
+    )
     driver = shutil.which("chromedriver")
     if chromium is None or driver is None:
         pytest.skip("no Chromium or chromedriver on this machine (Debian: apt-get install chromium chromium-driver)")
@@ -96,7 +98,9 @@ def test_a_dragged_slider_changes_the_image_in_chromium(tmp_path):
         started = time.monotonic()
         WebDriverWait(driver, 30).until(lambda d: np.abs(pixels(image) - before).mean() > 2)
         changed = np.abs(pixels(image) - before)
-        print(f"slider at {readout.text}: the image changed in {time.monotonic() - started:.2f} s, mean |diff| {changed.mean():.1f}")
+        print(
+            f"slider at {readout.text}: the image changed in {time.monotonic() - started:.2f} s, mean |diff| {changed.mean():.1f}"
+        )
         assert (changed > 30).mean() > 0.02, "too few pixels changed"
     finally:
         if driver is not None:

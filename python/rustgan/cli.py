@@ -297,7 +297,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=None, help=_recipe_help("steps", "training steps of this run"))
     p.add_argument("--out", default="runs/train", help="output directory")
     p.add_argument("--batch-size", type=int, default=None, help=_recipe_help("batch_size", "items per step"))
-    p.add_argument("--arch", choices=[arch for arch in ARCHS if arch != "mlp"], default=None, help="image networks (default: dcgan)")
+    p.add_argument(
+        "--arch",
+        choices=[arch for arch in ARCHS if arch != "mlp"],
+        default=None,
+        help="image networks (default: dcgan)",
+    )
     p.add_argument("--loss", choices=LOSSES, default=None, help=_recipe_help("loss", "adversarial loss"))
     p.add_argument("--latent-dim", type=int, default=None, help=_recipe_help("latent_dim", OPTIONS["latent_dim"].doc))
     p.add_argument("--base-channels", type=int, default=None, help=_recipe_help("base_channels", "DCGAN width"))

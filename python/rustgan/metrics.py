@@ -18,8 +18,8 @@ import torch
 from torch.nn import functional as F
 
 from . import _rustgan
-from ._checks import SEED_MAX, _float, _int, _path
 from . import shapes as _shapes
+from ._checks import SEED_MAX, _float, _int, _path
 from .data import as_tensor, mnist, split
 from .errors import InvalidArgumentError
 

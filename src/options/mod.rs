@@ -85,7 +85,7 @@ pub const NAN_POLICIES: &[&str] = &["raise", "skip"];
 /// Every option of `GanConfig`, in the order of `rustgan.GAN`'s signature.
 pub const SPECS: &[OptionSpec] = &[
     spec("data_shape", Kind::Shape, "shape of one item: (C, H, W) for images, (D,) for vectors"),
-    spec("arch", Kind::Choice(ARCHS), "network family: 'dcgan' or 'resnet' (images), 'mlp' (vectors)"),
+    spec("arch", Kind::Choice(ARCHS), "network family: 'dcgan', 'resnet' (images) or 'mlp'"),
     spec("latent_dim", Kind::Int { min: 1 }, "size of the latent code z ~ N(0, I)"),
     spec("loss", Kind::Choice(LOSSES), "adversarial loss"),
     spec("base_channels", Kind::Int { min: 1 }, "image networks' width at full resolution"),
