@@ -5,9 +5,12 @@ use tch::nn::{self, SequentialT};
 use tch::Kind;
 
 use super::layers::{Conv, Weight};
-use super::{discriminator_uses_batch_norm, Discriminator, Family, Generator, WeightInit};
+use super::{
+    check_square_images, discriminator_uses_batch_norm, Discriminator, Family, Generator,
+    WeightInit,
+};
 use crate::config::GanConfig;
-use crate::error::{invalid, Result};
+use crate::error::Result;
 
 /// Image sizes the networks are built for.
 pub const SIZES: [i64; 3] = [28, 32, 64];
@@ -16,15 +19,7 @@ pub struct Dcgan;
 
 impl Family for Dcgan {
     fn check(&self, config: &GanConfig) -> Result<()> {
-        match config.data_shape[..] {
-            [c, h, w] if c >= 1 && h == w && SIZES.contains(&h) => Ok(()),
-            _ => invalid(format!(
-                "arch='dcgan' needs data_shape (channels, size, size) with size in {SIZES:?}, \
-                 got {:?}; resize the images when loading them, e.g. \
-                 rustgan.data.digits(size=32) or image_folder(path, size=64)",
-                config.data_shape
-            )),
-        }
+        check_square_images(config, "dcgan", &SIZES)
     }
 
     fn parameter_estimate(&self, config: &GanConfig) -> f64 {

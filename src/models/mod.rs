@@ -16,7 +16,7 @@ use tch::nn::{self, SequentialT};
 use tch::{Kind, Tensor};
 
 use crate::config::{Arch, GanConfig};
-use crate::error::Result;
+use crate::error::{invalid, Result};
 use crate::rng::Rng;
 use crate::weights::named_variables;
 
@@ -38,6 +38,20 @@ pub fn family(arch: Arch) -> &'static dyn Family {
         Arch::Dcgan => &dcgan::Dcgan,
         Arch::Mlp => &mlp::Mlp,
         Arch::Resnet => &resnet::Resnet,
+    }
+}
+
+/// Checks that `config.data_shape` is square images of one of the `sizes` the family
+/// `arch` is built for, naming them where it is not.
+pub fn check_square_images(config: &GanConfig, arch: &str, sizes: &[i64]) -> Result<()> {
+    match config.data_shape[..] {
+        [c, h, w] if c >= 1 && h == w && sizes.contains(&h) => Ok(()),
+        _ => invalid(format!(
+            "arch='{arch}' needs data_shape (channels, size, size) with size in {sizes:?}, got \
+             {:?}; resize the images when loading them, e.g. \
+             rustgan.data.image_folder(path, size=64) or digits(size=32)",
+            config.data_shape
+        )),
     }
 }
 

@@ -12,9 +12,9 @@ use tch::nn::{self, ModuleT};
 use tch::{Kind, Tensor};
 
 use super::layers::{Conv, Linear, Weight};
-use super::{Discriminator, Family, Generator, WeightInit};
+use super::{check_square_images, Discriminator, Family, Generator, WeightInit};
 use crate::config::GanConfig;
-use crate::error::{invalid, Result};
+use crate::error::Result;
 
 /// Image sizes the networks are built for.
 pub const SIZES: [i64; 4] = [28, 32, 64, 128];
@@ -23,15 +23,7 @@ pub struct Resnet;
 
 impl Family for Resnet {
     fn check(&self, config: &GanConfig) -> Result<()> {
-        match config.data_shape[..] {
-            [c, h, w] if c >= 1 && h == w && SIZES.contains(&h) => Ok(()),
-            _ => invalid(format!(
-                "arch='resnet' needs data_shape (channels, size, size) with size in {SIZES:?}, \
-                 got {:?}; resize the images when loading them, e.g. \
-                 rustgan.data.image_folder(path, size=64)",
-                config.data_shape
-            )),
-        }
+        check_square_images(config, "resnet", &SIZES)
     }
 
     fn parameter_estimate(&self, config: &GanConfig) -> f64 {
