@@ -211,8 +211,8 @@ def patches(images, size: int = 64, n: int = 1000, seed: int = 0) -> torch.Tenso
     """`n` random ``size x size`` crops of `images`, each flipped left-right with
     probability 1/2: float32 ``[n, C, size, size]`` in [-1, 1].
 
-    `images` is a batch ``[N, C, H, W]`` in [-1, 1] or a list of photographs as uint8
-    arrays ``[H, W, C]`` of any sizes, such as
+    `images` is a float batch ``[N, C, H, W]`` in [-1, 1], a uint8 batch ``[N, H, W, C]``,
+    or a list of photographs as uint8 arrays ``[H, W, C]`` of any sizes, such as
     ``sklearn.datasets.load_sample_images().images``. Crops are drawn from the images in
     proportion to their number of crop positions."""
     size, n = _int("size", size, 1), _int("n", n, 1)
@@ -235,6 +235,8 @@ def patches(images, size: int = 64, n: int = 1000, seed: int = 0) -> torch.Tenso
 
 def _patch_sources(images) -> list[torch.Tensor]:
     """`patches`' images as float ``[C, H, W]`` tensors in [-1, 1] with one channel count."""
+    if getattr(images, "dtype", None) in (np.uint8, torch.uint8) and images.ndim == 4:
+        images = list(images)  # a uint8 batch is photographs [N, H, W, C], as loaders give them
     if isinstance(images, (list, tuple)):
         if not images:
             raise DataError("patches needs at least one image, got an empty list")
