@@ -13,6 +13,7 @@ use crate::calibration::Calibration;
 use crate::clusters;
 use crate::error::{invalid, Error, Result};
 use crate::gan::Gan;
+use crate::network::Averaged;
 use crate::rng::Rng;
 
 pub const GUIDES: [&str; 2] = ["drs", "mh"];

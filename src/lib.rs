@@ -3,7 +3,8 @@
 //!
 //! Layers, each using only those above it: `config`, `rng`, `error`, `calibration` →
 //! `models` → `network`, `optim` → `options` → `gan` (the model) → `augment`, `losses` →
-//! `train` (the trainer) → `checkpoint`, `edit`, `guide`, `metrics` → `python` (the bindings).
+//! `train` (the trainer) → `checkpoint`, `edit`, `guide`, `metrics`, `translate` (pix2pix) →
+//! `python` (the bindings).
 
 // On tensors `x += y` is in place, which autograd forbids on some graphs; `x = x + y` is
 // not an assignment operator in disguise.
@@ -27,6 +28,7 @@ pub mod options;
 pub mod replica;
 pub mod rng;
 pub mod train;
+pub mod translate;
 pub mod weights;
 
 #[cfg(feature = "python")]

@@ -111,10 +111,17 @@ impl Network {
             _ => xs.shallow_clone(),
         }
     }
+}
+
+/// A network an `Ema` can average: its trainable parameters in one flat buffer, and its
+/// variables.
+pub trait Averaged {
+    fn params(&self) -> &FlatParams;
+    fn var_store(&self) -> &nn::VarStore;
 
     /// Variables that are not trained (batch-norm running statistics), sorted by name.
-    pub fn buffers(&self) -> Vec<Tensor> {
-        named_variables(&self.vs)
+    fn buffers(&self) -> Vec<Tensor> {
+        named_variables(self.var_store())
             .into_iter()
             .map(|(_, v)| v)
             .filter(|v| !v.requires_grad())
@@ -122,13 +129,23 @@ impl Network {
     }
 }
 
-/// Exponential moving average of the generator's weights (Karras et al. 2018).
-pub struct Ema {
-    pub decay: f64,
-    pub generator: Network,
+impl Averaged for Network {
+    fn params(&self) -> &FlatParams {
+        &self.params
+    }
+
+    fn var_store(&self) -> &nn::VarStore {
+        &self.vs
+    }
 }
 
-impl Ema {
+/// Exponential moving average of the generator's weights (Karras et al. 2018).
+pub struct Ema<N: Averaged = Network> {
+    pub decay: f64,
+    pub generator: N,
+}
+
+impl<N: Averaged> Ema<N> {
     /// The decay after `step` updates: `min(decay, (1 + step) / (10 + step))`. The warm-up
     /// lets the average follow the generator early on, where a fixed 0.999 would keep the
     /// random initial weights for thousands of steps.
@@ -138,18 +155,19 @@ impl Ema {
     }
 
     /// Folds the generator in after its update number `step` (counted from 0).
-    pub fn update(&mut self, generator: &Network, step: i64) {
+    pub fn update(&mut self, generator: &N, step: i64) {
         self.blend(generator, 1.0 - self.decay_at(step));
     }
 
     /// Restarts the average from the generator's current weights.
-    pub fn reset(&mut self, generator: &Network) {
+    pub fn reset(&mut self, generator: &N) {
         self.blend(generator, 1.0);
     }
 
-    fn blend(&mut self, generator: &Network, weight: f64) {
+    fn blend(&mut self, generator: &N, weight: f64) {
         tch::no_grad(|| {
-            let _ = self.generator.params.flat.lerp_(&generator.params.flat, weight);
+            let mut average = self.generator.params().flat.shallow_clone();
+            let _ = average.lerp_(&generator.params().flat, weight);
             for (mut mine, theirs) in self.generator.buffers().into_iter().zip(generator.buffers())
             {
                 mine.copy_(&theirs);

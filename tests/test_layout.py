@@ -16,11 +16,13 @@ RUST_LAYERS = [
     {"losses", "augment"},
     {"train"},
     {"checkpoint", "edit", "guide", "metrics"},
+    {"translate"},
     {"python"},
 ]
 PYTHON_LAYERS = [
-    {"errors", "_checks", "shapes", "data", "_rustgan"},
-    {"gan", "metrics", "edit", "plot", "torch_modules", "distributed"},
+    {"errors", "_checks", "shapes", "convert", "pairs", "data", "_rustgan"},
+    {"distributed", "fitting"},
+    {"gan", "translator", "metrics", "edit", "plot", "torch_modules"},
     {"widgets"},
     {"cli_common", "cli_edit", "cli", "__main__", "__init__"},
 ]

@@ -23,6 +23,7 @@ from .errors import (
 )
 from .gan import GAN, recipe
 from .torch_modules import export_torch, import_torch
+from .translator import Translator
 
 __version__ = "0.1.0"
 
@@ -35,6 +36,7 @@ __all__ = [
     "InvalidArgumentError",
     "NonFiniteLossError",
     "RustganError",
+    "Translator",
     "cuda_is_available",
     "data",
     "distributed",

@@ -8,14 +8,13 @@ import functools
 import json
 import numbers
 import tempfile
-import warnings
 from os import PathLike
 from typing import Any, Mapping, NamedTuple, Sequence
 
 import torch
 from tqdm.auto import tqdm
 
-from . import _rustgan, distributed, metrics
+from . import _rustgan, distributed, fitting, metrics
 from ._checks import SEED_MAX, _device, _float, _int, _path, _text
 from .data import as_batch, as_dataset, as_labels, as_tensor
 from .errors import ArgumentTypeError, InvalidArgumentError, RustganError
@@ -261,58 +260,20 @@ class GAN:
         process trains a replica on its slice of every global batch of
         ``batch_size x processes`` items (see `rustgan.distributed`); rank 0 writes.
         """
-        steps = _int("steps", steps, 0)
-        batch_size = _int("batch_size", batch_size, 1)
-        log_every = _int("log_every", log_every, 1)
-        on_nan = _text("on_nan", on_nan)
-        if checkpoint_every is not None:
-            checkpoint_every = _int("checkpoint_every", checkpoint_every, 1)
-            if out is None:
-                raise InvalidArgumentError("checkpoint_every needs out=, the checkpoint directory")
-        if out is not None:
-            out = _path("out", out)
+        settings = fitting.FitSettings(steps, batch_size, log_every, on_nan, checkpoint_every, out)
         x, dataset_labels = as_dataset(x, "training data")
         if labels is None and self.num_classes:
             labels = dataset_labels
         data = as_batch(x, self.data_shape, "training data")
         labels = as_labels(labels)
-        if batch_size > len(data):
-            raise InvalidArgumentError(f"batch_size {batch_size} is larger than the data ({len(data)} items)")
-        distributed.attach(self)
-        if not distributed.is_main_process():
-            progress, out = False, None  # rank 0 reports and writes
-        own_bar = progress is True
-        bar = tqdm(total=steps, desc="training", unit="step", dynamic_ncols=True) if own_bar else progress or None
-        start = bar.n if bar is not None else 0
-        trained = 0  # steps of the chunks before the current one
+        settings.check_data_size(len(data))
 
-        def monitor(done: int, record):
-            if bar is not None:
-                bar.update(start + trained + done - bar.n)
-                if record is not None:
-                    bar.set_postfix({k.split("/", 1)[1]: f"{record[k]:.3f}" for k in ("loss/d", "loss/g")})
+        def train_chunk(steps: int, monitor):
+            return self._core.fit(
+                data, labels, steps, settings.batch_size, settings.log_every, settings.on_nan, monitor
+            )
 
-        history, interrupted = [], False
-        try:
-            while True:  # one chunk per checkpoint; at least one, so `out` always gets one
-                before = self.steps_done
-                chunk = min(checkpoint_every or steps, steps - trained)
-                records, interrupted = self._core.fit(data, labels, chunk, batch_size, log_every, on_nan, monitor)
-                history += records
-                trained += self.steps_done - before
-                if out is not None:
-                    self.save(out)
-                if interrupted or trained >= steps:
-                    break
-            final = self._core.flush_log() if log_partial else None  # steps after the last whole window
-            if final is not None:
-                history.append(final)
-        finally:
-            if own_bar:
-                bar.close()
-        if interrupted:
-            warnings.warn(f"training interrupted after {self.steps_done} steps", stacklevel=2)
-        return history
+        return fitting.train(self, settings, train_chunk, progress, log_partial)
 
     # --- generation ------------------------------------------------------------------
     def latent(self, n: int, seed: int | None = None, truncation: float = 1.0) -> torch.Tensor:
@@ -391,40 +352,22 @@ class GAN:
     def generator_state_dict(self, ema: bool = True) -> dict[str, torch.Tensor]:
         """The generator's weights (the EMA copy when there is one and `ema`) as a state
         dict for `rustgan.torch_modules`: CPU copies under PyTorch's names."""
-        return self._state_dict("generator_ema" if ema and self._core.has_ema else "generator")
+        return state_dict_from_core(
+            self._core, "generator_ema" if ema and self._core.has_ema else "generator", self.steps_done
+        )
 
     def discriminator_state_dict(self) -> dict[str, torch.Tensor]:
         """The discriminator's weights as a state dict for `rustgan.torch_modules`."""
-        return self._state_dict("discriminator")
+        return state_dict_from_core(self._core, "discriminator", self.steps_done)
 
     def load_generator_state_dict(self, state: Mapping[str, torch.Tensor]) -> None:
         """Replaces G's weights by a state dict of the matching `rustgan.torch_modules`
         network (names and shapes must match exactly); the EMA copy restarts from them."""
-        self._load_state_dict("generator", state)
+        load_state_dict_into_core(self._core, "generator", state)
 
     def load_discriminator_state_dict(self, state: Mapping[str, torch.Tensor]) -> None:
         """Replaces D's weights, as `load_generator_state_dict` does for G."""
-        self._load_state_dict("discriminator", state)
-
-    def _state_dict(self, network: str) -> dict[str, torch.Tensor]:
-        state = {}
-        for name, tensor in self._core.state_dict(network):
-            state[name] = tensor.cpu()
-            if name.endswith(".running_var"):
-                # PyTorch counts batches; with momentum 0.1 (as here) it never reads the count.
-                state[name.removesuffix("running_var") + "num_batches_tracked"] = torch.tensor(self.steps_done)
-        return state
-
-    def _load_state_dict(self, network: str, state: Mapping[str, torch.Tensor]) -> None:
-        if not isinstance(state, Mapping):
-            raise ArgumentTypeError(f"{network} state dict must be a mapping, got {type(state).__name__}")
-        tensors = []
-        for name, value in state.items():
-            if not isinstance(name, str) or not isinstance(value, torch.Tensor):
-                raise ArgumentTypeError(f"{network} state dict entry {name!r} is not a named tensor")
-            if not name.endswith("num_batches_tracked"):
-                tensors.append((name, as_tensor(value, f"{network} tensor {name!r}")))
-        self._core.load_state_dict(network, tensors)
+        load_state_dict_into_core(self._core, "discriminator", state)
 
     # --- checkpoints -----------------------------------------------------------------
     def save(self, path: str | PathLike) -> None:
@@ -445,3 +388,27 @@ def _truncation(value) -> float:
     if not 0.0 <= truncation <= 1.0:
         raise InvalidArgumentError(f"truncation must lie in [0, 1], got {truncation}")
     return truncation
+
+
+def state_dict_from_core(core, network: str, steps_done: int) -> dict[str, torch.Tensor]:
+    """The weights of `network` of a native model as a PyTorch state dict on the CPU."""
+    state = {}
+    for name, tensor in core.state_dict(network):
+        state[name] = tensor.cpu()
+        if name.endswith(".running_var"):
+            # PyTorch counts batches; with momentum 0.1 (as here) it never reads the count.
+            state[name.removesuffix("running_var") + "num_batches_tracked"] = torch.tensor(steps_done)
+    return state
+
+
+def load_state_dict_into_core(core, network: str, state: Mapping[str, torch.Tensor]) -> None:
+    """Replaces the weights of `network` of a native model by a PyTorch state dict."""
+    if not isinstance(state, Mapping):
+        raise ArgumentTypeError(f"{network} state dict must be a mapping, got {type(state).__name__}")
+    tensors = []
+    for name, value in state.items():
+        if not isinstance(name, str) or not isinstance(value, torch.Tensor):
+            raise ArgumentTypeError(f"{network} state dict entry {name!r} is not a named tensor")
+        if not name.endswith("num_batches_tracked"):
+            tensors.append((name, as_tensor(value, f"{network} tensor {name!r}")))
+    core.load_state_dict(network, tensors)

@@ -204,6 +204,103 @@ class MLPDiscriminator(nn.Sequential):
         return super().forward(x.reshape(-1, self.packed_size)).view(-1)
 
 
+def _unet_sizes(height: int, width: int) -> list[tuple[int, int]]:
+    """Sides of the U-Net encoder's outputs: halving until a side would drop below 1."""
+    sizes = []
+    while min(height, width) >= 2 and len(sizes) < 8:
+        height, width = height // 2, width // 2
+        sizes.append((height, width))
+    return sizes
+
+
+class _UNetLevel(nn.Module):
+    def __init__(self, conv: nn.Module, channels: int, norm: bool):
+        super().__init__()
+        self.conv = conv
+        if norm:
+            self.norm = nn.BatchNorm2d(channels)
+
+
+class UNetGenerator(nn.Module):
+    """pix2pix's U-Net: images ``[N, in_C, H, W]`` -> ``[N, out_C, H, W]`` in [-1, 1].
+    Encoder level ``down.i`` halves the image; decoder level ``up.i`` doubles it back and
+    reads the encoder's features of its size beside its own. Dropout in the three
+    innermost decoder levels acts in train mode only."""
+
+    def __init__(
+        self,
+        in_shape: Sequence[int] = (1, 28, 28),
+        out_shape: Sequence[int] = (1, 28, 28),
+        base_channels: int = 64,
+        dropout: float = 0.5,
+    ):
+        super().__init__()
+        height, width = in_shape[1], in_shape[2]
+        sizes = _unet_sizes(height, width)
+        levels = len(sizes)
+        channels = [base_channels << min(level, 3) for level in range(levels)]
+        self.down = nn.ModuleList()
+        self.up = nn.ModuleList()
+        for level in range(levels):
+            inputs = in_shape[0] if level == 0 else channels[level - 1]
+            conv = nn.Conv2d(inputs, channels[level], 4, 2, 1)
+            self.down.append(_UNetLevel(conv, channels[level], 0 < level < levels - 1))
+        for level in range(levels):
+            inputs = channels[level] if level == levels - 1 else 2 * channels[level]
+            outputs = out_shape[0] if level == 0 else channels[level - 1]
+            target = (height, width) if level == 0 else sizes[level - 1]
+            extra = (target[0] - 2 * sizes[level][0], target[1] - 2 * sizes[level][1])
+            conv = nn.ConvTranspose2d(inputs, outputs, 4, 2, 1, output_padding=extra)
+            self.up.append(_UNetLevel(conv, outputs, level > 0))
+        self.dropout_levels = {level for level in range(1, levels) if level + 3 >= levels}
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        skips, h = [], x
+        for level, down in enumerate(self.down):
+            h = down.conv(h if level == 0 else nn.functional.leaky_relu(h, 0.2))
+            if hasattr(down, "norm"):
+                h = down.norm(h)
+            skips.append(h)
+        for level in reversed(range(len(self.up))):
+            up = self.up[level]
+            if level < len(self.up) - 1:
+                h = torch.cat([h, skips[level]], 1)
+            h = up.conv(torch.relu(h))
+            if hasattr(up, "norm"):
+                h = up.norm(h)
+            if level in self.dropout_levels:
+                h = self.dropout(h)
+        return torch.tanh(h)
+
+
+class PatchDiscriminator(nn.Sequential):
+    """pix2pix's PatchGAN: an input and an output image, stacked along the channels, ->
+    logits ``[N, 1, h, w]``, one per patch. `layers` stride-2 convolutions, then two
+    stride-1 ones."""
+
+    def __init__(
+        self,
+        in_shape: Sequence[int] = (1, 28, 28),
+        out_shape: Sequence[int] = (1, 28, 28),
+        base_channels: int = 64,
+        layers: int = 2,
+    ):
+        inputs, modules = in_shape[0] + out_shape[0], []
+        for layer in range(layers + 1):
+            outputs = base_channels << min(layer, 3)
+            normalised = layer > 0
+            modules.append(nn.Conv2d(inputs, outputs, 4, 2 if layer < layers else 1, 1, bias=not normalised))
+            if normalised:
+                modules.append(nn.BatchNorm2d(outputs))
+            modules.append(nn.LeakyReLU(0.2))
+            inputs = outputs
+        super().__init__(*modules, nn.Conv2d(inputs, 1, 4, 1, 1))
+
+    def forward(self, inputs: torch.Tensor, outputs: torch.Tensor) -> torch.Tensor:
+        return super().forward(torch.cat([inputs, outputs], 1))
+
+
 def _refuse(config: Mapping, network: str, features: Sequence[str]) -> None:
     used = [name for name in features if config.get(name)]
     if used:
@@ -211,7 +308,9 @@ def _refuse(config: Mapping, network: str, features: Sequence[str]) -> None:
 
 
 def generator(config: Mapping) -> nn.Module:
-    """The PyTorch generator for a rustgan config (`GAN.config`)."""
+    """The PyTorch generator for a rustgan config (`GAN.config` or `Translator.config`)."""
+    if "in_shape" in config:
+        return UNetGenerator(config["in_shape"], config["out_shape"], config["base_channels"], config["dropout"])
     _refuse(config, "generator", ["num_classes", "clusters"])
     shape, latent = config["data_shape"], config["latent_dim"]
     if config["arch"] == "dcgan":
@@ -222,7 +321,10 @@ def generator(config: Mapping) -> nn.Module:
 
 
 def discriminator(config: Mapping) -> nn.Module:
-    """The PyTorch discriminator for a rustgan config (`GAN.config`)."""
+    """The PyTorch discriminator for a rustgan config (`GAN.config` or `Translator.config`)."""
+    if "in_shape" in config:
+        layers = config["patch_layers"] or (2 if min(config["in_shape"][1:]) <= 32 else 3)
+        return PatchDiscriminator(config["in_shape"], config["out_shape"], config["base_channels"], layers)
     _refuse(config, "discriminator", ["num_classes", "clusters", "spectral_norm"])
     shape, pac = config["data_shape"], config.get("pac", 1)
     if config["arch"] == "dcgan":
@@ -235,8 +337,8 @@ def discriminator(config: Mapping) -> nn.Module:
 
 
 def export_torch(gan, ema: bool = True) -> tuple[nn.Module, nn.Module]:
-    """The GAN's generator (the EMA one when there is one and `ema`) and discriminator as
-    PyTorch modules on the CPU, in eval mode."""
+    """The generator (the EMA one when there is one and `ema`) and discriminator of a
+    `GAN` or `Translator` as PyTorch modules on the CPU, in eval mode."""
     config = gan.config
     modules = generator(config), discriminator(config)
     for module, state in zip(modules, (gan.generator_state_dict(ema), gan.discriminator_state_dict())):
@@ -248,7 +350,8 @@ def export_torch(gan, ema: bool = True) -> tuple[nn.Module, nn.Module]:
 def import_torch(
     gan, generator: nn.Module | Mapping | None = None, discriminator: nn.Module | Mapping | None = None
 ) -> None:
-    """Loads PyTorch weights (modules or state dicts of the classes above) into `gan`."""
+    """Loads PyTorch weights (modules or state dicts of the classes above) into `gan`, a
+    `GAN` or `Translator`."""
     if generator is None and discriminator is None:
         raise InvalidArgumentError("give a generator, a discriminator or both")
     if generator is not None:

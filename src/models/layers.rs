@@ -48,6 +48,8 @@ pub struct Conv {
     stride: i64,
     padding: i64,
     transposed: bool,
+    /// Extra rows and columns of a transposed convolution's output, for odd sizes.
+    output_padding: [i64; 2],
     compute: Kind,
 }
 
@@ -59,7 +61,7 @@ impl Conv {
         padding: i64,
         compute: Kind,
     ) -> Self {
-        Conv { weight, bias, stride, padding, transposed: false, compute }
+        Conv { weight, bias, stride, padding, transposed: false, output_padding: [0; 2], compute }
     }
 
     pub fn transposed(
@@ -69,7 +71,21 @@ impl Conv {
         padding: i64,
         compute: Kind,
     ) -> Self {
-        Conv { weight: Weight::Plain(weight), bias, stride, padding, transposed: true, compute }
+        let output_padding = [0; 2];
+        Conv {
+            weight: Weight::Plain(weight),
+            bias,
+            stride,
+            padding,
+            transposed: true,
+            output_padding,
+            compute,
+        }
+    }
+
+    /// The transposed convolution with `extra` more output rows and columns.
+    pub fn with_output_padding(self, extra: [i64; 2]) -> Self {
+        Conv { output_padding: extra, ..self }
     }
 }
 
@@ -79,7 +95,8 @@ impl ModuleT for Conv {
         let bias = self.bias.as_ref().map(|b| cast(b, self.compute));
         let (stride, padding) = ([self.stride; 2], [self.padding; 2]);
         if self.transposed {
-            xs.conv_transpose2d(&weight, bias.as_ref(), stride, padding, [0; 2], 1, [1; 2])
+            let extra = self.output_padding;
+            xs.conv_transpose2d(&weight, bias.as_ref(), stride, padding, extra, 1, [1; 2])
         } else {
             xs.conv2d(&weight, bias.as_ref(), stride, padding, [1; 2], 1)
         }

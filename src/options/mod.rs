@@ -7,7 +7,7 @@ mod recipe;
 mod validate;
 
 pub use recipe::{recipe, FIT_SETTINGS};
-pub use validate::validate;
+pub use validate::{check_optimisers, validate};
 
 use serde_json::{Map, Value as Json};
 use tch::Device;
@@ -72,7 +72,7 @@ pub struct OptionSpec {
     pub doc: &'static str,
 }
 
-const fn spec(name: &'static str, kind: Kind, doc: &'static str) -> OptionSpec {
+pub const fn spec(name: &'static str, kind: Kind, doc: &'static str) -> OptionSpec {
     OptionSpec { name, kind, doc }
 }
 
@@ -227,16 +227,25 @@ fn convert(spec: &OptionSpec, value: &Value) -> Result<Json> {
     }
 }
 
-/// A checked config from named option values; options not given keep their defaults.
-pub fn config_from_values(values: &[(String, Value)]) -> Result<GanConfig> {
-    let mut json = defaults();
+/// The option values `json` with the named `values`, checked against `specs`, in place of theirs.
+pub fn apply_values(
+    specs: &[OptionSpec],
+    mut json: Map<String, Json>,
+    values: &[(String, Value)],
+) -> Result<Json> {
     for (name, value) in values {
-        let Some(spec) = SPECS.iter().find(|spec| spec.name == name) else {
+        let Some(spec) = specs.iter().find(|spec| spec.name == name) else {
             return Err(Error::ArgumentType(format!("unknown option '{name}'")));
         };
         json.insert(name.clone(), convert(spec, value)?);
     }
-    let config: GanConfig = serde_json::from_value(Json::Object(json))
+    Ok(Json::Object(json))
+}
+
+/// A checked config from named option values; options not given keep their defaults.
+pub fn config_from_values(values: &[(String, Value)]) -> Result<GanConfig> {
+    let json = apply_values(SPECS, defaults(), values)?;
+    let config: GanConfig = serde_json::from_value(json)
         .map_err(|e| Error::InvalidArgument(format!("GAN config: {e}")))?;
     validate(&config)?;
     Ok(config)

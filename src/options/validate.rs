@@ -85,25 +85,31 @@ pub fn validate(config: &GanConfig) -> Result<()> {
             "the networks would have about {parameters:.1e} parameters, more than the {MAX_PARAMETERS:.1e} allowed"
         ));
     }
-    for (name, value) in [("lr_g", config.lr_g), ("lr_d", config.lr_d)] {
-        if !(value.is_finite() && value > 0.0) {
-            return invalid(format!("{name} must be a positive number, got {value}"));
-        }
-    }
+    check_optimisers([config.lr_g, config.lr_d], [config.betas_g, config.betas_d], config.ema)?;
     for (name, value) in [("r1_gamma", config.r1_gamma), ("gp_weight", config.gp_weight)] {
         if !(value.is_finite() && value >= 0.0) {
             return invalid(format!("{name} must be >= 0, got {value}"));
         }
     }
-    for (name, (b1, b2)) in [("betas_g", config.betas_g), ("betas_d", config.betas_d)] {
+    if !(config.top_k > 0.0 && config.top_k <= 1.0) {
+        return invalid(format!("top_k must lie in (0, 1] (1: off), got {}", config.top_k));
+    }
+    Ok(())
+}
+
+/// Checks Adam's learning rates and betas of G and D, and the EMA decay.
+pub fn check_optimisers(lrs: [f64; 2], betas: [(f64, f64); 2], ema: Option<f64>) -> Result<()> {
+    for (name, value) in ["lr_g", "lr_d"].into_iter().zip(lrs) {
+        if !(value.is_finite() && value > 0.0) {
+            return invalid(format!("{name} must be a positive number, got {value}"));
+        }
+    }
+    for (name, (b1, b2)) in ["betas_g", "betas_d"].into_iter().zip(betas) {
         if !((0.0..1.0).contains(&b1) && (0.0..1.0).contains(&b2)) {
             return invalid(format!("{name} must lie in [0, 1), got ({b1}, {b2})"));
         }
     }
-    if !(config.top_k > 0.0 && config.top_k <= 1.0) {
-        return invalid(format!("top_k must lie in (0, 1] (1: off), got {}", config.top_k));
-    }
-    if let Some(decay) = config.ema {
+    if let Some(decay) = ema {
         if !(decay > 0.0 && decay < 1.0) {
             return invalid(format!("ema decay must lie in (0, 1), got {decay}"));
         }

@@ -2,43 +2,20 @@
 
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
 
-use pyo3::exceptions::PyKeyboardInterrupt;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pyo3_tch::PyTensor;
 
 use super::errors::{to_py_err, without_gil};
 use super::options::values;
+use super::training::{gradient_sync, record_dict, run_fit, stats_dict};
 use crate::calibration::Calibration;
 use crate::checkpoint;
-use crate::error::Error;
 use crate::guide::{self, Draw, Guide};
 use crate::options::{config_from_values, parse_device};
-use crate::replica::{GradientSync, Replica};
-use crate::train::stats::{Record, StepStats};
+use crate::replica::Replica;
 use crate::train::{Batch, FitOptions, NanPolicy, Trainer};
-
-/// How often a long call hands control back to Python (progress bar, Ctrl-C).
-const MONITOR_INTERVAL: Duration = Duration::from_millis(100);
-
-fn stats_dict<'py>(py: Python<'py>, stats: &StepStats) -> PyResult<Bound<'py, PyDict>> {
-    let dict = PyDict::new(py);
-    for (stat, value) in stats.entries() {
-        dict.set_item(stat.name(), value)?;
-    }
-    Ok(dict)
-}
-
-fn record_dict<'py>(py: Python<'py>, record: &Record) -> PyResult<Bound<'py, PyDict>> {
-    let dict = PyDict::new(py);
-    dict.set_item("step", record.step)?;
-    for (stat, value) in &record.means {
-        dict.set_item(stat.name(), value)?;
-    }
-    Ok(dict)
-}
 
 fn calibration_dict<'py>(py: Python<'py>, c: &Calibration) -> PyResult<Bound<'py, PyDict>> {
     let dict = PyDict::new(py);
@@ -124,40 +101,11 @@ impl PyGan {
         callback: PyObject,
     ) -> PyResult<(Vec<PyObject>, bool)> {
         let (data, labels) = (data.0, labels.map(|l| l.0));
-        let mut python_error: Option<PyErr> = None;
-        let error_slot = &mut python_error;
-        let outcome = without_gil(py, move || {
+        run_fit(py, callback, move |monitor| {
             let options =
                 FitOptions { steps, batch_size, log_every, on_nan: NanPolicy::parse(on_nan)? };
-            let mut last_call = Instant::now();
-            self.trainer().fit(&data, labels.as_ref(), &options, |done, record| {
-                if record.is_none() && last_call.elapsed() < MONITOR_INTERVAL {
-                    return Ok(());
-                }
-                last_call = Instant::now();
-                Python::with_gil(|py| {
-                    let result = py.check_signals().and_then(|_| {
-                        let record = record.map(|r| record_dict(py, r)).transpose()?;
-                        callback.call1(py, (done, record))
-                    });
-                    result.map(|_| ()).map_err(|e| {
-                        *error_slot = Some(e);
-                        Error::Interrupted
-                    })
-                })
-            })
-        });
-        let history = |records: &[Record]| -> PyResult<Vec<PyObject>> {
-            records.iter().map(|r| Ok(record_dict(py, r)?.into_any().unbind())).collect()
-        };
-        match (outcome, python_error) {
-            (Ok(outcome), None) => Ok((history(&outcome.history)?, outcome.interrupted)),
-            (Ok(outcome), Some(e)) if e.is_instance_of::<PyKeyboardInterrupt>(py) => {
-                Ok((history(&outcome.history)?, true))
-            }
-            (Ok(_), Some(e)) => Err(e),
-            (Err(e), _) => Err(e),
-        }
+            self.trainer().fit(&data, labels.as_ref(), &options, monitor)
+        })
     }
 
     /// The record of the steps since the last one, or None (see `Trainer::flush_log`).
@@ -262,15 +210,8 @@ impl PyGan {
     /// Trains as replica `rank` of `world_size`; `sync(flat_gradient)` must average the
     /// tensor across the processes in place.
     fn set_replica(&self, rank: i64, world_size: i64, sync: PyObject) -> PyResult<()> {
-        let sync: GradientSync = Box::new(move |gradient: &tch::Tensor| {
-            Python::with_gil(|py| {
-                sync.call1(py, (PyTensor(gradient.shallow_clone()),)).map(|_| ()).map_err(|e| {
-                    Error::Distributed(format!("averaging gradients across processes failed: {e}"))
-                })
-            })
-        });
-        self.trainer().streams.replica =
-            Some(Replica::new(rank, world_size, sync).map_err(to_py_err)?);
+        let replica = Replica::new(rank, world_size, gradient_sync(sync)).map_err(to_py_err)?;
+        self.trainer().streams.replica = Some(replica);
         Ok(())
     }
 
@@ -290,10 +231,7 @@ impl PyGan {
 
     #[getter]
     fn device(&self) -> String {
-        match self.trainer().gan.device {
-            tch::Device::Cuda(i) => format!("cuda:{i}"),
-            _ => "cpu".into(),
-        }
+        super::device_name(self.trainer().gan.device)
     }
 
     #[getter]

@@ -5,6 +5,8 @@ mod errors;
 mod gan;
 mod metrics;
 mod options;
+mod training;
+mod translator;
 
 use pyo3::prelude::*;
 
@@ -13,6 +15,8 @@ pub fn _rustgan(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     m.add_class::<gan::PyGan>()?;
     m.add_function(wrap_pyfunction!(options::gan_options, m)?)?;
+    m.add_class::<translator::PyTranslator>()?;
+    m.add_function(wrap_pyfunction!(translator::translator_options, m)?)?;
     m.add_function(wrap_pyfunction!(options::recipe, m)?)?;
     m.add("NAN_POLICIES", crate::options::NAN_POLICIES.to_vec())?;
     m.add("GUIDES", crate::guide::GUIDES.to_vec())?;
@@ -51,4 +55,12 @@ fn set_num_threads(n: i32) -> PyResult<()> {
 #[pyfunction]
 fn cuda_is_available() -> bool {
     tch::Cuda::is_available()
+}
+
+/// A device as `rustgan` names it: "cpu" or "cuda:N".
+fn device_name(device: tch::Device) -> String {
+    match device {
+        tch::Device::Cuda(i) => format!("cuda:{i}"),
+        _ => "cpu".into(),
+    }
 }

@@ -3,9 +3,9 @@
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
-use serde_json::Value as Json;
+use serde_json::{Map, Value as Json};
 
-use crate::options::{self, Kind, Value};
+use crate::options::{self, Kind, OptionSpec, Value};
 
 /// A Python object as an unchecked option value.
 pub fn to_value(object: &Bound<'_, PyAny>) -> Value {
@@ -81,13 +81,15 @@ pub fn recipe(py: Python<'_>, kind: &str) -> PyResult<Vec<(&'static str, PyObjec
 }
 
 /// (name, default, choices or None, doc)
-type OptionDescription = (&'static str, PyObject, Option<Vec<&'static str>>, &'static str);
+pub type OptionDescription = (&'static str, PyObject, Option<Vec<&'static str>>, &'static str);
 
-/// Every option of `rustgan.GAN`, in signature order.
-#[pyfunction]
-pub fn gan_options(py: Python<'_>) -> PyResult<Vec<OptionDescription>> {
-    let defaults = options::defaults();
-    options::SPECS
+/// The options `specs` with their `defaults`, in order.
+pub fn describe(
+    py: Python<'_>,
+    specs: &[OptionSpec],
+    defaults: &Map<String, Json>,
+) -> PyResult<Vec<OptionDescription>> {
+    specs
         .iter()
         .map(|spec| {
             let choices = match spec.kind {
@@ -97,4 +99,10 @@ pub fn gan_options(py: Python<'_>) -> PyResult<Vec<OptionDescription>> {
             Ok((spec.name, to_python(py, &defaults[spec.name])?, choices, spec.doc))
         })
         .collect()
+}
+
+/// Every option of `rustgan.GAN`, in signature order.
+#[pyfunction]
+pub fn gan_options(py: Python<'_>) -> PyResult<Vec<OptionDescription>> {
+    describe(py, options::SPECS, &options::defaults())
 }

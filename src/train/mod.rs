@@ -5,7 +5,7 @@
 
 mod autograd;
 mod fused_mlp;
-mod sampler;
+pub(crate) mod sampler;
 pub mod stats;
 pub mod streams;
 
@@ -36,6 +36,25 @@ impl NanPolicy {
             other => invalid(format!("unknown on_nan '{other}': choose one of 'raise', 'skip'")),
         }
     }
+
+    /// Whether step number `step` may apply its update: `Ok(true)` when the `values` of
+    /// `what` are all finite, `Ok(false)` when they are not and the policy skips, else the
+    /// error naming them.
+    pub fn check(self, step: i64, what: &str, values: &[f64]) -> Result<bool> {
+        if values.iter().all(|v| v.is_finite()) {
+            return Ok(true);
+        }
+        match self {
+            NanPolicy::Skip => Ok(false),
+            NanPolicy::Raise => Err(Error::NonFinite {
+                step,
+                detail: format!(
+                    "{what} = {values:?}; the update was not applied. Lower the learning rates, \
+                     add a regulariser, or pass on_nan='skip'"
+                ),
+            }),
+        }
+    }
 }
 
 /// Real training items, with class labels `[B]` when the GAN is conditional.
@@ -49,6 +68,77 @@ pub struct FitOptions {
     pub batch_size: i64,
     pub log_every: i64,
     pub on_nan: NanPolicy,
+}
+
+impl FitOptions {
+    /// Checks the options for training on `n` items in `world_size` processes, with batch
+    /// sizes that must be multiples of `pac`.
+    pub fn check(&self, n: i64, world_size: i64, pac: i64) -> Result<()> {
+        if self.steps < 0 {
+            return invalid(format!("steps must be >= 0, got {}", self.steps));
+        }
+        if self.batch_size < 1 || self.batch_size > n {
+            return invalid(format!(
+                "batch_size must lie in [1, {n}] (the data size), got {}",
+                self.batch_size
+            ));
+        }
+        if self.batch_size % pac != 0 {
+            return invalid(format!(
+                "batch_size {} must be a multiple of pac={pac}",
+                self.batch_size
+            ));
+        }
+        if self.log_every < 1 {
+            return invalid(format!("log_every must be >= 1, got {}", self.log_every));
+        }
+        let global_batch = self.batch_size * world_size;
+        if global_batch > n {
+            return invalid(format!(
+                "batch_size x processes = {global_batch} exceeds the data ({n} items)"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The history of a `fit` call, and its calls of the monitor.
+pub(crate) struct FitLog {
+    log_every: i64,
+    history: Vec<Record>,
+}
+
+impl FitLog {
+    pub fn new(log_every: i64) -> Self {
+        FitLog { log_every, history: vec![] }
+    }
+
+    /// Logs the `stats` of the step that made `step` steps in all and `done` in this call:
+    /// a record when `step` is a multiple of `log_every`, then `monitor(done, record)`.
+    /// `Ok(true)` when the monitor asks to stop.
+    pub fn stop_after(
+        &mut self,
+        stats: &StepStats,
+        window: &mut Window,
+        step: i64,
+        done: i64,
+        monitor: &mut impl FnMut(i64, Option<&Record>) -> Result<()>,
+    ) -> Result<bool> {
+        window.add(stats);
+        let record = (step % self.log_every == 0).then(|| window.take(step));
+        if let Some(record) = &record {
+            self.history.push(record.clone());
+        }
+        match monitor(done, record.as_ref()) {
+            Ok(()) => Ok(false),
+            Err(Error::Interrupted) => Ok(true),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub fn outcome(self, interrupted: bool) -> FitOutcome {
+        FitOutcome { history: self.history, interrupted }
+    }
 }
 
 pub struct FitOutcome {
@@ -113,19 +203,7 @@ impl Trainer {
     }
 
     fn check_finite(&self, what: &str, values: &[f64], on_nan: NanPolicy) -> Result<bool> {
-        if values.iter().all(|v| v.is_finite()) {
-            return Ok(true);
-        }
-        match on_nan {
-            NanPolicy::Skip => Ok(false),
-            NanPolicy::Raise => Err(Error::NonFinite {
-                step: self.step + 1,
-                detail: format!(
-                    "{what} = {values:?}; the update was not applied. Lower the learning rates, \
-                     add a regulariser, or pass on_nan='skip'"
-                ),
-            }),
-        }
+        on_nan.check(self.step + 1, what, values)
     }
 
     /// One fused training step. Critic iteration `i` uses `real_batches[i % len]`; each
@@ -178,7 +256,7 @@ impl Trainer {
         self.step += 1;
         self.gan.calibration = None; // D has changed
 
-        StepStats { discriminator, generator, skipped }
+        StepStats { discriminator, generator, l1: None, skipped }
     }
 
     /// Trains for `options.steps` steps on `data` `[N, *data_shape]`, which stays resident
@@ -201,12 +279,12 @@ impl Trainer {
             self.gan.clusters = Some(Clusters::fit(&data, self.gan.config.clusters, &mut rng)?);
         }
         let labels = self.gan.data_labels(&data, labels, "labels")?;
-        self.check_fit_options(options, n)?;
+        options.check(n, self.streams.world_size(), self.gan.config.pac)?;
         // Replicas draw the same global batch and each keeps its slice.
         let global_batch = options.batch_size * self.streams.world_size();
         let mut sampler = EpochSampler::new(n, global_batch, self.gan.config.seed, self.gan.device);
         let n_critic = self.gan.config.n_critic;
-        let mut history = vec![];
+        let mut log = FitLog::new(options.log_every);
         for done in 1..=options.steps {
             let batches = (0..n_critic)
                 .map(|i| {
@@ -219,54 +297,17 @@ impl Trainer {
                 })
                 .collect::<Result<Vec<_>>>()?;
             let stats = self.train_step(&batches, options.on_nan)?;
-            self.log_window.add(&stats);
-            let record =
-                (self.step % options.log_every == 0).then(|| self.log_window.take(self.step));
-            if let Some(record) = &record {
-                history.push(record.clone());
-            }
-            match monitor(done, record.as_ref()) {
-                Ok(()) => {}
-                Err(Error::Interrupted) => return Ok(FitOutcome { history, interrupted: true }),
-                Err(e) => return Err(e),
+            if log.stop_after(&stats, &mut self.log_window, self.step, done, &mut monitor)? {
+                return Ok(log.outcome(true));
             }
         }
-        Ok(FitOutcome { history, interrupted: false })
+        Ok(log.outcome(false))
     }
 
     /// The record of the steps since the last one, if any: `fit` logs whole windows of
     /// `log_every` steps, and this takes the partial one at the end of training.
     pub fn flush_log(&mut self) -> Option<Record> {
         (!self.log_window.is_empty()).then(|| self.log_window.take(self.step))
-    }
-
-    fn check_fit_options(&self, options: &FitOptions, n: i64) -> Result<()> {
-        let pac = self.gan.config.pac;
-        if options.steps < 0 {
-            return invalid(format!("steps must be >= 0, got {}", options.steps));
-        }
-        if options.batch_size < 1 || options.batch_size > n {
-            return invalid(format!(
-                "batch_size must lie in [1, {n}] (the data size), got {}",
-                options.batch_size
-            ));
-        }
-        if options.batch_size % pac != 0 {
-            return invalid(format!(
-                "batch_size {} must be a multiple of pac={pac}",
-                options.batch_size
-            ));
-        }
-        if options.log_every < 1 {
-            return invalid(format!("log_every must be >= 1, got {}", options.log_every));
-        }
-        let global_batch = options.batch_size * self.streams.world_size();
-        if global_batch > n {
-            return invalid(format!(
-                "batch_size x processes = {global_batch} exceeds the data ({n} items)"
-            ));
-        }
-        Ok(())
     }
 }
 

@@ -6,7 +6,7 @@ use crate::rng::Rng;
 
 /// Per-epoch permutations that depend only on the seed and the epoch, so batch `k` is the
 /// same whether training ran in one call or was resumed from a checkpoint.
-pub(super) struct EpochSampler {
+pub(crate) struct EpochSampler {
     n: i64,
     batch_size: i64,
     seed: u64,
@@ -15,12 +15,12 @@ pub(super) struct EpochSampler {
 }
 
 impl EpochSampler {
-    pub(super) fn new(n: i64, batch_size: i64, seed: u64, device: Device) -> Self {
+    pub(crate) fn new(n: i64, batch_size: i64, seed: u64, device: Device) -> Self {
         EpochSampler { n, batch_size, seed, device, epoch: None }
     }
 
     /// The indices `[batch_size]` of batch number `batch_number` since training began.
-    pub(super) fn indices(&mut self, batch_number: u64) -> Tensor {
+    pub(crate) fn indices(&mut self, batch_number: u64) -> Tensor {
         let per_epoch = (self.n / self.batch_size) as u64;
         let epoch = batch_number / per_epoch;
         if self.epoch.as_ref().map(|(e, _)| *e) != Some(epoch) {

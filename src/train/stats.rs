@@ -12,18 +12,21 @@ pub enum Stat {
     /// The R1 penalty (before its weight), on the steps that apply it.
     R1,
     G,
+    /// A translator's mean absolute error between its outputs and the targets.
+    L1,
     /// 1 when the step's update was dropped for a non-finite loss.
     Skipped,
 }
 
 impl Stat {
-    pub const ALL: [Stat; 7] = [
+    pub const ALL: [Stat; 8] = [
         Stat::D,
         Stat::DReal,
         Stat::DFake,
         Stat::GradientPenalty,
         Stat::R1,
         Stat::G,
+        Stat::L1,
         Stat::Skipped,
     ];
 
@@ -35,6 +38,7 @@ impl Stat {
             Stat::GradientPenalty => "loss/d/gp",
             Stat::R1 => "loss/d/r1",
             Stat::G => "loss/g",
+            Stat::L1 => "loss/g/l1",
             Stat::Skipped => "nan/skipped",
         }
     }
@@ -60,12 +64,14 @@ impl DiscriminatorStats {
     }
 }
 
-/// What one training step reports: D's losses of its last critic iteration, G's loss
-/// (NaN when D's step was skipped), and whether the update was dropped.
+/// What one training step reports: D's losses of its last critic iteration, G's
+/// adversarial loss (NaN when D's step was skipped), a translator's L1 loss, and whether
+/// the update was dropped.
 #[derive(Clone, Copy, Debug)]
 pub struct StepStats {
     pub discriminator: DiscriminatorStats,
     pub generator: f64,
+    pub l1: Option<f64>,
     pub skipped: bool,
 }
 
@@ -77,6 +83,7 @@ impl StepStats {
         entries.extend(d.gradient_penalty.map(|v| (Stat::GradientPenalty, v)));
         entries.extend(d.r1.map(|v| (Stat::R1, v)));
         entries.push((Stat::G, self.generator));
+        entries.extend(self.l1.map(|v| (Stat::L1, v)));
         entries.push((Stat::Skipped, if self.skipped { 1.0 } else { 0.0 }));
         entries
     }
@@ -146,7 +153,7 @@ mod tests {
     fn step(d: f64, r1: Option<f64>, skipped: bool) -> StepStats {
         let discriminator =
             DiscriminatorStats { total: d, real: d, fake: 0.0, gradient_penalty: None, r1 };
-        StepStats { discriminator, generator: 1.0, skipped }
+        StepStats { discriminator, generator: 1.0, l1: None, skipped }
     }
 
     #[test]

@@ -1,0 +1,229 @@
+"""`rustgan.Translator`: pix2pix image-to-image translation, whose networks, losses and
+training loop run in Rust."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import tempfile
+from os import PathLike
+from typing import Mapping, Sequence
+
+import torch
+from tqdm.auto import tqdm
+
+from . import _rustgan, distributed, fitting
+from ._checks import _device, _path, _text
+from .data import as_batch
+from .errors import InvalidArgumentError, RustganError
+from .gan import OptionSpec, load_state_dict_into_core, state_dict_from_core
+
+# Names, defaults and choices of Translator's options, and their checks, live in Rust.
+OPTIONS: dict[str, OptionSpec] = {
+    name: OptionSpec(default, tuple(choices) if choices else None, doc)
+    for name, default, choices, doc in _rustgan.translator_options()
+}
+
+
+def _default(name: str):
+    return OPTIONS[name].default
+
+
+class Translator:
+    """pix2pix (Isola et al. 2017): a U-Net generator that turns input images into output
+    images, trained against a PatchGAN discriminator on (input, output) pairs and towards
+    the targets by an L1 loss.
+
+    Args:
+        in_shape, out_shape: ``(C, H, W)`` of one input and one output image; the sides
+            are the same, 16 to 512 px, any channel counts.
+        base_channels: width of the networks' first layer (deeper layers double it, up
+            to 8x).
+        l1_weight: weight of the mean absolute error against the targets (pix2pix: 100).
+        adversarial_weight: weight of the adversarial loss; 0 trains on L1 alone, whose
+            outputs are blurrier averages of what could be there.
+        dropout: dropout of the generator's three innermost decoder layers while
+            training, its only noise; `translate` runs without it.
+        loss: ``"bce"`` (pix2pix), ``"lsgan"`` or ``"hinge"``.
+        patch_layers: stride-2 layers of the PatchGAN, which set the patch it judges
+            (0: 2 up to 32 px, so a patch spans the image, else 3: 70 px patches).
+        lr_g, lr_d, betas_g, betas_d: Adam settings of the generator and discriminator.
+        ema: decay of an exponential moving average of the generator; `translate` then
+            uses the average by default.
+        precision: ``"fp32"`` or ``"bf16"`` (mixed precision, as for `GAN`).
+        seed: seeds initialisation, dropout and batch order.
+        device: ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+
+    Paired data for completion, super-resolution and sketch-to-image comes from
+    `rustgan.data.pairs`::
+
+        inputs, targets = rustgan.data.pairs(images, task="superres")
+        translator = rustgan.Translator(inputs.shape[1:], targets.shape[1:])
+        translator.fit(inputs, targets, steps=2000)
+        sharp = translator.translate(inputs[:8])
+    """
+
+    def __init__(
+        self,
+        in_shape: int | Sequence[int] = _default("in_shape"),
+        out_shape: int | Sequence[int] = _default("out_shape"),
+        *,
+        base_channels: int = _default("base_channels"),
+        l1_weight: float = _default("l1_weight"),
+        adversarial_weight: float = _default("adversarial_weight"),
+        dropout: float = _default("dropout"),
+        loss: str = _default("loss"),
+        patch_layers: int = _default("patch_layers"),
+        lr_g: float = _default("lr_g"),
+        lr_d: float = _default("lr_d"),
+        betas_g: tuple[float, float] = _default("betas_g"),
+        betas_d: tuple[float, float] = _default("betas_d"),
+        ema: float | None = _default("ema"),
+        precision: str = _default("precision"),
+        seed: int = _default("seed"),
+        device: str = "auto",
+    ):
+        options = {name: value for name, value in locals().items() if name in OPTIONS}
+        for name in ("in_shape", "out_shape"):
+            if isinstance(options[name], torch.Size):
+                options[name] = tuple(options[name])
+        self._core = _rustgan.TranslatorCore(options, _device(device))
+
+    def __deepcopy__(self, memo) -> "Translator":
+        """An independent translator in the same state, through a checkpoint."""
+        with tempfile.TemporaryDirectory() as directory:
+            self.save(f"{directory}/copy")
+            twin = Translator.load(f"{directory}/copy", device=self.device)
+        memo[id(self)] = twin
+        return twin
+
+    def __copy__(self) -> "Translator":
+        return copy.deepcopy(self)
+
+    def __reduce_ex__(self, protocol):
+        raise RustganError(
+            "a Translator cannot be pickled: its state lives in native memory. Use "
+            "translator.save(path) and rustgan.Translator.load(path), or copy.deepcopy"
+        )
+
+    # --- description -----------------------------------------------------------------
+    @property
+    def config(self) -> dict:
+        """The configuration, as saved in checkpoints."""
+        return json.loads(self._core.config_json)
+
+    @functools.cached_property
+    def in_shape(self) -> tuple[int, ...]:
+        return tuple(self.config["in_shape"])
+
+    @functools.cached_property
+    def out_shape(self) -> tuple[int, ...]:
+        return tuple(self.config["out_shape"])
+
+    @property
+    def steps_done(self) -> int:
+        """Training steps taken so far (kept across save/load)."""
+        return self._core.steps_done
+
+    @property
+    def device(self) -> str:
+        return self._core.device
+
+    def __repr__(self) -> str:
+        c = self.config
+        return (
+            f"Translator(in_shape={self.in_shape}, out_shape={self.out_shape}, l1_weight={c['l1_weight']}, "
+            f"adversarial_weight={c['adversarial_weight']}, device={self.device!r}, steps_done={self.steps_done})"
+        )
+
+    # --- training --------------------------------------------------------------------
+    def _pairs(self, inputs, targets, what: str) -> tuple[torch.Tensor, torch.Tensor]:
+        inputs = as_batch(inputs, self.in_shape, f"{what} inputs")
+        targets = as_batch(targets, self.out_shape, f"{what} targets")
+        if len(inputs) != len(targets):
+            raise InvalidArgumentError(
+                f"{len(inputs)} {what} inputs but {len(targets)} targets: give one target per input"
+            )
+        return inputs, targets
+
+    def step(self, inputs, targets, on_nan: str = "raise") -> dict[str, float]:
+        """One fused training step on a batch of pairs: D update, G update, EMA, in Rust
+        with the GIL released. Returns the losses: ``"loss/d"``, ``"loss/g"`` (the
+        adversarial part) and ``"loss/g/l1"``. NaNs are handled as by `GAN.step`."""
+        inputs, targets = self._pairs(inputs, targets, "batch")
+        distributed.attach(self)
+        return self._core.step(inputs, targets, _text("on_nan", on_nan))
+
+    def fit(
+        self,
+        inputs,
+        targets,
+        steps: int = 2000,
+        batch_size: int = 64,
+        *,
+        log_every: int = 50,
+        progress: bool | tqdm = True,
+        on_nan: str = "raise",
+        checkpoint_every: int | None = None,
+        out: str | PathLike | None = None,
+        log_partial: bool = True,
+    ) -> list[dict[str, float]]:
+        """Trains for `steps` steps on the pairs ``(inputs[i], targets[i])``, as
+        `GAN.fit` trains on data: batches from a seeded per-epoch permutation, a record
+        of mean losses every `log_every` steps, a progress bar, Ctrl-C stopping cleanly,
+        checkpoints to `out` every `checkpoint_every` steps and at the end, and data
+        parallelism under torch.distributed."""
+        settings = fitting.FitSettings(steps, batch_size, log_every, on_nan, checkpoint_every, out)
+        inputs, targets = self._pairs(inputs, targets, "training")
+        settings.check_data_size(len(inputs))
+
+        def train_chunk(steps: int, monitor):
+            return self._core.fit(
+                inputs, targets, steps, settings.batch_size, settings.log_every, settings.on_nan, monitor
+            )
+
+        return fitting.train(self, settings, train_chunk, progress, log_partial)
+
+    # --- use -------------------------------------------------------------------------
+    def translate(self, inputs, ema: bool = True) -> torch.Tensor:
+        """Outputs ``[N, *out_shape]`` in [-1, 1] for inputs ``[N, *in_shape]``, with the
+        EMA generator when there is one and `ema`; batch norm uses its running
+        statistics and dropout is off, so the same input gives the same output."""
+        return self._core.translate(as_batch(inputs, self.in_shape, "inputs"), bool(ema)).cpu()
+
+    # --- PyTorch interoperability ---------------------------------------------------
+    def generator_state_dict(self, ema: bool = True) -> dict[str, torch.Tensor]:
+        """The U-Net's weights (the EMA copy when there is one and `ema`) as a state dict
+        for `rustgan.torch_modules.UNetGenerator`."""
+        network = "generator_ema" if ema and self._core.has_ema else "generator"
+        return state_dict_from_core(self._core, network, self.steps_done)
+
+    def discriminator_state_dict(self) -> dict[str, torch.Tensor]:
+        """The PatchGAN's weights, for `rustgan.torch_modules.PatchDiscriminator`."""
+        return state_dict_from_core(self._core, "discriminator", self.steps_done)
+
+    def load_generator_state_dict(self, state: Mapping[str, torch.Tensor]) -> None:
+        """Replaces the U-Net's weights by a `UNetGenerator` state dict (names and
+        shapes must match exactly); the EMA copy restarts from them."""
+        load_state_dict_into_core(self._core, "generator", state)
+
+    def load_discriminator_state_dict(self, state: Mapping[str, torch.Tensor]) -> None:
+        """Replaces the PatchGAN's weights, as `load_generator_state_dict` does."""
+        load_state_dict_into_core(self._core, "discriminator", state)
+
+    # --- checkpoints -----------------------------------------------------------------
+    def save(self, path: str | PathLike) -> None:
+        """Writes a checkpoint directory (config, weights, optimiser moments, step and
+        random stream), replacing an existing one only once the new one is complete."""
+        self._core.save(_path("path", path))
+
+    @classmethod
+    def load(cls, path: str | PathLike, device: str = "auto") -> "Translator":
+        """Loads a checkpoint written by `save`; training continues where it stopped."""
+        translator = cls.__new__(cls)
+        translator._core = _rustgan.TranslatorCore.load(_path("path", path), _device(device))
+        return translator
+
+
+__all__ = ["Translator"]

@@ -1,0 +1,174 @@
+//! pix2pix's generator (Isola et al. 2017, "Image-to-Image Translation with Conditional
+//! Adversarial Networks"): a U-Net whose encoder halves the image with 4x4 stride-2
+//! convolutions down to a few pixels, and whose decoder doubles it back with transposed
+//! ones, each decoder layer reading the encoder's features of its size beside its own.
+//! Dropout in the three innermost decoder layers is its noise while training.
+//!
+//! Layer names follow `rustgan.torch_modules.UNetGenerator`: `down.{i}.conv`,
+//! `down.{i}.norm`, `up.{i}.conv`, `up.{i}.norm`, level 0 at full resolution.
+
+use tch::nn;
+use tch::{Kind, Tensor};
+
+use super::TranslatorConfig;
+use crate::models::layers::{Conv, Weight};
+use crate::models::LeakyRelu;
+use crate::network::Averaged;
+use crate::optim::FlatParams;
+use crate::train::streams::Streams;
+
+/// Most encoder levels: pix2pix's 256 px U-Net goes down 8 times, to 1x1.
+const MAX_LEVELS: usize = 8;
+/// Decoder layers with dropout, counted from the innermost.
+const DROPOUT_LAYERS: usize = 3;
+
+/// Sides `(height, width)` of the encoder's outputs: each level halves (rounding down)
+/// until a side would drop below 1.
+pub fn level_sizes(height: i64, width: i64) -> Vec<(i64, i64)> {
+    let mut sizes = vec![];
+    let (mut h, mut w) = (height, width);
+    while h.min(w) >= 2 && sizes.len() < MAX_LEVELS {
+        (h, w) = (h / 2, w / 2);
+        sizes.push((h, w));
+    }
+    sizes
+}
+
+/// Channels of encoder level `level`: doubling from `base` up to 8x.
+pub fn level_width(base: i64, level: usize) -> i64 {
+    base << level.min(3)
+}
+
+struct Down {
+    conv: Conv,
+    norm: Option<nn::BatchNorm>,
+}
+
+struct Up {
+    conv: Conv,
+    norm: Option<nn::BatchNorm>,
+    dropout: bool,
+}
+
+pub struct UNet {
+    pub vs: nn::VarStore,
+    pub params: FlatParams,
+    downs: Vec<Down>,
+    ups: Vec<Up>,
+    dropout: f64,
+}
+
+impl Averaged for UNet {
+    fn params(&self) -> &FlatParams {
+        &self.params
+    }
+
+    fn var_store(&self) -> &nn::VarStore {
+        &self.vs
+    }
+}
+
+impl UNet {
+    pub fn new(device: tch::Device, config: &TranslatorConfig) -> Self {
+        let vs = nn::VarStore::new(device);
+        let root = vs.root();
+        let compute = config.precision.compute_kind();
+        let (height, width) = config.size();
+        let sizes = level_sizes(height, width);
+        let levels = sizes.len();
+        let channels = |level: usize| level_width(config.base_channels, level);
+        let conv_config = nn::ConvConfig { stride: 2, padding: 1, ..Default::default() };
+        let mut downs = vec![];
+        for level in 0..levels {
+            let p = &root / "down" / level;
+            let inputs = if level == 0 { config.in_shape[0] } else { channels(level - 1) };
+            let layer = nn::conv2d(&p / "conv", inputs, channels(level), 4, conv_config);
+            let conv = Conv::new(Weight::Plain(layer.ws), layer.bs, 2, 1, compute);
+            // The outermost layer sees the image and the innermost a few pixels: neither
+            // is normalised, as in pix2pix.
+            let norm = (level > 0 && level + 1 < levels)
+                .then(|| nn::batch_norm2d(&p / "norm", channels(level), Default::default()));
+            downs.push(Down { conv, norm });
+        }
+        let mut ups = vec![];
+        for level in 0..levels {
+            let p = &root / "up" / level;
+            let inputs = if level + 1 == levels { channels(level) } else { 2 * channels(level) };
+            let outputs = if level == 0 { config.out_shape[0] } else { channels(level - 1) };
+            let transposed =
+                nn::ConvTransposeConfig { stride: 2, padding: 1, ..Default::default() };
+            let layer = nn::conv_transpose2d(&p / "conv", inputs, outputs, 4, transposed);
+            // Odd sides: the output must match the encoder's features of its level.
+            let (target_h, target_w) = if level == 0 { (height, width) } else { sizes[level - 1] };
+            let extra = [target_h - 2 * sizes[level].0, target_w - 2 * sizes[level].1];
+            let conv =
+                Conv::transposed(layer.ws, layer.bs, 2, 1, compute).with_output_padding(extra);
+            let norm =
+                (level > 0).then(|| nn::batch_norm2d(&p / "norm", outputs, Default::default()));
+            let dropout = level > 0 && level + DROPOUT_LAYERS >= levels;
+            ups.push(Up { conv, norm, dropout });
+        }
+        let params = FlatParams::new(&vs);
+        UNet { vs, params, downs, ups, dropout: config.dropout }
+    }
+
+    /// Images `[N, in_C, H, W]` to `[N, out_C, H, W]` in [-1, 1]. While training, batch
+    /// norm uses batch statistics and, given `streams`, dropout masks are drawn from them.
+    pub fn forward(&self, xs: &Tensor, train: bool, mut streams: Option<&mut Streams>) -> Tensor {
+        let mut skips: Vec<Tensor> = Vec::with_capacity(self.downs.len());
+        let mut h = xs.shallow_clone();
+        for (level, down) in self.downs.iter().enumerate() {
+            if level > 0 {
+                h = nn::Module::forward(&LeakyRelu, &h);
+            }
+            h = h.apply_t(&down.conv, train);
+            if let Some(norm) = &down.norm {
+                h = h.apply_t(norm, train);
+            }
+            skips.push(h.shallow_clone());
+        }
+        for (level, up) in self.ups.iter().enumerate().rev() {
+            if level + 1 < self.ups.len() {
+                h = Tensor::cat(&[&h, &skips[level]], 1);
+            }
+            h = h.relu().apply_t(&up.conv, train);
+            if let Some(norm) = &up.norm {
+                h = h.apply_t(norm, train);
+            }
+            if let (true, true, Some(streams)) =
+                (up.dropout && self.dropout > 0.0, train, streams.as_deref_mut())
+            {
+                let size = h.size();
+                let keep = streams.draw(size[0], &size[1..], true).ge(self.dropout);
+                h = h * keep.to_kind(Kind::Float) / (1.0 - self.dropout);
+            }
+        }
+        h.tanh().to_kind(Kind::Float)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::Device;
+
+    #[test]
+    fn odd_and_even_sides_come_back_whole() {
+        assert_eq!(level_sizes(28, 28), [(14, 14), (7, 7), (3, 3), (1, 1)]);
+        assert_eq!(level_sizes(32, 32).len(), 5);
+        assert_eq!(level_sizes(512, 512).len(), MAX_LEVELS);
+        for (height, width, ins, outs) in [(28, 28, 2, 1), (32, 48, 3, 3), (64, 64, 1, 3)] {
+            let config = TranslatorConfig {
+                in_shape: vec![ins, height, width],
+                out_shape: vec![outs, height, width],
+                base_channels: 4,
+                ..Default::default()
+            };
+            let unet = UNet::new(Device::Cpu, &config);
+            let xs = Tensor::randn([2, ins, height, width], (Kind::Float, Device::Cpu));
+            let ys = unet.forward(&xs, true, None);
+            assert_eq!(ys.size(), [2, outs, height, width]);
+            assert!(ys.abs().max().double_value(&[]) <= 1.0);
+        }
+    }
+}
