@@ -60,6 +60,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--base-channels", type=int, default=32)
+    parser.add_argument("--ema", type=float, default=None, help="EMA decay of G (default: none)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None, help="folder for the table (json) and pictures")
     args = parser.parse_args()
@@ -76,6 +77,7 @@ def main() -> None:
                 train_out.shape[1:],
                 base_channels=args.base_channels,
                 adversarial_weight=weight,
+                ema=args.ema,
                 seed=args.seed,
                 device="cpu",
             )

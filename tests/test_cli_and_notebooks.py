@@ -207,7 +207,14 @@ def test_cli_edit_needs_an_image_gan(tmp_path, capsys):
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "name",
-    ["01_quickstart.ipynb", "02_editing.ipynb", "03_mode_collapse.ipynb", "04_colour.ipynb", "05_explorer.ipynb"],
+    [
+        "01_quickstart.ipynb",
+        "02_editing.ipynb",
+        "03_mode_collapse.ipynb",
+        "04_colour.ipynb",
+        "05_explorer.ipynb",
+        "06_translation.ipynb",
+    ],
 )
 def test_notebook_runs(name, monkeypatch):
     # Few steps for the image GANs; notebook 03's 2D part runs at its own default, which its

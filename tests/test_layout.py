@@ -24,7 +24,7 @@ PYTHON_LAYERS = [
     {"distributed", "fitting"},
     {"gan", "translator", "metrics", "edit", "plot", "torch_modules"},
     {"widgets"},
-    {"cli_common", "cli_edit", "cli", "__main__", "__init__"},
+    {"cli_common", "cli_edit", "cli_translate", "cli", "__main__", "__init__"},
 ]
 
 

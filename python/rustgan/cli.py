@@ -1,4 +1,4 @@
-"""The `rustgan` command line: `rustgan train | sample | evaluate | edit ...`."""
+"""The `rustgan` command line: `rustgan train | sample | evaluate | edit ... | train-translate | translate`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from . import cli_edit, distributed, plot
+from . import cli_edit, cli_translate, distributed, plot
 from .cli_common import (
     BUILTIN_DATA,
     MIXTURE_STD,
@@ -374,6 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=evaluate)
 
     cli_edit.add_parser(commands, formatter)
+    cli_translate.add_parser(commands, formatter)
     return parser
 
 

@@ -243,14 +243,15 @@ class UNetGenerator(nn.Module):
         self.up = nn.ModuleList()
         for level in range(levels):
             inputs = in_shape[0] if level == 0 else channels[level - 1]
-            conv = nn.Conv2d(inputs, channels[level], 4, 2, 1)
-            self.down.append(_UNetLevel(conv, channels[level], 0 < level < levels - 1))
+            normalised = 0 < level < levels - 1
+            conv = nn.Conv2d(inputs, channels[level], 4, 2, 1, bias=not normalised)
+            self.down.append(_UNetLevel(conv, channels[level], normalised))
         for level in range(levels):
             inputs = channels[level] if level == levels - 1 else 2 * channels[level]
             outputs = out_shape[0] if level == 0 else channels[level - 1]
             target = (height, width) if level == 0 else sizes[level - 1]
             extra = (target[0] - 2 * sizes[level][0], target[1] - 2 * sizes[level][1])
-            conv = nn.ConvTranspose2d(inputs, outputs, 4, 2, 1, output_padding=extra)
+            conv = nn.ConvTranspose2d(inputs, outputs, 4, 2, 1, output_padding=extra, bias=level == 0)
             self.up.append(_UNetLevel(conv, outputs, level > 0))
         self.dropout_levels = {level for level in range(1, levels) if level + 3 >= levels}
         self.dropout = nn.Dropout(dropout)

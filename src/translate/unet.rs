@@ -82,11 +82,13 @@ impl UNet {
         for level in 0..levels {
             let p = &root / "down" / level;
             let inputs = if level == 0 { config.in_shape[0] } else { channels(level - 1) };
+            // The outermost layer sees the image and the innermost a few pixels: neither
+            // is normalised, as in pix2pix. Normalised layers need no bias.
+            let normalised = level > 0 && level + 1 < levels;
+            let conv_config = nn::ConvConfig { bias: !normalised, ..conv_config };
             let layer = nn::conv2d(&p / "conv", inputs, channels(level), 4, conv_config);
             let conv = Conv::new(Weight::Plain(layer.ws), layer.bs, 2, 1, compute);
-            // The outermost layer sees the image and the innermost a few pixels: neither
-            // is normalised, as in pix2pix.
-            let norm = (level > 0 && level + 1 < levels)
+            let norm = normalised
                 .then(|| nn::batch_norm2d(&p / "norm", channels(level), Default::default()));
             downs.push(Down { conv, norm });
         }
@@ -95,8 +97,13 @@ impl UNet {
             let p = &root / "up" / level;
             let inputs = if level + 1 == levels { channels(level) } else { 2 * channels(level) };
             let outputs = if level == 0 { config.out_shape[0] } else { channels(level - 1) };
-            let transposed =
-                nn::ConvTransposeConfig { stride: 2, padding: 1, ..Default::default() };
+            let normalised = level > 0;
+            let transposed = nn::ConvTransposeConfig {
+                stride: 2,
+                padding: 1,
+                bias: !normalised,
+                ..Default::default()
+            };
             let layer = nn::conv_transpose2d(&p / "conv", inputs, outputs, 4, transposed);
             // Odd sides: the output must match the encoder's features of its level.
             let (target_h, target_w) = if level == 0 { (height, width) } else { sizes[level - 1] };
@@ -104,7 +111,7 @@ impl UNet {
             let conv =
                 Conv::transposed(layer.ws, layer.bs, 2, 1, compute).with_output_padding(extra);
             let norm =
-                (level > 0).then(|| nn::batch_norm2d(&p / "norm", outputs, Default::default()));
+                normalised.then(|| nn::batch_norm2d(&p / "norm", outputs, Default::default()));
             let dropout = level > 0 && level + DROPOUT_LAYERS >= levels;
             ups.push(Up { conv, norm, dropout });
         }
