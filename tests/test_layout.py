@@ -21,7 +21,7 @@ RUST_LAYERS = [
 ]
 PYTHON_LAYERS = [
     {"errors", "_checks", "shapes", "convert", "pairs", "data", "_rustgan"},
-    {"distributed", "fitting"},
+    {"distributed", "fitting", "native"},
     {"gan", "translator", "metrics", "edit", "plot", "torch_modules"},
     {"widgets"},
     {"cli_common", "cli_edit", "cli_translate", "cli", "__main__", "__init__"},

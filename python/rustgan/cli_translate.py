@@ -21,8 +21,10 @@ from .translator import OPTIONS, Translator
 SHOWN = 12  # held-out examples in each grid
 HELD_OUT = 500  # items kept back from training, to show and score on
 RUN_OUTPUTS = ("checkpoint", "translations.png", "loss.png", "log.jsonl", RUN_FILE)
-# What a run trains with unless told otherwise: about 5 minutes on 2 CPU cores at 28 px.
+# What a run trains with unless told otherwise: about 6 minutes on 2 CPU cores at 28 px,
+# the settings of the table in benches/README.md.
 DEFAULT_STEPS = 2500
+DEFAULT_EMA = 0.999
 
 
 def _split(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -72,6 +74,7 @@ def train(args) -> int:
             base_channels=args.base_channels,
             l1_weight=args.l1_weight,
             adversarial_weight=args.adversarial_weight,
+            ema=args.ema,
             seed=args.seed,
             device=args.device,
         )
@@ -164,6 +167,7 @@ def add_parser(commands, formatter) -> None:
         default=OPTIONS["adversarial_weight"].default,
         help=OPTIONS["adversarial_weight"].doc,
     )
+    p.add_argument("--ema", type=float, default=DEFAULT_EMA, help=OPTIONS["ema"].doc)
     p.add_argument("--seed", type=int, default=0, help=OPTIONS["seed"].doc)
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     p.add_argument("--image-size", type=int, default=64, help="for image folders: side in px (a multiple of 4)")

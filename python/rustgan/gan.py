@@ -3,21 +3,19 @@ in Rust."""
 
 from __future__ import annotations
 
-import copy
 import functools
-import json
 import numbers
-import tempfile
 from os import PathLike
-from typing import Any, Mapping, NamedTuple, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import torch
 from tqdm.auto import tqdm
 
 from . import _rustgan, distributed, fitting, metrics
-from ._checks import SEED_MAX, _device, _float, _int, _path, _text
+from ._checks import SEED_MAX, _device, _float, _int, _text
 from .data import as_batch, as_dataset, as_labels, as_tensor
-from .errors import ArgumentTypeError, InvalidArgumentError, RustganError
+from .errors import InvalidArgumentError
+from .native import NativeModel
 
 
 class OptionSpec(NamedTuple):
@@ -63,7 +61,7 @@ def recipe(kind: str) -> dict:
     return dict(_rustgan.recipe(_text("kind", kind)))
 
 
-class GAN:
+class GAN(NativeModel):
     """A generator and a discriminator trained together.
 
     Args:
@@ -155,36 +153,9 @@ class GAN:
         options = {name: value for name, value in locals().items() if name in OPTIONS}
         self._core = _rustgan.GanCore(options, _device(device))
 
-    def __deepcopy__(self, memo) -> "GAN":
-        """An independent GAN in the same state (weights, optimiser, step, random streams),
-        through a checkpoint: training both gives identical results."""
-        with tempfile.TemporaryDirectory() as directory:
-            self.save(f"{directory}/copy")
-            twin = GAN.load(f"{directory}/copy", device=self.device)
-        memo[id(self)] = twin
-        return twin
-
-    def __copy__(self) -> "GAN":
-        return copy.deepcopy(self)
-
-    def __reduce_ex__(self, protocol):
-        raise RustganError(
-            "a GAN cannot be pickled: its state lives in native memory. Use gan.save(path) and "
-            "rustgan.GAN.load(path) (safetensors + JSON), or copy.deepcopy(gan) for an in-memory copy"
-        )
-
-    @classmethod
-    def _wrap(cls, core) -> "GAN":
-        gan = cls.__new__(cls)
-        gan._core = core
-        return gan
+    _CORE = _rustgan.GanCore
 
     # --- description -----------------------------------------------------------------
-    @property
-    def config(self) -> dict:
-        """The configuration, as saved in checkpoints."""
-        return json.loads(self._core.config_json)
-
     # The configuration never changes, so what every step reads of it is parsed once.
     @functools.cached_property
     def data_shape(self) -> tuple[int, ...]:
@@ -198,15 +169,6 @@ class GAN:
     def num_classes(self) -> int:
         """Number of classes of a conditional GAN; 0 when unconditional."""
         return self.config["num_classes"]
-
-    @property
-    def steps_done(self) -> int:
-        """Training steps taken so far (kept across save/load)."""
-        return self._core.steps_done
-
-    @property
-    def device(self) -> str:
-        return self._core.device
 
     def __repr__(self) -> str:
         c = self.config
@@ -348,67 +310,9 @@ class GAN:
         mixtures. See `rustgan.metrics.evaluate` for the options."""
         return metrics.evaluate(self, real, n=n, seed=seed, **options)
 
-    # --- PyTorch interoperability ---------------------------------------------------
-    def generator_state_dict(self, ema: bool = True) -> dict[str, torch.Tensor]:
-        """The generator's weights (the EMA copy when there is one and `ema`) as a state
-        dict for `rustgan.torch_modules`: CPU copies under PyTorch's names."""
-        return state_dict_from_core(
-            self._core, "generator_ema" if ema and self._core.has_ema else "generator", self.steps_done
-        )
-
-    def discriminator_state_dict(self) -> dict[str, torch.Tensor]:
-        """The discriminator's weights as a state dict for `rustgan.torch_modules`."""
-        return state_dict_from_core(self._core, "discriminator", self.steps_done)
-
-    def load_generator_state_dict(self, state: Mapping[str, torch.Tensor]) -> None:
-        """Replaces G's weights by a state dict of the matching `rustgan.torch_modules`
-        network (names and shapes must match exactly); the EMA copy restarts from them."""
-        load_state_dict_into_core(self._core, "generator", state)
-
-    def load_discriminator_state_dict(self, state: Mapping[str, torch.Tensor]) -> None:
-        """Replaces D's weights, as `load_generator_state_dict` does for G."""
-        load_state_dict_into_core(self._core, "discriminator", state)
-
-    # --- checkpoints -----------------------------------------------------------------
-    def save(self, path: str | PathLike) -> None:
-        """Writes a checkpoint directory: config.json, generator / discriminator (and
-        EMA) weights and optimiser moments as safetensors, state.json with the step and
-        random streams. Replaces an existing checkpoint only once the new one is complete."""
-        self._core.save(_path("path", path))
-
-    @classmethod
-    def load(cls, path: str | PathLike, device: str = "auto") -> "GAN":
-        """Loads a checkpoint written by `save`; training continues where it stopped.
-        Raises `CheckpointError` naming what is missing or wrong."""
-        return cls._wrap(_rustgan.GanCore.load(_path("path", path), _device(device)))
-
 
 def _truncation(value) -> float:
     truncation = _float("truncation", value)
     if not 0.0 <= truncation <= 1.0:
         raise InvalidArgumentError(f"truncation must lie in [0, 1], got {truncation}")
     return truncation
-
-
-def state_dict_from_core(core, network: str, steps_done: int) -> dict[str, torch.Tensor]:
-    """The weights of `network` of a native model as a PyTorch state dict on the CPU."""
-    state = {}
-    for name, tensor in core.state_dict(network):
-        state[name] = tensor.cpu()
-        if name.endswith(".running_var"):
-            # PyTorch counts batches; with momentum 0.1 (as here) it never reads the count.
-            state[name.removesuffix("running_var") + "num_batches_tracked"] = torch.tensor(steps_done)
-    return state
-
-
-def load_state_dict_into_core(core, network: str, state: Mapping[str, torch.Tensor]) -> None:
-    """Replaces the weights of `network` of a native model by a PyTorch state dict."""
-    if not isinstance(state, Mapping):
-        raise ArgumentTypeError(f"{network} state dict must be a mapping, got {type(state).__name__}")
-    tensors = []
-    for name, value in state.items():
-        if not isinstance(name, str) or not isinstance(value, torch.Tensor):
-            raise ArgumentTypeError(f"{network} state dict entry {name!r} is not a named tensor")
-        if not name.endswith("num_batches_tracked"):
-            tensors.append((name, as_tensor(value, f"{network} tensor {name!r}")))
-    core.load_state_dict(network, tensors)

@@ -3,21 +3,19 @@ training loop run in Rust."""
 
 from __future__ import annotations
 
-import copy
 import functools
-import json
-import tempfile
 from os import PathLike
-from typing import Mapping, Sequence
+from typing import Sequence
 
 import torch
 from tqdm.auto import tqdm
 
 from . import _rustgan, distributed, fitting
-from ._checks import _device, _path, _text
+from ._checks import _device, _text
 from .data import as_batch
-from .errors import InvalidArgumentError, RustganError
-from .gan import OptionSpec, load_state_dict_into_core, state_dict_from_core
+from .errors import InvalidArgumentError
+from .gan import OptionSpec
+from .native import NativeModel
 
 # Names, defaults and choices of Translator's options, and their checks, live in Rust.
 OPTIONS: dict[str, OptionSpec] = {
@@ -30,7 +28,7 @@ def _default(name: str):
     return OPTIONS[name].default
 
 
-class Translator:
+class Translator(NativeModel):
     """pix2pix (Isola et al. 2017): a U-Net generator that turns input images into output
     images, trained against a PatchGAN discriminator on (input, output) pairs and towards
     the targets by an L1 loss.
@@ -59,8 +57,8 @@ class Translator:
     `rustgan.data.pairs`::
 
         inputs, targets = rustgan.data.pairs(images, task="superres")
-        translator = rustgan.Translator(inputs.shape[1:], targets.shape[1:])
-        translator.fit(inputs, targets, steps=2000)
+        translator = rustgan.Translator(inputs.shape[1:], targets.shape[1:], ema=0.999)
+        translator.fit(inputs, targets, steps=2500)
         sharp = translator.translate(inputs[:8])
     """
 
@@ -90,29 +88,9 @@ class Translator:
                 options[name] = tuple(options[name])
         self._core = _rustgan.TranslatorCore(options, _device(device))
 
-    def __deepcopy__(self, memo) -> "Translator":
-        """An independent translator in the same state, through a checkpoint."""
-        with tempfile.TemporaryDirectory() as directory:
-            self.save(f"{directory}/copy")
-            twin = Translator.load(f"{directory}/copy", device=self.device)
-        memo[id(self)] = twin
-        return twin
-
-    def __copy__(self) -> "Translator":
-        return copy.deepcopy(self)
-
-    def __reduce_ex__(self, protocol):
-        raise RustganError(
-            "a Translator cannot be pickled: its state lives in native memory. Use "
-            "translator.save(path) and rustgan.Translator.load(path), or copy.deepcopy"
-        )
+    _CORE = _rustgan.TranslatorCore
 
     # --- description -----------------------------------------------------------------
-    @property
-    def config(self) -> dict:
-        """The configuration, as saved in checkpoints."""
-        return json.loads(self._core.config_json)
-
     @functools.cached_property
     def in_shape(self) -> tuple[int, ...]:
         return tuple(self.config["in_shape"])
@@ -120,15 +98,6 @@ class Translator:
     @functools.cached_property
     def out_shape(self) -> tuple[int, ...]:
         return tuple(self.config["out_shape"])
-
-    @property
-    def steps_done(self) -> int:
-        """Training steps taken so far (kept across save/load)."""
-        return self._core.steps_done
-
-    @property
-    def device(self) -> str:
-        return self._core.device
 
     def __repr__(self) -> str:
         c = self.config
@@ -191,39 +160,6 @@ class Translator:
         EMA generator when there is one and `ema`; batch norm uses its running
         statistics and dropout is off, so the same input gives the same output."""
         return self._core.translate(as_batch(inputs, self.in_shape, "inputs"), bool(ema)).cpu()
-
-    # --- PyTorch interoperability ---------------------------------------------------
-    def generator_state_dict(self, ema: bool = True) -> dict[str, torch.Tensor]:
-        """The U-Net's weights (the EMA copy when there is one and `ema`) as a state dict
-        for `rustgan.torch_modules.UNetGenerator`."""
-        network = "generator_ema" if ema and self._core.has_ema else "generator"
-        return state_dict_from_core(self._core, network, self.steps_done)
-
-    def discriminator_state_dict(self) -> dict[str, torch.Tensor]:
-        """The PatchGAN's weights, for `rustgan.torch_modules.PatchDiscriminator`."""
-        return state_dict_from_core(self._core, "discriminator", self.steps_done)
-
-    def load_generator_state_dict(self, state: Mapping[str, torch.Tensor]) -> None:
-        """Replaces the U-Net's weights by a `UNetGenerator` state dict (names and
-        shapes must match exactly); the EMA copy restarts from them."""
-        load_state_dict_into_core(self._core, "generator", state)
-
-    def load_discriminator_state_dict(self, state: Mapping[str, torch.Tensor]) -> None:
-        """Replaces the PatchGAN's weights, as `load_generator_state_dict` does."""
-        load_state_dict_into_core(self._core, "discriminator", state)
-
-    # --- checkpoints -----------------------------------------------------------------
-    def save(self, path: str | PathLike) -> None:
-        """Writes a checkpoint directory (config, weights, optimiser moments, step and
-        random stream), replacing an existing one only once the new one is complete."""
-        self._core.save(_path("path", path))
-
-    @classmethod
-    def load(cls, path: str | PathLike, device: str = "auto") -> "Translator":
-        """Loads a checkpoint written by `save`; training continues where it stopped."""
-        translator = cls.__new__(cls)
-        translator._core = _rustgan.TranslatorCore.load(_path("path", path), _device(device))
-        return translator
 
 
 __all__ = ["Translator"]
