@@ -9,7 +9,7 @@ classifier's split and is scored on the 1,000 held out:
 - edges: accuracy.
 Sharpness is the mean gradient magnitude of the outputs over the truth's (1: as sharp).
 
-    python benches/translation.py                       # every task, both losses
+    python benches/translation.py                       # every task, both losses: the table
     python benches/translation.py --tasks complete --steps 1000 --out runs/translation
 """
 
@@ -57,10 +57,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=TASKS)
     parser.add_argument("--adversarial", type=float, nargs="+", default=[1.0, 0.0], help="adversarial weights")
-    parser.add_argument("--steps", type=int, default=3000)
+    parser.add_argument("--steps", type=int, default=2500)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--base-channels", type=int, default=32)
-    parser.add_argument("--ema", type=float, default=None, help="EMA decay of G (default: none)")
+    parser.add_argument("--ema", type=float, default=0.999, help="EMA decay of G (0: none)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None, help="folder for the table (json) and pictures")
     args = parser.parse_args()
@@ -77,7 +77,7 @@ def main() -> None:
                 train_out.shape[1:],
                 base_channels=args.base_channels,
                 adversarial_weight=weight,
-                ema=args.ema,
+                ema=args.ema or None,
                 seed=args.seed,
                 device="cpu",
             )
