@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import numbers
 from os import PathLike
-from typing import Any, NamedTuple, Sequence
+from typing import Sequence
 
 import torch
 from tqdm.auto import tqdm
@@ -15,22 +15,10 @@ from . import _rustgan, distributed, fitting, metrics
 from ._checks import SEED_MAX, _device, _float, _int, _text
 from .data import as_batch, as_dataset, as_labels, as_tensor
 from .errors import InvalidArgumentError
-from .native import NativeModel
-
-
-class OptionSpec(NamedTuple):
-    """An option of `GAN`, as the native module defines it."""
-
-    default: Any
-    choices: tuple[str, ...] | None
-    doc: str
-
+from .native import NativeModel, OptionSpec, option_specs
 
 # Names, defaults and choices of GAN's options, and their checks, live in Rust.
-OPTIONS: dict[str, OptionSpec] = {
-    name: OptionSpec(default, tuple(choices) if choices else None, doc)
-    for name, default, choices, doc in _rustgan.gan_options()
-}
+OPTIONS: dict[str, OptionSpec] = option_specs(_rustgan.gan_options())
 ARCHS = OPTIONS["arch"].choices
 LOSSES = OPTIONS["loss"].choices
 AUGMENTS = OPTIONS["augment"].choices

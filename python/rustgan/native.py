@@ -8,13 +8,29 @@ import copy
 import json
 import tempfile
 from os import PathLike
-from typing import Mapping
+from typing import Any, Iterable, Mapping, NamedTuple
 
 import torch
 
 from ._checks import _device, _path
 from .convert import as_tensor
 from .errors import ArgumentTypeError, RustganError
+
+
+class OptionSpec(NamedTuple):
+    """An option of a model, as the native module defines it."""
+
+    default: Any
+    choices: tuple[str, ...] | None
+    doc: str
+
+
+def option_specs(descriptions: Iterable[tuple]) -> dict[str, OptionSpec]:
+    """A model's options by name, from the native module's (name, default, choices, doc)."""
+    return {
+        name: OptionSpec(default, tuple(choices) if choices else None, doc)
+        for name, default, choices, doc in descriptions
+    }
 
 
 class NativeModel:
@@ -115,4 +131,4 @@ class NativeModel:
         return cls._wrap(cls._CORE.load(_path("path", path), _device(device)))
 
 
-__all__ = ["NativeModel"]
+__all__ = ["NativeModel", "OptionSpec", "option_specs"]

@@ -14,14 +14,10 @@ from . import _rustgan, distributed, fitting
 from ._checks import _device, _text
 from .data import as_batch
 from .errors import InvalidArgumentError
-from .gan import OptionSpec
-from .native import NativeModel
+from .native import NativeModel, OptionSpec, option_specs
 
 # Names, defaults and choices of Translator's options, and their checks, live in Rust.
-OPTIONS: dict[str, OptionSpec] = {
-    name: OptionSpec(default, tuple(choices) if choices else None, doc)
-    for name, default, choices, doc in _rustgan.translator_options()
-}
+OPTIONS: dict[str, OptionSpec] = option_specs(_rustgan.translator_options())
 
 
 def _default(name: str):
@@ -83,9 +79,6 @@ class Translator(NativeModel):
         device: str = "auto",
     ):
         options = {name: value for name, value in locals().items() if name in OPTIONS}
-        for name in ("in_shape", "out_shape"):
-            if isinstance(options[name], torch.Size):
-                options[name] = tuple(options[name])
         self._core = _rustgan.TranslatorCore(options, _device(device))
 
     _CORE = _rustgan.TranslatorCore
