@@ -12,7 +12,9 @@ use tch::{Kind, Tensor};
 use crate::error::{invalid, Result};
 use crate::rng::Rng;
 
-/// Lloyd iterations after the k-means++ start.
+/// k-means++ starts; one start alone can leave two centres on one mode and none on another.
+const STARTS: usize = 8;
+/// Lloyd iterations after each start.
 const ITERATIONS: usize = 20;
 /// Items per distance computation, which bounds its memory.
 const CHUNK: i64 = 4096;
@@ -25,7 +27,8 @@ pub struct Clusters {
 }
 
 impl Clusters {
-    /// k-means with a k-means++ start, deterministic given `rng`.
+    /// k-means from `STARTS` k-means++ starts, keeping the clustering with the least
+    /// within-cluster sum of squares; deterministic given `rng`.
     pub fn fit(data: &Tensor, k: i64, rng: &mut Rng) -> Result<Clusters> {
         let n = data.size()[0];
         if n < k {
@@ -34,26 +37,16 @@ impl Clusters {
             ));
         }
         let flat = data.flatten(1, -1).to_kind(Kind::Float);
-        let pick = |i: i64| flat.narrow(0, i, 1);
-        let mut centroids = pick((rng.uniform() * n as f64) as i64 % n);
-        let mut nearest = Tensor::full([n], f64::INFINITY, (Kind::Float, flat.device()));
-        for _ in 1..k {
-            let newest = centroids.narrow(0, centroids.size()[0] - 1, 1);
-            nearest = nearest.minimum(&squared_distances(&flat, &newest).squeeze_dim(1));
-            // The next centre is drawn with probability proportional to the squared distance.
-            let cumulative = Vec::<f64>::try_from(nearest.to_kind(Kind::Double).cumsum(0, None))?;
-            let total = *cumulative.last().expect("n >= 1");
-            let target = rng.uniform() * total;
-            let index = cumulative.partition_point(|&c| c <= target).min(n as usize - 1);
-            centroids = Tensor::cat(&[centroids, pick(index as i64)], 0);
+        let mut best: Option<(f64, Tensor)> = None;
+        for _ in 0..STARTS {
+            let centroids = lloyd(&flat, plus_plus_start(&flat, k, rng)?);
+            let inertia = squared_distances(&flat, &centroids).amin(1, false).sum(Kind::Double);
+            let inertia = inertia.double_value(&[]);
+            if best.as_ref().is_none_or(|(least, _)| inertia < *least) {
+                best = Some((inertia, centroids));
+            }
         }
-        for _ in 0..ITERATIONS {
-            let ids = nearest_ids(&flat, &centroids);
-            let sums = Tensor::zeros_like(&centroids).index_add(0, &ids, &flat);
-            let counts = ids.bincount::<Tensor>(None, k).to_kind(Kind::Float).unsqueeze(1);
-            // An emptied cluster keeps its centre.
-            centroids = (sums / counts.clamp_min(1.0)).where_self(&counts.gt(0.0), &centroids);
-        }
+        let (_, centroids) = best.expect("STARTS >= 1");
         let counts = nearest_ids(&flat, &centroids).bincount::<Tensor>(None, k);
         let weights = counts.to_kind(Kind::Double) / n as f64;
         Ok(Clusters { centroids, weights })
@@ -88,6 +81,37 @@ pub fn latents_in(z: &Tensor, ids: &Tensor, weights: &Tensor, position: &Tensor)
     let moved = z.copy();
     moved.select(1, 0).copy_(&first);
     moved
+}
+
+/// k-means++: each next centre is an item drawn with probability proportional to its
+/// squared distance from the nearest centre so far.
+fn plus_plus_start(flat: &Tensor, k: i64, rng: &mut Rng) -> Result<Tensor> {
+    let n = flat.size()[0];
+    let pick = |i: i64| flat.narrow(0, i, 1);
+    let mut centroids = pick((rng.uniform() * n as f64) as i64 % n);
+    let mut nearest = Tensor::full([n], f64::INFINITY, (Kind::Float, flat.device()));
+    for _ in 1..k {
+        let newest = centroids.narrow(0, centroids.size()[0] - 1, 1);
+        nearest = nearest.minimum(&squared_distances(flat, &newest).squeeze_dim(1));
+        let cumulative = Vec::<f64>::try_from(nearest.to_kind(Kind::Double).cumsum(0, None))?;
+        let total = *cumulative.last().expect("n >= 1");
+        let target = rng.uniform() * total;
+        let index = cumulative.partition_point(|&c| c <= target).min(n as usize - 1);
+        centroids = Tensor::cat(&[centroids, pick(index as i64)], 0);
+    }
+    Ok(centroids)
+}
+
+/// Lloyd's iterations from `centroids`; an emptied cluster keeps its centre.
+fn lloyd(flat: &Tensor, mut centroids: Tensor) -> Tensor {
+    let k = centroids.size()[0];
+    for _ in 0..ITERATIONS {
+        let ids = nearest_ids(flat, &centroids);
+        let sums = Tensor::zeros_like(&centroids).index_add(0, &ids, flat);
+        let counts = ids.bincount::<Tensor>(None, k).to_kind(Kind::Float).unsqueeze(1);
+        centroids = (sums / counts.clamp_min(1.0)).where_self(&counts.gt(0.0), &centroids);
+    }
+    centroids
 }
 
 fn squared_distances(items: &Tensor, centres: &Tensor) -> Tensor {
@@ -149,6 +173,29 @@ mod tests {
             Vec::<i64>::try_from(of_latents(&moved, &clusters.weights)).unwrap(),
             vec![0, 1, 2, 2]
         );
+    }
+
+    #[test]
+    fn every_blob_of_a_grid_gets_its_own_cluster() {
+        // PacGAN's grid: 25 blobs, 40 points each. From these seeds a single k-means++
+        // start puts two centres on one blob and leaves two blobs in one cluster.
+        let mut rng = Rng::new(3);
+        let mut points = vec![];
+        for i in 0..25 {
+            for _ in 0..40 {
+                let noise = rng.normals(2);
+                points.extend([
+                    (i / 5) as f32 * 2.0 + 0.05 * noise[0],
+                    (i % 5) as f32 * 2.0 + 0.05 * noise[1],
+                ]);
+            }
+        }
+        let data = Tensor::from_slice(&points).view([1000, 2]);
+        for seed in [4, 8, 18] {
+            let clusters = Clusters::fit(&data, 25, &mut Rng::new(seed)).unwrap();
+            let shares = Vec::<f64>::try_from(&clusters.weights).unwrap();
+            assert!(shares.iter().all(|&s| (s - 0.04).abs() < 1e-9), "seed {seed}: {shares:?}");
+        }
     }
 
     #[test]

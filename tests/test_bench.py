@@ -107,3 +107,24 @@ def test_family_table_runs_on_a_tiny_setting(tmp_path):
     ]  # fmt: skip
     assert rows[0].split("|")[7].strip().endswith("/18") and rows[2].split("|")[6].strip().startswith("FID")
     assert len(list(tmp_path.glob("*.png"))) == 4
+
+
+@pytest.mark.slow
+def test_translation_table_runs_on_a_tiny_setting(tmp_path):
+    rows = table_lines(
+        "translation.py", "--tasks", "superres", "edges", "--steps", "2", "--base-channels", "4", "--out", str(tmp_path)
+    )[2:]
+    assert [row.split("|")[1:3] for row in rows] == [
+        [" superres ", " L1 + adversarial "], [" superres ", " L1 only "],
+        [" edges ", " L1 + adversarial "], [" edges ", " L1 only "],
+    ]  # fmt: skip
+    assert rows[0].split("|")[4].strip().startswith("bicubic")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["edges.png", "superres.png", "translation.json"]
+
+
+@pytest.mark.slow
+def test_superres_ceiling_runs_on_a_tiny_setting():
+    rows = table_lines("superres_ceiling.py", "--seeds", "0", "--epochs", "1")[2:]
+    assert len(rows) == 1
+    full, small = (float(cell.strip().rstrip("%")) for cell in rows[0].split("|")[2:4])
+    assert 50 < small <= full  # one epoch already reads digits well above chance, 7 px ones worse
