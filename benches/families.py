@@ -4,7 +4,9 @@ same wall-time budget on 2 threads.
 Shapes: `data.shapes(10_000, size=32)`, scored exactly by `metrics.shapes_score` on
 `--n` samples (high quality, modes of 18, reverse KL). MNIST: the 4,000 training digits of
 the classifier's split, scored with its features (FID, precision / recall, classes, class
-KL), as `mnist_recipe.py`. Both families train with the image recipe's options.
+KL), as `mnist_recipe.py`. Both families train with the image recipe's options; the
+"labels" run conditions the residual family on the data's classes instead of the recipe's
+clusters (conditional batch norm in G, a projection head in D).
 
     python benches/families.py --data shapes --budget 600 --out runs/families
     python benches/families.py --data mnist shapes --budget 10 --n 200   # smoke test
@@ -24,13 +26,15 @@ from rustgan import data, metrics, plot
 RUNS: dict[str, dict] = {
     "dcgan": dict(RECIPE),
     "resnet, width 16": dict(RECIPE, arch="resnet", base_channels=16),
+    "resnet, width 16, labels": dict(RECIPE, arch="resnet", base_channels=16, clusters=0, num_classes=True),
 }
 
 
 def load(name: str):
+    """Training items and their classes."""
     if name == "shapes":
-        return data.shapes(10_000, size=32, seed=0)[0]
-    return metrics.digit_split()[0][0]
+        return data.shapes(10_000, size=32, seed=0)
+    return metrics.digit_split()[0]
 
 
 def scores_row(name: str, scores: dict) -> str:
@@ -59,11 +63,15 @@ def main() -> None:
     print("| data | run | seed | steps | s | high quality or FID | modes or precision / recall | rKL or classes, KL |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for data_name in args.data:
-        x = load(data_name)
+        x, labels = load(data_name)
         for name in args.runs:
             for seed in args.seeds:
                 options = {**RUNS[name], "seed": seed}
-                gan, steps, seconds = train(options, x, args.budget, args.chunk, None)
+                conditional = options.pop("num_classes", 0)
+                if conditional:
+                    options["num_classes"] = int(labels.max()) + 1
+                fit_labels = labels if conditional else None
+                gan, steps, seconds = train(options, x, args.budget, args.chunk, None, fit_labels)
                 scores = metrics.evaluate(gan, x, n=args.n)
                 results.append(
                     {"data": data_name, "run": name, "seed": seed, "steps": steps, "seconds": seconds}

@@ -54,19 +54,21 @@ RUNS: dict[str, dict] = {
 }
 
 
-def train(options: dict, x, budget: float, chunk: int, steps: int | None) -> tuple[rustgan.GAN, int, float]:
+def train(
+    options: dict, x, budget: float, chunk: int, steps: int | None, labels=None
+) -> tuple[rustgan.GAN, int, float]:
     """Trains `steps` steps, or without them in chunks until the next chunk would overrun
-    `budget` seconds of wall time."""
+    `budget` seconds of wall time; `labels` for a conditional GAN."""
     options = dict(options)
     batch = options.pop("batch_size", BATCH)
     gan = rustgan.GAN(tuple(x.shape[1:]), device="cpu", **options)
     started = time.perf_counter()
     if steps is not None:
-        gan.fit(x, steps, batch, log_every=steps, progress=False)
+        gan.fit(x, steps, batch, labels=labels, log_every=steps, progress=False)
         return gan, steps, time.perf_counter() - started
     steps, elapsed = 0, 0.0
     while True:
-        gan.fit(x, chunk, batch, log_every=chunk, progress=False)
+        gan.fit(x, chunk, batch, labels=labels, log_every=chunk, progress=False)
         steps += chunk
         elapsed = time.perf_counter() - started
         if elapsed * (steps + chunk) / steps > budget:

@@ -125,6 +125,9 @@ pub struct GanConfig {
     /// Self-conditioning: G and D are conditioned on this many k-means clusters of the
     /// training data, and a latent's cluster follows from the latent; 0 is off.
     pub clusters: i64,
+    /// A conditioned residual G reads its class through conditional batch norm (a gain
+    /// and bias per class in every up-block, as SNGAN) instead of a one-hot beside z.
+    pub conditional_batch_norm: bool,
     /// Decay of the exponential moving average of G's weights; `None` keeps no EMA copy.
     pub ema: Option<f64>,
     pub precision: Precision,
@@ -162,6 +165,7 @@ impl Default for GanConfig {
             augment: vec![],
             num_classes: 0,
             clusters: 0,
+            conditional_batch_norm: true,
             ema: None,
             precision: Precision::Fp32,
             seed: 0,
@@ -179,9 +183,18 @@ impl GanConfig {
         self.data_shape.iter().product()
     }
 
-    /// Inputs of G's first layer: z and, when conditioned, a one-hot label.
+    /// Inputs of G's first layer: z and, when conditioned through its input, a one-hot label.
     pub fn generator_input_dim(&self) -> i64 {
-        self.latent_dim + self.conditioning_classes()
+        if self.class_batch_norm() {
+            self.latent_dim
+        } else {
+            self.latent_dim + self.conditioning_classes()
+        }
+    }
+
+    /// Whether G reads its class through conditional batch norm.
+    pub fn class_batch_norm(&self) -> bool {
+        self.arch == Arch::Resnet && self.conditional_batch_norm && self.conditioning_classes() > 0
     }
 
     /// Whether the caller supplies class labels (a class-conditional GAN).

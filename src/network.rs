@@ -5,7 +5,7 @@ use tch::nn::{self, ModuleT, SequentialT};
 use tch::{Device, Kind, Tensor};
 
 use crate::config::GanConfig;
-use crate::models::{self, DenseLayer};
+use crate::models::{self, Body, DenseLayer};
 use crate::optim::FlatParams;
 use crate::weights::named_variables;
 
@@ -14,6 +14,8 @@ enum Conditioning {
     Unconditional,
     /// G: a one-hot label of this many classes appended to z.
     OneHotInput(i64),
+    /// G: a one-hot label of this many classes read by the body's conditional batch norm.
+    ClassBatchNorm(i64),
     /// D: the projection discriminator of Miyato & Koyama 2018 adds <embed[y], features>
     /// to the logit; `embed` is `[num_classes, feature_dim]`.
     Projection(Tensor),
@@ -23,7 +25,7 @@ pub struct Network {
     pub vs: nn::VarStore,
     /// G's first layer with its normalisation and nonlinearity, before `body`.
     first_block: Option<SequentialT>,
-    body: SequentialT,
+    body: Box<dyn Body>,
     /// D's last layer, applied to the body's features.
     head: Option<SequentialT>,
     conditioning: Conditioning,
@@ -36,8 +38,11 @@ impl Network {
     pub fn generator(device: Device, config: &GanConfig) -> Self {
         let vs = nn::VarStore::new(device);
         let built = models::family(config.arch).generator(&vs.root(), config);
-        let conditioning = if config.conditioning_classes() > 0 {
-            Conditioning::OneHotInput(config.conditioning_classes())
+        let classes = config.conditioning_classes();
+        let conditioning = if config.class_batch_norm() {
+            Conditioning::ClassBatchNorm(classes)
+        } else if classes > 0 {
+            Conditioning::OneHotInput(classes)
         } else {
             Conditioning::Unconditional
         };
@@ -56,12 +61,18 @@ impl Network {
         } else {
             Conditioning::Unconditional
         };
-        Network::finish(vs, parts.body, Some(parts.head), conditioning, parts.dense_layers)
+        Network::finish(
+            vs,
+            Box::new(parts.body),
+            Some(parts.head),
+            conditioning,
+            parts.dense_layers,
+        )
     }
 
     fn finish(
         vs: nn::VarStore,
-        body: SequentialT,
+        body: Box<dyn Body>,
         head: Option<SequentialT>,
         conditioning: Conditioning,
         dense_layers: Vec<DenseLayer>,
@@ -77,8 +88,14 @@ impl Network {
         if let Some(first_block) = &self.first_block {
             input = first_block.forward_t(&input, train);
         }
+        let classes = match (&self.conditioning, labels) {
+            (Conditioning::ClassBatchNorm(classes), Some(labels)) => {
+                Some(labels.one_hot(*classes).to_kind(Kind::Float))
+            }
+            _ => None,
+        };
         // Outputs are fp32 whatever the compute precision, as under autocast.
-        let features = self.body.forward_t(&input, train);
+        let features = self.body.forward(&input, classes.as_ref(), train);
         let Some(head) = &self.head else {
             return features.to_kind(Kind::Float);
         };

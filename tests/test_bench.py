@@ -101,12 +101,13 @@ def test_family_table_runs_on_a_tiny_setting(tmp_path):
         "--out",
         str(tmp_path),
     )[2:]
+    labelled = " resnet, width 16, labels "
     assert [row.split("|")[1:3] for row in rows] == [
-        [" shapes ", " dcgan "], [" shapes ", " resnet, width 16 "],
-        [" mnist ", " dcgan "], [" mnist ", " resnet, width 16 "],
+        [" shapes ", " dcgan "], [" shapes ", " resnet, width 16 "], [" shapes ", labelled],
+        [" mnist ", " dcgan "], [" mnist ", " resnet, width 16 "], [" mnist ", labelled],
     ]  # fmt: skip
-    assert rows[0].split("|")[7].strip().endswith("/18") and rows[2].split("|")[6].strip().startswith("FID")
-    assert len(list(tmp_path.glob("*.png"))) == 4
+    assert rows[0].split("|")[7].strip().endswith("/18") and rows[3].split("|")[6].strip().startswith("FID")
+    assert len(list(tmp_path.glob("*.png"))) == 6
 
 
 @pytest.mark.slow

@@ -1,6 +1,7 @@
 """The residual family: every size, loss, stabiliser and precision, conditioning,
 checkpoints and editing, like DCGAN."""
 
+import json
 import math
 
 import pytest
@@ -35,6 +36,7 @@ def test_every_size_trains_and_samples(shape):
         dict(loss="lsgan", r1_gamma=1.0, augment="translation,cutout,color"),
         dict(pac=2, ema=0.9, precision="bf16"),
         dict(num_classes=3),
+        dict(num_classes=3, conditional_batch_norm=False),
         dict(clusters=3),
     ],
     ids=str,
@@ -61,6 +63,30 @@ def test_checkpoint_resumes_exactly(tmp_path):
     resumed = rustgan.GAN.load(tmp_path / "ck")
     resumed.fit(x, steps=2, batch_size=16, progress=False)
     assert torch.equal(resumed.sample(4, seed=5), straight.sample(4, seed=5))
+
+
+def test_conditional_batch_norm_is_the_conditional_generator_and_old_checkpoints_keep_theirs(tmp_path):
+    labels = torch.arange(64) % 3
+    by_norm = tiny_resnet(num_classes=3)
+    names = by_norm.generator_state_dict()
+    assert names["0.weight"].shape[1] == 8, "G's linear layer reads z alone"
+    assert names["2.bn1.gain.weight"].shape == (32, 3) and "2.bn2.shift.weight" in names
+    z = by_norm.latent(1, seed=0).repeat(3, 1)
+    per_class = by_norm.generate(z, labels=torch.arange(3))
+    assert (per_class[0] - per_class[1]).abs().mean() > 1e-3, "one z renders differently per class"
+
+    # A conditional resnet saved before conditional batch norm: its config has no such key.
+    beside_z = tiny_resnet(num_classes=3, conditional_batch_norm=False)
+    beside_z.fit(images((3, 32, 32)), labels=labels, steps=2, batch_size=16, progress=False)
+    beside_z.save(tmp_path / "old")
+    config_path = tmp_path / "old" / "config.json"
+    config = json.loads(config_path.read_text())
+    del config["conditional_batch_norm"]
+    config_path.write_text(json.dumps(config))
+    loaded = rustgan.GAN.load(tmp_path / "old")
+    assert loaded.config["conditional_batch_norm"] is False
+    assert loaded.generator_state_dict()["0.weight"].shape[1] == 8 + 3
+    assert torch.equal(loaded.sample(4, labels=labels[:4], seed=1), beside_z.sample(4, labels=labels[:4], seed=1))
 
 
 @pytest.mark.parametrize("method", ["sefa", "pca"])

@@ -91,6 +91,10 @@ class GAN(NativeModel):
             this many k-means clusters, and G and D are conditioned on them as on classes.
             The GAN stays unconditional to its callers: a latent's cluster follows from the
             latent (its first coordinate's quantile), at the data's shares. 0: off.
+        conditional_batch_norm: a conditioned ``arch="resnet"`` G reads its class (or
+            cluster) through conditional batch norm, a learnt scale and shift per class in
+            every up-block (SNGAN), instead of a one-hot label beside z. Other families
+            always take the one-hot.
         ema: decay of an exponential moving average of G (e.g. 0.999); `sample` then
             uses the average by default. The decay ramps up as
             ``min(ema, (1 + t) / (10 + t))`` after ``t`` steps, so the average follows G
@@ -133,6 +137,7 @@ class GAN(NativeModel):
         augment: str | Sequence[str] = _default("augment"),
         num_classes: int = _default("num_classes"),
         clusters: int = _default("clusters"),
+        conditional_batch_norm: bool = _default("conditional_batch_norm"),
         ema: float | None = _default("ema"),
         precision: str = _default("precision"),
         seed: int = _default("seed"),

@@ -33,7 +33,7 @@ impl Family for Dcgan {
 
     fn generator(&self, p: &nn::Path, config: &GanConfig) -> Generator {
         let (first_block, body) = generator(p, config);
-        Generator { first_block, body, dense_layers: vec![] }
+        Generator { first_block, body: Box::new(body), dense_layers: vec![] }
     }
 
     fn discriminator(&self, p: &nn::Path, config: &GanConfig) -> Discriminator {

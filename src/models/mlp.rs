@@ -52,7 +52,8 @@ impl Family for Mlp {
         let plain = !config.batch_norm_g;
         let (body, dense_layers) = stack.finish(plain);
         let body = body.add_fn(move |x| x.view(out_shape.as_slice())); // [N, *data_shape]
-        Generator { first_block: first_block.unwrap_or_else(nn::seq_t), body, dense_layers }
+        let first_block = first_block.unwrap_or_else(nn::seq_t);
+        Generator { first_block, body: Box::new(body), dense_layers }
     }
 
     /// depth x (Linear + LeakyReLU(0.2), or a maxout unit of `maxout` pieces), then one

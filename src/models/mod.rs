@@ -12,7 +12,7 @@ pub mod mlp;
 pub mod resnet;
 pub mod spectral_norm;
 
-use tch::nn::{self, SequentialT};
+use tch::nn::{self, ModuleT, SequentialT};
 use tch::{Kind, Tensor};
 
 use crate::config::{Arch, GanConfig};
@@ -61,12 +61,24 @@ pub struct DenseLayer {
     pub bias: Tensor,
 }
 
+/// A stack of layers. Those of a generator with conditional batch norm also read the
+/// one-hot class labels `[N, classes]`; the others ignore them.
+pub trait Body: std::fmt::Debug + Send {
+    fn forward(&self, xs: &Tensor, classes: Option<&Tensor>, train: bool) -> Tensor;
+}
+
+impl Body for SequentialT {
+    fn forward(&self, xs: &Tensor, _classes: Option<&Tensor>, train: bool) -> Tensor {
+        self.forward_t(xs, train)
+    }
+}
+
 pub struct Generator {
     /// Latents (with one-hot labels) `[N, input_dim]` to the first layer's activations,
     /// after its normalisation and nonlinearity: where GANSpace looks for directions.
     pub first_block: SequentialT,
     /// The first block's activations to data `[N, *data_shape]`.
-    pub body: SequentialT,
+    pub body: Box<dyn Body>,
     /// Input to output, when the network is a plain stack of dense layers; else empty.
     pub dense_layers: Vec<DenseLayer>,
 }

@@ -3,16 +3,16 @@
 //!
 //! G: a linear layer to `[width, start, start]` features, up-blocks (BN, ReLU, 2x nearest
 //! upsampling, conv3x3, BN, ReLU, conv3x3, plus an upsampled 1x1 shortcut), then BN, ReLU,
-//! conv3x3 and tanh. D: an optimised first block, down-blocks (ReLU, conv3x3, ReLU,
+//! conv3x3 and tanh. A conditioned G reads its class through the up-blocks' batch norms. D: an optimised first block, down-blocks (ReLU, conv3x3, ReLU,
 //! conv3x3, 2x average pooling, plus a 1x1 pooled shortcut), ReLU, a sum over positions
 //! and a linear head. Widths halve in G as the resolution doubles and double in D as it
 //! halves, starting from `base_channels` at the image's resolution.
 
-use tch::nn::{self, ModuleT};
+use tch::nn::{self, ModuleT, SequentialT};
 use tch::{Kind, Tensor};
 
 use super::layers::{Conv, Linear, Weight};
-use super::{check_square_images, Discriminator, Family, Generator, WeightInit};
+use super::{check_square_images, Body, Discriminator, Family, Generator, WeightInit};
 use crate::config::GanConfig;
 use crate::error::Result;
 
@@ -92,6 +92,48 @@ impl<'a> Layers<'a> {
     fn batch_norm(&self, name: &str, channels: i64) -> nn::BatchNorm {
         nn::batch_norm2d(&self.p / name, channels, Default::default())
     }
+
+    /// Batch norm, with a scale and shift per class when `classes` > 0.
+    fn norm(&self, name: &str, channels: i64, classes: i64) -> Norm {
+        if classes == 0 {
+            return Norm::Plain(self.batch_norm(name, channels));
+        }
+        let path = &self.p / name;
+        let config = nn::BatchNormConfig { affine: false, ..Default::default() };
+        let per_class =
+            |what: &str| (&path / what).var("weight", &[channels, classes], nn::Init::Const(0.0));
+        Norm::Class {
+            norm: nn::batch_norm2d(&path, channels, config),
+            gain: per_class("gain"),
+            shift: per_class("shift"),
+        }
+    }
+}
+
+/// G's batch norm: plain, or conditional (de Vries et al. 2017; SNGAN's categorical
+/// conditional batch norm), which scales the normalised features by 1 + `gain`·y and
+/// shifts them by `shift`·y for one-hot classes y. `gain` and `shift` are `[C, classes]`,
+/// as the weights of PyTorch's `nn.Linear(classes, C, bias=False)`, and are initialised
+/// like them, so classes differ from the first step.
+#[derive(Debug)]
+enum Norm {
+    Plain(nn::BatchNorm),
+    Class { norm: nn::BatchNorm, gain: Tensor, shift: Tensor },
+}
+
+impl Norm {
+    fn forward(&self, xs: &Tensor, classes: Option<&Tensor>, train: bool) -> Tensor {
+        match (self, classes) {
+            (Norm::Plain(norm), _) => xs.apply_t(norm, train),
+            (Norm::Class { norm, gain, shift }, Some(classes)) => {
+                let per_item = |weight: &Tensor| {
+                    classes.linear::<Tensor>(weight, None).unsqueeze(2).unsqueeze(3)
+                };
+                xs.apply_t(norm, train) * (per_item(gain) + 1.0) + per_item(shift)
+            }
+            (Norm::Class { norm, .. }, None) => xs.apply_t(norm, train),
+        }
+    }
 }
 
 fn upsample(xs: &Tensor) -> Tensor {
@@ -106,30 +148,45 @@ fn downsample(xs: &Tensor) -> Tensor {
 /// G's up-block: `[N, inputs, r, r]` to `[N, outputs, 2r, 2r]`.
 #[derive(Debug)]
 struct UpBlock {
-    bn1: nn::BatchNorm,
+    bn1: Norm,
     conv1: Conv,
-    bn2: nn::BatchNorm,
+    bn2: Norm,
     conv2: Conv,
     shortcut: Conv,
 }
 
 impl UpBlock {
-    fn new(layers: Layers, inputs: i64, outputs: i64) -> Self {
+    fn new(layers: Layers, inputs: i64, outputs: i64, classes: i64) -> Self {
         UpBlock {
-            bn1: layers.batch_norm("bn1", inputs),
+            bn1: layers.norm("bn1", inputs, classes),
             conv1: layers.conv("conv1", inputs, outputs, 3),
-            bn2: layers.batch_norm("bn2", outputs),
+            bn2: layers.norm("bn2", outputs, classes),
             conv2: layers.conv("conv2", outputs, outputs, 3),
             shortcut: layers.conv("shortcut", inputs, outputs, 1),
         }
     }
+
+    fn forward(&self, xs: &Tensor, classes: Option<&Tensor>, train: bool) -> Tensor {
+        let h = upsample(&self.bn1.forward(xs, classes, train).relu()).apply_t(&self.conv1, train);
+        let h = self.bn2.forward(&h, classes, train).relu().apply_t(&self.conv2, train);
+        h + upsample(xs).apply_t(&self.shortcut, train)
+    }
 }
 
-impl ModuleT for UpBlock {
-    fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
-        let h = upsample(&xs.apply_t(&self.bn1, train).relu()).apply_t(&self.conv1, train);
-        let h = h.apply_t(&self.bn2, train).relu().apply_t(&self.conv2, train);
-        h + upsample(xs).apply_t(&self.shortcut, train)
+/// G after its linear layer: the up-blocks, then the output layers.
+#[derive(Debug)]
+struct GeneratorBody {
+    blocks: Vec<UpBlock>,
+    output: SequentialT,
+}
+
+impl Body for GeneratorBody {
+    fn forward(&self, xs: &Tensor, classes: Option<&Tensor>, train: bool) -> Tensor {
+        let h = self
+            .blocks
+            .iter()
+            .fold(xs.shallow_clone(), |h, block| block.forward(&h, classes, train));
+        h.apply_t(&self.output, train)
     }
 }
 
@@ -177,19 +234,22 @@ fn generator(p: &nn::Path, config: &GanConfig) -> Generator {
     let mut inputs = width(config, blocks);
     let linear = layers.linear("0", config.generator_input_dim(), inputs * start * start);
     let first_block = nn::seq_t().add(linear).add_fn(move |x| x.view([-1, inputs, start, start]));
-    let mut body = nn::seq_t();
+    let classes = if config.class_batch_norm() { config.conditioning_classes() } else { 0 };
+    let mut up_blocks = vec![];
     for block in 0..blocks {
         let outputs = width(config, blocks - 1 - block);
-        body = body.add(UpBlock::new(layers.sub(&(block + 2).to_string()), inputs, outputs));
+        let block_layers = layers.sub(&(block + 2).to_string());
+        up_blocks.push(UpBlock::new(block_layers, inputs, outputs, classes));
         inputs = outputs; // [N, outputs, start * 2^(block + 1), ...]
     }
     let next = blocks + 2;
-    let body = body
+    let output = nn::seq_t()
         .add(layers.batch_norm(&next.to_string(), inputs))
         .add_fn(|x| x.relu())
         .add(layers.conv(&(next + 2).to_string(), inputs, channels, 3)) // [N, C, size, size]
         .add_fn(|x| x.tanh());
-    Generator { first_block, body, dense_layers: vec![] }
+    let body = GeneratorBody { blocks: up_blocks, output };
+    Generator { first_block, body: Box::new(body), dense_layers: vec![] }
 }
 
 /// Layers of `rustgan.torch_modules.ResNetDiscriminator`: the blocks, then the head's
@@ -237,12 +297,31 @@ mod tests {
             let g = generator(&vs.root(), &config);
             let d = discriminator(&(vs.root() / "d"), &config);
             let z = Tensor::randn([3, 16], (Kind::Float, Device::Cpu));
-            let images = z.apply_t(&g.first_block, true).apply_t(&g.body, true);
+            let images = g.body.forward(&z.apply_t(&g.first_block, true), None, true);
             assert_eq!(images.size(), [3, channels, size, size]);
             let features = images.apply_t(&d.body, true);
             assert_eq!(features.size(), [3, d.feature_dim]);
             assert_eq!(features.apply_t(&d.head, true).size(), [3]);
         }
+    }
+
+    #[test]
+    fn conditional_batch_norm_gives_each_class_its_own_scale_and_shift() {
+        let config = GanConfig { num_classes: 3, ..config(32, 3) };
+        let vs = nn::VarStore::new(Device::Cpu);
+        let g = generator(&vs.root(), &config);
+        let names: Vec<String> = vs.variables().into_keys().collect();
+        assert!(names.contains(&"2.bn1.gain.weight".to_string()), "{names:?}");
+        assert_eq!(vs.variables()["2.bn2.shift.weight"].size(), [32, 3]);
+        // Built variables start at zero; make class 0's gain differ.
+        let _ = tch::no_grad(|| vs.variables()["2.bn1.gain.weight"].narrow(1, 0, 1).fill_(0.5));
+        let z = Tensor::randn([4, 16], (Kind::Float, Device::Cpu)).repeat([2, 1]);
+        let classes =
+            Tensor::from_slice(&[0i64, 0, 0, 0, 1, 1, 1, 1]).one_hot(3).to_kind(Kind::Float);
+        let hidden = z.apply_t(&g.first_block, false);
+        let images = g.body.forward(&hidden, Some(&classes), false);
+        let gap = (images.narrow(0, 0, 4) - images.narrow(0, 4, 4)).abs().mean(Kind::Float);
+        assert!(gap.double_value(&[]) > 1e-4, "same z, different classes, same images");
     }
 
     #[test]

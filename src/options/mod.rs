@@ -119,6 +119,11 @@ pub const SPECS: &[OptionSpec] = &[
         Kind::Int { min: 0 },
         "self-conditioning on k-means clusters of the data (0: off)",
     ),
+    spec(
+        "conditional_batch_norm",
+        Kind::Bool,
+        "a conditioned resnet G reads its class through batch norm (else beside z)",
+    ),
     spec("ema", Kind::OptionalFloat, "EMA decay of G (None: no EMA)"),
     spec("precision", Kind::Choice(PRECISIONS), "bf16: mixed-precision convolutions and matmuls"),
     spec("seed", Kind::Seed, "seeds initialisation, latents and batch order"),
@@ -253,7 +258,13 @@ pub fn config_from_values(values: &[(String, Value)]) -> Result<GanConfig> {
 
 /// A config saved as JSON (in a checkpoint), checked like a new one.
 pub fn config_from_json(json: &str) -> Result<GanConfig> {
-    let config: GanConfig = serde_json::from_str(json)
+    let mut saved: Json = serde_json::from_str(json)
+        .map_err(|e| Error::InvalidArgument(format!("GAN config: {e}")))?;
+    if let Json::Object(fields) = &mut saved {
+        // Configs saved before conditional batch norm gave G its class beside z.
+        fields.entry("conditional_batch_norm").or_insert(Json::Bool(false));
+    }
+    let config: GanConfig = serde_json::from_value(saved)
         .map_err(|e| Error::InvalidArgument(format!("GAN config: {e}")))?;
     validate(&config)?;
     Ok(config)
@@ -344,5 +355,20 @@ mod tests {
         assert!(config_from_json(r#"{"arch": "mlp", "data_shape": [2], "augment": ["color"]}"#)
             .is_err());
         assert!(config_from_json(r#"{"precision": "fp16"}"#).is_err());
+    }
+
+    #[test]
+    fn configs_saved_before_conditional_batch_norm_keep_the_one_hot_input() {
+        let old =
+            config_from_json(r#"{"arch": "resnet", "data_shape": [3, 32, 32], "num_classes": 4}"#);
+        assert!(!old.unwrap().class_batch_norm());
+        let new = config_from_values(&values(&[
+            ("arch", Value::Str("resnet".into())),
+            ("data_shape", Value::List(vec![Value::Int(3), Value::Int(32), Value::Int(32)])),
+            ("num_classes", Value::Int(4)),
+        ]))
+        .unwrap();
+        assert!(new.class_batch_norm());
+        assert_eq!(config_from_json(&new.to_json()).unwrap(), new);
     }
 }
