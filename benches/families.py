@@ -27,6 +27,9 @@ RUNS: dict[str, dict] = {
     "dcgan": dict(RECIPE),
     "resnet, width 16": dict(RECIPE, arch="resnet", base_channels=16),
     "resnet, width 16, labels": dict(RECIPE, arch="resnet", base_channels=16, clusters=0, num_classes=True),
+    "resnet, width 16, labels, batch 32": dict(
+        RECIPE, arch="resnet", base_channels=16, clusters=0, num_classes=True, batch_size=32
+    ),
 }
 
 

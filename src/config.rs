@@ -126,7 +126,7 @@ pub struct GanConfig {
     /// training data, and a latent's cluster follows from the latent; 0 is off.
     pub clusters: i64,
     /// A conditioned residual G reads its class through conditional batch norm (a gain
-    /// and bias per class in every up-block, as SNGAN) instead of a one-hot beside z.
+    /// and shift per class in every up-block, as SNGAN) instead of a one-hot beside z.
     pub conditional_batch_norm: bool,
     /// Decay of the exponential moving average of G's weights; `None` keeps no EMA copy.
     pub ema: Option<f64>,

@@ -101,13 +101,10 @@ def test_family_table_runs_on_a_tiny_setting(tmp_path):
         "--out",
         str(tmp_path),
     )[2:]
-    labelled = " resnet, width 16, labels "
-    assert [row.split("|")[1:3] for row in rows] == [
-        [" shapes ", " dcgan "], [" shapes ", " resnet, width 16 "], [" shapes ", labelled],
-        [" mnist ", " dcgan "], [" mnist ", " resnet, width 16 "], [" mnist ", labelled],
-    ]  # fmt: skip
-    assert rows[0].split("|")[7].strip().endswith("/18") and rows[3].split("|")[6].strip().startswith("FID")
-    assert len(list(tmp_path.glob("*.png"))) == 6
+    runs = [" dcgan ", " resnet, width 16 ", " resnet, width 16, labels ", " resnet, width 16, labels, batch 32 "]
+    assert [row.split("|")[1:3] for row in rows] == [[f" {data} ", run] for data in ("shapes", "mnist") for run in runs]
+    assert rows[0].split("|")[7].strip().endswith("/18") and rows[4].split("|")[6].strip().startswith("FID")
+    assert len(list(tmp_path.glob("*.png"))) == 8
 
 
 @pytest.mark.slow

@@ -85,8 +85,9 @@ class GAN(NativeModel):
             (1: off; the paper's floor is 0.5).
         augment: DiffAugment policy for small image sets: any of ``"color"``,
             ``"translation"``, ``"cutout"``, as a list or a comma-separated string.
-        num_classes: > 0 makes a class-conditional GAN (one-hot label into G, projection
-            discriminator); `fit`, `step`, `generate` and `sample` then take labels.
+        num_classes: > 0 makes a class-conditional GAN (one-hot label into G, or its
+            conditional batch norm with ``arch="resnet"``; projection discriminator); `fit`,
+            `step`, `generate` and `sample` then take labels.
         clusters: self-conditioning (Liu et al. 2020): the first `fit` splits the data into
             this many k-means clusters, and G and D are conditioned on them as on classes.
             The GAN stays unconditional to its callers: a latent's cluster follows from the

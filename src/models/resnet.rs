@@ -3,9 +3,9 @@
 //!
 //! G: a linear layer to `[width, start, start]` features, up-blocks (BN, ReLU, 2x nearest
 //! upsampling, conv3x3, BN, ReLU, conv3x3, plus an upsampled 1x1 shortcut), then BN, ReLU,
-//! conv3x3 and tanh. A conditioned G reads its class through the up-blocks' batch norms. D: an optimised first block, down-blocks (ReLU, conv3x3, ReLU,
-//! conv3x3, 2x average pooling, plus a 1x1 pooled shortcut), ReLU, a sum over positions
-//! and a linear head. Widths halve in G as the resolution doubles and double in D as it
+//! conv3x3 and tanh; a conditioned G reads its class through the up-blocks' batch norms.
+//! D: an optimised first block, down-blocks (ReLU, conv3x3, ReLU, conv3x3, 2x average
+//! pooling, plus a 1x1 pooled shortcut), ReLU, a sum over positions and a linear head. Widths halve in G as the resolution doubles and double in D as it
 //! halves, starting from `base_channels` at the image's resolution.
 
 use tch::nn::{self, ModuleT, SequentialT};
@@ -114,7 +114,7 @@ impl<'a> Layers<'a> {
 /// conditional batch norm), which scales the normalised features by 1 + `gain`·y and
 /// shifts them by `shift`·y for one-hot classes y. `gain` and `shift` are `[C, classes]`,
 /// as the weights of PyTorch's `nn.Linear(classes, C, bias=False)`, and are initialised
-/// like them, so classes differ from the first step.
+/// like the other weights, so classes differ from the first step.
 #[derive(Debug)]
 enum Norm {
     Plain(nn::BatchNorm),
@@ -124,14 +124,13 @@ enum Norm {
 impl Norm {
     fn forward(&self, xs: &Tensor, classes: Option<&Tensor>, train: bool) -> Tensor {
         match (self, classes) {
-            (Norm::Plain(norm), _) => xs.apply_t(norm, train),
+            (Norm::Plain(norm), _) | (Norm::Class { norm, .. }, None) => xs.apply_t(norm, train),
             (Norm::Class { norm, gain, shift }, Some(classes)) => {
                 let per_item = |weight: &Tensor| {
                     classes.linear::<Tensor>(weight, None).unsqueeze(2).unsqueeze(3)
                 };
                 xs.apply_t(norm, train) * (per_item(gain) + 1.0) + per_item(shift)
             }
-            (Norm::Class { norm, .. }, None) => xs.apply_t(norm, train),
         }
     }
 }
