@@ -90,7 +90,7 @@ impl Network {
         }
         let classes = match (&self.conditioning, labels) {
             (Conditioning::ClassBatchNorm(classes), Some(labels)) => {
-                Some(labels.one_hot(*classes).to_kind(Kind::Float))
+                Some(one_hot(labels, *classes, Kind::Float))
             }
             _ => None,
         };
@@ -123,11 +123,15 @@ impl Network {
     fn with_labels(&self, xs: &Tensor, labels: Option<&Tensor>) -> Tensor {
         match (&self.conditioning, labels) {
             (Conditioning::OneHotInput(classes), Some(labels)) => {
-                Tensor::cat(&[xs, &labels.one_hot(*classes).to_kind(xs.kind())], 1)
+                Tensor::cat(&[xs, &one_hot(labels, *classes, xs.kind())], 1)
             }
             _ => xs.shallow_clone(),
         }
     }
+}
+
+fn one_hot(labels: &Tensor, classes: i64, kind: Kind) -> Tensor {
+    labels.one_hot(classes).to_kind(kind)
 }
 
 /// A network an `Ema` can average: its trainable parameters in one flat buffer, and its
