@@ -5,8 +5,9 @@ Shapes: `data.shapes(10_000, size=32)`, scored exactly by `metrics.shapes_score`
 `--n` samples (high quality, modes of 18, reverse KL). MNIST: the 4,000 training digits of
 the classifier's split, scored with its features (FID, precision / recall, classes, class
 KL), as `mnist_recipe.py`. Both families train with the image recipe's options; the
-"labels" run conditions the residual family on the data's classes instead of the recipe's
-clusters (conditional batch norm in G, a projection head in D).
+"labels" runs condition on the data's classes instead of the recipe's clusters (in the
+residual family: conditional batch norm in G, a projection head in D), and the "batch 32,
+lr 1.6e-3" runs take twice the steps, half as large, at 8x the learning rate.
 
     python benches/families.py --data shapes --budget 600 --out runs/families
     python benches/families.py --data mnist shapes --budget 10 --n 200   # smoke test
@@ -25,10 +26,19 @@ from rustgan import data, metrics, plot
 # Each run: GAN options on top of the recipe.
 RUNS: dict[str, dict] = {
     "dcgan": dict(RECIPE),
+    "dcgan, labels, batch 32, lr 1.6e-3": dict(
+        RECIPE, clusters=0, num_classes=True, batch_size=32, lr_g=1.6e-3, lr_d=1.6e-3
+    ),
     "resnet, width 16": dict(RECIPE, arch="resnet", base_channels=16),
+    "resnet, width 16, batch 32, lr 1.6e-3": dict(
+        RECIPE, arch="resnet", base_channels=16, batch_size=32, lr_g=1.6e-3, lr_d=1.6e-3
+    ),
     "resnet, width 16, labels": dict(RECIPE, arch="resnet", base_channels=16, clusters=0, num_classes=True),
     "resnet, width 16, labels, batch 32": dict(
         RECIPE, arch="resnet", base_channels=16, clusters=0, num_classes=True, batch_size=32
+    ),
+    "resnet, width 16, labels, batch 32, lr 1.6e-3": dict(
+        RECIPE, arch="resnet", base_channels=16, clusters=0, num_classes=True, batch_size=32, lr_g=1.6e-3, lr_d=1.6e-3
     ),
 }
 

@@ -33,6 +33,9 @@ pub struct Gan {
 /// requests are refused rather than exhausting memory.
 const MAX_OUTPUT_ELEMENTS: i64 = 1 << 31;
 
+/// Batch norm's running-statistics momentum (PyTorch's and tch's default).
+const BATCH_NORM_MOMENTUM: f64 = 0.1;
+
 fn check_output_size(n: i64, per_item: i64, what: &str) -> Result<()> {
     if n.saturating_mul(per_item) > MAX_OUTPUT_ELEMENTS {
         return invalid(format!(
@@ -207,6 +210,46 @@ impl Gan {
             (Some(ema), true) => &ema.generator,
             _ => &self.generator,
         }
+    }
+
+    /// Re-estimates the EMA generator's batch-norm statistics from its own activations
+    /// (BigGAN's standing statistics). `Ema` copies the trained generator's, which
+    /// describe other weights: on the averaged ones they leave features off-centre and
+    /// edges soft. The statistics become those of `standing_batch`.
+    pub fn refresh_ema_statistics(&mut self) {
+        let Some(ema) = self.ema.as_ref() else { return };
+        let (z, labels) = self.standing_batch();
+        let statistics: Vec<Tensor> = named_variables(&ema.generator.vs)
+            .into_iter()
+            .filter(|(name, _)| name.ends_with("running_mean") || name.ends_with("running_var"))
+            .map(|(_, v)| v)
+            .collect();
+        tch::no_grad(|| {
+            // From zero, one training-mode pass leaves momentum x the batch's statistics.
+            for mut s in statistics.iter().map(Tensor::shallow_clone) {
+                let _ = s.zero_();
+            }
+            let _ = ema.generator.forward(&z, labels.as_ref(), true);
+            for mut s in statistics {
+                let _ = s.g_mul_scalar_(1.0 / BATCH_NORM_MOMENTUM);
+            }
+        });
+    }
+
+    /// The latents (and the labels G reads) whose statistics `refresh_ema_statistics`
+    /// keeps: 512 items of uniform classes, from a fixed stream, so that replicas and
+    /// resumed runs agree.
+    pub fn standing_batch(&self) -> (Tensor, Option<Tensor>) {
+        const ITEMS: i64 = 512;
+        const STREAM: u64 = 0x57_A4_D1_46;
+        let mut rng = Rng::new(self.config.seed ^ STREAM);
+        let z = rng.normal_tensor(&[ITEMS, self.config.latent_dim], self.device);
+        let drawn = self.config.conditional().then(|| {
+            let uniform = rng.uniform_tensor(&[ITEMS], self.device);
+            (uniform * self.config.num_classes as f64).floor().to_kind(Kind::Int64)
+        });
+        let labels = self.conditioning(&z, drawn.as_ref());
+        (z, labels)
     }
 
     /// Renders latent codes `[N, latent_dim]` (of classes `labels` `[N]` when conditional)

@@ -101,10 +101,13 @@ def test_family_table_runs_on_a_tiny_setting(tmp_path):
         "--out",
         str(tmp_path),
     )[2:]
-    runs = [" dcgan ", " resnet, width 16 ", " resnet, width 16, labels ", " resnet, width 16, labels, batch 32 "]
+    labelled = " resnet, width 16, labels"
+    fast = "batch 32, lr 1.6e-3"
+    runs = [" dcgan ", f" dcgan, labels, {fast} ", " resnet, width 16 ", f" resnet, width 16, {fast} "]
+    runs += [f"{labelled} ", f"{labelled}, batch 32 ", f"{labelled}, {fast} "]
     assert [row.split("|")[1:3] for row in rows] == [[f" {data} ", run] for data in ("shapes", "mnist") for run in runs]
-    assert rows[0].split("|")[7].strip().endswith("/18") and rows[4].split("|")[6].strip().startswith("FID")
-    assert len(list(tmp_path.glob("*.png"))) == 8
+    assert rows[0].split("|")[7].strip().endswith("/18") and rows[7].split("|")[6].strip().startswith("FID")
+    assert len(list(tmp_path.glob("*.png"))) == 14
 
 
 @pytest.mark.slow

@@ -298,9 +298,11 @@ impl Trainer {
                 .collect::<Result<Vec<_>>>()?;
             let stats = self.train_step(&batches, options.on_nan)?;
             if log.stop_after(&stats, &mut self.log_window, self.step, done, &mut monitor)? {
+                self.gan.refresh_ema_statistics();
                 return Ok(log.outcome(true));
             }
         }
+        self.gan.refresh_ema_statistics();
         Ok(log.outcome(false))
     }
 
@@ -358,5 +360,43 @@ mod tests {
             full.train_step(std::slice::from_ref(&batch), NanPolicy::Raise).unwrap();
         }
         assert!((&full.gan.generator.params.flat - a).abs().max().double_value(&[]) > 1e-4);
+    }
+
+    /// After `fit`, the EMA generator's batch norm holds its own statistics: in eval mode
+    /// it renders the standing batch as training mode does. The copied statistics of the
+    /// trained generator do not.
+    #[test]
+    fn fit_leaves_the_ema_generator_its_own_batch_norm_statistics() {
+        let config = GanConfig {
+            arch: Arch::Resnet,
+            data_shape: vec![3, 32, 32],
+            base_channels: 4,
+            latent_dim: 8,
+            num_classes: 3,
+            ema: Some(0.5),
+            ..Default::default()
+        };
+        let mut trainer = Trainer::new(config, Device::Cpu).unwrap();
+        let data = Tensor::rand([16, 3, 32, 32], (Kind::Float, Device::Cpu)) * 2.0 - 1.0;
+        let labels = Tensor::arange(16, (Kind::Int64, Device::Cpu)).remainder(3);
+        let options =
+            FitOptions { steps: 3, batch_size: 8, log_every: 3, on_nan: NanPolicy::Raise };
+        let mismatch = |gan: &Gan| {
+            let (z, labels) = gan.standing_batch();
+            let ema = &gan.ema.as_ref().unwrap().generator;
+            let eval = tch::no_grad(|| ema.forward(&z, labels.as_ref(), false));
+            let train = tch::no_grad(|| ema.forward(&z, labels.as_ref(), true));
+            (eval - train).abs().max().double_value(&[])
+        };
+        trainer.fit(&data, Some(&labels), &options, |_, _| Ok(())).unwrap();
+        let own = mismatch(&trainer.gan);
+        trainer
+            .train_step(
+                &[Batch { images: data.narrow(0, 0, 8), labels: Some(labels.narrow(0, 0, 8)) }],
+                NanPolicy::Raise,
+            )
+            .unwrap();
+        let copied = mismatch(&trainer.gan);
+        assert!(own < 0.01 && copied > 10.0 * own, "own {own}, copied {copied}");
     }
 }
