@@ -36,6 +36,10 @@ const MAX_OUTPUT_ELEMENTS: i64 = 1 << 31;
 /// Batch norm's running-statistics momentum (PyTorch's and tch's default).
 const BATCH_NORM_MOMENTUM: f64 = 0.1;
 
+/// Items per pass of `refresh_ema_statistics`: a training batch's size, and small enough
+/// for 128 px images.
+const STANDING_CHUNK: i64 = 64;
+
 fn check_output_size(n: i64, per_item: i64, what: &str) -> Result<()> {
     if n.saturating_mul(per_item) > MAX_OUTPUT_ELEMENTS {
         return invalid(format!(
@@ -215,7 +219,8 @@ impl Gan {
     /// Re-estimates the EMA generator's batch-norm statistics from its own activations
     /// (BigGAN's standing statistics). `Ema` copies the trained generator's, which
     /// describe other weights: on the averaged ones they leave features off-centre and
-    /// edges soft. The statistics become those of `standing_batch`.
+    /// edges soft. The statistics become the mean of those of `standing_batch`'s chunks of
+    /// `STANDING_CHUNK`, each normalised by its own statistics as a training batch is.
     pub fn refresh_ema_statistics(&mut self) {
         let Some(ema) = self.ema.as_ref() else { return };
         let (z, labels) = self.standing_batch();
@@ -225,13 +230,21 @@ impl Gan {
             .map(|(_, v)| v)
             .collect();
         tch::no_grad(|| {
-            // From zero, one training-mode pass leaves momentum x the batch's statistics.
-            for mut s in statistics.iter().map(Tensor::shallow_clone) {
-                let _ = s.zero_();
+            let mut means: Vec<Tensor> = statistics.iter().map(Tensor::zeros_like).collect();
+            let label_chunks = labels.as_ref().map(|l| l.split(STANDING_CHUNK, 0));
+            for (k, chunk) in z.split(STANDING_CHUNK, 0).iter().enumerate() {
+                // From zero, a training-mode pass leaves momentum x the chunk's statistics.
+                for mut s in statistics.iter().map(Tensor::shallow_clone) {
+                    let _ = s.zero_();
+                }
+                let _ = ema.generator.forward(chunk, label_chunks.as_ref().map(|l| &l[k]), true);
+                for (mean, s) in means.iter_mut().zip(&statistics) {
+                    let chunk_statistic = s / BATCH_NORM_MOMENTUM;
+                    *mean += (chunk_statistic - &*mean) / (k + 1) as f64;
+                }
             }
-            let _ = ema.generator.forward(&z, labels.as_ref(), true);
-            for mut s in statistics {
-                let _ = s.g_mul_scalar_(1.0 / BATCH_NORM_MOMENTUM);
+            for (mut s, mean) in statistics.into_iter().zip(means) {
+                s.copy_(&mean);
             }
         });
     }

@@ -363,8 +363,9 @@ mod tests {
     }
 
     /// After `fit`, the EMA generator's batch norm holds its own statistics: in eval mode
-    /// it renders the standing batch as training mode does. The copied statistics of the
-    /// trained generator do not.
+    /// it renders the standing batch as training mode does, up to the spread between the
+    /// chunks they were averaged over. The copied statistics of the trained generator miss
+    /// by a hundred times more.
     #[test]
     fn fit_leaves_the_ema_generator_its_own_batch_norm_statistics() {
         let config = GanConfig {
@@ -397,6 +398,6 @@ mod tests {
             )
             .unwrap();
         let copied = mismatch(&trainer.gan);
-        assert!(own < 0.01 && copied > 10.0 * own, "own {own}, copied {copied}");
+        assert!(own < 0.05 && copied > 20.0 * own, "own {own}, copied {copied}");
     }
 }
