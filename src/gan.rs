@@ -12,6 +12,7 @@ use crate::models;
 use crate::network::{Ema, Network};
 use crate::options;
 use crate::rng::Rng;
+use crate::train::streams::classes_of;
 use crate::weights::{copy_named, named_variables};
 
 pub struct Gan {
@@ -258,8 +259,7 @@ impl Gan {
         let mut rng = Rng::new(self.config.seed ^ STREAM);
         let z = rng.normal_tensor(&[ITEMS, self.config.latent_dim], self.device);
         let drawn = self.config.conditional().then(|| {
-            let uniform = rng.uniform_tensor(&[ITEMS], self.device);
-            (uniform * self.config.num_classes as f64).floor().to_kind(Kind::Int64)
+            classes_of(&rng.uniform_tensor(&[ITEMS], self.device), self.config.num_classes)
         });
         let labels = self.conditioning(&z, drawn.as_ref());
         (z, labels)

@@ -37,8 +37,7 @@ impl Streams {
 
     /// Uniformly random classes `[batch]` among `classes`.
     pub fn draw_classes(&mut self, batch: i64, classes: i64) -> Tensor {
-        let uniform = self.draw(batch, &[], true);
-        (uniform * classes as f64).floor().clamp_max(classes as f64 - 1.0).to_kind(Kind::Int64)
+        classes_of(&self.draw(batch, &[], true), classes)
     }
 
     /// This process's `[batch]` part of a global `[batch * world_size, ...]` tensor.
@@ -63,4 +62,9 @@ impl UniformSource for Streams {
     fn uniform(&mut self, batch: i64, rest: &[i64]) -> Tensor {
         self.draw(batch, rest, true)
     }
+}
+
+/// Classes among `classes` of uniform values in [0, 1): equally likely.
+pub fn classes_of(uniform: &Tensor, classes: i64) -> Tensor {
+    (uniform * classes as f64).floor().clamp_max(classes as f64 - 1.0).to_kind(Kind::Int64)
 }
