@@ -11,8 +11,7 @@ use crate::error::{invalid, Error, Result};
 use crate::models;
 use crate::network::{Ema, Network};
 use crate::options;
-use crate::rng::Rng;
-use crate::train::streams::classes_of;
+use crate::rng::{classes_of, Rng};
 use crate::weights::{copy_named, named_variables};
 
 pub struct Gan {

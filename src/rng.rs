@@ -86,6 +86,11 @@ impl Rng {
     }
 }
 
+/// Classes among `classes` of uniform values in [0, 1): equally likely.
+pub fn classes_of(uniform: &Tensor, classes: i64) -> Tensor {
+    (uniform * classes as f64).floor().clamp_max(classes as f64 - 1.0).to_kind(Kind::Int64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

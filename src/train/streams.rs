@@ -1,12 +1,12 @@
 //! The random streams of training (latents, fake labels, augmentation, penalty mixing)
 //! and, when training data-parallel, this process's place among the replicas.
 
-use tch::{Device, Kind, Tensor};
+use tch::{Device, Tensor};
 
 use crate::augment::UniformSource;
 use crate::error::Result;
 use crate::replica::Replica;
-use crate::rng::Rng;
+use crate::rng::{classes_of, Rng};
 
 pub struct Streams {
     pub rng: Rng,
@@ -62,9 +62,4 @@ impl UniformSource for Streams {
     fn uniform(&mut self, batch: i64, rest: &[i64]) -> Tensor {
         self.draw(batch, rest, true)
     }
-}
-
-/// Classes among `classes` of uniform values in [0, 1): equally likely.
-pub fn classes_of(uniform: &Tensor, classes: i64) -> Tensor {
-    (uniform * classes as f64).floor().clamp_max(classes as f64 - 1.0).to_kind(Kind::Int64)
 }
