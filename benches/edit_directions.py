@@ -12,6 +12,7 @@ Trains `recipe("images")` on the 4,000 training digits of the classifier's split
 
     python benches/edit_directions.py --out runs/directions
     python benches/edit_directions.py --checkpoint runs/directions/checkpoint --n 200
+    python benches/edit_directions.py --seed 1 --out runs/directions-seed1
 """
 
 from __future__ import annotations
@@ -38,11 +39,11 @@ def classes(images: torch.Tensor) -> torch.Tensor:
     return metrics.digit_logits(images).argmax(1)
 
 
-def train(out: Path | None) -> rustgan.GAN:
+def train(out: Path | None, seed: int) -> rustgan.GAN:
     settings = rustgan.recipe("images")
     steps, batch = settings.pop("steps"), settings.pop("batch_size")
     (x, _), _ = metrics.digit_split()
-    gan = rustgan.GAN((1, 28, 28), seed=0, device="cpu", **settings)
+    gan = rustgan.GAN((1, 28, 28), seed=seed, device="cpu", **settings)
     gan.fit(x, steps, batch, progress=True)
     if out is not None:
         gan.save(out / "checkpoint")
@@ -59,13 +60,14 @@ def change_of_moves(gan: rustgan.GAN, z: torch.Tensor, vectors: torch.Tensor) ->
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", type=Path, default=None, help="a trained GAN instead of training one")
+    parser.add_argument("--seed", type=int, default=0, help="training seed of the GAN")
     parser.add_argument("--n", type=int, default=1000, help="latents the moves are scored on")
     parser.add_argument("--out", type=Path, default=None, help="folder for the checkpoint, strips and results")
     args = parser.parse_args()
     rustgan.set_num_threads(2)
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
-    gan = rustgan.GAN.load(args.checkpoint, device="cpu") if args.checkpoint else train(args.out)
+    gan = rustgan.GAN.load(args.checkpoint, device="cpu") if args.checkpoint else train(args.out, args.seed)
     z = gan.latent(args.n, seed=1)
     results: dict = {}
 
@@ -101,13 +103,17 @@ def main() -> None:
     results["pairs"] = {}
     for a, b in PAIRS:
         chosen = (fit_classes == a) | (fit_classes == b)
-        pair = edit.boundary(gan, (fit_classes[chosen] == b).float(), z=fit_z[chosen])
         starts = z[start_classes == a]
+        if not ((fit_classes == a).any() and (fit_classes == b).any() and len(starts)):
+            print(f"  {a} -> {b}: skipped, the GAN draws too few of these digits")
+            continue
+        pair = edit.boundary(gan, (fit_classes[chosen] == b).float(), z=fit_z[chosen])
         turned = (classes(edit.move(gan, starts, pair, [3.0])[0]) == b).float().mean().item()
         results["pairs"][f"{a}->{b}"] = {"turned": turned, "samples": len(starts), "accuracy": pair.accuracy}
         print(f"  {a} -> {b}: {turned:.1%} of {len(starts)} samples turned (fit accuracy {pair.accuracy:.2f})")
     turned = [r["turned"] for r in results["pairs"].values()]
-    print(f"class boundaries: {sum(turned) / len(turned):.1%} turned on average")
+    if turned:
+        print(f"class boundaries: {sum(turned) / len(turned):.1%} turned on average")
 
     if args.out is not None:
         shown = z[:6]

@@ -1,5 +1,6 @@
 """The benchmarks run (their numbers are recorded in benches/README.md, not asserted)."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -129,3 +130,23 @@ def test_superres_ceiling_runs_on_a_tiny_setting():
     assert len(rows) == 1
     full, small = (float(cell.strip().rstrip("%")) for cell in rows[0].split("|")[2:4])
     assert 50 < small <= full  # one epoch already reads digits well above chance, 7 px ones worse
+
+
+@pytest.mark.slow
+def test_directions_table_runs_on_a_small_checkpoint(tmp_path):
+    import rustgan
+    import torch
+
+    gan = rustgan.GAN((1, 28, 28), latent_dim=16, base_channels=8, clusters=3, seed=0)
+    gan.fit(torch.rand(256, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1, steps=20, batch_size=32)
+    gan.save(tmp_path / "checkpoint")
+    result = subprocess.run(
+        [sys.executable, str(BENCHES / "edit_directions.py"), "--checkpoint", str(tmp_path / "checkpoint"),
+         "--n", "100", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    results = json.loads((tmp_path / "directions.json").read_text())
+    assert results["sefa"]["ratio"] > 0 and results["pca"]["ratio"] > 0
+    assert 0 <= results["ink"]["monotone"] <= 1 and 0.5 <= results["ink"]["accuracy"] <= 1
+    assert (tmp_path / "directions.png").is_file()
