@@ -8,7 +8,8 @@ Trains `recipe("images")` on the 4,000 training digits of the classifier's split
 - a boundary of ink amount: the share of samples whose ink rises monotonically over
   amounts -3..3, and whose class (the digit classifier's) holds at ±1.5;
 - boundaries between two classes: the share of class-a samples the classifier reads as b
-  after a move of +3.
+  after a move of +3; on a self-conditioned GAN also after `class_swap` into the cluster
+  that draws b most often.
 
     python benches/edit_directions.py --out runs/directions
     python benches/edit_directions.py --checkpoint runs/directions/checkpoint --n 200
@@ -55,6 +56,24 @@ def change_of_moves(gan: rustgan.GAN, z: torch.Tensor, vectors: torch.Tensor) ->
     base = gan.generate(z)
     moved = edit.move(gan, z, vectors, [-3.0, 3.0])  # [K, 2, N, 1, 28, 28]
     return (moved - base).abs().mean().item()
+
+
+def swap_clusters(gan: rustgan.GAN, z: torch.Tensor, start_classes: torch.Tensor) -> dict:
+    """A self-conditioned GAN changes the digit through its cluster: the share of class-a
+    samples that `class_swap` into the cluster drawing b most often makes read as b."""
+    probe = gan.latent(100, seed=4)
+    drawn = torch.stack([torch.bincount(classes(images), minlength=10) for images in edit.class_swap(gan, probe)])
+    swaps = {}
+    for a, b in PAIRS:
+        target, starts = int(drawn[:, b].argmax()), z[start_classes == a]
+        if not len(starts):
+            continue
+        turned = (classes(edit.class_swap(gan, starts, classes=[target])[0]) == b).float().mean().item()
+        swaps[f"{a}->{b}"] = {"turned": turned, "cluster": target}
+        print(f"  {a} -> {b}: {turned:.1%} turned by class_swap into cluster {target}")
+    if swaps:
+        print(f"cluster swaps: {sum(s['turned'] for s in swaps.values()) / len(swaps):.1%} turned on average")
+    return swaps
 
 
 def main() -> None:
@@ -114,6 +133,8 @@ def main() -> None:
     turned = [r["turned"] for r in results["pairs"].values()]
     if turned:
         print(f"class boundaries: {sum(turned) / len(turned):.1%} turned on average")
+    if gan.config["clusters"]:
+        results["cluster_swaps"] = swap_clusters(gan, z, start_classes)
 
     if args.out is not None:
         shown = z[:6]

@@ -7,7 +7,7 @@
 //! image, as in any unconditional GAN (sampling, interpolation, projection), and clusters
 //! come up as often as in the data.
 
-use tch::{Kind, Tensor};
+use tch::{Device, Kind, Tensor};
 
 use crate::error::{invalid, Result};
 use crate::rng::Rng;
@@ -58,22 +58,40 @@ impl Clusters {
     }
 }
 
+/// The standard normal quantile of each latent's first coordinate `[N]`, float64.
+fn quantile_of(z: &Tensor) -> Tensor {
+    ((z.select(1, 0).to_kind(Kind::Double) / 2f64.sqrt()).erf() + 1.0) / 2.0
+}
+
+/// The range of quantiles `[k]` each cluster of shares `weights` takes: (lower, upper).
+fn quantile_ranges(weights: &Tensor, device: Device) -> (Tensor, Tensor) {
+    let weights = weights.to_device(device).to_kind(Kind::Double);
+    let upper = weights.cumsum(0, None);
+    (&upper - &weights, upper)
+}
+
 /// The cluster of each latent `[N, latent_dim]` among clusters of shares `weights` `[k]`:
 /// the standard normal quantile of its first coordinate, cut at the cumulative shares.
 pub fn of_latents(z: &Tensor, weights: &Tensor) -> Tensor {
-    let quantile = ((z.select(1, 0).to_kind(Kind::Double) / 2f64.sqrt()).erf() + 1.0) / 2.0;
-    let bounds = weights.to_device(z.device()).to_kind(Kind::Double).cumsum(0, None);
-    let ids = quantile.searchsorted(&bounds, false, true, "right", None::<Tensor>);
+    let (_, upper) = quantile_ranges(weights, z.device());
+    let ids = quantile_of(z).searchsorted(&upper, false, true, "right", None::<Tensor>);
     ids.clamp_max(weights.size()[0] - 1)
+}
+
+/// How far through its own cluster's range of quantiles each latent lies `[N]`, in [0, 1]:
+/// the `position` at which `latents_in` puts it back.
+pub fn position_in(z: &Tensor, weights: &Tensor) -> Tensor {
+    let (lower, upper) = quantile_ranges(weights, z.device());
+    let ids = of_latents(z, weights);
+    let (low, high) = (lower.index_select(0, &ids), upper.index_select(0, &ids));
+    ((quantile_of(z) - &low) / (high - &low).clamp_min(1e-12)).clamp(0.0, 1.0)
 }
 
 /// Latents `z` `[N, latent_dim]` moved into clusters `ids` `[N]`: the first coordinate
 /// becomes the normal quantile at `position` `[N]` (in [0, 1)) of the way through its
 /// cluster's range of quantiles.
 pub fn latents_in(z: &Tensor, ids: &Tensor, weights: &Tensor, position: &Tensor) -> Tensor {
-    let weights = weights.to_device(z.device()).to_kind(Kind::Double);
-    let upper = weights.cumsum(0, None);
-    let lower = &upper - &weights;
+    let (lower, upper) = quantile_ranges(weights, z.device());
     let (low, high) = (lower.index_select(0, ids), upper.index_select(0, ids));
     let quantile =
         (&low + (high - &low) * position.to_kind(Kind::Double)).clamp(1e-12, 1.0 - 1e-12);
@@ -134,7 +152,6 @@ fn nearest_ids(items: &Tensor, centres: &Tensor) -> Tensor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tch::Device;
 
     #[test]
     fn finds_separated_blobs_and_their_shares() {
@@ -173,6 +190,9 @@ mod tests {
             Vec::<i64>::try_from(of_latents(&moved, &clusters.weights)).unwrap(),
             vec![0, 1, 2, 2]
         );
+        // ... at the position asked for, which `position_in` reads back.
+        let found = position_in(&moved, &clusters.weights).to_kind(Kind::Float);
+        assert!(found.allclose(&position, 1e-5, 1e-4, false), "{found}");
     }
 
     #[test]

@@ -60,6 +60,14 @@ def test_clusters_are_found_once_saved_and_follow_the_latent(mnist, tmp_path):
     z = gan.latent(4, seed=2)
     assert torch.equal(gan.generate(z), gan.generate(z))
     assert rustgan.edit.project(gan, x[:2], steps=3).images.shape == (2, 1, 28, 28)
+    # class_swap renders each code in every cluster: its own gives it back, the others differ.
+    grid = rustgan.edit.class_swap(gan, z)
+    assert grid.shape == (5, 4, 1, 28, 28)
+    own = (grid - gan.generate(z)).abs().flatten(2).amax(2) < 1e-4  # [cluster, code]
+    assert own.sum(0).tolist() == [1, 1, 1, 1]
+    assert (grid[:, 0] - grid[0, 0]).abs().flatten(1).amax(1)[1:].gt(1e-3).all()
+    with pytest.raises(rustgan.InvalidArgumentError, match=r"\[0, 5\)"):
+        rustgan.edit.class_swap(gan, z, classes=[5])
 
 
 @pytest.mark.parametrize(

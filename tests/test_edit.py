@@ -110,6 +110,8 @@ def test_bad_editing_arguments():
         rustgan.edit.interpolate(gan, gan.latent(1)[0], torch.zeros(3))
     with pytest.raises(ValueError, match="shape"):
         rustgan.edit.project(gan, torch.zeros(2, 1, 32, 32), steps=2)
+    with pytest.raises(ValueError, match="class-conditional GAN .* or a self-conditioned one"):
+        rustgan.edit.class_swap(gan, gan.latent(2))
 
 
 def test_posterior_inpainting_returns_mean_samples_and_spread(mnist):

@@ -52,6 +52,20 @@ def test_an_uploaded_image_is_projected_and_then_edited(explorer, mnist):
     assert explorer.image.value != projected
 
 
+def test_a_self_conditioned_gan_gets_a_cluster_control(mnist):
+    gan = tiny_dcgan(clusters=4)
+    gan.fit(mnist[0][:300], steps=5, batch_size=32, progress=False)
+    explorer = widgets.Explorer(gan, k=2)
+    assert explorer.label.description == "cluster" and explorer.label.value == widgets.OWN_CLUSTER
+    own = explorer.image.value
+    assert own == widgets.png_bytes(gan.generate(explorer.latent().unsqueeze(0))[0])
+    shown = {own}
+    for cluster in range(4):
+        explorer.label.value = cluster
+        shown.add(explorer.image.value)
+    assert len(shown) == 4  # its own cluster is one of the four, and looks the same
+
+
 def test_the_explorer_needs_an_image_gan():
     with pytest.raises(rustgan.InvalidArgumentError, match="generator"):
         widgets.explorer(None)

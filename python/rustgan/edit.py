@@ -8,7 +8,7 @@ whole batches.
     found = rustgan.edit.directions(gan, k=8, method="sefa")           # .vectors [8, D]
     strips = rustgan.edit.move(gan, z, found.vectors[0], [-3, 0, 3])   # [3, 2, C, H, W]
     ink = rustgan.edit.boundary(gan, lambda images: images.mean((1, 2, 3)))
-    grid = rustgan.edit.class_swap(gan, z)        # conditional GANs: [classes, 2, C, H, W]
+    grid = rustgan.edit.class_swap(gan, z)        # [classes or clusters, 2, C, H, W]
     result = rustgan.edit.project(gan, images, steps=300)              # .latents, .images
     filled = rustgan.edit.inpaint(gan, images, mask).images            # mask: 1 = known
     filled = rustgan.edit.complete(translator, images, mask).images    # a trained Translator
@@ -113,16 +113,25 @@ def interpolate(
 def class_swap(gan: GAN, z, classes: Sequence[int] | None = None) -> torch.Tensor:
     """The same latent codes `z` (``[D]`` or ``[N, D]``) rendered in each of `classes`
     (default: all) by a conditional GAN: ``[len(classes), N, *data_shape]``. What z
-    holds (style, stroke, pose) stays; the class changes."""
-    if not gan.num_classes:
-        raise InvalidArgumentError("class_swap needs a class-conditional GAN (num_classes > 0)")
+    holds (style, stroke, pose) stays; the class changes. On a self-conditioned GAN
+    (``clusters=``) the classes are its clusters: z's first coordinate moves into each
+    cluster's range, at the place it held in its own, and the rest of z stays."""
+    clusters = gan.config["clusters"]
+    if not (gan.num_classes or clusters):
+        raise InvalidArgumentError(
+            "class_swap needs a class-conditional GAN (num_classes > 0) or a self-conditioned one (clusters > 0)"
+        )
     z = _latents(gan, z, "z")
-    classes = list(range(gan.num_classes)) if classes is None else classes
+    classes = list(range(gan.num_classes or clusters)) if classes is None else classes
     labels = as_labels(classes, "classes")
     if labels.dim() != 1 or len(labels) == 0:
         raise InvalidArgumentError("classes must be a non-empty list of class indices")
-    images = gan.generate(z.repeat(len(labels), 1), labels=labels.repeat_interleave(len(z)))
-    return images.view(len(labels), len(z), *images.shape[1:])
+    codes, labels = z.repeat(len(labels), 1), labels.repeat_interleave(len(z))
+    if clusters:
+        images = gan.generate(_rustgan.into_clusters(gan._core, codes, labels))
+    else:
+        images = gan.generate(codes, labels=labels)
+    return images.view(len(classes), len(z), *images.shape[1:])
 
 
 def arithmetic(

@@ -43,11 +43,15 @@ def png_bytes(image: torch.Tensor) -> bytes:
     return buffer.getvalue()
 
 
+OWN_CLUSTER = -1  # the cluster control's "its own": the one the latent picks
+
+
 class Explorer:
     """The explorer's state and widgets; `explorer(gan)` builds one and returns its `view`.
 
     The image renders `truncation * z + sum(amount_i * direction_i)`, where z is the
-    seed's latent or the projection of the last upload, in the chosen class."""
+    seed's latent or the projection of the last upload, in the chosen class (or, for a
+    self-conditioned GAN, its own cluster or the chosen one)."""
 
     def __init__(self, gan: GAN, k: int = 5, method: str = "sefa", max_amount: float = 3.0):
         if not isinstance(gan, GAN):
@@ -64,9 +68,12 @@ class Explorer:
         ]
         self.truncation = w.FloatSlider(description="truncation", min=0.0, max=1.0, step=0.05, value=1.0)
         self.seed = w.IntText(description="seed", value=0)
-        self.label = (
-            w.Dropdown(description="class", options=list(range(gan.num_classes)), value=0) if gan.num_classes else None
-        )
+        self.label = None
+        if gan.num_classes:
+            self.label = w.Dropdown(description="class", options=list(range(gan.num_classes)), value=0)
+        elif gan.config["clusters"]:  # the latent picks its cluster; another one changes the digit
+            clusters = [("its own", OWN_CLUSTER)] + [(str(c), c) for c in range(gan.config["clusters"])]
+            self.label = w.Dropdown(description="cluster", options=clusters, value=OWN_CLUSTER)
         self.upload = w.FileUpload(description="project an image", accept="image/*", multiple=False)
         self.image = w.Image(format="png")
         self.status = w.Label()
@@ -92,8 +99,13 @@ class Explorer:
     def render(self) -> float:
         """Draws the image; returns the seconds it took."""
         started = time.perf_counter()
-        labels = None if self.label is None else torch.tensor([self.label.value])
-        image = self.gan.generate(self.latent().unsqueeze(0), labels=labels)[0]
+        z = self.latent().unsqueeze(0)
+        if self.label is None or self.label.value == OWN_CLUSTER:
+            image = self.gan.generate(z)[0]
+        elif self.gan.num_classes:
+            image = self.gan.generate(z, labels=[self.label.value])[0]
+        else:
+            image = edit.class_swap(self.gan, z, classes=[self.label.value])[0, 0]
         self.image.value = png_bytes(image)
         seconds = time.perf_counter() - started
         self.status.value = f"rendered in {seconds * 1000:.0f} ms"
@@ -122,9 +134,11 @@ class Explorer:
         picture = picture.convert("L" if channels == 1 else "RGB").resize((size, size), Image.BILINEAR)
         array = np.asarray(picture, dtype=np.float32).reshape(size, size, channels)
         image = torch.from_numpy(array).permute(2, 0, 1) / 127.5 - 1
-        labels = None if self.label is None else [self.label.value]
+        labels = [self.label.value] if self.gan.num_classes else None
         self.status.value = "projecting..."
         self.base = edit.project(self.gan, image.unsqueeze(0), steps=200, restarts=4, labels=labels).latents[0]
+        if self.label is not None and not self.gan.num_classes:
+            self.label.value = OWN_CLUSTER  # the projection's own cluster is the one that fits
         self.reset()
         self.render()
 
@@ -132,8 +146,8 @@ class Explorer:
 def explorer(gan: GAN, k: int = 5, method: str = "sefa", max_amount: float = 3.0):
     """An ipywidgets app for a trained image GAN: sliders for its top `k` directions (found
     by `method`, "sefa" or "pca", each from -`max_amount` to +`max_amount`), truncation,
-    seed and class (when conditional), and an upload that projects an image so that the
-    sliders edit it. Display the returned widget (the last expression of a cell)."""
+    seed, class (when conditional) or cluster (when self-conditioned), and an upload that
+    projects an image so that the sliders edit it. Display the returned widget (the last expression of a cell)."""
     return Explorer(gan, k, method, max_amount).view
 
 

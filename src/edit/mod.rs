@@ -9,6 +9,7 @@ pub mod posterior;
 
 use tch::{Kind, Tensor};
 
+use crate::clusters;
 use crate::error::{invalid, Result};
 use crate::gan::Gan;
 use crate::optim::{Adam, FlatParams};
@@ -58,6 +59,34 @@ fn slerp(z0: &Tensor, z1: &Tensor, t: f64) -> Tensor {
     let safe_sin = sin.where_self(&curved, &sin.ones_like());
     let weight = |s: f64| ((&omega * s).sin() / &safe_sin).where_self(&curved, &sin.full_like(s));
     z0 * weight(1.0 - t) + z1 * weight(t)
+}
+
+/// Latents `z` `[N, D]` of a self-conditioned GAN moved into its clusters `ids` `[N]`. Only
+/// the first coordinate, which picks the cluster, changes, and each latent keeps its place
+/// within the cluster's range, so its own cluster gives it back unchanged.
+pub fn into_clusters(gan: &Gan, z: &Tensor, ids: &Tensor) -> Result<Tensor> {
+    let Some(shares) = gan.cluster_shares() else {
+        return invalid("moving latents into clusters needs a self-conditioned GAN (clusters > 0)");
+    };
+    let k = gan.config.clusters;
+    let n = z.size().first().copied().unwrap_or(0);
+    if z.dim() != 2 || z.size()[1] != gan.config.latent_dim || ids.size() != [n] {
+        return invalid(format!(
+            "latents [N, {}] and one cluster each [N] expected, got {:?} and {:?}",
+            gan.config.latent_dim,
+            z.size(),
+            ids.size()
+        ));
+    }
+    let ids = ids.to_kind(Kind::Int64).to_device(gan.device);
+    if n > 0 {
+        let (low, high) = (ids.min().int64_value(&[]), ids.max().int64_value(&[]));
+        if low < 0 || high >= k {
+            return invalid(format!("clusters must lie in [0, {k}), got {low}..={high}"));
+        }
+    }
+    let z = z.to_kind(Kind::Float).to_device(gan.device);
+    Ok(clusters::latents_in(&z, &ids, &shares, &clusters::position_in(&z, &shares)))
 }
 
 /// Settings of `project`. Defaults follow the Python signature.

@@ -113,6 +113,18 @@ pub fn move_latents(
     without_gil(py, move || directions::move_latents(&z, &directions, &amounts)).map(PyTensor)
 }
 
+/// `z` `[N, D]` moved into the self-conditioned GAN's clusters `ids` `[N]`.
+#[pyfunction]
+pub fn into_clusters(
+    py: Python<'_>,
+    gan: &PyGan,
+    z: PyTensor,
+    ids: PyTensor,
+) -> PyResult<PyTensor> {
+    let (z, ids) = (z.0, ids.0);
+    without_gil(py, move || edit::into_clusters(&gan.trainer().gan, &z, &ids)).map(PyTensor)
+}
+
 /// Returns (mean, samples, std, noise).
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]

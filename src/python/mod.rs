@@ -27,6 +27,7 @@ pub fn _rustgan(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(edit::pca, m)?)?;
     m.add_function(wrap_pyfunction!(edit::boundary, m)?)?;
     m.add_function(wrap_pyfunction!(edit::move_latents, m)?)?;
+    m.add_function(wrap_pyfunction!(edit::into_clusters, m)?)?;
     m.add_function(wrap_pyfunction!(edit::inpaint_posterior, m)?)?;
     m.add_function(wrap_pyfunction!(cuda_is_available, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::modes_2d, m)?)?;
