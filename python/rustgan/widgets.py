@@ -147,7 +147,8 @@ def explorer(gan: GAN, k: int = 5, method: str = "sefa", max_amount: float = 3.0
     """An ipywidgets app for a trained image GAN: sliders for its top `k` directions (found
     by `method`, "sefa" or "pca", each from -`max_amount` to +`max_amount`), truncation,
     seed, class (when conditional) or cluster (when self-conditioned), and an upload that
-    projects an image so that the sliders edit it. Display the returned widget (the last expression of a cell)."""
+    projects an image so that the sliders edit it. Display the returned widget (the last
+    expression of a cell)."""
     return Explorer(gan, k, method, max_amount).view
 
 
