@@ -198,6 +198,18 @@ def test_cli_trains_and_edits_a_conditional_gan_with_stabilisers(tmp_path):
     assert cli.main(["train", "--data", "ring2d", "--conditional", "--out", str(out)]) == 2
 
 
+def test_cli_swap_renders_latents_in_each_cluster(tmp_path, mnist, capsys):
+    gan = rustgan.GAN((1, 28, 28), latent_dim=8, base_channels=4, clusters=4, device="cpu")
+    gan.fit(mnist[0][:200], steps=2, batch_size=32, progress=False)
+    gan.save(tmp_path / "ck")
+    args = ["edit", "swap", "--checkpoint", str(tmp_path / "ck"), "--n", "3", "--out", str(tmp_path)]
+    assert cli.main([*args, "--classes", "0", "2"]) == 0
+    assert Path(capsys.readouterr().out.split()[-1]) == (tmp_path / "swap.png").resolve()
+    assert (tmp_path / "swap.png").stat().st_size > 0
+    assert cli.main([*args, "--classes", "4"]) == 2
+    assert "[0, 4)" in capsys.readouterr().err
+
+
 def test_cli_edit_needs_an_image_gan(tmp_path, capsys):
     rustgan.GAN(2, arch="mlp", device="cpu").save(tmp_path / "ck")
     assert cli.main(["edit", "project", "--checkpoint", str(tmp_path / "ck"), "--data", "ring2d"]) == 2

@@ -108,6 +108,17 @@ def run(args: argparse.Namespace) -> int:
             images = strips.transpose(0, 1).flatten(0, 1)
         span = f"{args.amounts[0]:g} to {args.amounts[-1]:g}"  # the whole list would overflow a narrow grid
         plot.grid(images, path=out, nrow=len(args.amounts), title=f"{title}, {span}")
+    elif args.operation == "swap":
+        if len(gan.data_shape) != 3:
+            raise InvalidArgumentError("class swaps are drawn for image GANs")
+        grid = edit.class_swap(gan, gan.latent(args.n, seed=args.seed), classes=args.classes)  # [C, n, ...]
+        kind = "class" if gan.num_classes else "cluster"
+        plot.grid(
+            grid.transpose(0, 1).flatten(0, 1),
+            path=out,
+            nrow=len(grid),
+            title=f"one latent per row, a {kind} per column",
+        )
     elif args.operation == "project":
         targets, labels = _targets(args, gan)
         result = edit.project(gan, targets, steps=args.steps, restarts=args.restarts, labels=labels)
@@ -133,9 +144,11 @@ def add_parser(commands, formatter) -> None:
     p = commands.add_parser(
         "edit",
         formatter_class=formatter,
-        help="interpolate, truncate, project, inpaint, or move along directions with a checkpoint; writes a PNG grid",
+        help="interpolate, truncate, project, inpaint, move along directions or swap classes with a checkpoint; writes a PNG grid",
     )
-    p.add_argument("operation", choices=("interpolate", "truncation", "project", "inpaint", "directions", "move"))
+    p.add_argument(
+        "operation", choices=("interpolate", "truncation", "project", "inpaint", "directions", "move", "swap")
+    )
     p.add_argument("--checkpoint", required=True, help="a checkpoint directory, e.g. runs/x/checkpoint")
     p.add_argument("--out", default="edit.png", help="PNG file, or a directory to write OPERATION.png into")
     p.add_argument("--n", type=int, default=8, help="rows of interpolation, images to edit, or latents moved")
@@ -152,6 +165,7 @@ def add_parser(commands, formatter) -> None:
         "--direction", default="sefa:1", help="what move follows: sefa:I, pca:I, or a file with a latent vector"
     )
     p.add_argument("--amounts", type=float, nargs="+", default=[-3, -2, -1, 0, 1, 2, 3], help="steps along a direction")
+    p.add_argument("--classes", type=int, nargs="+", default=None, help="classes (or clusters) swap renders (all)")
     p.add_argument("--real", action="store_true", help="move projected images of --data instead of random latents")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     p.set_defaults(run=run)
