@@ -14,6 +14,7 @@ Trains `recipe("images")` on the 4,000 training digits of the classifier's split
     python benches/edit_directions.py --out runs/directions
     python benches/edit_directions.py --checkpoint runs/directions/checkpoint --n 200
     python benches/edit_directions.py --seed 1 --out runs/directions-seed1
+    python benches/edit_directions.py --plain --out runs/plain
 """
 
 from __future__ import annotations
@@ -40,9 +41,11 @@ def classes(images: torch.Tensor) -> torch.Tensor:
     return metrics.digit_logits(images).argmax(1)
 
 
-def train(out: Path | None, seed: int) -> rustgan.GAN:
+def train(out: Path | None, seed: int, plain: bool) -> rustgan.GAN:
     settings = rustgan.recipe("images")
     steps, batch = settings.pop("steps"), settings.pop("batch_size")
+    if plain:
+        settings["clusters"] = 0
     (x, _), _ = metrics.digit_split()
     gan = rustgan.GAN((1, 28, 28), seed=seed, device="cpu", **settings)
     gan.fit(x, steps, batch, progress=True)
@@ -80,13 +83,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", type=Path, default=None, help="a trained GAN instead of training one")
     parser.add_argument("--seed", type=int, default=0, help="training seed of the GAN")
+    parser.add_argument("--plain", action="store_true", help="train the recipe without self-conditioning")
     parser.add_argument("--n", type=int, default=1000, help="latents the moves are scored on")
     parser.add_argument("--out", type=Path, default=None, help="folder for the checkpoint, strips and results")
     args = parser.parse_args()
     rustgan.set_num_threads(2)
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
-    gan = rustgan.GAN.load(args.checkpoint, device="cpu") if args.checkpoint else train(args.out, args.seed)
+    gan = rustgan.GAN.load(args.checkpoint, device="cpu") if args.checkpoint else train(args.out, args.seed, args.plain)
     z = gan.latent(args.n, seed=1)
     results: dict = {}
 
