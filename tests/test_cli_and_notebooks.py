@@ -203,6 +203,8 @@ def test_cli_swap_renders_latents_in_each_cluster(tmp_path, mnist, capsys):
     gan.fit(mnist[0][:200], steps=2, batch_size=32, progress=False)
     gan.save(tmp_path / "ck")
     args = ["edit", "swap", "--checkpoint", str(tmp_path / "ck"), "--n", "3", "--out", str(tmp_path)]
+    assert cli.main(args) == 0
+    assert "a cluster per column: 0, 1, 2, 3" in capsys.readouterr().out
     assert cli.main([*args, "--classes", "0", "2"]) == 0
     assert Path(capsys.readouterr().out.split()[-1]) == (tmp_path / "swap.png").resolve()
     assert (tmp_path / "swap.png").stat().st_size > 0

@@ -16,6 +16,9 @@ from .gan import GAN
 HIDDEN_REGIONS = ("lower", "upper", "left", "right", "center")
 
 
+MAX_SWAP_COLUMNS = 20  # swap draws at most this many classes unless --classes names more
+
+
 def hiding_mask(shape, region: str) -> torch.Tensor:
     """A mask ``[1, H, W]`` with 1 on the known pixels and 0 on `region`."""
     _, height, width = shape
@@ -111,8 +114,11 @@ def run(args: argparse.Namespace) -> int:
     elif args.operation == "swap":
         if len(gan.data_shape) != 3:
             raise InvalidArgumentError("class swaps are drawn for image GANs")
-        grid = edit.class_swap(gan, gan.latent(args.n, seed=args.seed), classes=args.classes)  # [C, n, ...]
+        count = gan.num_classes or gan.config["clusters"]
+        classes = args.classes or (list(range(0, count, -(-count // MAX_SWAP_COLUMNS))) if count else None)
+        grid = edit.class_swap(gan, gan.latent(args.n, seed=args.seed), classes=classes)  # [C, n, ...]
         kind = "class" if gan.num_classes else "cluster"
+        print(f"a {kind} per column: {', '.join(map(str, classes))}")
         plot.grid(
             grid.transpose(0, 1).flatten(0, 1),
             path=out,
@@ -165,7 +171,13 @@ def add_parser(commands, formatter) -> None:
         "--direction", default="sefa:1", help="what move follows: sefa:I, pca:I, or a file with a latent vector"
     )
     p.add_argument("--amounts", type=float, nargs="+", default=[-3, -2, -1, 0, 1, 2, 3], help="steps along a direction")
-    p.add_argument("--classes", type=int, nargs="+", default=None, help="classes (or clusters) swap renders (all)")
+    p.add_argument(
+        "--classes",
+        type=int,
+        nargs="+",
+        default=None,
+        help=f"classes (or clusters) swap renders (default: all, or {MAX_SWAP_COLUMNS} spread over them)",
+    )
     p.add_argument("--real", action="store_true", help="move projected images of --data instead of random latents")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     p.set_defaults(run=run)
