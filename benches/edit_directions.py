@@ -62,8 +62,9 @@ def change_of_moves(gan: rustgan.GAN, z: torch.Tensor, vectors: torch.Tensor) ->
 
 
 def swap_clusters(gan: rustgan.GAN, z: torch.Tensor, start_classes: torch.Tensor) -> dict:
-    """A self-conditioned GAN changes the digit through its cluster: the share of class-a
-    samples that `class_swap` into the cluster drawing b most often makes read as b."""
+    """A self-conditioned GAN changes the digit through its cluster: for each pair, the
+    share of class-a samples read as b once `class_swap` moves them into the cluster that
+    draws b most often."""
     probe = gan.latent(100, seed=4)
     drawn = torch.stack([torch.bincount(classes(images), minlength=10) for images in edit.class_swap(gan, probe)])
     swaps = {}

@@ -149,4 +149,6 @@ def test_directions_table_runs_on_a_small_checkpoint(tmp_path):
     results = json.loads((tmp_path / "directions.json").read_text())
     assert results["sefa"]["ratio"] > 0 and results["pca"]["ratio"] > 0
     assert 0 <= results["ink"]["monotone"] <= 1 and 0.5 <= results["ink"]["accuracy"] <= 1
+    swaps = results["cluster_swaps"].values()
+    assert swaps and all(0 <= swap["turned"] <= 1 and 0 <= swap["cluster"] < 3 for swap in swaps)
     assert (tmp_path / "directions.png").is_file()
