@@ -14,8 +14,6 @@ from .errors import InvalidArgumentError
 from .gan import GAN
 
 HIDDEN_REGIONS = ("lower", "upper", "left", "right", "center")
-
-
 MAX_SWAP_COLUMNS = 20  # swap draws at most this many classes unless --classes names more
 
 

@@ -126,12 +126,12 @@ def class_swap(gan: GAN, z, classes: Sequence[int] | None = None) -> torch.Tenso
     labels = as_labels(classes, "classes")
     if labels.dim() != 1 or len(labels) == 0:
         raise InvalidArgumentError("classes must be a non-empty list of class indices")
-    codes, labels = z.repeat(len(labels), 1), labels.repeat_interleave(len(z))
+    codes, per_code = z.repeat(len(labels), 1), labels.repeat_interleave(len(z))
     if clusters:
-        images = gan.generate(_rustgan.into_clusters(gan._core, codes, labels))
+        images = gan.generate(_rustgan.into_clusters(gan._core, codes, per_code))
     else:
-        images = gan.generate(codes, labels=labels)
-    return images.view(len(classes), len(z), *images.shape[1:])
+        images = gan.generate(codes, labels=per_code)
+    return images.view(len(labels), len(z), *images.shape[1:])
 
 
 def arithmetic(
