@@ -6,16 +6,12 @@
 use tch::{Kind, Tensor};
 
 use crate::config::Augment;
+use crate::rng::UniformSource;
 
 /// Largest shift of `translation`, as a fraction of the image size.
 const TRANSLATION_RATIO: f64 = 0.125;
 /// Side of the `cutout` square, as a fraction of the image size.
 const CUTOUT_RATIO: f64 = 0.5;
-
-/// A source of uniform random values `[batch, *rest]` in [0, 1), one draw per image.
-pub trait UniformSource {
-    fn uniform(&mut self, batch: i64, rest: &[i64]) -> Tensor;
-}
 
 /// Applies `policy` to images `[B, C, H, W]`, with fresh draws from `random`.
 pub fn augment(images: &Tensor, policy: &[Augment], random: &mut impl UniformSource) -> Tensor {

@@ -37,3 +37,9 @@ pub type Result<T> = std::result::Result<T, Error>;
 pub fn invalid<T>(message: impl Into<String>) -> Result<T> {
     Err(Error::InvalidArgument(message.into()))
 }
+
+/// The error for a name `given` for `what` that is none of `names`.
+pub fn unknown<T>(what: &str, given: &str, names: &[&str]) -> Result<T> {
+    let listed: Vec<String> = names.iter().map(|name| format!("'{name}'")).collect();
+    invalid(format!("unknown {what} '{given}': choose one of {}", listed.join(", ")))
+}

@@ -4,6 +4,7 @@
 
 use tch::{Device, Kind, Tensor};
 
+use crate::batch::{check_output_size, checked_batch};
 use crate::calibration::Calibration;
 use crate::clusters::{self, Clusters};
 use crate::config::GanConfig;
@@ -12,7 +13,7 @@ use crate::models;
 use crate::network::{Ema, Network};
 use crate::options;
 use crate::rng::{classes_of, Rng};
-use crate::weights::{copy_named, named_variables};
+use crate::weights::named_variables;
 
 pub struct Gan {
     pub config: GanConfig,
@@ -24,14 +25,10 @@ pub struct Gan {
     pub sample_rng: Rng,
     /// D's calibration for guided sampling, fitted after training (`guide::calibrate`);
     /// any change of the weights drops it.
-    pub calibration: Option<Calibration>,
+    calibration: Option<Calibration>,
     /// With `config.clusters`, the clusters of the training data, found by the first `fit`.
-    pub clusters: Option<Clusters>,
+    clusters: Option<Clusters>,
 }
-
-/// Largest tensor `latent` and `generate` return, in elements (8 GiB of floats): larger
-/// requests are refused rather than exhausting memory.
-const MAX_OUTPUT_ELEMENTS: i64 = 1 << 31;
 
 /// Batch norm's running-statistics momentum (PyTorch's and tch's default).
 const BATCH_NORM_MOMENTUM: f64 = 0.1;
@@ -39,15 +36,6 @@ const BATCH_NORM_MOMENTUM: f64 = 0.1;
 /// Items per pass of `refresh_ema_statistics`: a training batch's size, and small enough
 /// for 128 px images.
 const STANDING_CHUNK: i64 = 64;
-
-fn check_output_size(n: i64, per_item: i64, what: &str) -> Result<()> {
-    if n.saturating_mul(per_item) > MAX_OUTPUT_ELEMENTS {
-        return invalid(format!(
-            "{n} {what} would exceed {MAX_OUTPUT_ELEMENTS} values; ask for fewer"
-        ));
-    }
-    Ok(())
-}
 
 impl Gan {
     pub fn new(config: GanConfig, device: Device) -> Result<Self> {
@@ -84,24 +72,10 @@ impl Gan {
         Ok((gan, rng))
     }
 
-    /// Checks that `data` is a float batch `[N, *data_shape]` and moves it to the device.
+    /// Checks that `data` is a finite float batch `[N, *data_shape]` and moves it to the
+    /// device.
     pub fn check_batch(&self, data: &Tensor, what: &str) -> Result<Tensor> {
-        let shape = data.size();
-        if shape.len() != self.config.data_shape.len() + 1
-            || shape[1..] != self.config.data_shape[..]
-        {
-            return invalid(format!(
-                "{what} must have shape [N, {}], got {shape:?}",
-                self.config.data_shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
-            ));
-        }
-        if shape[0] == 0 {
-            return invalid(format!("{what} is empty"));
-        }
-        if !data.is_floating_point() {
-            return invalid(format!("{what} must be floating point, got {:?}", data.kind()));
-        }
-        Ok(data.f_to_device(self.device)?.f_to_kind(Kind::Float)?)
+        checked_batch(data, &self.config.data_shape, what, self.device)
     }
 
     /// `n` latent codes from the sampling stream, or from a stream seeded with `seed`.
@@ -161,6 +135,44 @@ impl Gan {
             ));
         }
         Ok(Some(labels))
+    }
+
+    pub fn calibration(&self) -> Option<&Calibration> {
+        self.calibration.as_ref()
+    }
+
+    /// Keeps `calibration`, fitted on the current D, for guided sampling.
+    pub fn set_calibration(&mut self, calibration: Calibration) {
+        self.calibration = Some(calibration);
+    }
+
+    /// Forgets what described the old weights: D's calibration.
+    pub fn weights_changed(&mut self) {
+        self.calibration = None;
+    }
+
+    pub fn clusters(&self) -> Option<&Clusters> {
+        self.clusters.as_ref()
+    }
+
+    /// Keeps the clusters G and D are conditioned on, which must be `config.clusters`
+    /// centroids of the data's size.
+    pub fn set_clusters(&mut self, clusters: Clusters) -> Result<()> {
+        let k = self.config.clusters;
+        let (centroids, weights) = (clusters.centroids.size(), clusters.weights.size());
+        if centroids != [k, self.config.data_numel()] || weights != [k] {
+            return invalid(format!(
+                "clusters of shape {centroids:?} and shares {weights:?} do not match clusters={k} \
+                 of items with {} values",
+                self.config.data_numel()
+            ));
+        }
+        let device = self.device;
+        self.clusters = Some(Clusters {
+            centroids: clusters.centroids.to_device(device),
+            weights: clusters.weights.to_device(device),
+        });
+        Ok(())
     }
 
     /// What G and D are conditioned on for latents `z`: their clusters when the GAN
@@ -292,49 +304,6 @@ impl Gan {
         });
         // Convolutions leave images channels last; callers get the usual layout.
         Ok(Tensor::f_cat(&chunks, 0)?.f_contiguous()?)
-    }
-
-    /// The named variables of "generator", "generator_ema" or "discriminator", as they
-    /// appear in the PyTorch version of the network's `state_dict`.
-    pub fn state_dict(&self, network: &str) -> Result<Vec<(String, Tensor)>> {
-        let network = match (network, &self.ema) {
-            ("generator", _) => &self.generator,
-            ("generator_ema", Some(ema)) => &ema.generator,
-            ("generator_ema", None) => return invalid("this GAN keeps no EMA generator"),
-            ("discriminator", _) => &self.discriminator,
-            (other, _) => {
-                return invalid(format!(
-                "unknown network '{other}': use 'generator', 'generator_ema' or 'discriminator'"
-            ))
-            }
-        };
-        Ok(named_variables(&network.vs)
-            .into_iter()
-            .map(|(name, t)| (name, t.detach().copy()))
-            .collect())
-    }
-
-    /// Replaces the weights of "generator" or "discriminator" by `tensors`, which must
-    /// match the network's names and shapes exactly. The EMA generator restarts from the
-    /// new generator.
-    pub fn load_state_dict(&mut self, network: &str, tensors: Vec<(String, Tensor)>) -> Result<()> {
-        let target = match network {
-            "generator" => &self.generator,
-            "discriminator" => &self.discriminator,
-            other => {
-                return invalid(format!(
-                    "cannot load weights into '{other}': use 'generator' or 'discriminator'"
-                ))
-            }
-        };
-        let stored = tensors.into_iter().collect();
-        copy_named(stored, named_variables(&target.vs))
-            .map_err(|reason| Error::InvalidArgument(format!("{network} state_dict: {reason}")))?;
-        self.calibration = None;
-        if let (Some(ema), "generator") = (&mut self.ema, network) {
-            ema.reset(&self.generator);
-        }
-        Ok(())
     }
 
     pub fn sample(

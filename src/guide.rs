@@ -119,14 +119,14 @@ pub fn calibrate(
         &logits(gan, &fake, gan.conditioning(&z, given).as_ref())?,
     )?;
     calibration.real_items = packs * pac;
-    gan.calibration = Some(calibration.clone());
+    gan.set_calibration(calibration.clone());
     Ok(calibration)
 }
 
 /// `draw.n` samples resampled by `guide` with the GAN's calibration; deterministic given
 /// `draw.seed`.
 pub fn sample(gan: &mut Gan, guide: Guide, draw: &Draw) -> Result<Tensor> {
-    let Some(calibration) = gan.calibration.clone() else {
+    let Some(calibration) = gan.calibration().cloned() else {
         return invalid(
             "this GAN has no calibration for guided sampling: call gan.calibrate(real) with real \
              items held back from training (rustgan train --hold-out N does it), then sample",

@@ -11,6 +11,7 @@
 #![allow(clippy::assign_op_pattern)]
 
 pub mod augment;
+pub mod batch;
 pub mod calibration;
 pub mod checkpoint;
 pub mod clusters;

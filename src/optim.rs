@@ -121,8 +121,8 @@ impl FlatParams {
     }
 }
 
+/// Adam's state; the learning rate is the model's, handed to every update.
 pub struct Adam {
-    pub lr: f64,
     pub betas: (f64, f64),
     pub eps: f64,
     /// Number of updates applied; drives the bias correction.
@@ -135,9 +135,8 @@ pub struct Adam {
 }
 
 impl Adam {
-    pub fn new(params: &FlatParams, lr: f64, betas: (f64, f64)) -> Self {
+    pub fn new(params: &FlatParams, betas: (f64, f64)) -> Self {
         Adam {
-            lr,
             betas,
             eps: 1e-8,
             steps: 0,
@@ -147,7 +146,7 @@ impl Adam {
         }
     }
 
-    pub fn update(&mut self, params: &mut FlatParams, grad: &Tensor) {
+    pub fn update(&mut self, params: &mut FlatParams, grad: &Tensor, lr: f64) {
         let (beta1, beta2) = self.betas;
         self.steps += 1;
         let correction1 = 1.0 - beta1.powi(self.steps as i32);
@@ -158,8 +157,8 @@ impl Adam {
             // p -= lr / c1 * m / (sqrt(v / c2) + eps), with the step size folded into the
             // denominator because addcdiv_ takes no scale here.
             let mut denom = self.exp_avg_sq.sqrt_out(&self.scratch);
-            let _ = denom.g_mul_scalar_(-correction1 / (self.lr * correction2.sqrt()));
-            let _ = denom.g_add_scalar_(-self.eps * correction1 / self.lr);
+            let _ = denom.g_mul_scalar_(-correction1 / (lr * correction2.sqrt()));
+            let _ = denom.g_add_scalar_(-self.eps * correction1 / lr);
             let _ = params.flat.addcdiv_(&self.exp_avg, &denom);
         });
     }
@@ -204,14 +203,14 @@ mod tests {
             .build(&vs_ref, 0.01)
             .unwrap();
         let mut flat = FlatParams::new(&vs);
-        let mut adam = Adam::new(&flat, 0.01, (0.5, 0.999));
+        let mut adam = Adam::new(&flat, (0.5, 0.999));
         let x = Tensor::randn([8, 3], (Kind::Float, Device::Cpu));
         for _ in 0..5 {
             let loss_ref = nn::Module::forward(&net_ref, &x).square().mean(None);
             opt_ref.backward_step(&loss_ref);
             let loss = nn::Module::forward(&net, &x).square().mean(None);
             let grad = flat.gradient(&loss).unwrap();
-            adam.update(&mut flat, &grad);
+            adam.update(&mut flat, &grad, 0.01);
         }
         let diff = (&net.ws - &net_ref.ws).abs().max().double_value(&[]);
         assert!(diff < 1e-6, "max difference {diff}");

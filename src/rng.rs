@@ -91,6 +91,11 @@ pub fn classes_of(uniform: &Tensor, classes: i64) -> Tensor {
     (uniform * classes as f64).floor().clamp_max(classes as f64 - 1.0).to_kind(Kind::Int64)
 }
 
+/// A source of uniform random values `[batch, *rest]` in [0, 1), one draw per item.
+pub trait UniformSource {
+    fn uniform(&mut self, batch: i64, rest: &[i64]) -> Tensor;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

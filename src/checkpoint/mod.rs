@@ -1,111 +1,144 @@
-//! GAN checkpoints: a directory with the config as JSON, each network's weights and the
-//! optimiser moments as safetensors, and the step count and random streams as JSON,
-//! saved whole or not at all (see `store`).
+//! Checkpoints of any trained model: a directory with the config as JSON, each network's
+//! weights and the optimiser moments as safetensors, the step count and random streams
+//! as JSON, and what the model keeps besides (a GAN's clusters and calibration), saved
+//! whole or not at all (see `store`). A model takes part by implementing `Stored`.
 
+mod gan;
 pub mod store;
 
 use std::path::Path;
 
-use tch::Device;
+use tch::{Device, Tensor};
 
-use crate::clusters::Clusters;
-use crate::error::Result;
-use crate::gan::Gan;
-use crate::options::config_from_json;
-use crate::train::Trainer;
-use crate::weights::{named_variables, read_safetensors};
+use crate::error::{invalid, Error, Result};
+use crate::rng::Rng;
+use crate::train::{Side, Trainable, Trainer};
+use crate::weights::copy_named;
 use store::{checkpoint_error, restore, write_tensors, Optimisers, TrainingState, STATE_FILE};
 
-const FORMAT: &str = "rustgan-checkpoint";
-/// A self-conditioned GAN's clusters, once found.
-const CLUSTERS_FILE: &str = "clusters.safetensors";
-/// D's calibration for guided sampling, where the GAN has one; older checkpoints lack it.
-const CALIBRATION_FILE: &str = "calibration.json";
+/// A model whose trainer can be saved and loaded.
+pub trait Stored: Trainable {
+    /// Names the kind of checkpoint in its state file; another kind is refused.
+    const FORMAT: &'static str;
+    fn config_json(&self) -> String;
+    /// A new model of the saved configuration `json`, and its training stream.
+    fn from_config_json(json: &str, device: Device) -> Result<(Self, Rng)>;
+    /// The variables of each weight file, by network name ("generator", "discriminator",
+    /// "generator_ema").
+    fn weight_files(&self) -> Vec<(&'static str, Vec<(String, Tensor)>)>;
+    /// The stream a model samples from apart from training, kept in the state file.
+    fn sample_rng(&self) -> Option<&Rng> {
+        None
+    }
+    fn set_sample_rng(&mut self, _rng: Rng) {}
+    /// Writes what else the model keeps into the checkpoint directory `dir`.
+    fn write_extras(&self, _dir: &Path) -> Result<()> {
+        Ok(())
+    }
+    /// Reads back what `write_extras` wrote; checkpoints from before an extra lack it.
+    fn read_extras(&mut self, _dir: &Path) -> Result<()> {
+        Ok(())
+    }
+    /// Runs after `load_state_dict` replaced the weights of `network`: the EMA generator
+    /// restarts from a new generator, and what described the old weights goes.
+    fn weights_loaded(&mut self, network: &str);
 
-fn optimisers(trainer: &Trainer) -> Optimisers<'_> {
-    let gan = &trainer.gan;
-    vec![
-        ("generator", &gan.generator.params, &trainer.g_optim),
-        ("discriminator", &gan.discriminator.params, &trainer.d_optim),
-    ]
+    /// Copies of the named variables of "generator", "generator_ema" or "discriminator",
+    /// as in the state dicts of `rustgan.torch_modules`.
+    fn state_dict(&self, network: &str) -> Result<Vec<(String, Tensor)>> {
+        match self.weight_files().into_iter().find(|(name, _)| *name == network) {
+            Some((_, variables)) => {
+                Ok(variables.into_iter().map(|(name, t)| (name, t.detach().copy())).collect())
+            }
+            None if network == "generator_ema" => invalid("this model keeps no EMA generator"),
+            None => invalid(format!(
+                "unknown network '{network}': use 'generator', 'generator_ema' or 'discriminator'"
+            )),
+        }
+    }
+
+    /// Replaces the weights of "generator" or "discriminator" by `tensors`, which must
+    /// match the network's names and shapes exactly.
+    fn load_state_dict(&mut self, network: &str, tensors: Vec<(String, Tensor)>) -> Result<()> {
+        let targets = match network {
+            "generator" | "discriminator" => {
+                self.weight_files().into_iter().find(|f| f.0 == network)
+            }
+            _ => None,
+        };
+        let Some((_, targets)) = targets else {
+            return invalid(format!(
+                "cannot load weights into '{network}': use 'generator' or 'discriminator' (an \
+                 EMA copy restarts from the generator)"
+            ));
+        };
+        copy_named(tensors.into_iter().collect(), targets)
+            .map_err(|reason| Error::InvalidArgument(format!("{network} state_dict: {reason}")))?;
+        self.weights_loaded(network);
+        Ok(())
+    }
 }
 
-pub fn save(trainer: &Trainer, dir: &Path) -> Result<()> {
+fn optimisers<M: Stored>(trainer: &Trainer<M>) -> Optimisers<'_> {
+    let (adams, _, _) = trainer.state();
+    let networks = trainer.model().networks();
+    networks.into_iter().zip(adams).map(|(n, adam)| (n.name, n.params, adam)).collect()
+}
+
+/// The updates Adam made on each side, as the state file counts them.
+fn update_count<M: Stored>(trainer: &Trainer<M>, side: Side) -> i64 {
+    let (adams, _, _) = trainer.state();
+    let networks = trainer.model().networks();
+    (networks.iter().zip(adams)).find(|(n, _)| n.side == side).map_or(0, |(_, adam)| adam.steps)
+}
+
+pub fn save<M: Stored>(trainer: &Trainer<M>, dir: &Path) -> Result<()> {
     store::save(dir, |staging| write_checkpoint(trainer, staging))
 }
 
 /// Writes every file of a checkpoint into the empty directory `dir`.
-fn write_checkpoint(trainer: &Trainer, dir: &Path) -> Result<()> {
-    let gan = &trainer.gan;
-    std::fs::write(dir.join("config.json"), gan.config.to_json())?;
-    write_tensors(&dir.join("generator.safetensors"), named_variables(&gan.generator.vs))?;
-    write_tensors(&dir.join("discriminator.safetensors"), named_variables(&gan.discriminator.vs))?;
-    if let Some(ema) = &gan.ema {
-        write_tensors(&dir.join("generator_ema.safetensors"), named_variables(&ema.generator.vs))?;
+fn write_checkpoint<M: Stored>(trainer: &Trainer<M>, dir: &Path) -> Result<()> {
+    let model = trainer.model();
+    std::fs::write(dir.join("config.json"), model.config_json())?;
+    for (network, variables) in model.weight_files() {
+        write_tensors(&dir.join(format!("{network}.safetensors")), variables)?;
     }
     store::write_optimisers(&dir.join("optimizer.safetensors"), &optimisers(trainer))?;
-    if let Some(clusters) = &gan.clusters {
-        let tensors = vec![
-            ("centroids".to_string(), clusters.centroids.shallow_clone()),
-            ("weights".to_string(), clusters.weights.shallow_clone()),
-        ];
-        write_tensors(&dir.join(CLUSTERS_FILE), tensors)?;
-    }
-    if let Some(calibration) = &gan.calibration {
-        store::write_json(dir, CALIBRATION_FILE, calibration)?;
-    }
+    model.write_extras(dir)?;
+    let (_, step, rng) = trainer.state();
     let state = TrainingState {
-        format: FORMAT.into(),
+        format: M::FORMAT.into(),
         version: 1,
-        step: trainer.step,
-        g_optim_steps: trainer.g_optim.steps,
-        d_optim_steps: trainer.d_optim.steps,
-        rng: trainer.streams.rng.clone(),
-        sample_rng: Some(gan.sample_rng.clone()),
+        step,
+        g_optim_steps: update_count(trainer, Side::Generator),
+        d_optim_steps: update_count(trainer, Side::Discriminator),
+        rng: rng.clone(),
+        sample_rng: model.sample_rng().cloned(),
     };
     store::write_json(dir, STATE_FILE, &state) // last: it makes the directory a checkpoint
 }
 
-fn read_clusters(path: &Path, gan: &Gan) -> Result<Clusters> {
-    let mut tensors = read_safetensors(path).map_err(|reason| checkpoint_error(path, reason))?;
-    let mut take = |name: &str| {
-        tensors.remove(name).ok_or_else(|| checkpoint_error(path, format!("no tensor '{name}'")))
-    };
-    let (centroids, weights) = (take("centroids")?, take("weights")?);
-    let k = gan.config.clusters;
-    if centroids.size() != [k, gan.config.data_numel()] || weights.size() != [k] {
-        return Err(checkpoint_error(path, format!("clusters do not match clusters={k}")));
-    }
-    let device = gan.device;
-    Ok(Clusters { centroids: centroids.to_device(device), weights: weights.to_device(device) })
-}
-
-pub fn load(dir: &Path, device: Device) -> Result<Trainer> {
+pub fn load<M: Stored>(dir: &Path, device: Device) -> Result<Trainer<M>> {
     let dir = &store::existing(dir)?;
-    let config = config_from_json(&store::read_text(dir, "config.json")?)
+    let (model, rng) = M::from_config_json(&store::read_text(dir, "config.json")?, device)
         .map_err(|e| checkpoint_error(&dir.join("config.json"), e.to_string()))?;
-    let state = TrainingState::read(dir, FORMAT)?;
-    let mut trainer = Trainer::new(config, device)?;
-    let gan = &mut trainer.gan;
-    restore(&dir.join("generator.safetensors"), named_variables(&gan.generator.vs))?;
-    restore(&dir.join("discriminator.safetensors"), named_variables(&gan.discriminator.vs))?;
-    if let Some(ema) = &gan.ema {
-        restore(&dir.join("generator_ema.safetensors"), named_variables(&ema.generator.vs))?;
-    }
-    if let Some(sample_rng) = state.sample_rng {
-        gan.sample_rng = sample_rng;
+    let state = TrainingState::read(dir, M::FORMAT)?;
+    let mut trainer = Trainer::new(model, rng);
+    for (network, variables) in trainer.model().weight_files() {
+        restore(&dir.join(format!("{network}.safetensors")), variables)?;
     }
     store::restore_optimisers(&dir.join("optimizer.safetensors"), &optimisers(&trainer))?;
-    trainer.step = state.step;
-    trainer.g_optim.steps = state.g_optim_steps;
-    trainer.d_optim.steps = state.d_optim_steps;
-    trainer.streams.rng = state.rng;
-    let clusters_path = dir.join(CLUSTERS_FILE);
-    if trainer.gan.config.clusters > 0 && clusters_path.is_file() {
-        trainer.gan.clusters = Some(read_clusters(&clusters_path, &trainer.gan)?);
+    let counts: Vec<i64> = (trainer.model().networks().iter())
+        .map(|n| match n.side {
+            Side::Generator => state.g_optim_steps,
+            Side::Discriminator => state.d_optim_steps,
+        })
+        .collect();
+    trainer.restore_state(state.step, &counts, state.rng);
+    let model = trainer.model_mut();
+    if let Some(sample_rng) = state.sample_rng {
+        model.set_sample_rng(sample_rng);
     }
-    if dir.join(CALIBRATION_FILE).is_file() {
-        trainer.gan.calibration = Some(store::read_json(dir, CALIBRATION_FILE, "calibration")?);
-    }
+    model.read_extras(dir)?;
     Ok(trainer)
 }

@@ -165,7 +165,7 @@ pub fn project(
         .normal_tensor(&[k * n, latent_dim], gan.device)
         .set_requires_grad(true);
     let mut params = FlatParams::from_tensor(&z);
-    let mut adam = Adam::new(&params, options.lr, (0.9, 0.999));
+    let mut adam = Adam::new(&params, (0.9, 0.999));
     let mut loss_curve = Vec::with_capacity(options.steps as usize);
     for _ in 0..options.steps {
         // A self-conditioned GAN's cluster follows z, so it is read again at every step.
@@ -183,7 +183,7 @@ pub fn project(
         let loss = objective.sum(None);
         loss_curve.push(loss.f_double_value(&[])? / (k * n) as f64);
         let grad = params.gradient(&loss)?;
-        adam.update(&mut params, &grad);
+        adam.update(&mut params, &grad, options.lr);
     }
     tch::no_grad(|| {
         let z = z.detach();

@@ -13,7 +13,7 @@ use serde_json::{Map, Value as Json};
 use tch::Device;
 
 use crate::config::GanConfig;
-use crate::error::{invalid, Error, Result};
+use crate::error::{invalid, unknown, Error, Result};
 
 /// An option value as the caller gave it, before it is checked.
 #[derive(Clone, Debug, PartialEq)]
@@ -80,7 +80,6 @@ pub const ARCHS: &[&str] = &["dcgan", "mlp", "resnet"];
 pub const LOSSES: &[&str] = &["bce", "lsgan", "hinge", "wgan-gp"];
 pub const AUGMENTS: &[&str] = &["color", "translation", "cutout"];
 pub const PRECISIONS: &[&str] = &["fp32", "bf16"];
-pub const NAN_POLICIES: &[&str] = &["raise", "skip"];
 
 /// Every option of `GanConfig`, in the order of `rustgan.GAN`'s signature.
 pub const SPECS: &[OptionSpec] = &[
@@ -171,8 +170,7 @@ fn choice(name: &str, value: &Value, choices: &[&str]) -> Result<Json> {
         return type_error(name, "a string", value);
     };
     if !choices.contains(&text.as_str()) {
-        let listed: Vec<String> = choices.iter().map(|c| format!("'{c}'")).collect();
-        return invalid(format!("unknown {name} '{text}': choose one of {}", listed.join(", ")));
+        return unknown(name, text, choices);
     }
     Ok(Json::from(text.as_str()))
 }

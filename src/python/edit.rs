@@ -51,7 +51,7 @@ pub fn project(
     let options =
         ProjectOptions { steps, lr, restarts, prior_weight, realism_weight, average_best, seed };
     let result = without_gil(py, move || {
-        edit::project(&gan.trainer().gan, &images, labels.as_ref(), mask.as_ref(), &options)
+        edit::project(gan.trainer().model(), &images, labels.as_ref(), mask.as_ref(), &options)
     })?;
     Ok((
         PyTensor(result.latents),
@@ -64,7 +64,7 @@ pub fn project(
 /// Returns (vectors, explained).
 #[pyfunction]
 pub fn sefa(py: Python<'_>, gan: &PyGan, k: i64) -> PyResult<(PyTensor, PyTensor)> {
-    let found = without_gil(py, move || directions::sefa(&gan.trainer().gan, k))?;
+    let found = without_gil(py, move || directions::sefa(gan.trainer().model(), k))?;
     Ok((PyTensor(found.vectors), PyTensor(found.explained)))
 }
 
@@ -79,7 +79,7 @@ pub fn pca(
 ) -> PyResult<(PyTensor, PyTensor)> {
     let (z, labels) = (z.0, labels.map(|l| l.0));
     let found =
-        without_gil(py, move || directions::pca(&gan.trainer().gan, &z, labels.as_ref(), k))?;
+        without_gil(py, move || directions::pca(gan.trainer().model(), &z, labels.as_ref(), k))?;
     Ok((PyTensor(found.vectors), PyTensor(found.explained)))
 }
 
@@ -95,8 +95,8 @@ pub fn boundary(
 ) -> PyResult<(PyTensor, f64)> {
     let (z, labels, values, keep) = (z.0, labels.map(|l| l.0), values.0, keep.map(|k| k.0));
     let found = without_gil(py, move || {
-        let gan = &gan.trainer().gan;
-        directions::boundary(gan, &z, labels.as_ref(), &values, keep.as_ref())
+        let trainer = gan.trainer();
+        directions::boundary(trainer.model(), &z, labels.as_ref(), &values, keep.as_ref())
     })?;
     Ok((PyTensor(found.normal), found.accuracy))
 }
@@ -122,7 +122,7 @@ pub fn into_clusters(
     ids: PyTensor,
 ) -> PyResult<PyTensor> {
     let (z, ids) = (z.0, ids.0);
-    without_gil(py, move || edit::into_clusters(&gan.trainer().gan, &z, &ids)).map(PyTensor)
+    without_gil(py, move || edit::into_clusters(gan.trainer().model(), &z, &ids)).map(PyTensor)
 }
 
 /// Returns (mean, samples, std, noise).
@@ -145,7 +145,7 @@ pub fn inpaint_posterior(
     let (images, labels, mask) = (images.0, labels.map(|l| l.0), mask.0);
     let options = PosteriorOptions { samples, steps, step_size, noise, candidates, seed };
     let found = without_gil(py, move || {
-        posterior::inpaint(&gan.trainer().gan, &images, labels.as_ref(), &mask, &options)
+        posterior::inpaint(gan.trainer().model(), &images, labels.as_ref(), &mask, &options)
     })?;
     Ok((PyTensor(found.mean), PyTensor(found.samples), PyTensor(found.std), found.noise))
 }

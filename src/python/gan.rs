@@ -1,21 +1,19 @@
 //! `GanCore`: the native half of `rustgan.GAN`.
 
-use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::MutexGuard;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pyo3_tch::PyTensor;
 
 use super::errors::{to_py_err, without_gil};
+use super::model::{native_model_methods, Shared};
 use super::options::values;
-use super::training::{gradient_sync, record_dict, run_fit, stats_dict};
 use crate::calibration::Calibration;
-use crate::checkpoint;
+use crate::gan::Gan;
 use crate::guide::{self, Draw, Guide};
 use crate::options::{config_from_values, parse_device};
-use crate::replica::Replica;
-use crate::train::{Batch, FitOptions, NanPolicy, Trainer};
+use crate::train::Trainer;
 
 fn calibration_dict<'py>(py: Python<'py>, c: &Calibration) -> PyResult<Bound<'py, PyDict>> {
     let dict = PyDict::new(py);
@@ -30,20 +28,16 @@ fn calibration_dict<'py>(py: Python<'py>, c: &Calibration) -> PyResult<Bound<'py
 
 #[pyclass(name = "GanCore", module = "rustgan._rustgan")]
 pub struct PyGan {
-    // The lock makes the class shareable between threads; calls on one GAN run in turn.
-    inner: Mutex<Trainer>,
+    core: Shared<Gan>,
 }
 
 impl PyGan {
-    fn new_locked(trainer: Trainer) -> Self {
-        PyGan { inner: Mutex::new(trainer) }
-    }
-
-    pub(super) fn trainer(&self) -> MutexGuard<'_, Trainer> {
-        // A panic mid-call is reported as an error; the GAN stays usable for inspection.
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    pub(super) fn trainer(&self) -> MutexGuard<'_, Trainer<Gan>> {
+        self.core.trainer()
     }
 }
+
+native_model_methods!(PyGan);
 
 #[pymethods]
 impl PyGan {
@@ -51,72 +45,15 @@ impl PyGan {
     #[new]
     fn new(py: Python<'_>, options: &Bound<'_, PyDict>, device: &str) -> PyResult<Self> {
         let values = values(options)?;
-        let trainer =
-            without_gil(py, || Trainer::new(config_from_values(&values)?, parse_device(device)?))?;
-        Ok(PyGan::new_locked(trainer))
-    }
-
-    #[staticmethod]
-    fn load(py: Python<'_>, path: PathBuf, device: &str) -> PyResult<Self> {
-        let trainer = without_gil(py, || checkpoint::load(&path, parse_device(device)?))?;
-        Ok(PyGan::new_locked(trainer))
-    }
-
-    fn save(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
-        without_gil(py, || checkpoint::save(&self.trainer(), &path))
-    }
-
-    #[pyo3(signature = (data, labels, on_nan))]
-    fn step<'py>(
-        &self,
-        py: Python<'py>,
-        data: PyTensor,
-        labels: Option<PyTensor>,
-        on_nan: &str,
-    ) -> PyResult<Bound<'py, PyDict>> {
-        let (data, labels) = (data.0, labels.map(|l| l.0));
-        let stats = without_gil(py, move || {
-            let policy = NanPolicy::parse(on_nan)?;
-            let mut trainer = self.trainer();
-            let images = trainer.gan.check_batch(&data, "batch")?;
-            let labels = trainer.gan.data_labels(&images, labels.as_ref(), "labels")?;
-            trainer.train_step(&[Batch { images, labels }], policy)
+        let (gan, rng) = without_gil(py, || {
+            Gan::with_training_stream(config_from_values(&values)?, parse_device(device)?)
         })?;
-        stats_dict(py, &stats)
-    }
-
-    /// Trains in Rust; `callback(steps_done, record_or_None)` runs at most every 100 ms and
-    /// on every log record. Returns (history, interrupted).
-    #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (data, labels, steps, batch_size, log_every, on_nan, callback))]
-    fn fit(
-        &self,
-        py: Python<'_>,
-        data: PyTensor,
-        labels: Option<PyTensor>,
-        steps: i64,
-        batch_size: i64,
-        log_every: i64,
-        on_nan: &str,
-        callback: PyObject,
-    ) -> PyResult<(Vec<PyObject>, bool)> {
-        let (data, labels) = (data.0, labels.map(|l| l.0));
-        run_fit(py, callback, move |monitor| {
-            let options =
-                FitOptions { steps, batch_size, log_every, on_nan: NanPolicy::parse(on_nan)? };
-            self.trainer().fit(&data, labels.as_ref(), &options, monitor)
-        })
-    }
-
-    /// The record of the steps since the last one, or None (see `Trainer::flush_log`).
-    fn flush_log<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
-        let record = self.trainer().flush_log();
-        record.map(|r| record_dict(py, &r)).transpose()
+        Ok(PyGan { core: Shared::new(Trainer::new(gan, rng)) })
     }
 
     #[pyo3(signature = (n, seed=None))]
     fn latent(&self, py: Python<'_>, n: i64, seed: Option<u64>) -> PyResult<PyTensor> {
-        without_gil(py, || self.trainer().gan.latent(n, seed)).map(PyTensor)
+        without_gil(py, || self.trainer().model_mut().latent(n, seed)).map(PyTensor)
     }
 
     #[pyo3(signature = (z, labels, ema))]
@@ -128,7 +65,8 @@ impl PyGan {
         ema: bool,
     ) -> PyResult<PyTensor> {
         let (z, labels) = (z.0, labels.map(|l| l.0));
-        without_gil(py, move || self.trainer().gan.generate(&z, labels.as_ref(), ema)).map(PyTensor)
+        without_gil(py, move || self.trainer().model().generate(&z, labels.as_ref(), ema))
+            .map(PyTensor)
     }
 
     #[pyo3(signature = (n, seed=None, labels=None, ema=true))]
@@ -141,7 +79,7 @@ impl PyGan {
         ema: bool,
     ) -> PyResult<PyTensor> {
         let labels = labels.map(|l| l.0);
-        without_gil(py, move || self.trainer().gan.sample(n, seed, labels.as_ref(), ema))
+        without_gil(py, move || self.trainer().model_mut().sample(n, seed, labels.as_ref(), ema))
             .map(PyTensor)
     }
 
@@ -162,7 +100,7 @@ impl PyGan {
         let labels = labels.map(|l| l.0);
         without_gil(py, move || {
             let draw = Draw { n, seed, labels: labels.as_ref(), use_ema: ema, truncation };
-            guide::sample(&mut self.trainer().gan, guide, &draw)
+            guide::sample(self.trainer().model_mut(), guide, &draw)
         })
         .map(PyTensor)
     }
@@ -179,7 +117,7 @@ impl PyGan {
     ) -> PyResult<Bound<'py, PyDict>> {
         let (real, labels) = (real.0, labels.map(|l| l.0));
         let calibration = without_gil(py, move || {
-            guide::calibrate(&mut self.trainer().gan, &real, labels.as_ref(), seed, ema)
+            guide::calibrate(self.trainer().model_mut(), &real, labels.as_ref(), seed, ema)
         })?;
         calibration_dict(py, &calibration)
     }
@@ -187,55 +125,7 @@ impl PyGan {
     /// The stored calibration as a dict, or None.
     #[getter]
     fn calibration<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
-        let calibration = self.trainer().gan.calibration.clone();
+        let calibration = self.trainer().model().calibration().cloned();
         calibration.map(|c| calibration_dict(py, &c)).transpose()
-    }
-
-    fn state_dict(&self, py: Python<'_>, network: String) -> PyResult<Vec<(String, PyTensor)>> {
-        let named = without_gil(py, move || self.trainer().gan.state_dict(&network))?;
-        Ok(named.into_iter().map(|(name, t)| (name, PyTensor(t))).collect())
-    }
-
-    fn load_state_dict(
-        &self,
-        py: Python<'_>,
-        network: String,
-        tensors: Vec<(String, PyTensor)>,
-    ) -> PyResult<()> {
-        let tensors: Vec<(String, tch::Tensor)> =
-            tensors.into_iter().map(|(name, t)| (name, t.0)).collect();
-        without_gil(py, move || self.trainer().gan.load_state_dict(&network, tensors))
-    }
-
-    /// Trains as replica `rank` of `world_size`; `sync(flat_gradient)` must average the
-    /// tensor across the processes in place.
-    fn set_replica(&self, rank: i64, world_size: i64, sync: PyObject) -> PyResult<()> {
-        let replica = Replica::new(rank, world_size, gradient_sync(sync)).map_err(to_py_err)?;
-        self.trainer().streams.replica = Some(replica);
-        Ok(())
-    }
-
-    fn clear_replica(&self) {
-        self.trainer().streams.replica = None;
-    }
-
-    #[getter]
-    fn config_json(&self) -> String {
-        self.trainer().gan.config.to_json()
-    }
-
-    #[getter]
-    fn steps_done(&self) -> i64 {
-        self.trainer().step
-    }
-
-    #[getter]
-    fn device(&self) -> String {
-        super::device_name(self.trainer().gan.device)
-    }
-
-    #[getter]
-    fn has_ema(&self) -> bool {
-        self.trainer().gan.ema.is_some()
     }
 }

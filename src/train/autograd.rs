@@ -2,26 +2,27 @@
 
 use tch::Tensor;
 
-use super::stats::DiscriminatorStats;
+use super::stats::{DiscriminatorStats, GeneratorStats};
 use super::{scalars, Batch, Context, StepPath};
 use crate::augment::augment;
 use crate::error::Result;
+use crate::gan::Gan;
 use crate::losses::{discriminator_loss, generator_loss, gradient_penalty, r1_penalty, strongest};
 
 #[derive(Default)]
-pub(super) struct Autograd {
+pub struct Autograd {
     /// The last critic iteration's generated items (with their graph) and labels.
     kept: Option<(Tensor, Option<Tensor>)>,
 }
 
-impl StepPath for Autograd {
+impl StepPath<Gan> for Autograd {
     fn discriminator_pass(
         &mut self,
-        ctx: &mut Context,
+        ctx: &mut Context<Gan>,
         real: &Batch,
         last: bool,
-    ) -> Result<(DiscriminatorStats, Tensor)> {
-        let (gan, config) = (ctx.gan, &ctx.gan.config);
+    ) -> Result<(DiscriminatorStats, Vec<Tensor>)> {
+        let (gan, config) = (ctx.model, &ctx.model.config);
         let batch = real.images.size()[0];
         let r1_now = config.r1_gamma > 0.0 && ctx.step % config.r1_every == 0;
         let z = ctx.streams.draw(batch, &[config.latent_dim], false);
@@ -73,12 +74,12 @@ impl StepPath for Autograd {
         if last {
             self.kept = Some((generated, fake_labels));
         }
-        Ok((stats, grad))
+        Ok((stats, vec![grad]))
     }
 
-    fn generator_pass(&mut self, ctx: &mut Context) -> Result<(f64, Tensor)> {
+    fn generator_pass(&mut self, ctx: &mut Context<Gan>) -> Result<(GeneratorStats, Vec<Tensor>)> {
         let (fake, labels) = self.kept.take().expect("the last critic iteration keeps its items");
-        let (gan, config) = (ctx.gan, &ctx.gan.config);
+        let (gan, config) = (ctx.model, &ctx.model.config);
         let augmented = augment(&fake, &config.augment, ctx.streams);
         let mut logits = gan.discriminator.forward(&augmented, labels.as_ref(), true);
         if let Some(k) = config.top_k_count(logits.size()[0], ctx.step) {
@@ -86,6 +87,6 @@ impl StepPath for Autograd {
         }
         let loss = generator_loss(config.loss, &logits);
         let value = loss.f_double_value(&[])?;
-        Ok((value, gan.generator.params.gradient(&loss)?))
+        Ok((GeneratorStats::adversarial(value), vec![gan.generator.params.gradient(&loss)?]))
     }
 }

@@ -9,7 +9,7 @@
 
 use tch::Tensor;
 
-use super::stats::DiscriminatorStats;
+use super::stats::{DiscriminatorStats, GeneratorStats};
 use super::{scalars, Batch, Context, StepPath};
 use crate::config::{Arch, GanConfig, Precision};
 use crate::error::Result;
@@ -117,7 +117,7 @@ impl Mlp {
 
 /// Both networks of a GAN that can train on the fused MLP path, and what the last
 /// critic iteration keeps for G's pass.
-pub(super) struct FusedMlp {
+pub struct FusedMlp {
     generator: Mlp,
     discriminator: Mlp,
     kept: Option<Trace>,
@@ -145,14 +145,14 @@ impl FusedMlp {
     }
 }
 
-impl StepPath for FusedMlp {
+impl StepPath<Gan> for FusedMlp {
     fn discriminator_pass(
         &mut self,
-        ctx: &mut Context,
+        ctx: &mut Context<Gan>,
         real: &Batch,
         last: bool,
-    ) -> Result<(DiscriminatorStats, Tensor)> {
-        let config = &ctx.gan.config;
+    ) -> Result<(DiscriminatorStats, Vec<Tensor>)> {
+        let config = &ctx.model.config;
         let batch = real.images.size()[0];
         let groups = batch / config.pac; // D's items: `pac` samples side by side
         let z = ctx.streams.draw(batch, &[config.latent_dim], false);
@@ -178,34 +178,34 @@ impl StepPath for FusedMlp {
             if last {
                 self.kept = Some(generation);
             }
-            Ok((stats, d.grad.shallow_clone()))
+            Ok((stats, vec![d.grad.shallow_clone()]))
         })
     }
 
-    fn generator_pass(&mut self, ctx: &mut Context) -> Result<(f64, Tensor)> {
+    fn generator_pass(&mut self, ctx: &mut Context<Gan>) -> Result<(GeneratorStats, Vec<Tensor>)> {
         let generation = self.kept.take().expect("the last critic iteration keeps its items");
-        let (g, d, pac) = (&self.generator, &self.discriminator, ctx.gan.config.pac);
+        let (g, d, pac) = (&self.generator, &self.discriminator, ctx.model.config.pac);
         tch::no_grad(|| {
             let batch = generation.output.size()[0];
             let d_trace = d.forward(&generation.output.view([batch / pac, -1]));
             let logits = d_trace.output.view([-1]);
-            let (loss, grad_logits) = match ctx.gan.config.top_k_count(batch / pac, ctx.step) {
+            let (loss, grad_logits) = match ctx.model.config.top_k_count(batch / pac, ctx.step) {
                 Some(k) => {
                     let kept = strongest(&logits, k);
                     let (loss, grad) = generator_loss_and_gradient(
-                        ctx.gan.config.loss,
+                        ctx.model.config.loss,
                         &logits.index_select(0, &kept),
                     );
                     (loss, logits.zeros_like().index_copy(0, &kept, &grad))
                 }
-                None => generator_loss_and_gradient(ctx.gan.config.loss, &logits),
+                None => generator_loss_and_gradient(ctx.model.config.loss, &logits),
             };
             let value = loss.f_double_value(&[])?;
             let grad_fake = d
                 .backward(&d_trace, grad_logits.reshape([-1, 1]), false, true)
                 .expect("input gradient asked for");
             g.backward(&generation, grad_fake.view([batch, -1]), true, false);
-            Ok((value, g.grad.shallow_clone()))
+            Ok((GeneratorStats::adversarial(value), vec![g.grad.shallow_clone()]))
         })
     }
 }

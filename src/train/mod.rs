@@ -1,309 +1,279 @@
-//! Training: the `Trainer` owns a GAN's optimisers, step count, log window, replica and
-//! random streams, and runs the fused training step (D update(s), G update, EMA) and the
-//! `fit` loop over an in-memory data set. How a step computes its losses and gradients
-//! is a `StepPath`: autograd, or the hand-differentiated MLP step.
+//! Adversarial training, whatever the model: the `Trainer` owns the optimisers, step
+//! count, log window and random streams, runs the fused training step (critic
+//! iterations, the generators' update, the EMA) and the `fit` loop over in-memory data.
+//! A model takes part by implementing `Trainable` (its networks, data and hooks); how a
+//! step computes losses and gradients is its `StepPath`: for a GAN autograd or the
+//! hand-differentiated MLP step (`gan.rs`), for pix2pix `translate::step`.
 
 mod autograd;
+mod fit;
 mod fused_mlp;
+mod gan;
 pub(crate) mod sampler;
 pub mod stats;
 pub mod streams;
 
+pub use fit::{FitOptions, FitOutcome, NanPolicy, NAN_POLICIES};
+pub use gan::{Batch, GanData};
+
 use tch::{Device, Kind, Tensor};
 
-use crate::clusters::Clusters;
-use crate::config::GanConfig;
-use crate::error::{invalid, Error, Result};
-use crate::gan::Gan;
-use crate::optim::Adam;
+use crate::error::Result;
+use crate::optim::{Adam, FlatParams};
+use crate::replica::Replica;
 use crate::rng::Rng;
+use fit::FitLog;
 use sampler::EpochSampler;
-use stats::{DiscriminatorStats, Record, StepStats, Window};
+use stats::{DiscriminatorStats, GeneratorStats, Record, StepStats, Window};
 use streams::Streams;
 
-/// What to do when a loss is NaN or infinite. Either way the bad update is not applied.
+/// The side of the game a network plays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NanPolicy {
-    Raise,
-    Skip,
+pub enum Side {
+    Discriminator,
+    Generator,
 }
 
-impl NanPolicy {
-    pub fn parse(name: &str) -> Result<Self> {
-        match name {
-            "raise" => Ok(NanPolicy::Raise),
-            "skip" => Ok(NanPolicy::Skip),
-            other => invalid(format!("unknown on_nan '{other}': choose one of 'raise', 'skip'")),
-        }
+/// A network the trainer updates with Adam.
+pub struct Optimised<'a> {
+    /// Its name in checkpoints: "generator", "discriminator".
+    pub name: &'static str,
+    pub side: Side,
+    pub params: &'a FlatParams,
+    pub betas: (f64, f64),
+    /// The learning rate before the model's schedule (`Trainable::lr_factor`).
+    pub lr: f64,
+}
+
+/// Data a `fit` call draws batches from: one or more sets of items, each visited in its
+/// own seeded order (one set for a GAN's images or pix2pix's pairs; two unpaired sets
+/// for a model that translates both ways).
+pub trait TrainingData {
+    type Batch;
+    /// The number of items of each set.
+    fn sizes(&self) -> Vec<i64>;
+    /// The batch made of items `indices[s]` of each set `s`.
+    fn batch(&self, indices: &[Tensor]) -> Result<Self::Batch>;
+}
+
+/// A batch of the data of model `M`.
+pub type BatchOf<M> = <<M as Trainable>::Data as TrainingData>::Batch;
+
+/// A model the adversarial trainer can train.
+pub trait Trainable: Send + Sized + 'static {
+    type Data: TrainingData;
+
+    fn device(&self) -> Device;
+    /// Seeds the order in which `fit` visits the data.
+    fn seed(&self) -> u64;
+    /// The networks Adam updates, discriminators and generators, always in this order.
+    fn networks(&self) -> Vec<Optimised<'_>>;
+    /// The parameters of `networks()[index]`.
+    fn params_mut(&mut self, index: usize) -> &mut FlatParams;
+    /// How the learning rates are scaled after `step` steps.
+    fn lr_factor(&self, _step: i64) -> f64 {
+        1.0
     }
-
-    /// Whether step number `step` may apply its update: `Ok(true)` when the `values` of
-    /// `what` are all finite, `Ok(false)` when they are not and the policy skips, else the
-    /// error naming them.
-    pub fn check(self, step: i64, what: &str, values: &[f64]) -> Result<bool> {
-        if values.iter().all(|v| v.is_finite()) {
-            return Ok(true);
-        }
-        match self {
-            NanPolicy::Skip => Ok(false),
-            NanPolicy::Raise => Err(Error::NonFinite {
-                step,
-                detail: format!(
-                    "{what} = {values:?}; the update was not applied. Lower the learning rates, \
-                     add a regulariser, or pass on_nan='skip'"
-                ),
-            }),
-        }
+    /// Critic iterations per step, each on its own batch.
+    fn critic_iterations(&self) -> i64 {
+        1
     }
-}
-
-/// Real training items, with class labels `[B]` when the GAN is conditional.
-pub struct Batch {
-    pub images: Tensor,
-    pub labels: Option<Tensor>,
-}
-
-pub struct FitOptions {
-    pub steps: i64,
-    pub batch_size: i64,
-    pub log_every: i64,
-    pub on_nan: NanPolicy,
-}
-
-impl FitOptions {
-    /// Checks the options for training on `n` items in `world_size` processes, with batch
-    /// sizes that must be multiples of `pac`.
-    pub fn check(&self, n: i64, world_size: i64, pac: i64) -> Result<()> {
-        if self.steps < 0 {
-            return invalid(format!("steps must be >= 0, got {}", self.steps));
-        }
-        if self.batch_size < 1 || self.batch_size > n {
-            return invalid(format!(
-                "batch_size must lie in [1, {n}] (the data size), got {}",
-                self.batch_size
-            ));
-        }
-        if self.batch_size % pac != 0 {
-            return invalid(format!(
-                "batch_size {} must be a multiple of pac={pac}",
-                self.batch_size
-            ));
-        }
-        if self.log_every < 1 {
-            return invalid(format!("log_every must be >= 1, got {}", self.log_every));
-        }
-        let global_batch = self.batch_size * world_size;
-        if global_batch > n {
-            return invalid(format!(
-                "batch_size x processes = {global_batch} exceeds the data ({n} items)"
-            ));
-        }
-        Ok(())
+    /// A whole multiple of this is the only batch size the model takes.
+    fn batch_multiple(&self) -> i64 {
+        1
     }
-}
-
-/// The history of a `fit` call, and its calls of the monitor.
-pub(crate) struct FitLog {
-    log_every: i64,
-    history: Vec<Record>,
-}
-
-impl FitLog {
-    pub fn new(log_every: i64) -> Self {
-        FitLog { log_every, history: vec![] }
-    }
-
-    /// Logs the `stats` of the step that made `step` steps in all and `done` in this call:
-    /// a record when `step` is a multiple of `log_every`, then `monitor(done, record)`.
-    /// `Ok(true)` when the monitor asks to stop.
-    pub fn stop_after(
-        &mut self,
-        stats: &StepStats,
-        window: &mut Window,
-        step: i64,
-        done: i64,
-        monitor: &mut impl FnMut(i64, Option<&Record>) -> Result<()>,
-    ) -> Result<bool> {
-        window.add(stats);
-        let record = (step % self.log_every == 0).then(|| window.take(step));
-        if let Some(record) = &record {
-            self.history.push(record.clone());
-        }
-        match monitor(done, record.as_ref()) {
-            Ok(()) => Ok(false),
-            Err(Error::Interrupted) => Ok(true),
-            Err(e) => Err(e),
-        }
-    }
-
-    pub fn outcome(self, interrupted: bool) -> FitOutcome {
-        FitOutcome { history: self.history, interrupted }
-    }
-}
-
-pub struct FitOutcome {
-    /// One record per `log_every` steps.
-    pub history: Vec<Record>,
-    pub interrupted: bool,
+    /// How this model's steps compute losses and gradients.
+    fn step_path(&self) -> Box<dyn StepPath<Self>>;
+    /// The training data of a `fit` call from the caller's tensors (a GAN's items and
+    /// labels, a translator's inputs and targets), checked and on the device; the model
+    /// may first learn from them what training needs (a GAN's clusters).
+    fn fit_data(&mut self, items: &Tensor, other: Option<&Tensor>) -> Result<Self::Data>;
+    /// One batch for `Trainer::train_step` from the caller's tensors, checked.
+    fn step_batch(&self, items: &Tensor, other: Option<&Tensor>) -> Result<BatchOf<Self>>;
+    /// Runs after every update of the discriminators.
+    fn discriminators_updated(&mut self) {}
+    /// Runs after the generators' update number `update` (counted from 0): the EMA.
+    fn generators_updated(&mut self, update: i64);
+    /// Runs when `fit` ends, stopped or not.
+    fn fit_finished(&mut self) {}
 }
 
 /// What a step path may read and draw from.
-pub(crate) struct Context<'a> {
-    pub gan: &'a Gan,
+pub struct Context<'a, M> {
+    pub model: &'a M,
     pub streams: &'a mut Streams,
     /// Steps done before this one.
     pub step: i64,
 }
 
 /// How a training step computes losses and gradients. The skeleton around it (finite
-/// checks, gradient averaging across replicas, Adam, EMA, statistics) is `train_step`.
-pub(crate) trait StepPath: Send {
-    /// One critic iteration on `real` and freshly generated items: D's losses and the
-    /// gradient of their sum w.r.t. D's flat parameters. On the `last` iteration the
-    /// generated items are kept for `generator_pass`.
+/// checks, gradient averaging across replicas, Adam, the model's hooks, statistics) is
+/// `Trainer::train_step`.
+pub trait StepPath<M: Trainable>: Send {
+    /// One critic iteration on `real` and freshly generated items: the discriminators'
+    /// losses and the gradient of their sum w.r.t. each discriminator's flat parameters,
+    /// in `networks()` order. On the `last` iteration the generated items are kept for
+    /// `generator_pass`.
     fn discriminator_pass(
         &mut self,
-        ctx: &mut Context,
-        real: &Batch,
+        ctx: &mut Context<M>,
+        real: &BatchOf<M>,
         last: bool,
-    ) -> Result<(DiscriminatorStats, Tensor)>;
+    ) -> Result<(DiscriminatorStats, Vec<Tensor>)>;
 
-    /// G's loss on the items kept by the last critic iteration, and its gradient w.r.t.
-    /// G's flat parameters.
-    fn generator_pass(&mut self, ctx: &mut Context) -> Result<(f64, Tensor)>;
+    /// The generators' losses on what the last critic iteration kept, and the gradient
+    /// w.r.t. each generator's flat parameters, in `networks()` order.
+    fn generator_pass(&mut self, ctx: &mut Context<M>) -> Result<(GeneratorStats, Vec<Tensor>)>;
 }
 
-/// Mixed into the seed for the stream that finds a self-conditioned GAN's clusters.
-const CLUSTER_STREAM: u64 = 0xC1_05_7E_25;
+/// Mixed into the model's seed for the order of data sets after the first.
+const SET_STREAM: u64 = 0x0005_E70F_DA7A;
 
-pub struct Trainer {
-    pub gan: Gan,
-    pub g_optim: Adam,
-    pub d_optim: Adam,
+pub struct Trainer<M: Trainable> {
+    model: M,
+    /// One per network, in `networks()` order.
+    optimisers: Vec<Adam>,
     /// Training steps done.
-    pub step: i64,
+    step: i64,
     /// Statistics of the steps since the last log record.
-    pub log_window: Window,
-    pub streams: Streams,
-    path: Box<dyn StepPath>,
+    log_window: Window,
+    streams: Streams,
+    path: Box<dyn StepPath<M>>,
 }
 
-impl Trainer {
-    pub fn new(config: GanConfig, device: Device) -> Result<Self> {
-        let (gan, rng) = Gan::with_training_stream(config, device)?;
-        let config = &gan.config;
-        let g_optim = Adam::new(&gan.generator.params, config.lr_g, config.betas_g);
-        let d_optim = Adam::new(&gan.discriminator.params, config.lr_d, config.betas_d);
-        let path: Box<dyn StepPath> = match fused_mlp::FusedMlp::for_gan(&gan) {
-            Some(fused) => Box::new(fused),
-            None => Box::new(autograd::Autograd::default()),
-        };
-        let streams = Streams { rng, device: gan.device, replica: None };
-        Ok(Trainer { gan, g_optim, d_optim, step: 0, log_window: Window::default(), streams, path })
+impl<M: Trainable> Trainer<M> {
+    /// A trainer of `model`, whose training draws continue the random stream `rng`.
+    pub fn new(model: M, rng: Rng) -> Self {
+        let optimisers = model.networks().iter().map(|n| Adam::new(n.params, n.betas)).collect();
+        let streams = Streams { rng, device: model.device(), replica: None };
+        let path = model.step_path();
+        Trainer { model, optimisers, step: 0, log_window: Window::default(), streams, path }
     }
 
-    fn check_finite(&self, what: &str, values: &[f64], on_nan: NanPolicy) -> Result<bool> {
-        on_nan.check(self.step + 1, what, values)
+    pub fn model(&self) -> &M {
+        &self.model
     }
 
-    /// One fused training step. Critic iteration `i` uses `real_batches[i % len]`; each
-    /// batch holds images `[B, *data_shape]` on the GAN's device (and their labels when
-    /// the GAN is conditional).
-    pub fn train_step(&mut self, real_batches: &[Batch], on_nan: NanPolicy) -> Result<StepStats> {
-        let batch = real_batches[0].images.size()[0];
-        let pac = self.gan.config.pac;
-        if batch % pac != 0 {
-            return invalid(format!("batch size {batch} must be a multiple of pac={pac}"));
+    pub fn model_mut(&mut self) -> &mut M {
+        &mut self.model
+    }
+
+    /// Training steps done.
+    pub fn step(&self) -> i64 {
+        self.step
+    }
+
+    /// Trains as one replica of a data-parallel group, or alone with `None`.
+    pub fn set_replica(&mut self, replica: Option<Replica>) {
+        self.streams.replica = replica;
+    }
+
+    /// Applies each network's gradient in `grads` (the networks of `side`, in order) with
+    /// the learning rate of the current step.
+    fn update(&mut self, side: Side, grads: &[Tensor]) -> Result<()> {
+        let factor = self.model.lr_factor(self.step);
+        let rates: Vec<(usize, f64)> = (self.model.networks().iter().enumerate())
+            .filter(|(_, network)| network.side == side)
+            .map(|(index, network)| (index, network.lr * factor))
+            .collect();
+        assert_eq!(rates.len(), grads.len(), "one gradient per network of the side");
+        for (&(index, lr), grad) in rates.iter().zip(grads) {
+            self.streams.sync_gradient(grad)?;
+            self.optimisers[index].update(self.model.params_mut(index), grad, lr);
         }
-        let n_critic = self.gan.config.n_critic as usize;
-        let lr_factor = self.gan.config.lr_factor(self.step);
-        self.d_optim.lr = self.gan.config.lr_d * lr_factor;
-        self.g_optim.lr = self.gan.config.lr_g * lr_factor;
-        let mut d_stats = DiscriminatorStats::default();
+        Ok(())
+    }
+
+    /// One fused training step. Critic iteration `i` uses `real_batches[i % len]`, each
+    /// checked and on the model's device.
+    pub fn train_step(
+        &mut self,
+        real_batches: &[BatchOf<M>],
+        on_nan: NanPolicy,
+    ) -> Result<StepStats> {
+        let n_critic = self.model.critic_iterations() as usize;
+        let mut discriminator = DiscriminatorStats::default();
         for i in 0..n_critic {
-            let mut ctx = Context { gan: &self.gan, streams: &mut self.streams, step: self.step };
-            let (stats, grad) = self.path.discriminator_pass(
-                &mut ctx,
-                &real_batches[i % real_batches.len()],
-                i + 1 == n_critic,
-            )?;
-            d_stats = stats;
-            if !self.check_finite("discriminator loss", &d_stats.values(), on_nan)? {
-                return Ok(self.finish_step(d_stats, f64::NAN, true));
+            let mut ctx =
+                Context { model: &self.model, streams: &mut self.streams, step: self.step };
+            let real = &real_batches[i % real_batches.len()];
+            let (stats, grads) = self.path.discriminator_pass(&mut ctx, real, i + 1 == n_critic)?;
+            discriminator = stats;
+            if !on_nan.check(self.step + 1, "discriminator loss", &discriminator.values())? {
+                return Ok(self.finish_step(discriminator, GeneratorStats::skipped(), true));
             }
-            self.streams.sync_gradient(&grad)?;
-            self.d_optim.update(&mut self.gan.discriminator.params, &grad);
+            self.update(Side::Discriminator, &grads)?;
+            self.model.discriminators_updated();
         }
-        let mut ctx = Context { gan: &self.gan, streams: &mut self.streams, step: self.step };
-        let (g_loss, grad) = self.path.generator_pass(&mut ctx)?;
-        if !self.check_finite("generator loss", &[g_loss], on_nan)? {
-            return Ok(self.finish_step(d_stats, g_loss, true));
+        let mut ctx = Context { model: &self.model, streams: &mut self.streams, step: self.step };
+        let (generator, grads) = self.path.generator_pass(&mut ctx)?;
+        if !on_nan.check(self.step + 1, "generator loss", &generator.values())? {
+            return Ok(self.finish_step(discriminator, generator, true));
         }
-        self.streams.sync_gradient(&grad)?;
-        self.g_optim.update(&mut self.gan.generator.params, &grad);
-        if let Some(ema) = self.gan.ema.as_mut() {
-            ema.update(&self.gan.generator, self.step);
-        }
-        Ok(self.finish_step(d_stats, g_loss, false))
+        self.update(Side::Generator, &grads)?;
+        self.model.generators_updated(self.step);
+        Ok(self.finish_step(discriminator, generator, false))
     }
 
     fn finish_step(
         &mut self,
         discriminator: DiscriminatorStats,
-        generator: f64,
+        generator: GeneratorStats,
         skipped: bool,
     ) -> StepStats {
         self.step += 1;
-        self.gan.calibration = None; // D has changed
-
-        StepStats { discriminator, generator, l1: None, skipped }
+        StepStats { discriminator, generator, skipped }
     }
 
-    /// Trains for `options.steps` steps on `data` `[N, *data_shape]`, which stays resident
-    /// on the device; batches are drawn by index from a seeded per-epoch permutation.
-    /// A record is logged whenever the step count is a multiple of `log_every`.
-    /// `monitor(steps_done, record)` runs after every step, with the record on logging
-    /// steps; returning `Error::Interrupted` ends training with the history so far.
+    /// Trains for `options.steps` steps on the data the model makes of `items` and
+    /// `other` (`Trainable::fit_data`), which stays resident on the device. Batches are
+    /// drawn by index from seeded per-epoch permutations, so a resumed run sees the
+    /// batches an unbroken one would. A record is logged whenever the step count is a
+    /// multiple of `log_every`. `monitor(steps_done, record)` runs after every step, with
+    /// the record on logging steps; returning `Error::Interrupted` ends training with the
+    /// history so far.
     pub fn fit(
         &mut self,
-        data: &Tensor,
-        labels: Option<&Tensor>,
+        items: &Tensor,
+        other: Option<&Tensor>,
         options: &FitOptions,
         mut monitor: impl FnMut(i64, Option<&Record>) -> Result<()>,
     ) -> Result<FitOutcome> {
-        let data = self.gan.check_batch(data, "training data")?;
-        let n = data.size()[0];
-        if self.gan.config.clusters > 0 && self.gan.clusters.is_none() && labels.is_none() {
-            // Every replica finds the same clusters: same data, same seed.
-            let mut rng = Rng::new(self.gan.config.seed ^ CLUSTER_STREAM);
-            self.gan.clusters = Some(Clusters::fit(&data, self.gan.config.clusters, &mut rng)?);
+        let data = self.model.fit_data(items, other)?;
+        let world_size = self.streams.world_size();
+        for n in data.sizes() {
+            options.check(n, world_size, self.model.batch_multiple())?;
         }
-        let labels = self.gan.data_labels(&data, labels, "labels")?;
-        options.check(n, self.streams.world_size(), self.gan.config.pac)?;
         // Replicas draw the same global batch and each keeps its slice.
-        let global_batch = options.batch_size * self.streams.world_size();
-        let mut sampler = EpochSampler::new(n, global_batch, self.gan.config.seed, self.gan.device);
-        let n_critic = self.gan.config.n_critic;
+        let global_batch = options.batch_size * world_size;
+        let (seed, device) = (self.model.seed(), self.model.device());
+        let mut samplers: Vec<EpochSampler> = (data.sizes().into_iter().enumerate())
+            .map(|(set, n)| {
+                let stream = (set as u64).wrapping_mul(SET_STREAM);
+                EpochSampler::new(n, global_batch, seed ^ stream, device)
+            })
+            .collect();
+        let n_critic = self.model.critic_iterations();
         let mut log = FitLog::new(options.log_every);
+        let mut interrupted = false;
         for done in 1..=options.steps {
             let batches = (0..n_critic)
                 .map(|i| {
-                    let global = sampler.indices((self.step * n_critic + i) as u64);
-                    let indices = self.streams.own_slice(global, options.batch_size);
-                    Ok(Batch {
-                        images: data.f_index_select(0, &indices)?,
-                        labels: labels.as_ref().map(|l| l.index_select(0, &indices)),
-                    })
+                    let number = (self.step * n_critic + i) as u64;
+                    let indices: Vec<Tensor> = (samplers.iter_mut())
+                        .map(|s| self.streams.own_slice(s.indices(number), options.batch_size))
+                        .collect();
+                    data.batch(&indices)
                 })
                 .collect::<Result<Vec<_>>>()?;
             let stats = self.train_step(&batches, options.on_nan)?;
             if log.stop_after(&stats, &mut self.log_window, self.step, done, &mut monitor)? {
-                self.gan.refresh_ema_statistics();
-                return Ok(log.outcome(true));
+                interrupted = true;
+                break;
             }
         }
-        self.gan.refresh_ema_statistics();
-        Ok(log.outcome(false))
+        self.model.fit_finished();
+        Ok(log.outcome(interrupted))
     }
 
     /// The record of the steps since the last one, if any: `fit` logs whole windows of
@@ -311,93 +281,24 @@ impl Trainer {
     pub fn flush_log(&mut self) -> Option<Record> {
         (!self.log_window.is_empty()).then(|| self.log_window.take(self.step))
     }
+
+    /// What a checkpoint stores of the training state.
+    pub(crate) fn state(&self) -> (&[Adam], i64, &Rng) {
+        (&self.optimisers, self.step, &self.streams.rng)
+    }
+
+    /// Restores what `state` gave: optimiser moments are copied in place by the caller.
+    pub(crate) fn restore_state(&mut self, step: i64, update_counts: &[i64], rng: Rng) {
+        self.step = step;
+        for (adam, &count) in self.optimisers.iter_mut().zip(update_counts) {
+            adam.steps = count;
+        }
+        self.streams.rng = rng;
+    }
 }
 
 /// Values of scalar tensors, in one copy from the device.
 pub(crate) fn scalars(tensors: &[Tensor]) -> Result<Vec<f64>> {
     let stacked = Tensor::f_stack(tensors, 0)?.f_to_kind(Kind::Double)?;
     Ok(Vec::<f64>::try_from(&stacked)?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::Arch;
-    use tch::{Kind, Tensor};
-
-    /// Top-k training takes the same step on the fused MLP path as through autograd, once
-    /// the share has annealed to its floor.
-    #[test]
-    fn top_k_steps_agree_on_both_paths() {
-        let config = GanConfig {
-            data_shape: vec![2],
-            arch: Arch::Mlp,
-            latent_dim: 3,
-            hidden_dim: 8,
-            depth: 2,
-            top_k: 0.25,
-            ..Default::default()
-        };
-        let batch =
-            Batch { images: Tensor::randn([16, 2], (Kind::Float, Device::Cpu)), labels: None };
-        let mut fused = Trainer::new(config.clone(), Device::Cpu).unwrap();
-        let mut plain = Trainer::new(config.clone(), Device::Cpu).unwrap();
-        plain.path = Box::new(autograd::Autograd::default());
-        let mut full = Trainer::new(GanConfig { top_k: 1.0, ..config }, Device::Cpu).unwrap();
-        for trainer in [&mut fused, &mut plain, &mut full] {
-            trainer.step = 5000; // past the annealing: G learns from 4 of 16 fakes
-        }
-        for _ in 0..3 {
-            for trainer in [&mut fused, &mut plain] {
-                trainer.train_step(std::slice::from_ref(&batch), NanPolicy::Raise).unwrap();
-            }
-        }
-        let (a, b) = (&fused.gan.generator.params.flat, &plain.gan.generator.params.flat);
-        let difference = (a - b).abs().max().double_value(&[]);
-        assert!(difference < 1e-5, "{difference}");
-        // Without top-k the step differs.
-        for _ in 0..3 {
-            full.train_step(std::slice::from_ref(&batch), NanPolicy::Raise).unwrap();
-        }
-        assert!((&full.gan.generator.params.flat - a).abs().max().double_value(&[]) > 1e-4);
-    }
-
-    /// After `fit`, the EMA generator's batch norm holds its own statistics: in eval mode
-    /// it renders the standing batch as training mode does, up to the spread between the
-    /// chunks they were averaged over. The copied statistics of the trained generator miss
-    /// by a hundred times more.
-    #[test]
-    fn fit_leaves_the_ema_generator_its_own_batch_norm_statistics() {
-        let config = GanConfig {
-            arch: Arch::Resnet,
-            data_shape: vec![3, 32, 32],
-            base_channels: 4,
-            latent_dim: 8,
-            num_classes: 3,
-            ema: Some(0.5),
-            ..Default::default()
-        };
-        let mut trainer = Trainer::new(config, Device::Cpu).unwrap();
-        let data = Tensor::rand([16, 3, 32, 32], (Kind::Float, Device::Cpu)) * 2.0 - 1.0;
-        let labels = Tensor::arange(16, (Kind::Int64, Device::Cpu)).remainder(3);
-        let options =
-            FitOptions { steps: 3, batch_size: 8, log_every: 3, on_nan: NanPolicy::Raise };
-        let mismatch = |gan: &Gan| {
-            let (z, labels) = gan.standing_batch();
-            let ema = &gan.ema.as_ref().unwrap().generator;
-            let eval = tch::no_grad(|| ema.forward(&z, labels.as_ref(), false));
-            let train = tch::no_grad(|| ema.forward(&z, labels.as_ref(), true));
-            (eval - train).abs().max().double_value(&[])
-        };
-        trainer.fit(&data, Some(&labels), &options, |_, _| Ok(())).unwrap();
-        let own = mismatch(&trainer.gan);
-        trainer
-            .train_step(
-                &[Batch { images: data.narrow(0, 0, 8), labels: Some(labels.narrow(0, 0, 8)) }],
-                NanPolicy::Raise,
-            )
-            .unwrap();
-        let copied = mismatch(&trainer.gan);
-        assert!(own < 0.05 && copied > 20.0 * own, "own {own}, copied {copied}");
-    }
 }

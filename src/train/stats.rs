@@ -64,14 +64,36 @@ impl DiscriminatorStats {
     }
 }
 
-/// What one training step reports: D's losses of its last critic iteration, G's
-/// adversarial loss (NaN when D's step was skipped), a translator's L1 loss, and whether
-/// the update was dropped.
-#[derive(Clone, Copy, Debug)]
+/// G's losses of one step: the adversarial loss and the model's other terms (a
+/// translator's L1 distance to its targets).
+#[derive(Clone, Debug)]
+pub struct GeneratorStats {
+    pub adversarial: f64,
+    pub terms: Vec<(Stat, f64)>,
+}
+
+impl GeneratorStats {
+    pub fn adversarial(value: f64) -> Self {
+        GeneratorStats { adversarial: value, terms: vec![] }
+    }
+
+    /// What a step reports for G when D's update was dropped.
+    pub fn skipped() -> Self {
+        GeneratorStats::adversarial(f64::NAN)
+    }
+
+    /// The values the finite check looks at.
+    pub fn values(&self) -> Vec<f64> {
+        std::iter::once(self.adversarial).chain(self.terms.iter().map(|(_, v)| *v)).collect()
+    }
+}
+
+/// What one training step reports: D's losses of its last critic iteration, G's losses
+/// (NaN when D's step was skipped), and whether the update was dropped.
+#[derive(Clone, Debug)]
 pub struct StepStats {
     pub discriminator: DiscriminatorStats,
-    pub generator: f64,
-    pub l1: Option<f64>,
+    pub generator: GeneratorStats,
     pub skipped: bool,
 }
 
@@ -82,8 +104,8 @@ impl StepStats {
         let mut entries = vec![(Stat::D, d.total), (Stat::DReal, d.real), (Stat::DFake, d.fake)];
         entries.extend(d.gradient_penalty.map(|v| (Stat::GradientPenalty, v)));
         entries.extend(d.r1.map(|v| (Stat::R1, v)));
-        entries.push((Stat::G, self.generator));
-        entries.extend(self.l1.map(|v| (Stat::L1, v)));
+        entries.push((Stat::G, self.generator.adversarial));
+        entries.extend(self.generator.terms.iter().copied());
         entries.push((Stat::Skipped, if self.skipped { 1.0 } else { 0.0 }));
         entries
     }
@@ -153,7 +175,7 @@ mod tests {
     fn step(d: f64, r1: Option<f64>, skipped: bool) -> StepStats {
         let discriminator =
             DiscriminatorStats { total: d, real: d, fake: 0.0, gradient_penalty: None, r1 };
-        StepStats { discriminator, generator: 1.0, l1: None, skipped }
+        StepStats { discriminator, generator: GeneratorStats::adversarial(1.0), skipped }
     }
 
     #[test]

@@ -3,10 +3,9 @@
 
 use tch::{Device, Tensor};
 
-use crate::augment::UniformSource;
 use crate::error::Result;
 use crate::replica::Replica;
-use crate::rng::{classes_of, Rng};
+use crate::rng::{classes_of, Rng, UniformSource};
 
 pub struct Streams {
     pub rng: Rng,

@@ -15,7 +15,7 @@ use crate::models::layers::{Conv, Weight};
 use crate::models::LeakyRelu;
 use crate::network::Averaged;
 use crate::optim::FlatParams;
-use crate::train::streams::Streams;
+use crate::rng::UniformSource;
 
 /// Most encoder levels: pix2pix's 256 px U-Net goes down 8 times, to 1x1.
 const MAX_LEVELS: usize = 8;
@@ -120,8 +120,13 @@ impl UNet {
     }
 
     /// Images `[N, in_C, H, W]` to `[N, out_C, H, W]` in [-1, 1]. While training, batch
-    /// norm uses batch statistics and, given `streams`, dropout masks are drawn from them.
-    pub fn forward(&self, xs: &Tensor, train: bool, mut streams: Option<&mut Streams>) -> Tensor {
+    /// norm uses batch statistics and, given `noise`, dropout masks are drawn from it.
+    pub fn forward(
+        &self,
+        xs: &Tensor,
+        train: bool,
+        mut noise: Option<&mut dyn UniformSource>,
+    ) -> Tensor {
         let mut skips: Vec<Tensor> = Vec::with_capacity(self.downs.len());
         let mut h = xs.shallow_clone();
         for (level, down) in self.downs.iter().enumerate() {
@@ -142,11 +147,11 @@ impl UNet {
             if let Some(norm) = &up.norm {
                 h = h.apply_t(norm, train);
             }
-            if let (true, true, Some(streams)) =
-                (up.dropout && self.dropout > 0.0, train, streams.as_deref_mut())
+            if let (true, true, Some(noise)) =
+                (up.dropout && self.dropout > 0.0, train, noise.as_deref_mut())
             {
                 let size = h.size();
-                let keep = streams.draw(size[0], &size[1..], true).ge(self.dropout);
+                let keep = noise.uniform(size[0], &size[1..]).ge(self.dropout);
                 h = h * keep.to_kind(Kind::Float) / (1.0 - self.dropout);
             }
         }

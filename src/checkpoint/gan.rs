@@ -1,0 +1,92 @@
+//! What a GAN's checkpoint holds besides its networks: its clusters, its calibration and
+//! its sampling stream.
+
+use std::path::Path;
+
+use tch::{Device, Tensor};
+
+use super::store::{self, checkpoint_error, write_tensors};
+use super::Stored;
+use crate::clusters::Clusters;
+use crate::error::Result;
+use crate::gan::Gan;
+use crate::options::config_from_json;
+use crate::rng::Rng;
+use crate::weights::{named_variables, read_safetensors};
+
+/// A self-conditioned GAN's clusters, once found.
+const CLUSTERS_FILE: &str = "clusters.safetensors";
+/// D's calibration for guided sampling, where the GAN has one; older checkpoints lack it.
+const CALIBRATION_FILE: &str = "calibration.json";
+
+fn read_clusters(path: &Path) -> Result<Clusters> {
+    let mut tensors = read_safetensors(path).map_err(|reason| checkpoint_error(path, reason))?;
+    let mut take = |name: &str| {
+        tensors.remove(name).ok_or_else(|| checkpoint_error(path, format!("no tensor '{name}'")))
+    };
+    Ok(Clusters { centroids: take("centroids")?, weights: take("weights")? })
+}
+
+impl Stored for Gan {
+    const FORMAT: &'static str = "rustgan-checkpoint";
+
+    fn config_json(&self) -> String {
+        self.config.to_json()
+    }
+
+    fn from_config_json(json: &str, device: Device) -> Result<(Self, Rng)> {
+        Gan::with_training_stream(config_from_json(json)?, device)
+    }
+
+    fn weight_files(&self) -> Vec<(&'static str, Vec<(String, Tensor)>)> {
+        let mut files = vec![
+            ("generator", named_variables(&self.generator.vs)),
+            ("discriminator", named_variables(&self.discriminator.vs)),
+        ];
+        if let Some(ema) = &self.ema {
+            files.push(("generator_ema", named_variables(&ema.generator.vs)));
+        }
+        files
+    }
+
+    fn sample_rng(&self) -> Option<&Rng> {
+        Some(&self.sample_rng)
+    }
+
+    fn set_sample_rng(&mut self, rng: Rng) {
+        self.sample_rng = rng;
+    }
+
+    fn weights_loaded(&mut self, network: &str) {
+        self.weights_changed();
+        if let (Some(ema), "generator") = (&mut self.ema, network) {
+            ema.reset(&self.generator);
+        }
+    }
+
+    fn write_extras(&self, dir: &Path) -> Result<()> {
+        if let Some(clusters) = self.clusters() {
+            let tensors = vec![
+                ("centroids".to_string(), clusters.centroids.shallow_clone()),
+                ("weights".to_string(), clusters.weights.shallow_clone()),
+            ];
+            write_tensors(&dir.join(CLUSTERS_FILE), tensors)?;
+        }
+        if let Some(calibration) = self.calibration() {
+            store::write_json(dir, CALIBRATION_FILE, calibration)?;
+        }
+        Ok(())
+    }
+
+    fn read_extras(&mut self, dir: &Path) -> Result<()> {
+        let path = dir.join(CLUSTERS_FILE);
+        if self.config.clusters > 0 && path.is_file() {
+            self.set_clusters(read_clusters(&path)?)
+                .map_err(|e| checkpoint_error(&path, e.to_string()))?;
+        }
+        if dir.join(CALIBRATION_FILE).is_file() {
+            self.set_calibration(store::read_json(dir, CALIBRATION_FILE, "calibration")?);
+        }
+        Ok(())
+    }
+}

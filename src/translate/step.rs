@@ -1,0 +1,143 @@
+//! A `Translator` as a `Trainable`: its paired data, its two networks and pix2pix's step
+//! (D on real and translated pairs, then G on the adversarial loss plus the weighted L1
+//! distance to the targets).
+
+use tch::{Device, Tensor};
+
+use super::Translator;
+use crate::error::Result;
+use crate::losses::{discriminator_loss, generator_loss};
+use crate::optim::FlatParams;
+use crate::train::stats::{DiscriminatorStats, GeneratorStats, Stat};
+use crate::train::{scalars, BatchOf, Context, Optimised, Side, StepPath, Trainable, TrainingData};
+
+/// Inputs `[N, *in_shape]` and their targets `[N, *out_shape]`, checked and on the device.
+pub struct Pairs {
+    pub inputs: Tensor,
+    pub targets: Tensor,
+}
+
+impl TrainingData for Pairs {
+    type Batch = Pairs;
+
+    fn sizes(&self) -> Vec<i64> {
+        vec![self.inputs.size()[0]]
+    }
+
+    fn batch(&self, indices: &[Tensor]) -> Result<Pairs> {
+        let rows = &indices[0];
+        Ok(Pairs {
+            inputs: self.inputs.f_index_select(0, rows)?,
+            targets: self.targets.f_index_select(0, rows)?,
+        })
+    }
+}
+
+/// pix2pix's step; the critic iteration keeps the batch's translations for G's update.
+#[derive(Default)]
+struct Pix2Pix {
+    kept: Option<(Pairs, Tensor)>,
+}
+
+impl StepPath<Translator> for Pix2Pix {
+    fn discriminator_pass(
+        &mut self,
+        ctx: &mut Context<Translator>,
+        real: &Pairs,
+        _last: bool,
+    ) -> Result<(DiscriminatorStats, Vec<Tensor>)> {
+        let (model, config) = (ctx.model, &ctx.model.config);
+        let outputs = model.generator.forward(&real.inputs, true, Some(&mut *ctx.streams));
+        let discriminator = &model.discriminator;
+        let real_logits = discriminator.forward(&real.inputs, &real.targets, true);
+        let fake_logits = discriminator.forward(&real.inputs, &outputs.detach(), true);
+        let parts = discriminator_loss(config.loss, &real_logits, &fake_logits);
+        // Halved, as pix2pix does, to slow D against G.
+        let loss = (&parts.real + &parts.fake) * 0.5;
+        let values = scalars(&[loss.shallow_clone(), parts.real, parts.fake])?;
+        let stats = DiscriminatorStats {
+            total: values[0],
+            real: values[1],
+            fake: values[2],
+            ..Default::default()
+        };
+        let grad = discriminator.params.gradient(&loss)?;
+        let pairs =
+            Pairs { inputs: real.inputs.shallow_clone(), targets: real.targets.shallow_clone() };
+        self.kept = Some((pairs, outputs));
+        Ok((stats, vec![grad]))
+    }
+
+    fn generator_pass(
+        &mut self,
+        ctx: &mut Context<Translator>,
+    ) -> Result<(GeneratorStats, Vec<Tensor>)> {
+        let (real, outputs) = self.kept.take().expect("the critic iteration keeps its items");
+        let (model, config) = (ctx.model, &ctx.model.config);
+        let logits = model.discriminator.forward(&real.inputs, &outputs, true);
+        let adversarial = generator_loss(config.loss, &logits);
+        let l1 = (&outputs - &real.targets).abs().mean(None);
+        let loss = &adversarial * config.adversarial_weight + &l1 * config.l1_weight;
+        let values = scalars(&[adversarial, l1])?;
+        let stats = GeneratorStats { adversarial: values[0], terms: vec![(Stat::L1, values[1])] };
+        Ok((stats, vec![model.generator.params.gradient(&loss)?]))
+    }
+}
+
+impl Trainable for Translator {
+    type Data = Pairs;
+
+    fn device(&self) -> Device {
+        self.device
+    }
+
+    fn seed(&self) -> u64 {
+        self.config.seed
+    }
+
+    fn networks(&self) -> Vec<Optimised<'_>> {
+        let config = &self.config;
+        vec![
+            Optimised {
+                name: "discriminator",
+                side: Side::Discriminator,
+                params: &self.discriminator.params,
+                betas: config.betas_d,
+                lr: config.lr_d,
+            },
+            Optimised {
+                name: "generator",
+                side: Side::Generator,
+                params: &self.generator.params,
+                betas: config.betas_g,
+                lr: config.lr_g,
+            },
+        ]
+    }
+
+    fn params_mut(&mut self, index: usize) -> &mut FlatParams {
+        match index {
+            0 => &mut self.discriminator.params,
+            _ => &mut self.generator.params,
+        }
+    }
+
+    fn step_path(&self) -> Box<dyn StepPath<Translator>> {
+        Box::new(Pix2Pix::default())
+    }
+
+    fn fit_data(&mut self, inputs: &Tensor, targets: Option<&Tensor>) -> Result<Pairs> {
+        self.step_batch(inputs, targets)
+    }
+
+    fn step_batch(&self, inputs: &Tensor, targets: Option<&Tensor>) -> Result<BatchOf<Self>> {
+        let (inputs, targets) = self.check_pairs(inputs, targets)?;
+        Ok(Pairs { inputs, targets })
+    }
+
+    fn generators_updated(&mut self, update: i64) {
+        if let Some(ema) = self.ema.as_mut() {
+            ema.update(&self.generator, update);
+        }
+    }
+}
