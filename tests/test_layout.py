@@ -9,7 +9,7 @@ ROOT = Path(__file__).parents[1]
 
 # Rust top-level modules of the core crate, bottom layer first.
 RUST_LAYERS = [
-    {"config", "rng", "error", "weights", "replica", "calibration", "clusters"},
+    {"config", "rng", "error", "batch", "weights", "replica", "calibration", "clusters"},
     {"models", "network", "optim"},
     {"options"},
     {"gan"},
@@ -21,7 +21,7 @@ RUST_LAYERS = [
 ]
 PYTHON_LAYERS = [
     {"errors", "_checks", "shapes", "convert", "pairs", "data", "_rustgan"},
-    {"distributed", "fitting", "native"},
+    {"distributed", "native"},
     {"gan", "translator", "metrics", "edit", "plot", "torch_modules"},
     {"widgets"},
     {"cli_common", "cli_edit", "cli_translate", "cli", "__main__", "__init__"},

@@ -166,7 +166,7 @@ def test_bad_shapes_counts_and_settings_are_named(digits):
         rustgan.data.pairs(torch.zeros(2, 1, 30, 30), "superres")
     inputs, targets = rustgan.data.pairs(digits[:32], "complete")
     translator = tiny(inputs, targets)
-    with pytest.raises(rustgan.InvalidArgumentError, match="32 training inputs but 31 targets"):
+    with pytest.raises(rustgan.InvalidArgumentError, match="32 inputs but 31 targets"):
         translator.fit(inputs, targets[:31], steps=1, progress=False)
     with pytest.raises(rustgan.DataError, match="training targets"):
         translator.fit(inputs, inputs, steps=1, progress=False)

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from . import _rustgan
-from ._checks import SEED_MAX, _choice, _float, _int
+from ._checks import SEED_MAX, _choice, _float, _int, _text
 from .data import as_batch, as_labels, as_tensor
 from .errors import ArgumentTypeError, InvalidArgumentError
 from .gan import GAN
@@ -102,7 +102,7 @@ def interpolate(
     if a.shape != b.shape:
         raise InvalidArgumentError(f"z0 and z1 differ in shape: {tuple(a.shape)} vs {tuple(b.shape)}")
     path = _rustgan.interpolate(
-        a, b, _int("steps", steps), _choice("method", method, ("slerp", "lerp"))
+        a, b, _int("steps", steps), _text("method", method)
     )  # [steps, N, D]
     labels = _labels(gan, labels, len(a))
     images = gan.generate(path.flatten(0, 1), labels=None if labels is None else labels.repeat(len(path)))

@@ -11,7 +11,7 @@ from typing import Sequence
 import torch
 from tqdm.auto import tqdm
 
-from . import _rustgan, distributed, fitting, metrics
+from . import _rustgan, metrics
 from ._checks import SEED_MAX, _device, _float, _int, _text
 from .data import as_batch, as_dataset, as_labels, as_tensor
 from .errors import InvalidArgumentError
@@ -180,10 +180,7 @@ class GAN(NativeModel):
         With ``on_nan="raise"`` a NaN/inf loss raises `NonFiniteLossError` naming the
         step; with ``"skip"`` the bad update is dropped and ``"nan/skipped"`` is 1.
         """
-        batch = as_batch(x, self.data_shape, "batch")
-        labels = as_labels(labels)
-        distributed.attach(self)
-        return self._core.step(batch, labels, _text("on_nan", on_nan))
+        return self._step(as_batch(x, self.data_shape, "batch"), as_labels(labels), on_nan)
 
     def fit(
         self,
@@ -216,20 +213,22 @@ class GAN(NativeModel):
         process trains a replica on its slice of every global batch of
         ``batch_size x processes`` items (see `rustgan.distributed`); rank 0 writes.
         """
-        settings = fitting.FitSettings(steps, batch_size, log_every, on_nan, checkpoint_every, out)
         x, dataset_labels = as_dataset(x, "training data")
         if labels is None and self.num_classes:
             labels = dataset_labels
         data = as_batch(x, self.data_shape, "training data")
-        labels = as_labels(labels)
-        settings.check_data_size(len(data))
-
-        def train_chunk(steps: int, monitor):
-            return self._core.fit(
-                data, labels, steps, settings.batch_size, settings.log_every, settings.on_nan, monitor
-            )
-
-        return fitting.train(self, settings, train_chunk, progress, log_partial)
+        return self._fit(
+            data,
+            as_labels(labels),
+            steps,
+            batch_size,
+            log_every=log_every,
+            progress=progress,
+            on_nan=on_nan,
+            checkpoint_every=checkpoint_every,
+            out=out,
+            log_partial=log_partial,
+        )
 
     # --- generation ------------------------------------------------------------------
     def latent(self, n: int, seed: int | None = None, truncation: float = 1.0) -> torch.Tensor:

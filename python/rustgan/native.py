@@ -1,20 +1,25 @@
-"""What `GAN` and `Translator` share as Python faces of a native model: copies through a
-checkpoint, no pickling, the saved configuration, checkpoints, and the networks' weights
-as PyTorch state dicts."""
+"""What `GAN` and `Translator` share as Python faces of a native model: the training step
+and the `fit` loop (a progress bar, checkpoints every `checkpoint_every` steps, Ctrl-C,
+and only rank 0 reporting and writing under torch.distributed; the training itself runs
+in Rust), copies through a checkpoint, no pickling, the saved configuration,
+checkpoints, and the networks' weights as PyTorch state dicts."""
 
 from __future__ import annotations
 
 import copy
 import json
 import tempfile
+import warnings
 from os import PathLike
 from typing import Any, Iterable, Mapping, NamedTuple
 
 import torch
+from tqdm.auto import tqdm
 
-from ._checks import _device, _path
+from . import distributed
+from ._checks import _device, _int, _path, _text
 from .convert import as_tensor
-from .errors import ArgumentTypeError, RustganError
+from .errors import ArgumentTypeError, InvalidArgumentError, RustganError
 
 
 class OptionSpec(NamedTuple):
@@ -62,6 +67,77 @@ class NativeModel:
             f"a {name} cannot be pickled: its state lives in native memory. Use .save(path) and "
             f"rustgan.{name}.load(path) (safetensors + JSON), or copy.deepcopy for an in-memory copy"
         )
+
+    # --- training --------------------------------------------------------------------
+    def _step(self, items: torch.Tensor, other: torch.Tensor | None, on_nan) -> dict[str, float]:
+        """One fused step on converted data (see `Trainable::step_batch` in Rust)."""
+        distributed.attach(self)
+        return self._core.step(items, other, _text("on_nan", on_nan))
+
+    def _fit(
+        self,
+        items: torch.Tensor,
+        other: torch.Tensor | None,
+        steps,
+        batch_size,
+        *,
+        log_every,
+        progress: bool | tqdm,
+        on_nan,
+        checkpoint_every,
+        out,
+        log_partial: bool,
+    ) -> list[dict[str, float]]:
+        """Trains for `steps` steps on converted data, in chunks of `checkpoint_every`
+        steps, saving to `out` after each (see `GAN.fit`). Returns the history."""
+        # Types are converted here; Rust checks the values.
+        steps, batch_size, log_every = (
+            _int("steps", steps),
+            _int("batch_size", batch_size),
+            _int("log_every", log_every),
+        )
+        on_nan = _text("on_nan", on_nan)
+        out = None if out is None else _path("out", out)
+        if checkpoint_every is not None:
+            # Checked here: Rust never sees the chunking.
+            checkpoint_every = _int("checkpoint_every", checkpoint_every, 1)
+            if out is None:
+                raise InvalidArgumentError("checkpoint_every needs out=, the checkpoint directory")
+        distributed.attach(self)
+        if not distributed.is_main_process():
+            progress, out = False, None  # rank 0 reports and writes
+        own_bar = progress is True
+        bar = tqdm(total=steps, desc="training", unit="step", dynamic_ncols=True) if own_bar else progress or None
+        start = bar.n if bar is not None else 0
+        trained = 0  # steps of the chunks before the current one
+
+        def monitor(done: int, record):
+            if bar is not None:
+                bar.update(start + trained + done - bar.n)
+                if record is not None:
+                    bar.set_postfix({k.split("/", 1)[1]: f"{record[k]:.3f}" for k in ("loss/d", "loss/g")})
+
+        history, interrupted = [], False
+        try:
+            while True:  # one chunk per checkpoint; at least one, so `out` always gets one
+                before = self.steps_done
+                chunk = min(checkpoint_every or steps, steps - trained)
+                records, interrupted = self._core.fit(items, other, chunk, batch_size, log_every, on_nan, monitor)
+                history += records
+                trained += self.steps_done - before
+                if out is not None:
+                    self.save(out)
+                if interrupted or trained >= steps:
+                    break
+            final = self._core.flush_log() if log_partial else None  # steps after the last whole window
+            if final is not None:
+                history.append(final)
+        finally:
+            if own_bar:
+                bar.close()
+        if interrupted:
+            warnings.warn(f"training interrupted after {self.steps_done} steps", stacklevel=3)
+        return history
 
     # --- description -----------------------------------------------------------------
     @property

@@ -10,10 +10,9 @@ from typing import Sequence
 import torch
 from tqdm.auto import tqdm
 
-from . import _rustgan, distributed, fitting
-from ._checks import _device, _text
+from . import _rustgan
+from ._checks import _device
 from .data import as_batch
-from .errors import InvalidArgumentError
 from .native import NativeModel, OptionSpec, option_specs
 
 # Names, defaults and choices of Translator's options, and their checks, live in Rust.
@@ -100,22 +99,13 @@ class Translator(NativeModel):
         )
 
     # --- training --------------------------------------------------------------------
-    def _pairs(self, inputs, targets, what: str) -> tuple[torch.Tensor, torch.Tensor]:
-        inputs = as_batch(inputs, self.in_shape, f"{what} inputs")
-        targets = as_batch(targets, self.out_shape, f"{what} targets")
-        if len(inputs) != len(targets):
-            raise InvalidArgumentError(
-                f"{len(inputs)} {what} inputs but {len(targets)} targets: give one target per input"
-            )
-        return inputs, targets
-
     def step(self, inputs, targets, on_nan: str = "raise") -> dict[str, float]:
         """One fused training step on a batch of pairs: D update, G update, EMA, in Rust
         with the GIL released. Returns the losses: ``"loss/d"``, ``"loss/g"`` (the
         adversarial part) and ``"loss/g/l1"``. NaNs are handled as by `GAN.step`."""
-        inputs, targets = self._pairs(inputs, targets, "batch")
-        distributed.attach(self)
-        return self._core.step(inputs, targets, _text("on_nan", on_nan))
+        return self._step(
+            as_batch(inputs, self.in_shape, "batch inputs"), as_batch(targets, self.out_shape, "batch targets"), on_nan
+        )
 
     def fit(
         self,
@@ -136,16 +126,18 @@ class Translator(NativeModel):
         of mean losses every `log_every` steps, a progress bar, Ctrl-C stopping cleanly,
         checkpoints to `out` every `checkpoint_every` steps and at the end, and data
         parallelism under torch.distributed."""
-        settings = fitting.FitSettings(steps, batch_size, log_every, on_nan, checkpoint_every, out)
-        inputs, targets = self._pairs(inputs, targets, "training")
-        settings.check_data_size(len(inputs))
-
-        def train_chunk(steps: int, monitor):
-            return self._core.fit(
-                inputs, targets, steps, settings.batch_size, settings.log_every, settings.on_nan, monitor
-            )
-
-        return fitting.train(self, settings, train_chunk, progress, log_partial)
+        return self._fit(
+            as_batch(inputs, self.in_shape, "training inputs"),
+            as_batch(targets, self.out_shape, "training targets"),
+            steps,
+            batch_size,
+            log_every=log_every,
+            progress=progress,
+            on_nan=on_nan,
+            checkpoint_every=checkpoint_every,
+            out=out,
+            log_partial=log_partial,
+        )
 
     # --- use -------------------------------------------------------------------------
     def translate(self, inputs, ema: bool = True) -> torch.Tensor:

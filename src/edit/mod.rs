@@ -10,7 +10,7 @@ pub mod posterior;
 use tch::{Kind, Tensor};
 
 use crate::clusters;
-use crate::error::{invalid, Result};
+use crate::error::{invalid, unknown, Result};
 use crate::gan::Gan;
 use crate::optim::{Adam, FlatParams};
 use crate::rng::Rng;
@@ -19,6 +19,16 @@ use crate::rng::Rng;
 pub enum Path {
     Lerp,
     Slerp,
+}
+
+impl Path {
+    pub fn parse(name: &str) -> Result<Self> {
+        match name {
+            "slerp" => Ok(Path::Slerp),
+            "lerp" => Ok(Path::Lerp),
+            other => unknown("method", other, &["slerp", "lerp"]),
+        }
+    }
 }
 
 /// Latents along the path from `z0` to `z1` (both `[N, D]`): `[steps, N, D]`, endpoints

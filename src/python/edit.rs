@@ -7,7 +7,6 @@ use super::errors::without_gil;
 use super::gan::PyGan;
 use crate::edit::posterior::{self, PosteriorOptions};
 use crate::edit::{self, directions, Path, ProjectOptions};
-use crate::error::invalid;
 
 #[pyfunction]
 pub fn interpolate(
@@ -18,15 +17,7 @@ pub fn interpolate(
     method: &str,
 ) -> PyResult<PyTensor> {
     let (z0, z1) = (z0.0, z1.0);
-    without_gil(py, move || {
-        let path = match method {
-            "slerp" => Path::Slerp,
-            "lerp" => Path::Lerp,
-            other => return invalid(format!("method must be 'slerp' or 'lerp', got '{other}'")),
-        };
-        edit::interpolate(&z0, &z1, steps, path)
-    })
-    .map(PyTensor)
+    without_gil(py, move || edit::interpolate(&z0, &z1, steps, Path::parse(method)?)).map(PyTensor)
 }
 
 /// Returns (latents, images, loss_curve, errors).

@@ -63,11 +63,14 @@ impl FitOptions {
     /// sizes that must be multiples of `multiple` (PacGAN's packing).
     pub fn check(&self, n: i64, world_size: i64, multiple: i64) -> Result<()> {
         if self.steps < 0 {
-            return invalid(format!("steps must be >= 0, got {}", self.steps));
+            return invalid(format!("steps must be at least 0, got {}", self.steps));
         }
-        if self.batch_size < 1 || self.batch_size > n {
+        if self.batch_size < 1 {
+            return invalid(format!("batch_size must be at least 1, got {}", self.batch_size));
+        }
+        if self.batch_size > n {
             return invalid(format!(
-                "batch_size must lie in [1, {n}] (the data size), got {}",
+                "batch_size {} is larger than the data ({n} items)",
                 self.batch_size
             ));
         }
@@ -78,7 +81,7 @@ impl FitOptions {
             ));
         }
         if self.log_every < 1 {
-            return invalid(format!("log_every must be >= 1, got {}", self.log_every));
+            return invalid(format!("log_every must be at least 1, got {}", self.log_every));
         }
         let global_batch = self.batch_size * world_size;
         if global_batch > n {
