@@ -14,7 +14,8 @@ export LIBTORCH_USE_PYTORCH := 1
 export VIRTUAL_ENV := $(abspath $(VENV))
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: demo test test-fast lint build setup bench clean
+.PHONY: demo test test-fast lint build setup clean bench bench-2d bench-recipe bench-stabilisers bench-families \
+	bench-translation bench-edit bench-all
 
 demo: $(BUILT)
 	$(VENV)/bin/rustgan train --data mnist --out runs/demo --overwrite
@@ -38,8 +39,48 @@ lint: $(DEPS)
 	$(VENV)/bin/ruff check $(PY_FILES)
 	$(VENV)/bin/ruff format --check $(PY_FILES)
 
-bench: $(BUILT)
+# Paper-level runs, each printing its table beside its targets (benches/README.md has the
+# latest numbers). The test suite runs small versions of each; these take minutes to hours.
+BENCH_OUT := runs/bench
+
+bench: $(BUILT)  # rustgan's step against the PyTorch eager reference (a few minutes)
 	$(PYTHON) benches/bench_step.py
+
+# PacGAN's 2D protocol: the plain GAN, packing with R1 (notebook 03's table) and one cluster
+# per mode with a 2D latent, 3 seeds of 8,000 steps (about an hour); then the command
+# line's defaults on each mixture, as a new user runs them.
+bench-2d: $(BUILT)
+	$(PYTHON) benches/pacgan_2d.py --seeds 3 --methods GAN "PacGAN2 + R1" "clusters + R1, latent 2" --out $(BENCH_OUT)/2d
+	for mixture in ring2d grid2d; do \
+	  $(VENV)/bin/rustgan train --data $$mixture --out $(BENCH_OUT)/cli-$$mixture --overwrite --device cpu && \
+	  $(VENV)/bin/rustgan evaluate --checkpoint $(BENCH_OUT)/cli-$$mixture/checkpoint --n 2500 || exit 1; \
+	done
+
+# The image recipe on MNIST (5,000 steps, about 5 minutes), with and without guided sampling.
+bench-recipe: $(BUILT)
+	$(PYTHON) benches/mnist_recipe.py --steps 5000 --runs recipe --guides none drs mh --out $(BENCH_OUT)/recipe
+
+# DCGAN with and without packing, conditional, and in bf16 (3,000 steps each, about 10 minutes).
+bench-stabilisers: $(BUILT)
+	$(PYTHON) benches/mnist_stabilisers.py --out $(BENCH_OUT)/stabilisers
+
+# DCGAN and the residual family on coloured shapes, 10 minutes of training per run.
+bench-families: $(BUILT)
+	$(PYTHON) benches/families.py --data shapes --runs dcgan "resnet, width 16, labels, batch 32, lr 1.6e-3" \
+	  --out $(BENCH_OUT)/families
+
+# pix2pix on MNIST: completion, super-resolution and edges (about 40 minutes), and how well
+# a CNN reads 7 px digits.
+bench-translation: $(BUILT)
+	$(PYTHON) benches/translation.py --out $(BENCH_OUT)/translation
+	$(PYTHON) benches/superres_ceiling.py
+
+# Directions and inpainting on a recipe GAN trained first (about 10 minutes).
+bench-edit: $(BUILT)
+	$(PYTHON) benches/edit_directions.py --out $(BENCH_OUT)/directions
+	$(PYTHON) benches/inpainting.py --checkpoint $(BENCH_OUT)/directions/checkpoint --out $(BENCH_OUT)/inpainting
+
+bench-all: bench bench-2d bench-recipe bench-stabilisers bench-families bench-translation bench-edit
 
 build: $(BUILT)
 setup: $(DEPS)

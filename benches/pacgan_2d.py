@@ -9,7 +9,7 @@ uniform one. Rows are mean ± standard error over the seeds.
     python benches/pacgan_2d.py                          # 10 seeds, all methods
     python benches/pacgan_2d.py --methods GAN "PacGAN2 + R1"
     python benches/pacgan_2d.py --methods "PacGAN2 + R1" --guides none drs mh
-    python benches/pacgan_2d.py --seeds 1 --steps 20     # smoke test
+    python benches/pacgan_2d.py --seeds 1 --steps 300 --points 5000   # smoke test
 """
 
 from __future__ import annotations
@@ -27,6 +27,10 @@ from rustgan import data, metrics
 MIXTURES = {"ring": (data.ring2d, 0.01), "grid": (data.grid2d, 0.05)}
 
 # Means reported in PacGAN's Table 1: (modes, high quality %, reverse KL).
+# What a method should reach on each mixture: (modes, high quality %, reverse KL), from
+# PacGAN's best published rows.
+TARGETS = {"ring": (8.0, 97.0, 0.05), "grid": (24.8, 95.0, 0.04)}
+
 PUBLISHED = {
     "ring": {"GAN": (6.3, 98.2, 0.45), "PacGAN2": (7.9, 95.6, 0.07)},
     "grid": {"GAN": (17.3, 94.8, 0.70), "PacGAN4": (24.8, 93.6, 0.04)},
@@ -59,11 +63,13 @@ METHODS = {
 }
 
 
-def train_and_score(mixture: str, method: str, seed: int, steps: int, batch_size: int, guides: list[str]) -> dict:
-    """Scores per guide ("none", "drs", "mh") of one trained GAN; guided sampling first
-    calibrates D on 10,000 fresh points of the mixture."""
+def train_and_score(
+    mixture: str, method: str, seed: int, steps: int, batch_size: int, guides: list[str], points: int = 100_000
+) -> dict:
+    """Scores per guide ("none", "drs", "mh") of one trained GAN on `points` points of the
+    mixture; guided sampling first calibrates D on 10,000 fresh points."""
     make, std = MIXTURES[mixture]
-    points, centers = make(100_000, seed=seed)
+    points, centers = make(points, seed=seed)
     options = dict(METHODS[method])
     if options.get("clusters") == PER_MODE:
         options["clusters"] = len(centers)
@@ -100,6 +106,7 @@ def run(
     mixtures: list[str],
     guides: list[str],
     out: Path | None,
+    points: int = 100_000,
 ) -> dict:
     rustgan.set_num_threads(2)
     results = {}
@@ -111,7 +118,9 @@ def run(
             print(f"| {name} (published) | {modes} | {quality} | {kl} | |")
         for method in methods:
             started = time.process_time()
-            per_seed = [train_and_score(mixture, method, seed, steps, batch_size, guides) for seed in range(seeds)]
+            per_seed = [
+                train_and_score(mixture, method, seed, steps, batch_size, guides, points) for seed in range(seeds)
+            ]
             cpu = (time.process_time() - started) / seeds
             for guide in guides:
                 scores = [s[guide] for s in per_seed]
@@ -129,6 +138,8 @@ def run(
                     "cpu_seconds_per_seed": cpu,
                     "samples_seed0": scores[0]["samples"],
                 }
+        modes, quality, kl = TARGETS[mixture]
+        print(f"targets: {modes} modes, high quality >= {quality}%, reverse KL <= {kl}")
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         names = "_".join(mixtures)
@@ -152,8 +163,9 @@ def main() -> None:
         "--guides", nargs="+", default=["none"], choices=["none", "drs", "mh"], help="sampling, after calibration"
     )
     parser.add_argument("--out", type=Path, default=None, help="folder for the table (json) and seed-0 samples")
+    parser.add_argument("--points", type=int, default=100_000, help="training points per seed")
     args = parser.parse_args()
-    run(args.seeds, args.steps, args.batch_size, args.methods, args.mixtures, args.guides, args.out)
+    run(args.seeds, args.steps, args.batch_size, args.methods, args.mixtures, args.guides, args.out, args.points)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,11 @@ import torch
 from rustgan import edit, metrics, plot
 
 TASKS = ("complete", "superres", "edges")
+TARGETS = {
+    "complete": "PSNR >= the training mean image's + 3 dB, accuracy >= 90%",
+    "superres": "PSNR >= bicubic's + 3 dB, accuracy >= 97%",
+    "edges": "accuracy >= 95%",
+}
 
 
 def sharpness(images: torch.Tensor) -> float:
@@ -108,6 +113,8 @@ def main() -> None:
             f"| {row['task']} | {loss} | {psnr} | {baseline} | {row['accuracy']:.3f} | "
             f"{row['sharpness']:.2f} | {row['train_s']:.0f} |"
         )
+    for task in args.tasks:
+        print(f"targets, {task}: {TARGETS[task]}")
     if args.out is not None:
         (args.out / "translation.json").write_text(json.dumps(rows, indent=2))
 
