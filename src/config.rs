@@ -2,65 +2,63 @@
 //! Saved as JSON beside the weights; `options` checks it and builds it from the keyword
 //! arguments of `rustgan.GAN`.
 
-use serde::{Deserialize, Serialize};
-use tch::Kind;
+use tch::Kind as TensorKind;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Arch {
-    /// Radford et al. 2015: transposed convolutions in G, strided convolutions in D.
-    Dcgan,
-    /// Fully connected networks, for vectors such as 2D points.
-    Mlp,
-    /// SNGAN/BigGAN-style residual networks for 28-128 px images.
-    Resnet,
+use crate::option_table::{named_choices, option_table, Bounds, Kind};
+
+named_choices! {
+    pub enum Arch ("arch") {
+        /// Radford et al. 2015: transposed convolutions in G, strided convolutions in D.
+        Dcgan = "dcgan",
+        /// Fully connected networks, for vectors such as 2D points.
+        Mlp = "mlp",
+        /// SNGAN/BigGAN-style residual networks for 28-128 px images.
+        Resnet = "resnet",
+    }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum LossKind {
-    /// Non-saturating loss of Goodfellow et al. 2014, as binary cross-entropy on logits.
-    #[serde(rename = "bce")]
-    Bce,
-    /// Least squares GAN (Mao et al. 2017) with targets 1 (real) and 0 (fake).
-    #[serde(rename = "lsgan")]
-    Lsgan,
-    /// Hinge loss (Lim & Ye 2017, Miyato et al. 2018).
-    #[serde(rename = "hinge")]
-    Hinge,
-    /// Wasserstein loss with gradient penalty (Gulrajani et al. 2017).
-    #[serde(rename = "wgan-gp")]
-    WganGp,
+named_choices! {
+    pub enum LossKind ("loss") {
+        /// Non-saturating loss of Goodfellow et al. 2014, as binary cross-entropy on logits.
+        Bce = "bce",
+        /// Least squares GAN (Mao et al. 2017) with targets 1 (real) and 0 (fake).
+        Lsgan = "lsgan",
+        /// Hinge loss (Lim & Ye 2017, Miyato et al. 2018).
+        Hinge = "hinge",
+        /// Wasserstein loss with gradient penalty (Gulrajani et al. 2017).
+        WganGp = "wgan-gp",
+    }
 }
 
-/// Differentiable augmentations of DiffAugment (Zhao et al. 2020), applied to every image
-/// D sees, real or generated, so that D cannot memorise a small data set.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Augment {
-    /// Random brightness, saturation and contrast.
-    Color,
-    /// Random shifts by up to 1/8 of the image size, zero-padded.
-    Translation,
-    /// A random square of half the image size set to zero.
-    Cutout,
+named_choices! {
+    /// Differentiable augmentations of DiffAugment (Zhao et al. 2020), applied to every
+    /// image D sees, real or generated, so that D cannot memorise a small data set.
+    pub enum Augment ("augment") {
+        /// Random brightness, saturation and contrast.
+        Color = "color",
+        /// Random shifts by up to 1/8 of the image size, zero-padded.
+        Translation = "translation",
+        /// A random square of half the image size set to zero.
+        Cutout = "cutout",
+    }
 }
 
-/// The precision of convolutions and matmuls. Weights, optimiser state, batch-norm
-/// statistics and losses stay fp32 either way.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Precision {
-    Fp32,
-    /// Mixed precision as autocast does it: bf16 inputs and weights for convolutions and
-    /// matmuls. Fast on CUDA and on CPUs with AVX512-BF16 or AMX.
-    Bf16,
+named_choices! {
+    /// The precision of convolutions and matmuls. Weights, optimiser state, batch-norm
+    /// statistics and losses stay fp32 either way.
+    pub enum Precision ("precision") {
+        Fp32 = "fp32",
+        /// Mixed precision as autocast does it: bf16 inputs and weights for convolutions
+        /// and matmuls. Fast on CUDA and on CPUs with AVX512-BF16 or AMX.
+        Bf16 = "bf16",
+    }
 }
 
 impl Precision {
-    pub fn compute_kind(self) -> Kind {
+    pub fn compute_kind(self) -> TensorKind {
         match self {
-            Precision::Fp32 => Kind::Float,
-            Precision::Bf16 => Kind::BFloat16,
+            Precision::Fp32 => TensorKind::Float,
+            Precision::Bf16 => TensorKind::BFloat16,
         }
     }
 }
@@ -69,107 +67,99 @@ impl Precision {
 /// 0.99 per epoch does over a long run.
 const TOP_K_DECAY: f64 = 0.999;
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct GanConfig {
-    /// Shape of one data item: `[C, H, W]` for images, `[D]` for vectors.
-    pub data_shape: Vec<i64>,
-    pub arch: Arch,
-    /// Size of the latent code z ~ N(0, I). Default 64.
-    pub latent_dim: i64,
-    pub loss: LossKind,
-    /// Channels of the widest-resolution DCGAN layer; deeper layers double it. Default 64.
-    pub base_channels: i64,
-    /// Width of the hidden layers of the MLP networks. Default 128.
-    pub hidden_dim: i64,
-    /// Number of hidden layers of the MLP networks. Default 3.
-    pub depth: i64,
-    /// Batch norm after each hidden layer of the MLP generator, as PacGAN's 2D generator.
-    pub batch_norm_g: bool,
-    /// Width and number of the MLP discriminator's hidden layers; 0 takes the generator's.
-    pub hidden_dim_d: i64,
-    pub depth_d: i64,
-    /// Maxout pieces per hidden unit of the MLP discriminator (Goodfellow et al. 2013), as
-    /// PacGAN's 2D discriminator; 1 is LeakyReLU(0.2).
-    pub maxout: i64,
-    /// Adam learning rates and betas of the generator and the discriminator.
-    pub lr_g: f64,
-    pub lr_d: f64,
-    pub betas_g: (f64, f64),
-    pub betas_d: (f64, f64),
-    /// Exponential learning-rate decay: both rates halve every `lr_half_life` steps, so
-    /// the game settles late in a run instead of circling; 0 keeps them constant.
-    pub lr_half_life: i64,
-    /// Discriminator updates per generator update. Default 1 (5 is usual with WGAN-GP).
-    pub n_critic: i64,
-    /// Weight of the gradient penalty of WGAN-GP. Default 10.
-    pub gp_weight: f64,
-    /// Adds WGAN-GP's gradient penalty (weight `gp_weight`) to any loss. Always on for WGAN-GP.
-    pub gradient_penalty: bool,
-    /// R1 penalty gamma / 2 * E|grad_x D(x_real)|^2 (Mescheder et al. 2018); 0 is off.
-    pub r1_gamma: f64,
-    /// Lazy regularisation (Karras et al. 2020): R1 every `r1_every` steps, scaled up to match.
-    pub r1_every: i64,
-    /// Spectral normalisation of every D layer (Miyato et al. 2018); D then has no batch norm.
-    pub spectral_norm: bool,
-    /// PacGAN (Lin et al. 2018): D judges `pac` samples at once. Batches must be multiples.
-    pub pac: i64,
-    /// Top-k training (Sinha et al. 2020): G learns from the fakes D rates most real, a
-    /// share that anneals from 1 as 0.999^step down to `top_k`. 1 is off.
-    pub top_k: f64,
-    /// DiffAugment policy; empty is off. Images only.
-    pub augment: Vec<Augment>,
-    /// Number of classes of a class-conditional GAN (labels 0..k-1); 0 is unconditional.
-    /// G gets a one-hot label beside z; D is a projection discriminator.
-    pub num_classes: i64,
-    /// Self-conditioning: G and D are conditioned on this many k-means clusters of the
-    /// training data, and a latent's cluster follows from the latent; 0 is off.
-    pub clusters: i64,
-    /// A conditioned residual G reads its class through conditional batch norm (a gain
-    /// and shift per class in every up-block, as SNGAN) instead of a one-hot beside z.
-    pub conditional_batch_norm: bool,
-    /// Decay of the exponential moving average of G's weights; `None` keeps no EMA copy.
-    pub ema: Option<f64>,
-    pub precision: Precision,
-    /// Seeds initialisation, latents and shuffling.
-    pub seed: u64,
+/// Largest size accepted for any one dimension (latent, width, data entry).
+pub const MAX_DIM: i64 = 1 << 16;
+/// Most classes of a conditional GAN: D's projection holds a feature vector per class.
+pub const MAX_CLASSES: i64 = 1 << 12;
+/// Most layers, pieces or packed samples: beyond it a typo would exhaust memory.
+const MAX_COUNT: i64 = 64;
+
+const fn int(min: i64, max: i64) -> Kind {
+    Kind::Int { min, max }
 }
 
-impl Default for GanConfig {
-    fn default() -> Self {
-        GanConfig {
-            data_shape: vec![1, 28, 28],
-            arch: Arch::Dcgan,
-            latent_dim: 64,
-            loss: LossKind::Bce,
-            base_channels: 64,
-            hidden_dim: 128,
-            depth: 3,
-            batch_norm_g: false,
-            hidden_dim_d: 0,
-            depth_d: 0,
-            maxout: 1,
-            lr_g: 2e-4,
-            lr_d: 2e-4,
-            betas_g: (0.5, 0.999),
-            betas_d: (0.5, 0.999),
-            lr_half_life: 0,
-            n_critic: 1,
-            gp_weight: 10.0,
-            gradient_penalty: false,
-            r1_gamma: 0.0,
-            r1_every: 1,
-            spectral_norm: false,
-            pac: 1,
-            top_k: 1.0,
-            augment: vec![],
-            num_classes: 0,
-            clusters: 0,
-            conditional_batch_norm: true,
-            ema: None,
-            precision: Precision::Fp32,
-            seed: 0,
-        }
+option_table! {
+    /// The options of `rustgan.GAN`.
+    pub struct GanConfig, table SPECS {
+        /// Shape of one data item: `[C, H, W]` for images, `[D]` for vectors.
+        data_shape: Vec<i64> = vec![1, 28, 28], Kind::Shape { max: MAX_DIM },
+            "shape of one item: (C, H, W) for images, (D,) for vectors";
+        arch: Arch = Arch::Dcgan, Kind::Choice(Arch::NAMES),
+            "network family: 'dcgan', 'resnet' (images) or 'mlp'";
+        /// Size of the latent code z ~ N(0, I).
+        latent_dim: i64 = 64, int(1, MAX_DIM), "size of the latent code z ~ N(0, I)";
+        loss: LossKind = LossKind::Bce, Kind::Choice(LossKind::NAMES), "adversarial loss";
+        /// Channels of the widest-resolution layer of the image networks; deeper layers
+        /// double it.
+        base_channels: i64 = 64, int(1, MAX_DIM), "image networks' width at full resolution";
+        /// Width of the hidden layers of the MLP networks.
+        hidden_dim: i64 = 128, int(1, MAX_DIM), "width of the MLP networks' hidden layers";
+        /// Number of hidden layers of the MLP networks.
+        depth: i64 = 3, int(1, MAX_COUNT), "hidden layers of the MLP networks";
+        /// Batch norm after each hidden layer of the MLP generator, as PacGAN's 2D generator.
+        batch_norm_g: bool = false, Kind::Bool, "batch norm in the MLP generator's hidden layers";
+        /// Width of the MLP discriminator's hidden layers; 0 takes the generator's.
+        hidden_dim_d: i64 = 0, int(0, MAX_DIM), "width of the MLP discriminator (0: hidden_dim)";
+        /// Number of the MLP discriminator's hidden layers; 0 takes the generator's.
+        depth_d: i64 = 0, int(0, MAX_COUNT), "hidden layers of the MLP discriminator (0: depth)";
+        /// Maxout pieces per hidden unit of the MLP discriminator (Goodfellow et al. 2013),
+        /// as PacGAN's 2D discriminator; 1 is LeakyReLU(0.2).
+        maxout: i64 = 1, int(1, MAX_COUNT),
+            "maxout pieces per MLP discriminator unit (1: LeakyReLU)";
+        /// Adam learning rate of the generator; `lr_half_life` scales it during training.
+        lr_g: f64 = 2e-4, Kind::Float(Bounds::POSITIVE), "Adam learning rate of G";
+        /// Adam learning rate of the discriminator.
+        lr_d: f64 = 2e-4, Kind::Float(Bounds::POSITIVE), "Adam learning rate of D";
+        betas_g: (f64, f64) = (0.5, 0.999), Kind::Pair(Bounds::FRACTION), "Adam betas of G";
+        betas_d: (f64, f64) = (0.5, 0.999), Kind::Pair(Bounds::FRACTION), "Adam betas of D";
+        /// Exponential learning-rate decay: both rates halve every `lr_half_life` steps, so
+        /// the game settles late in a run instead of circling; 0 keeps them constant.
+        lr_half_life: i64 = 0, int(0, i64::MAX),
+            "steps over which both learning rates halve (0: constant)";
+        /// Discriminator updates per generator update (5 is usual with WGAN-GP).
+        n_critic: i64 = 1, int(1, MAX_COUNT), "D updates per G update";
+        /// Weight of the gradient penalty of WGAN-GP.
+        gp_weight: f64 = 10.0, Kind::Float(Bounds::NON_NEGATIVE),
+            "weight of WGAN-GP's gradient penalty";
+        /// Adds WGAN-GP's gradient penalty (weight `gp_weight`) to any loss. Always on for
+        /// WGAN-GP.
+        gradient_penalty: bool = false, Kind::Bool, "WGAN-GP's penalty with any loss";
+        /// R1 penalty gamma / 2 * E|grad_x D(x_real)|^2 (Mescheder et al. 2018); 0 is off.
+        r1_gamma: f64 = 0.0, Kind::Float(Bounds::NON_NEGATIVE), "R1 penalty weight (0: off)";
+        /// Lazy regularisation (Karras et al. 2020): R1 every `r1_every` steps, scaled up to
+        /// match.
+        r1_every: i64 = 1, int(1, MAX_DIM), "lazy R1: apply it every N steps";
+        /// Spectral normalisation of every D layer (Miyato et al. 2018); D then has no
+        /// batch norm.
+        spectral_norm: bool = false, Kind::Bool, "spectrally normalised D";
+        /// PacGAN (Lin et al. 2018): D judges `pac` samples at once. Batches must be
+        /// multiples.
+        pac: i64 = 1, int(1, MAX_COUNT), "PacGAN: D judges this many samples at once";
+        /// Top-k training (Sinha et al. 2020): G learns from the fakes D rates most real, a
+        /// share that anneals from 1 as 0.999^step down to `top_k`. 1 is off.
+        top_k: f64 = 1.0, Kind::Float(Bounds::SHARE),
+            "top-k training: least share of fakes G learns from (1: off)";
+        /// DiffAugment policy; empty is off. Images only.
+        augment: Vec<Augment> = vec![], Kind::Choices(Augment::NAMES), "DiffAugment policy";
+        /// Number of classes of a class-conditional GAN (labels 0..k-1); 0 is
+        /// unconditional. D is a projection discriminator.
+        num_classes: i64 = 0, int(0, MAX_CLASSES),
+            "classes of a conditional GAN (0: unconditional)";
+        /// Self-conditioning: G and D are conditioned on this many k-means clusters of the
+        /// training data, and a latent's cluster follows from the latent; 0 is off.
+        clusters: i64 = 0, int(0, MAX_CLASSES),
+            "self-conditioning on k-means clusters of the data (0: off)";
+        /// A conditioned residual G reads its class through conditional batch norm (a gain
+        /// and shift per class in every up-block, as SNGAN) instead of a one-hot beside z.
+        conditional_batch_norm: bool = true, Kind::Bool,
+            "a conditioned resnet G reads its class through batch norm (else beside z)";
+        /// Decay of the exponential moving average of G's weights; `None` keeps no EMA copy.
+        ema: Option<f64> = None, Kind::OptionalFloat(Bounds::OPEN_UNIT),
+            "EMA decay of G (None: no EMA)";
+        precision: Precision = Precision::Fp32, Kind::Choice(Precision::NAMES),
+            "bf16: mixed-precision convolutions and matmuls";
+        /// Seeds initialisation, latents and shuffling.
+        seed: u64 = 0, Kind::Seed, "seeds initialisation, latents and batch order";
     }
 }
 

@@ -16,24 +16,12 @@ use crate::gan::Gan;
 use crate::network::Averaged;
 use crate::rng::Rng;
 
-pub const GUIDES: [&str; 2] = ["drs", "mh"];
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Guide {
-    Rejection,
-    MetropolisHastings,
-}
-
-impl Guide {
-    pub fn parse(name: &str) -> Result<Guide> {
-        match name {
-            "drs" => Ok(Guide::Rejection),
-            "mh" => Ok(Guide::MetropolisHastings),
-            other => invalid(format!(
-                "unknown guide '{other}': choose 'drs' (discriminator rejection sampling), \
-                 'mh' (Metropolis-Hastings) or None"
-            )),
-        }
+crate::option_table::named_choices! {
+    pub enum Guide ("guide") {
+        /// Discriminator rejection sampling.
+        Rejection = "drs",
+        /// A Metropolis-Hastings independence sampler.
+        MetropolisHastings = "mh",
     }
 }
 

@@ -25,6 +25,7 @@ pub mod metrics;
 pub mod models;
 pub mod network;
 pub mod optim;
+pub mod option_table;
 pub mod options;
 pub mod replica;
 pub mod rng;

@@ -12,6 +12,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rustgan import edit
+from rustgan.gan import OPTIONS
 
 CASES = settings(
     max_examples=300, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck), database=None
@@ -98,30 +99,38 @@ def gans():
     }
 
 
-CONSTRUCTOR_ARGUMENTS = {
-    "data_shape": st.sampled_from([(2,), (1, 28, 28), (3, 32, 32)]) | ANY | st.lists(SMALL_INTS, max_size=4),
-    "arch": st.sampled_from(["mlp", "dcgan"]) | ANY,
-    "latent_dim": st.integers(1, 8) | ANY,
-    "loss": st.sampled_from(["bce", "lsgan", "hinge", "wgan-gp"]) | ANY,
-    "base_channels": st.integers(1, 4) | ANY,
-    "hidden_dim": st.integers(1, 8) | ANY,
-    "depth": st.integers(1, 3) | ANY,
-    "lr_g": ANY,
-    "betas_d": ANY | st.tuples(FLOATS, FLOATS),
-    "lr_half_life": SMALL_INTS | ANY,
-    "n_critic": SMALL_INTS | ANY,
-    "gp_weight": FLOATS | ANY,
-    "ema": st.none() | FLOATS | ANY,
-    "seed": st.integers(0, 2**64 - 1) | ANY,
-    "device": st.sampled_from(["cpu", "auto", "cuda:7", "tpu", ""]) | ANY,
-    "gradient_penalty": st.booleans() | ANY,
-    "r1_gamma": FLOATS | ANY,
-    "r1_every": SMALL_INTS | ANY,
-    "spectral_norm": st.booleans() | ANY,
-    "pac": SMALL_INTS | ANY,
-    "augment": st.sampled_from(["translation", "color,cutout", "blur", ""]) | ANY,
-    "num_classes": SMALL_INTS | ANY,
-    "precision": st.sampled_from(["fp32", "bf16", "fp16"]) | ANY,
+def option_values(name: str, spec) -> st.SearchStrategy:
+    """Values for an option, from its entry in the native option table: small valid ones,
+    the edges of its range from both sides, its other choices and unknown names, and junk."""
+    if spec.kind == "shape":
+        valid = st.sampled_from([(2,), (1, 28, 28), (3, 32, 32)])
+        return valid | st.lists(SMALL_INTS, max_size=4) | ANY
+    if spec.kind == "bool":
+        return st.booleans() | ANY
+    if spec.kind in ("choice", "choices"):
+        names = list(spec.choices) + ["", "unknown"]
+        if spec.kind == "choices":
+            names += [",".join(spec.choices[:2]), f"{spec.choices[0]},unknown"]
+        return st.sampled_from(names) | ANY
+    low, high, _, _ = spec.range
+    if spec.kind in ("int", "seed"):
+        # Small valid values keep the networks small; the largest valid one only for counts.
+        edges = [int(low) - 1, int(low), int(low) + 1, int(low) + 2, int(min(high, 2**64)) + 1]
+        if high <= 64:
+            edges.append(int(high))
+        return st.sampled_from(edges) | SMALL_INTS | ANY
+    edges = [v for v in (low, high) if math.isfinite(v)]
+    numbers = st.sampled_from(edges + [e + d for e in edges for d in (-1e-3, 1e-3)] + [0.5]) | FLOATS
+    if spec.kind == "pair":
+        return st.tuples(numbers, numbers) | ANY
+    if spec.kind == "optional float":
+        return st.none() | numbers | ANY
+    return numbers | ANY
+
+
+# Every option of the native table, and the device.
+CONSTRUCTOR_ARGUMENTS = {name: option_values(name, spec) for name, spec in OPTIONS.items()} | {
+    "device": st.sampled_from(["cpu", "auto", "cuda:7", "tpu", ""]) | ANY
 }
 
 

@@ -9,7 +9,7 @@ ROOT = Path(__file__).parents[1]
 
 # Rust top-level modules of the core crate, bottom layer first.
 RUST_LAYERS = [
-    {"config", "rng", "error", "batch", "weights", "replica", "calibration", "clusters"},
+    {"config", "option_table", "rng", "error", "batch", "weights", "replica", "calibration", "clusters"},
     {"models", "network", "optim"},
     {"options"},
     {"gan"},

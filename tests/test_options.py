@@ -44,6 +44,24 @@ def test_cli_choices_and_defaults_come_from_the_native_definition():
     assert options["lr_g"] == options["lr_d"] == 0.01 and options["pac"] == 3
 
 
+def test_every_option_has_a_cli_flag_or_says_where_its_value_comes_from():
+    train = cli.build_parser()._subparsers._group_actions[0].choices["train"]
+    actions = {action.dest: action for action in train._actions}
+    for name, spec in OPTIONS.items():
+        if name in cli.NOT_FLAGS:
+            assert name not in actions
+            continue
+        action = actions[name]
+        assert spec.doc.split(" (")[0] in action.help, name
+        if spec.kind == "choice":
+            assert tuple(action.choices) == spec.choices, name
+        elif spec.kind != "bool":
+            assert action.type is cli.FLAG_TYPES[spec.kind], name
+    args = cli.build_parser().parse_args(["train", "--betas-g", "0.0,0.99", "--maxout", "2", "--batch-norm-g"])
+    options, _, _ = cli.training_settings(args, "vectors")
+    assert (options["betas_g"], options["maxout"], options["batch_norm_g"]) == ([0.0, 0.99], 2, True)
+
+
 def test_docs_name_every_option():
     docstring = rustgan.GAN.__doc__
     for name in OPTIONS:

@@ -25,33 +25,23 @@ from .cli_common import (
     write_run_file,
 )
 from .errors import InvalidArgumentError, RustganError
-from .gan import ARCHS, GAN, GUIDES, LOSSES, OPTIONS, PRECISIONS, recipe
+from .gan import GAN, GUIDES, OPTIONS, recipe
 
 GUIDE_HELP = "resample with the calibrated discriminator (train with --hold-out): rejection or Metropolis-Hastings"
-ITEMS_PER_CLUSTER = 20  # fewer per cluster and k-means splits the data into noise
+# The network family of each kind of data, where neither the recipe nor a flag names one.
+KIND_ARCH = {"images": "dcgan", "vectors": "mlp"}
 FIXED_NOISE_SEED = 1234  # the same latents for every sample grid of a run
 # What `train --overwrite` removes: everything `train` writes into OUT, nothing else.
 RUN_OUTPUTS = ("checkpoint", "samples", "samples.png", "loss.png", "log.jsonl", RUN_FILE)
 
-# Flags of `train` that set options of the GAN: flag destination -> options it sets.
-GAN_FLAGS = {
-    "arch": ("arch",),
-    "loss": ("loss",),
-    "latent_dim": ("latent_dim",),
-    "base_channels": ("base_channels",),
-    "hidden_dim": ("hidden_dim",),
-    "lr": ("lr_g", "lr_d"),
-    "ema": ("ema",),
-    "pac": ("pac",),
-    "spectral_norm": ("spectral_norm",),
-    "r1_gamma": ("r1_gamma",),
-    "top_k": ("top_k",),
-    "clusters": ("clusters",),
-    "r1_every": ("r1_every",),
-    "augment": ("augment",),
-    "precision": ("precision",),
-    "seed": ("seed",),
+# Options of the GAN that `train` takes no flag for, and where their values come from.
+NOT_FLAGS = {
+    "data_shape": "the data (--data, --image-size, --channels)",
+    "num_classes": "--conditional and the data's labels",
 }
+# Flags of `train` that set options of the GAN: flag destination -> options it sets. One
+# flag per option of the native table, beside `--lr`, which sets both rates.
+GAN_FLAGS = {name: (name,) for name in OPTIONS if name not in NOT_FLAGS} | {"lr": ("lr_g", "lr_d")}
 
 
 def save_samples(gan: GAN, path: Path, centers=None) -> None:
@@ -72,25 +62,17 @@ def _flag(dest: str) -> str:
     return "--" + dest.replace("_", "-")
 
 
-def training_settings(args, kind: str) -> tuple[dict, int, int]:
+def training_settings(args, kind: str, items: int | None = None) -> tuple[dict, int, int]:
     """The GAN options, batch size and steps of a run on `kind` data ("images" or
-    "vectors"): the recommended recipe, overridden by the flags given on the command line."""
-    options = recipe(kind)
+    "vectors") of `items` items: the recommended recipe, overridden by the flags given on
+    the command line."""
+    options = recipe(kind, items)
     batch_size, steps = options.pop("batch_size"), options.pop("steps")
     for dest, names in GAN_FLAGS.items():
         value = getattr(args, dest)
         if value is not None:
             options.update({name: value for name in names})
     return options, args.batch_size or batch_size, steps if args.steps is None else args.steps
-
-
-def _recipe_clusters(options: dict, n: int) -> int:
-    """The recipe's number of clusters for `n` training items: none for a conditional GAN
-    (its classes take their place), and at most one per `ITEMS_PER_CLUSTER` items."""
-    if options.get("num_classes"):
-        return 0
-    clusters = min(options.get("clusters", 0), n // ITEMS_PER_CLUSTER)
-    return clusters if clusters >= 2 else 0
 
 
 def _resume_conflicts(args, gan: GAN) -> list[str]:
@@ -151,7 +133,7 @@ def train(args) -> int:
     args.device = distributed.init_from_environment(args.device)
     main_process = distributed.is_main_process()  # the one that reports and writes
     kind = "images" if x.dim() == 4 else "vectors"
-    options, batch_size, steps = training_settings(args, kind)
+    options, batch_size, steps = training_settings(args, kind, len(x))
     if main_process:
         _prepare_out(args, out)
     if args.resume:
@@ -166,9 +148,9 @@ def train(args) -> int:
     else:
         if args.conditional:
             options["num_classes"] = int(labels.max()) + 1
-        if args.clusters is None:
-            options["clusters"] = _recipe_clusters(options, len(x))
-        options.setdefault("arch", "dcgan" if kind == "images" else "mlp")
+            if args.clusters is None:
+                options["clusters"] = 0  # the classes take the clusters' place
+        options.setdefault("arch", KIND_ARCH[kind])
         gan = GAN(data_shape=tuple(x.shape[1:]), device=args.device, **options)
     labels = labels if gan.num_classes else None
     centers = mixture_centers(args.data)
@@ -274,11 +256,42 @@ def evaluate(args) -> int:
 def _recipe_help(name: str, description: str) -> str:
     """`description` with the defaults the recipes give `name` for images and vectors."""
     default = OPTIONS[name].default if name in OPTIONS else None  # batch_size, steps: in both recipes
-    images, vectors = (recipe(kind).get(name, default) for kind in ("images", "vectors"))
+    defaults = {kind: {"arch": arch} for kind, arch in KIND_ARCH.items()}
+    images, vectors = (recipe(kind).get(name, defaults[kind].get(name, default)) for kind in KIND_ARCH)
     images, vectors = ("none" if value in (None, ()) else value for value in (images, vectors))
     if images == vectors:
         return f"{description} (default: {images})"
     return f"{description} (default: {images} for images, {vectors} for vectors)"
+
+
+def _pair(text: str) -> list[float]:
+    """Two numbers written "A,B" (Adam's betas)."""
+    parts = text.split(",")
+    if len(parts) != 2:
+        raise argparse.ArgumentTypeError(f"expected two numbers as A,B, got {text!r}")
+    return [float(part) for part in parts]
+
+
+# How `train` reads a flag of each kind of option; values are checked by the GAN.
+FLAG_TYPES = {"int": int, "seed": int, "float": float, "optional float": float, "pair": _pair, "choices": str}
+
+
+def _add_option_flags(parser: argparse.ArgumentParser) -> None:
+    """A flag for every entry of `GAN_FLAGS`, typed, with choices and help from the
+    native option table; a flag not given leaves the recipe's value."""
+    for dest, names in GAN_FLAGS.items():
+        spec = OPTIONS[names[0]]
+        doc = "learning rate of G and D" if len(names) > 1 else spec.doc
+        if spec.kind == "choices":
+            doc += f": any of {','.join(spec.choices)}"
+        kwargs = dict(default=None, help=_recipe_help(names[0], doc))
+        if spec.kind == "bool":
+            kwargs["action"] = argparse.BooleanOptionalAction
+        elif spec.kind == "choice":
+            kwargs["choices"] = spec.choices
+        else:
+            kwargs["type"] = FLAG_TYPES[spec.kind]
+        parser.add_argument(_flag(dest), **kwargs)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -297,36 +310,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=None, help=_recipe_help("steps", "training steps of this run"))
     p.add_argument("--out", default="runs/train", help="output directory")
     p.add_argument("--batch-size", type=int, default=None, help=_recipe_help("batch_size", "items per step"))
-    p.add_argument(
-        "--arch",
-        choices=[arch for arch in ARCHS if arch != "mlp"],
-        default=None,
-        help="image networks (default: dcgan)",
-    )
-    p.add_argument("--loss", choices=LOSSES, default=None, help=_recipe_help("loss", "adversarial loss"))
-    p.add_argument("--latent-dim", type=int, default=None, help=_recipe_help("latent_dim", OPTIONS["latent_dim"].doc))
-    p.add_argument("--base-channels", type=int, default=None, help=_recipe_help("base_channels", "DCGAN width"))
-    p.add_argument("--hidden-dim", type=int, default=None, help=_recipe_help("hidden_dim", "MLP width"))
-    p.add_argument("--lr", type=float, default=None, help=_recipe_help("lr_g", "learning rate of G and D"))
-    p.add_argument("--ema", type=float, default=None, help=_recipe_help("ema", "EMA decay of G"))
-    p.add_argument("--pac", type=int, default=None, help=_recipe_help("pac", OPTIONS["pac"].doc))
-    p.add_argument(
-        "--spectral-norm",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help=_recipe_help("spectral_norm", OPTIONS["spectral_norm"].doc),
-    )
-    p.add_argument("--r1-gamma", type=float, default=None, help=_recipe_help("r1_gamma", OPTIONS["r1_gamma"].doc))
-    p.add_argument("--top-k", type=float, default=None, help=_recipe_help("top_k", OPTIONS["top_k"].doc))
-    p.add_argument("--r1-every", type=int, default=None, help=_recipe_help("r1_every", OPTIONS["r1_every"].doc))
-    augments = ",".join(OPTIONS["augment"].choices)
-    p.add_argument("--augment", default=None, help=_recipe_help("augment", f"DiffAugment: any of {augments}"))
+    _add_option_flags(p)
     p.add_argument("--conditional", action="store_true", help="class-conditional GAN on the data's labels")
-    p.add_argument("--clusters", type=int, default=None, help=_recipe_help("clusters", OPTIONS["clusters"].doc))
-    p.add_argument(
-        "--precision", choices=PRECISIONS, default=None, help=_recipe_help("precision", "bf16: mixed precision")
-    )
-    p.add_argument("--seed", type=int, default=None, help=_recipe_help("seed", OPTIONS["seed"].doc))
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     p.add_argument("--image-size", type=int, default=64, help="for image folders: 28, 32, 64 or 128 (resnet)")
     p.add_argument("--channels", type=int, default=3, help="for image folders: 1 or 3")

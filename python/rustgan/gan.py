@@ -31,7 +31,7 @@ def _default(name: str):
     return OPTIONS[name].default
 
 
-def recipe(kind: str) -> dict:
+def recipe(kind: str, items: int | None = None) -> dict:
     """Recommended settings for runs of a few minutes on small data of a `kind`,
     ``"images"`` or ``"vectors"``: the `GAN` options that differ from the defaults, and
     ``batch_size`` and ``steps`` for `fit`. The command line trains with them::
@@ -45,8 +45,11 @@ def recipe(kind: str) -> dict:
     2018: a generator with batch norm, a maxout discriminator, Adam 1e-4 with beta1 0.8,
     batch 100, packing 2), ``arch`` included, to compare against:
     ``rustgan.GAN((2,), **options)``.
+
+    Given the number of training `items`, the self-conditioning clusters are as many as
+    the data carries: at most one per 20 items, and none below two.
     """
-    return dict(_rustgan.recipe(_text("kind", kind)))
+    return dict(_rustgan.recipe(_text("kind", kind), None if items is None else _int("items", items)))
 
 
 class GAN(NativeModel):

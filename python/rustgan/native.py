@@ -23,18 +23,23 @@ from .errors import ArgumentTypeError, InvalidArgumentError, RustganError
 
 
 class OptionSpec(NamedTuple):
-    """An option of a model, as the native module defines it."""
+    """An option of a model, as the native module's option table defines it."""
 
     default: Any
     choices: tuple[str, ...] | None
     doc: str
+    # "int", "seed", "float", "optional float", "pair", "bool", "choice", "choices", "shape"
+    kind: str
+    # (low, high, low included, high included) of a number or size; None for the others.
+    range: tuple[float, float, bool, bool] | None
 
 
 def option_specs(descriptions: Iterable[tuple]) -> dict[str, OptionSpec]:
-    """A model's options by name, from the native module's (name, default, choices, doc)."""
+    """A model's options by name, from the native module's (name, default, choices, doc,
+    kind, range)."""
     return {
-        name: OptionSpec(default, tuple(choices) if choices else None, doc)
-        for name, default, choices, doc in descriptions
+        name: OptionSpec(default, tuple(choices) if choices else None, doc, kind, range_)
+        for name, default, choices, doc, kind, range_ in descriptions
     }
 
 

@@ -10,24 +10,18 @@ pub mod posterior;
 use tch::{Kind, Tensor};
 
 use crate::clusters;
-use crate::error::{invalid, unknown, Result};
+use crate::error::{invalid, Result};
 use crate::gan::Gan;
 use crate::optim::{Adam, FlatParams};
 use crate::rng::Rng;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Path {
-    Lerp,
-    Slerp,
-}
-
-impl Path {
-    pub fn parse(name: &str) -> Result<Self> {
-        match name {
-            "slerp" => Ok(Path::Slerp),
-            "lerp" => Ok(Path::Lerp),
-            other => unknown("method", other, &["slerp", "lerp"]),
-        }
+crate::option_table::named_choices! {
+    /// How `interpolate` walks from one latent to another.
+    pub enum Path ("method") {
+        /// Along the great circle, keeping the norm typical of the prior.
+        Slerp = "slerp",
+        /// Along the straight line.
+        Lerp = "lerp",
     }
 }
 

@@ -6,14 +6,14 @@
 mod recipe;
 mod validate;
 
-pub use recipe::{recipe, FIT_SETTINGS};
-pub use validate::{check_optimisers, validate};
+pub use recipe::{recipe, recipe_for, FIT_SETTINGS};
+pub use validate::validate;
 
 use serde_json::{Map, Value as Json};
 use tch::Device;
 
 use crate::config::GanConfig;
-use crate::error::{invalid, unknown, Error, Result};
+use crate::error::{invalid, Error, Result};
 
 /// An option value as the caller gave it, before it is checked.
 #[derive(Clone, Debug, PartialEq)]
@@ -42,95 +42,17 @@ impl Value {
     }
 }
 
-/// What an option holds.
-#[derive(Clone, Copy, Debug)]
-pub enum Kind {
-    /// An integer of at least `min`.
-    Int {
-        min: i64,
-    },
-    /// A seed: an integer in [0, 2^64).
-    Seed,
-    /// A finite number.
-    Float,
-    /// A finite number, or None for off.
-    OptionalFloat,
-    /// A pair of finite numbers.
-    Pair,
-    Bool,
-    /// One of the names.
-    Choice(&'static [&'static str]),
-    /// Any of the names, as a list or a comma-separated string.
-    Choices(&'static [&'static str]),
-    /// Positive sizes, as a list or one int.
-    Shape,
-}
-
-pub struct OptionSpec {
-    pub name: &'static str,
-    pub kind: Kind,
-    pub doc: &'static str,
-}
-
-pub const fn spec(name: &'static str, kind: Kind, doc: &'static str) -> OptionSpec {
-    OptionSpec { name, kind, doc }
-}
-
-pub const ARCHS: &[&str] = &["dcgan", "mlp", "resnet"];
-pub const LOSSES: &[&str] = &["bce", "lsgan", "hinge", "wgan-gp"];
-pub const AUGMENTS: &[&str] = &["color", "translation", "cutout"];
-pub const PRECISIONS: &[&str] = &["fp32", "bf16"];
-
-/// Every option of `GanConfig`, in the order of `rustgan.GAN`'s signature.
-pub const SPECS: &[OptionSpec] = &[
-    spec("data_shape", Kind::Shape, "shape of one item: (C, H, W) for images, (D,) for vectors"),
-    spec("arch", Kind::Choice(ARCHS), "network family: 'dcgan', 'resnet' (images) or 'mlp'"),
-    spec("latent_dim", Kind::Int { min: 1 }, "size of the latent code z ~ N(0, I)"),
-    spec("loss", Kind::Choice(LOSSES), "adversarial loss"),
-    spec("base_channels", Kind::Int { min: 1 }, "image networks' width at full resolution"),
-    spec("hidden_dim", Kind::Int { min: 1 }, "width of the MLP networks' hidden layers"),
-    spec("depth", Kind::Int { min: 1 }, "hidden layers of the MLP networks"),
-    spec("batch_norm_g", Kind::Bool, "batch norm in the MLP generator's hidden layers"),
-    spec("hidden_dim_d", Kind::Int { min: 0 }, "width of the MLP discriminator (0: hidden_dim)"),
-    spec("depth_d", Kind::Int { min: 0 }, "hidden layers of the MLP discriminator (0: depth)"),
-    spec("maxout", Kind::Int { min: 1 }, "maxout pieces per MLP discriminator unit (1: LeakyReLU)"),
-    spec("lr_g", Kind::Float, "Adam learning rate of G"),
-    spec("lr_d", Kind::Float, "Adam learning rate of D"),
-    spec("betas_g", Kind::Pair, "Adam betas of G"),
-    spec("betas_d", Kind::Pair, "Adam betas of D"),
-    spec(
-        "lr_half_life",
-        Kind::Int { min: 0 },
-        "steps over which both learning rates halve (0: constant)",
-    ),
-    spec("n_critic", Kind::Int { min: 1 }, "D updates per G update"),
-    spec("gp_weight", Kind::Float, "weight of WGAN-GP's gradient penalty"),
-    spec("gradient_penalty", Kind::Bool, "WGAN-GP's penalty with any loss"),
-    spec("r1_gamma", Kind::Float, "R1 penalty weight (0: off)"),
-    spec("r1_every", Kind::Int { min: 1 }, "lazy R1: apply it every N steps"),
-    spec("spectral_norm", Kind::Bool, "spectrally normalised D"),
-    spec("pac", Kind::Int { min: 1 }, "PacGAN: D judges this many samples at once"),
-    spec("top_k", Kind::Float, "top-k training: least share of fakes G learns from (1: off)"),
-    spec("augment", Kind::Choices(AUGMENTS), "DiffAugment policy"),
-    spec("num_classes", Kind::Int { min: 0 }, "classes of a conditional GAN (0: unconditional)"),
-    spec(
-        "clusters",
-        Kind::Int { min: 0 },
-        "self-conditioning on k-means clusters of the data (0: off)",
-    ),
-    spec(
-        "conditional_batch_norm",
-        Kind::Bool,
-        "a conditioned resnet G reads its class through batch norm (else beside z)",
-    ),
-    spec("ema", Kind::OptionalFloat, "EMA decay of G (None: no EMA)"),
-    spec("precision", Kind::Choice(PRECISIONS), "bf16: mixed-precision convolutions and matmuls"),
-    spec("seed", Kind::Seed, "seeds initialisation, latents and batch order"),
-];
+pub use crate::config::SPECS;
+pub use crate::option_table::{Bounds, Kind, OptionSpec};
 
 /// The default of every option, as JSON.
 pub fn defaults() -> Map<String, Json> {
-    match serde_json::to_value(GanConfig::default()) {
+    as_json(&GanConfig::default())
+}
+
+/// A config's options as JSON, by name.
+pub fn as_json(config: &impl serde::Serialize) -> Map<String, Json> {
+    match serde_json::to_value(config) {
         Ok(Json::Object(map)) => map,
         _ => unreachable!("a config serialises to an object"),
     }
@@ -165,37 +87,37 @@ fn integer(name: &str, value: &Value, min: i128, max: i128) -> Result<Json> {
     Ok(if *i > i64::MAX as i128 { Json::from(*i as u64) } else { Json::from(*i as i64) })
 }
 
-fn choice(name: &str, value: &Value, choices: &[&str]) -> Result<Json> {
+/// A name; `check_ranges` checks that it is one of the option's choices.
+fn name(option: &str, value: &Value) -> Result<Json> {
     let Value::Str(text) = value else {
-        return type_error(name, "a string", value);
+        return type_error(option, "a string", value);
     };
-    if !choices.contains(&text.as_str()) {
-        return unknown(name, text, choices);
-    }
     Ok(Json::from(text.as_str()))
 }
 
-/// Checks `value` against `spec` and converts it to the config's JSON form.
+/// Converts `value` to the config's JSON form, checking its type and, for a choice, its
+/// name; `option_table::check_ranges` checks its range.
 fn convert(spec: &OptionSpec, value: &Value) -> Result<Json> {
     let name = spec.name;
     match spec.kind {
-        Kind::Int { min } => integer(name, value, min as i128, i64::MAX as i128),
+        // Ranges as `check_ranges` words them: a value beyond i64 never reaches it.
+        Kind::Int { min, max } => integer(name, value, min as i128, max as i128),
         Kind::Seed => integer(name, value, 0, u64::MAX as i128),
-        Kind::Float => number(name, value).map(Json::from),
-        Kind::OptionalFloat if *value == Value::None => Ok(Json::Null),
-        Kind::OptionalFloat => number(name, value).map(Json::from),
+        Kind::Float(_) => number(name, value).map(Json::from),
+        Kind::OptionalFloat(_) if *value == Value::None => Ok(Json::Null),
+        Kind::OptionalFloat(_) => number(name, value).map(Json::from),
         Kind::Bool => match value {
             Value::Bool(b) => Ok(Json::from(*b)),
             other => type_error(name, "True or False", other),
         },
-        Kind::Pair => match value {
+        Kind::Pair(_) => match value {
             Value::List(items) if items.len() == 2 => Ok(Json::Array(
                 items.iter().map(|v| number(name, v).map(Json::from)).collect::<Result<_>>()?,
             )),
             other => type_error(name, "a pair of numbers", other),
         },
-        Kind::Choice(choices) => choice(name, value, choices),
-        Kind::Choices(choices) => {
+        Kind::Choice(_) => self::name(name, value),
+        Kind::Choices(_) => {
             let items: Vec<Value> = match value {
                 Value::Str(text) => text
                     .split(',')
@@ -209,11 +131,9 @@ fn convert(spec: &OptionSpec, value: &Value) -> Result<Json> {
                 }
             };
             let entry = format!("{name} entry");
-            Ok(Json::Array(
-                items.iter().map(|v| choice(&entry, v, choices)).collect::<Result<_>>()?,
-            ))
+            Ok(Json::Array(items.iter().map(|v| self::name(&entry, v)).collect::<Result<_>>()?))
         }
-        Kind::Shape => {
+        Kind::Shape { max } => {
             let items = match value {
                 Value::Int(_) => vec![value.clone()],
                 Value::List(items) if !items.is_empty() => items.clone(),
@@ -221,10 +141,7 @@ fn convert(spec: &OptionSpec, value: &Value) -> Result<Json> {
             };
             let entry = format!("{name} entry");
             Ok(Json::Array(
-                items
-                    .iter()
-                    .map(|v| integer(&entry, v, 1, i64::MAX as i128))
-                    .collect::<Result<_>>()?,
+                items.iter().map(|v| integer(&entry, v, 1, max as i128)).collect::<Result<_>>()?,
             ))
         }
     }

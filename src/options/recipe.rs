@@ -7,6 +7,28 @@ use crate::error::{invalid, Result};
 /// Settings of `fit` that a recipe sets beside the GAN's options.
 pub const FIT_SETTINGS: [&str; 2] = ["batch_size", "steps"];
 
+/// Fewest training items per self-conditioning cluster: with fewer, k-means splits the
+/// data into noise.
+const ITEMS_PER_CLUSTER: i64 = 20;
+
+/// `recipe(kind)` for a data set of `items` items: as many of the recipe's clusters as the
+/// data carries, at most one per `ITEMS_PER_CLUSTER` items, and none below two.
+pub fn recipe_for(kind: &str, items: Option<i64>) -> Result<Vec<(&'static str, Json)>> {
+    let mut settings = recipe(kind)?;
+    if let Some(items) = items {
+        if items < 1 {
+            return invalid(format!("items must be at least 1, got {items}"));
+        }
+        for (name, value) in settings.iter_mut() {
+            if *name == "clusters" {
+                let clusters = value.as_i64().unwrap_or(0).min(items / ITEMS_PER_CLUSTER);
+                *value = Json::from(if clusters >= 2 { clusters } else { 0 });
+            }
+        }
+    }
+    Ok(settings)
+}
+
 /// Recommended settings for runs of a few minutes on 2 CPU cores, by kind of data,
 /// "images" or "vectors": the GAN options that differ from the defaults, and
 /// `batch_size` and `steps` for `fit`. "pacgan" gives PacGAN's published 2D networks and

@@ -19,8 +19,8 @@ pub fn _rustgan(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<translator::PyTranslator>()?;
     m.add_function(wrap_pyfunction!(translator::translator_options, m)?)?;
     m.add_function(wrap_pyfunction!(options::recipe, m)?)?;
-    m.add("NAN_POLICIES", crate::train::NAN_POLICIES.to_vec())?;
-    m.add("GUIDES", crate::guide::GUIDES.to_vec())?;
+    m.add("NAN_POLICIES", crate::train::NanPolicy::NAMES.to_vec())?;
+    m.add("GUIDES", crate::guide::Guide::NAMES.to_vec())?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(edit::interpolate, m)?)?;
     m.add_function(wrap_pyfunction!(edit::project, m)?)?;

@@ -1,6 +1,8 @@
 //! The GAN options between Python and `crate::options`: Python values in, specs and
 //! defaults out.
 
+use std::ops::Bound as RangeEnd;
+
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use serde_json::{Map, Value as Json};
@@ -73,15 +75,44 @@ fn to_python(py: Python<'_>, json: &Json) -> PyResult<PyObject> {
     })
 }
 
-/// The recommended settings for a kind of data (see `options::recipe`), by name.
+/// The recommended settings for a kind of data, and a data set of `items` items (see
+/// `options::recipe_for`), by name.
 #[pyfunction]
-pub fn recipe(py: Python<'_>, kind: &str) -> PyResult<Vec<(&'static str, PyObject)>> {
-    let settings = options::recipe(kind).map_err(super::errors::to_py_err)?;
+#[pyo3(signature = (kind, items=None))]
+pub fn recipe(
+    py: Python<'_>,
+    kind: &str,
+    items: Option<i64>,
+) -> PyResult<Vec<(&'static str, PyObject)>> {
+    let settings = options::recipe_for(kind, items).map_err(super::errors::to_py_err)?;
     settings.iter().map(|(name, value)| Ok((*name, to_python(py, value)?))).collect()
 }
 
-/// (name, default, choices or None, doc)
-pub type OptionDescription = (&'static str, PyObject, Option<Vec<&'static str>>, &'static str);
+/// An option's range: (low, high, low included, high included), infinite where open.
+pub type Range = (f64, f64, bool, bool);
+
+/// (name, default, choices or None, doc, kind, range or None)
+pub type OptionDescription =
+    (&'static str, PyObject, Option<Vec<&'static str>>, &'static str, &'static str, Option<Range>);
+
+fn range(kind: &Kind) -> Option<Range> {
+    let end = |bound: RangeEnd<f64>, infinity: f64| match bound {
+        RangeEnd::Included(x) => (x, true),
+        RangeEnd::Excluded(x) => (x, false),
+        RangeEnd::Unbounded => (infinity, false),
+    };
+    match kind {
+        Kind::Int { min, max } => Some((*min as f64, *max as f64, true, true)),
+        Kind::Shape { max } => Some((1.0, *max as f64, true, true)),
+        Kind::Float(bounds) | Kind::OptionalFloat(bounds) | Kind::Pair(bounds) => {
+            let (low, low_included) = end(bounds.low, f64::NEG_INFINITY);
+            let (high, high_included) = end(bounds.high, f64::INFINITY);
+            Some((low, high, low_included, high_included))
+        }
+        Kind::Seed => Some((0.0, u64::MAX as f64, true, true)),
+        Kind::Bool | Kind::Choice(_) | Kind::Choices(_) => None,
+    }
+}
 
 /// The options `specs` with their `defaults`, in order.
 pub fn describe(
@@ -96,7 +127,8 @@ pub fn describe(
                 Kind::Choice(names) | Kind::Choices(names) => Some(names.to_vec()),
                 _ => None,
             };
-            Ok((spec.name, to_python(py, &defaults[spec.name])?, choices, spec.doc))
+            let default = to_python(py, &defaults[spec.name])?;
+            Ok((spec.name, default, choices, spec.doc, spec.kind.name(), range(&spec.kind)))
         })
         .collect()
 }

@@ -2,32 +2,17 @@
 //! the history of log records.
 
 use super::stats::{Record, StepStats, Window};
-use crate::error::{invalid, unknown, Error, Result};
+use crate::error::{invalid, Error, Result};
 
-/// What to do when a loss is NaN or infinite. Either way the bad update is not applied.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NanPolicy {
-    Raise,
-    Skip,
+crate::option_table::named_choices! {
+    /// What to do when a loss is NaN or infinite. Either way the bad update is not applied.
+    pub enum NanPolicy ("on_nan") {
+        Raise = "raise",
+        Skip = "skip",
+    }
 }
 
 impl NanPolicy {
-    pub const ALL: [NanPolicy; 2] = [NanPolicy::Raise, NanPolicy::Skip];
-
-    pub const fn name(self) -> &'static str {
-        match self {
-            NanPolicy::Raise => "raise",
-            NanPolicy::Skip => "skip",
-        }
-    }
-
-    pub fn parse(name: &str) -> Result<Self> {
-        match Self::ALL.into_iter().find(|policy| policy.name() == name) {
-            Some(policy) => Ok(policy),
-            None => unknown("on_nan", name, &NAN_POLICIES),
-        }
-    }
-
     /// Whether step number `step` may apply its update: `Ok(true)` when the `values` of
     /// `what` are all finite, `Ok(false)` when they are not and the policy skips, else the
     /// error naming them.
@@ -47,9 +32,6 @@ impl NanPolicy {
         }
     }
 }
-
-/// The names `on_nan` accepts.
-pub const NAN_POLICIES: [&str; 2] = [NanPolicy::Raise.name(), NanPolicy::Skip.name()];
 
 pub struct FitOptions {
     pub steps: i64,

@@ -13,7 +13,7 @@ pub(crate) mod sampler;
 pub mod stats;
 pub mod streams;
 
-pub use fit::{FitOptions, FitOutcome, NanPolicy, NAN_POLICIES};
+pub use fit::{FitOptions, FitOutcome, NanPolicy};
 pub use gan::{Batch, GanData};
 
 use tch::{Device, Kind, Tensor};
