@@ -267,3 +267,42 @@ fn metropolis_hastings(gan: &mut Gan, proposals: &mut Proposals, packs: i64) -> 
     }
     Ok(current)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Arch, GanConfig};
+    use crate::train::{NanPolicy, Trainable, Trainer};
+    use tch::Device;
+
+    /// Guided sampling needs a calibration, gives the items asked for by both guides, and
+    /// a training step (which changes D) drops the calibration.
+    #[test]
+    fn guided_sampling_follows_the_calibration() {
+        let config = GanConfig {
+            data_shape: vec![2],
+            arch: Arch::Mlp,
+            latent_dim: 3,
+            hidden_dim: 8,
+            depth: 2,
+            ..Default::default()
+        };
+        let (gan, rng) = Gan::with_training_stream(config, Device::Cpu).unwrap();
+        let mut trainer = Trainer::new(gan, rng);
+        let real = Tensor::randn([64, 2], (Kind::Float, Device::Cpu));
+        let draw = Draw { n: 10, seed: Some(1), labels: None, use_ema: true, truncation: 1.0 };
+        let uncalibrated = sample(trainer.model_mut(), Guide::Rejection, &draw).unwrap_err();
+        assert!(uncalibrated.to_string().contains("calibrat"), "{uncalibrated}");
+        let calibration = calibrate(trainer.model_mut(), &real, None, 0, true).unwrap();
+        assert!(calibration.acceptance_rate > 0.0 && calibration.acceptance_rate <= 1.0);
+        for guide in Guide::ALL {
+            let items = sample(trainer.model_mut(), *guide, &draw).unwrap();
+            assert_eq!(items.size(), [10, 2], "{guide:?}");
+            let again = sample(trainer.model_mut(), *guide, &draw).unwrap();
+            assert!(items.equal(&again), "{guide:?}: a seed gives the same items");
+        }
+        let batch = trainer.model().step_batch(&real.narrow(0, 0, 16), None).unwrap();
+        trainer.train_step(&[batch], NanPolicy::Raise).unwrap();
+        assert!(trainer.model().calibration().is_none());
+    }
+}

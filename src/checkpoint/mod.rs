@@ -142,3 +142,74 @@ pub fn load<M: Stored>(dir: &Path, device: Device) -> Result<Trainer<M>> {
     model.read_extras(dir)?;
     Ok(trainer)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Arch, GanConfig};
+    use crate::gan::Gan;
+    use crate::train::{FitOptions, NanPolicy};
+    use crate::translate::{Translator, TranslatorConfig};
+    use tch::Kind;
+
+    fn fit(trainer: &mut Trainer<Gan>, data: &Tensor, steps: i64) {
+        let options = FitOptions { steps, batch_size: 10, log_every: 5, on_nan: NanPolicy::Raise };
+        trainer.fit(data, None, &options, |_, _| Ok(())).unwrap();
+    }
+
+    fn weights<M: Stored>(trainer: &Trainer<M>) -> Vec<Tensor> {
+        trainer.model().networks().iter().map(|n| n.params.flat.copy()).collect()
+    }
+
+    /// A loaded checkpoint continues as the run it was saved from would: weights, Adam's
+    /// moments, the step, the streams and the clusters all come back.
+    #[test]
+    fn training_resumes_exactly_from_a_checkpoint() {
+        let config = GanConfig {
+            data_shape: vec![2],
+            arch: Arch::Mlp,
+            latent_dim: 3,
+            hidden_dim: 8,
+            depth: 2,
+            clusters: 3,
+            ema: Some(0.9),
+            ..Default::default()
+        };
+        let data = Tensor::randn([60, 2], (Kind::Float, Device::Cpu));
+        let (gan, rng) = Gan::with_training_stream(config, Device::Cpu).unwrap();
+        let mut original = Trainer::new(gan, rng);
+        fit(&mut original, &data, 4);
+        let dir = std::env::temp_dir().join(format!("rustgan-resume-{}", std::process::id()));
+        save(&original, &dir).unwrap();
+        let mut resumed: Trainer<Gan> = load(&dir, Device::Cpu).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(resumed.step(), 4);
+        assert!(resumed.model().clusters().is_some());
+        fit(&mut original, &data, 3);
+        fit(&mut resumed, &data, 3);
+        for (a, b) in weights(&original).iter().zip(weights(&resumed)) {
+            assert!(a.equal(&b));
+        }
+        let (a, b) = (original.model_mut().latent(4, None), resumed.model_mut().latent(4, None));
+        assert!(a.unwrap().equal(&b.unwrap()), "the sampling stream continues too");
+    }
+
+    /// A translator's checkpoint is not a GAN's: loading one as the other names the format.
+    #[test]
+    fn a_checkpoint_of_another_model_is_refused() {
+        let config = TranslatorConfig {
+            in_shape: vec![1, 16, 16],
+            out_shape: vec![1, 16, 16],
+            base_channels: 4,
+            ..Default::default()
+        };
+        let (translator, rng) = Translator::with_training_stream(config, Device::Cpu).unwrap();
+        let dir = std::env::temp_dir().join(format!("rustgan-format-{}", std::process::id()));
+        save(&Trainer::new(translator, rng), &dir).unwrap();
+        let error = load::<Gan>(&dir, Device::Cpu).err().map(|e| e.to_string()).unwrap();
+        let translator = load::<Translator>(&dir, Device::Cpu);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(error.contains("config.json") || error.contains("format"), "{error}");
+        assert!(translator.is_ok());
+    }
+}

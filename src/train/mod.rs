@@ -302,3 +302,114 @@ pub(crate) fn scalars(tensors: &[Tensor]) -> Result<Vec<f64>> {
     let stacked = Tensor::f_stack(tensors, 0)?.f_to_kind(Kind::Double)?;
     Ok(Vec::<f64>::try_from(&stacked)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Arch, GanConfig};
+    use crate::error::Error;
+    use crate::gan::Gan;
+    use crate::translate::{Translator, TranslatorConfig};
+
+    fn mlp_gan() -> Trainer<Gan> {
+        let config = GanConfig {
+            data_shape: vec![2],
+            arch: Arch::Mlp,
+            latent_dim: 3,
+            hidden_dim: 8,
+            depth: 2,
+            ema: Some(0.9),
+            ..Default::default()
+        };
+        let (gan, rng) = Gan::with_training_stream(config, Device::Cpu).unwrap();
+        Trainer::new(gan, rng)
+    }
+
+    fn options(steps: i64) -> FitOptions {
+        FitOptions { steps, batch_size: 8, log_every: 2, on_nan: NanPolicy::Raise }
+    }
+
+    fn max_difference(a: &Tensor, b: &Tensor) -> f64 {
+        (a - b).abs().max().double_value(&[])
+    }
+
+    /// Training in chunks draws the batches and latents of one call: the weights and the
+    /// log records agree.
+    #[test]
+    fn fit_in_chunks_trains_as_one_call() {
+        let data = Tensor::randn([40, 2], (Kind::Float, Device::Cpu));
+        let (mut whole, mut chunked) = (mlp_gan(), mlp_gan());
+        let history = whole.fit(&data, None, &options(6), |_, _| Ok(())).unwrap().history;
+        let mut chunks = vec![];
+        for steps in [2, 4] {
+            chunks
+                .extend(chunked.fit(&data, None, &options(steps), |_, _| Ok(())).unwrap().history);
+        }
+        assert_eq!(history.len(), 3);
+        assert_eq!(history, chunks);
+        for (a, b) in whole.model().networks().iter().zip(chunked.model().networks()) {
+            assert!(max_difference(&a.params.flat, &b.params.flat) < 1e-6, "{}", a.name);
+        }
+        assert_eq!((whole.step(), chunked.step()), (6, 6));
+    }
+
+    /// A non-finite loss applies nothing: skipped, the step is counted and no weight moves;
+    /// raised, the error names the step.
+    #[test]
+    fn a_non_finite_loss_updates_nothing() {
+        let mut trainer = mlp_gan();
+        let before: Vec<Tensor> =
+            trainer.model().networks().iter().map(|n| n.params.flat.copy()).collect();
+        let nan = Tensor::full([8, 2], f64::NAN, (Kind::Float, Device::Cpu));
+        let batch = Batch { images: nan, labels: None };
+        let stats = trainer.train_step(std::slice::from_ref(&batch), NanPolicy::Skip).unwrap();
+        assert!(stats.skipped && trainer.step() == 1);
+        for (network, old) in trainer.model().networks().iter().zip(&before) {
+            assert!(network.params.flat.equal(old), "{} moved", network.name);
+        }
+        let error = trainer.train_step(&[batch], NanPolicy::Raise).unwrap_err();
+        assert!(matches!(error, Error::NonFinite { step: 2, .. }), "{error}");
+    }
+
+    /// The monitor's interruption ends `fit` with the history so far.
+    #[test]
+    fn an_interrupting_monitor_stops_training() {
+        let data = Tensor::randn([40, 2], (Kind::Float, Device::Cpu));
+        let mut trainer = mlp_gan();
+        let stop_after_three = |done: i64, _: Option<&Record>| {
+            if done == 3 {
+                Err(crate::error::Error::Interrupted)
+            } else {
+                Ok(())
+            }
+        };
+        let outcome = trainer.fit(&data, None, &options(10), stop_after_three).unwrap();
+        assert!(outcome.interrupted && trainer.step() == 3 && outcome.history.len() == 1);
+        assert_eq!(trainer.flush_log().map(|r| r.step), Some(3), "the partial window");
+    }
+
+    /// pix2pix trains through the same skeleton: both networks move, and the step reports
+    /// the L1 term beside the adversarial loss.
+    #[test]
+    fn pix2pix_steps_through_the_same_trainer() {
+        let config = TranslatorConfig {
+            in_shape: vec![1, 16, 16],
+            out_shape: vec![1, 16, 16],
+            base_channels: 4,
+            ..Default::default()
+        };
+        let (translator, rng) = Translator::with_training_stream(config, Device::Cpu).unwrap();
+        let mut trainer = Trainer::new(translator, rng);
+        let before: Vec<Tensor> =
+            trainer.model().networks().iter().map(|n| n.params.flat.copy()).collect();
+        let x = Tensor::rand([4, 1, 16, 16], (Kind::Float, Device::Cpu)) * 2.0 - 1.0;
+        let batch = trainer.model().step_batch(&x, Some(&(-&x))).unwrap();
+        let stats = trainer.train_step(&[batch], NanPolicy::Raise).unwrap();
+        assert!(stats.generator.terms.iter().any(|(stat, v)| *stat == stats::Stat::L1 && *v > 0.0));
+        for (network, old) in trainer.model().networks().iter().zip(&before) {
+            assert!(!network.params.flat.equal(old), "{} did not move", network.name);
+        }
+        let missing = trainer.model().step_batch(&x, None).err().map(|e| e.to_string());
+        assert!(missing.unwrap_or_default().contains("target"));
+    }
+}
