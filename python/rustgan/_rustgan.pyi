@@ -19,20 +19,26 @@ GUIDES: list[str]
 
 def set_num_threads(n: int) -> None: ...
 def cuda_is_available() -> bool: ...
-def recipe(kind: str) -> list[tuple[str, Any]]: ...
-def gan_options() -> list[tuple[str, Any, list[str] | None, str]]:
-    """(name, default, choices, doc) of every option of `rustgan.GAN`, in signature order."""
+def recipe(kind: str, items: int | None = None) -> list[tuple[str, Any]]: ...
+
+OptionRange = tuple[float, float, bool, bool]
+OptionDescription = tuple[str, Any, list[str] | None, str, str, OptionRange | None]
+
+def gan_options() -> list[OptionDescription]:
+    """(name, default, choices, doc, kind, range) of every option of `rustgan.GAN`, in
+    signature order."""
 
 class GanCore:
     def __init__(self, options: dict[str, Any], device: str) -> None: ...
     @staticmethod
     def load(path: str, device: str) -> GanCore: ...
     def save(self, path: str) -> None: ...
-    def step(self, data: torch.Tensor, labels: torch.Tensor | None, on_nan: str) -> Stats: ...
+    # items, other: the data and its labels
+    def step(self, items: torch.Tensor, other: torch.Tensor | None, on_nan: str) -> Stats: ...
     def fit(
         self,
-        data: torch.Tensor,
-        labels: torch.Tensor | None,
+        items: torch.Tensor,
+        other: torch.Tensor | None,
         steps: int,
         batch_size: int,
         log_every: int,
@@ -72,19 +78,21 @@ class GanCore:
     @property
     def has_ema(self) -> bool: ...
 
-def translator_options() -> list[tuple[str, Any, list[str] | None, str]]:
-    """(name, default, choices, doc) of every option of `rustgan.Translator`, in signature order."""
+def translator_options() -> list[OptionDescription]:
+    """(name, default, choices, doc, kind, range) of every option of `rustgan.Translator`,
+    in signature order."""
 
 class TranslatorCore:
     def __init__(self, options: dict[str, Any], device: str) -> None: ...
     @staticmethod
     def load(path: str, device: str) -> TranslatorCore: ...
     def save(self, path: str) -> None: ...
-    def step(self, inputs: torch.Tensor, targets: torch.Tensor, on_nan: str) -> Stats: ...
+    # items, other: the inputs and their targets
+    def step(self, items: torch.Tensor, other: torch.Tensor | None, on_nan: str) -> Stats: ...
     def fit(
         self,
-        inputs: torch.Tensor,
-        targets: torch.Tensor,
+        items: torch.Tensor,
+        other: torch.Tensor | None,
         steps: int,
         batch_size: int,
         log_every: int,
