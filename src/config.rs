@@ -236,6 +236,19 @@ impl GanConfig {
         0.5f64.powf(step.max(0) as f64 / self.lr_half_life as f64)
     }
 
+    /// A small MLP GAN on 2D points, for tests.
+    #[cfg(test)]
+    pub fn tiny_mlp() -> Self {
+        GanConfig {
+            data_shape: vec![2],
+            arch: Arch::Mlp,
+            latent_dim: 3,
+            hidden_dim: 8,
+            depth: 2,
+            ..Default::default()
+        }
+    }
+
     /// Whether the WGAN-GP penalty is part of D's loss.
     pub fn uses_gradient_penalty(&self) -> bool {
         self.loss == LossKind::WganGp || self.gradient_penalty

@@ -271,7 +271,7 @@ fn metropolis_hastings(gan: &mut Gan, proposals: &mut Proposals, packs: i64) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Arch, GanConfig};
+    use crate::config::GanConfig;
     use crate::train::{NanPolicy, Trainable, Trainer};
     use tch::Device;
 
@@ -279,14 +279,7 @@ mod tests {
     /// a training step (which changes D) drops the calibration.
     #[test]
     fn guided_sampling_follows_the_calibration() {
-        let config = GanConfig {
-            data_shape: vec![2],
-            arch: Arch::Mlp,
-            latent_dim: 3,
-            hidden_dim: 8,
-            depth: 2,
-            ..Default::default()
-        };
+        let config = GanConfig::tiny_mlp();
         let (gan, rng) = Gan::with_training_stream(config, Device::Cpu).unwrap();
         let mut trainer = Trainer::new(gan, rng);
         let real = Tensor::randn([64, 2], (Kind::Float, Device::Cpu));

@@ -6,13 +6,13 @@ use std::path::Path;
 use tch::{Device, Tensor};
 
 use super::store::{self, checkpoint_error, write_tensors};
-use super::Stored;
+use super::{weight_files, Stored};
 use crate::clusters::Clusters;
 use crate::error::Result;
 use crate::gan::Gan;
 use crate::options::config_from_json;
 use crate::rng::Rng;
-use crate::weights::{named_variables, read_safetensors};
+use crate::weights::read_safetensors;
 
 /// A self-conditioned GAN's clusters, once found.
 const CLUSTERS_FILE: &str = "clusters.safetensors";
@@ -39,14 +39,8 @@ impl Stored for Gan {
     }
 
     fn weight_files(&self) -> Vec<(&'static str, Vec<(String, Tensor)>)> {
-        let mut files = vec![
-            ("generator", named_variables(&self.generator.vs)),
-            ("discriminator", named_variables(&self.discriminator.vs)),
-        ];
-        if let Some(ema) = &self.ema {
-            files.push(("generator_ema", named_variables(&ema.generator.vs)));
-        }
-        files
+        let ema = self.ema.as_ref().map(|ema| &ema.generator.vs);
+        weight_files(&self.generator.vs, &self.discriminator.vs, ema)
     }
 
     fn sample_rng(&self) -> Option<&Rng> {

@@ -8,12 +8,13 @@ pub mod store;
 
 use std::path::Path;
 
+use tch::nn::VarStore;
 use tch::{Device, Tensor};
 
 use crate::error::{invalid, Error, Result};
 use crate::rng::Rng;
 use crate::train::{Side, Trainable, Trainer};
-use crate::weights::copy_named;
+use crate::weights::{copy_named, named_variables};
 use store::{checkpoint_error, restore, write_tensors, Optimisers, TrainingState, STATE_FILE};
 
 /// A model whose trainer can be saved and loaded.
@@ -77,6 +78,21 @@ pub trait Stored: Trainable {
         self.weights_loaded(network);
         Ok(())
     }
+}
+
+/// The weight files of a model with one generator, one discriminator and maybe an EMA
+/// copy of the generator.
+pub fn weight_files(
+    generator: &VarStore,
+    discriminator: &VarStore,
+    ema: Option<&VarStore>,
+) -> Vec<(&'static str, Vec<(String, Tensor)>)> {
+    let mut files = vec![
+        ("generator", named_variables(generator)),
+        ("discriminator", named_variables(discriminator)),
+    ];
+    files.extend(ema.map(|ema| ("generator_ema", named_variables(ema))));
+    files
 }
 
 fn optimisers<M: Stored>(trainer: &Trainer<M>) -> Optimisers<'_> {
@@ -146,7 +162,7 @@ pub fn load<M: Stored>(dir: &Path, device: Device) -> Result<Trainer<M>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Arch, GanConfig};
+    use crate::config::GanConfig;
     use crate::gan::Gan;
     use crate::train::{FitOptions, NanPolicy};
     use crate::translate::{Translator, TranslatorConfig};
@@ -165,16 +181,7 @@ mod tests {
     /// moments, the step, the streams and the clusters all come back.
     #[test]
     fn training_resumes_exactly_from_a_checkpoint() {
-        let config = GanConfig {
-            data_shape: vec![2],
-            arch: Arch::Mlp,
-            latent_dim: 3,
-            hidden_dim: 8,
-            depth: 2,
-            clusters: 3,
-            ema: Some(0.9),
-            ..Default::default()
-        };
+        let config = GanConfig { clusters: 3, ema: Some(0.9), ..GanConfig::tiny_mlp() };
         let data = Tensor::randn([60, 2], (Kind::Float, Device::Cpu));
         let (gan, rng) = Gan::with_training_stream(config, Device::Cpu).unwrap();
         let mut original = Trainer::new(gan, rng);

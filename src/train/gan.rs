@@ -5,7 +5,7 @@ use tch::{Device, Tensor};
 
 use super::autograd::Autograd;
 use super::fused_mlp::FusedMlp;
-use super::{Optimised, Side, StepPath, Trainable, TrainingData};
+use super::{Optimised, StepPath, Trainable, TrainingData};
 use crate::clusters::Clusters;
 use crate::error::{invalid, Result};
 use crate::gan::Gan;
@@ -56,22 +56,12 @@ impl Trainable for Gan {
 
     fn networks(&self) -> Vec<Optimised<'_>> {
         let config = &self.config;
-        vec![
-            Optimised {
-                name: "discriminator",
-                side: Side::Discriminator,
-                params: &self.discriminator.params,
-                betas: config.betas_d,
-                lr: config.lr_d,
-            },
-            Optimised {
-                name: "generator",
-                side: Side::Generator,
-                params: &self.generator.params,
-                betas: config.betas_g,
-                lr: config.lr_g,
-            },
-        ]
+        Optimised::pair(
+            &self.discriminator.params,
+            &self.generator.params,
+            (config.lr_d, config.lr_g),
+            (config.betas_d, config.betas_g),
+        )
     }
 
     fn params_mut(&mut self, index: usize) -> &mut FlatParams {
@@ -152,15 +142,7 @@ mod tests {
     /// the share has annealed to its floor.
     #[test]
     fn top_k_steps_agree_on_both_paths() {
-        let config = GanConfig {
-            data_shape: vec![2],
-            arch: Arch::Mlp,
-            latent_dim: 3,
-            hidden_dim: 8,
-            depth: 2,
-            top_k: 0.25,
-            ..Default::default()
-        };
+        let config = GanConfig { top_k: 0.25, ..GanConfig::tiny_mlp() };
         let batch =
             Batch { images: Tensor::randn([16, 2], (Kind::Float, Device::Cpu)), labels: None };
         let mut fused = trainer(config.clone());

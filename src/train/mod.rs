@@ -45,6 +45,33 @@ pub struct Optimised<'a> {
     pub lr: f64,
 }
 
+impl<'a> Optimised<'a> {
+    /// A model's one discriminator and one generator, with their learning rates and betas.
+    pub fn pair(
+        discriminator: &'a FlatParams,
+        generator: &'a FlatParams,
+        (lr_d, lr_g): (f64, f64),
+        (betas_d, betas_g): ((f64, f64), (f64, f64)),
+    ) -> Vec<Self> {
+        vec![
+            Optimised {
+                name: "discriminator",
+                side: Side::Discriminator,
+                params: discriminator,
+                betas: betas_d,
+                lr: lr_d,
+            },
+            Optimised {
+                name: "generator",
+                side: Side::Generator,
+                params: generator,
+                betas: betas_g,
+                lr: lr_g,
+            },
+        ]
+    }
+}
+
 /// Data a `fit` call draws batches from: one or more sets of items, each visited in its
 /// own seeded order (one set for a GAN's images or pix2pix's pairs; two unpaired sets
 /// for a model that translates both ways).
@@ -306,21 +333,13 @@ pub(crate) fn scalars(tensors: &[Tensor]) -> Result<Vec<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Arch, GanConfig};
+    use crate::config::GanConfig;
     use crate::error::Error;
     use crate::gan::Gan;
     use crate::translate::{Translator, TranslatorConfig};
 
     fn mlp_gan() -> Trainer<Gan> {
-        let config = GanConfig {
-            data_shape: vec![2],
-            arch: Arch::Mlp,
-            latent_dim: 3,
-            hidden_dim: 8,
-            depth: 2,
-            ema: Some(0.9),
-            ..Default::default()
-        };
+        let config = GanConfig { ema: Some(0.9), ..GanConfig::tiny_mlp() };
         let (gan, rng) = Gan::with_training_stream(config, Device::Cpu).unwrap();
         Trainer::new(gan, rng)
     }

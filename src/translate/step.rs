@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::losses::{discriminator_loss, generator_loss};
 use crate::optim::FlatParams;
 use crate::train::stats::{DiscriminatorStats, GeneratorStats, Stat};
-use crate::train::{scalars, BatchOf, Context, Optimised, Side, StepPath, Trainable, TrainingData};
+use crate::train::{scalars, BatchOf, Context, Optimised, StepPath, Trainable, TrainingData};
 
 /// Inputs `[N, *in_shape]` and their targets `[N, *out_shape]`, checked and on the device.
 pub struct Pairs {
@@ -97,22 +97,12 @@ impl Trainable for Translator {
 
     fn networks(&self) -> Vec<Optimised<'_>> {
         let config = &self.config;
-        vec![
-            Optimised {
-                name: "discriminator",
-                side: Side::Discriminator,
-                params: &self.discriminator.params,
-                betas: config.betas_d,
-                lr: config.lr_d,
-            },
-            Optimised {
-                name: "generator",
-                side: Side::Generator,
-                params: &self.generator.params,
-                betas: config.betas_g,
-                lr: config.lr_g,
-            },
-        ]
+        Optimised::pair(
+            &self.discriminator.params,
+            &self.generator.params,
+            (config.lr_d, config.lr_g),
+            (config.betas_d, config.betas_g),
+        )
     }
 
     fn params_mut(&mut self, index: usize) -> &mut FlatParams {

@@ -3,10 +3,9 @@
 use tch::{Device, Tensor};
 
 use super::{Translator, TranslatorConfig};
-use crate::checkpoint::Stored;
+use crate::checkpoint::{weight_files, Stored};
 use crate::error::Result;
 use crate::rng::Rng;
-use crate::weights::named_variables;
 
 impl Stored for Translator {
     const FORMAT: &'static str = "rustgan-translator-checkpoint";
@@ -20,14 +19,8 @@ impl Stored for Translator {
     }
 
     fn weight_files(&self) -> Vec<(&'static str, Vec<(String, Tensor)>)> {
-        let mut files = vec![
-            ("generator", named_variables(&self.generator.vs)),
-            ("discriminator", named_variables(&self.discriminator.vs)),
-        ];
-        if let Some(ema) = &self.ema {
-            files.push(("generator_ema", named_variables(&ema.generator.vs)));
-        }
-        files
+        let ema = self.ema.as_ref().map(|ema| &ema.generator.vs);
+        weight_files(&self.generator.vs, &self.discriminator.vs, ema)
     }
 
     fn weights_loaded(&mut self, network: &str) {
