@@ -10,7 +10,7 @@ residual family: conditional batch norm in G, a projection head in D), and the "
 lr 1.6e-3" runs take twice the steps, half as large, at 8x the learning rate.
 
     python benches/families.py --data shapes --budget 600 --out runs/families
-    python benches/families.py --data mnist shapes --budget 10 --n 200   # smoke test
+    python benches/families.py --data mnist --steps 100 --n 300   # smoke test
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ def main() -> None:
     parser.add_argument("--data", nargs="+", default=["shapes", "mnist"], choices=["shapes", "mnist"])
     parser.add_argument("--budget", type=float, default=600.0, help="seconds of wall time per run")
     parser.add_argument("--chunk", type=int, default=250)
+    parser.add_argument("--steps", type=int, default=None, help="train this many steps instead of to the budget")
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--runs", nargs="+", default=list(RUNS), choices=list(RUNS))
@@ -90,7 +91,7 @@ def main() -> None:
                 if conditional:
                     options["num_classes"] = int(labels.max()) + 1
                 fit_labels = labels if conditional else None
-                gan, steps, seconds = train(options, x, args.budget, args.chunk, None, fit_labels)
+                gan, steps, seconds = train(options, x, args.budget, args.chunk, args.steps, fit_labels)
                 scores = metrics.evaluate(gan, x, n=args.n)
                 results.append(
                     {"data": data_name, "run": name, "seed": seed, "steps": steps, "seconds": seconds}

@@ -7,7 +7,7 @@ the fraction of samples classified as the class they were asked for.
 
     python benches/mnist_stabilisers.py                       # about 10 min on 2 cores
     python benches/mnist_stabilisers.py --runs DCGAN "DCGAN bf16" --out runs/precision
-    python benches/mnist_stabilisers.py --steps 20 --n 200    # smoke test
+    python benches/mnist_stabilisers.py --steps 200 --base-channels 16 --lr 1e-3 --n 300   # smoke test
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ RUNS = {
 }
 
 
-def run(steps: int, base_channels: int, n: int, out: Path | None, runs: list[str]) -> dict:
+def run(steps: int, base_channels: int, n: int, out: Path | None, runs: list[str], lr: float | None = None) -> dict:
     rustgan.set_num_threads(2)
     (x, y), _ = metrics.digit_split()
     results = {}
@@ -36,7 +36,7 @@ def run(steps: int, base_channels: int, n: int, out: Path | None, runs: list[str
     print("| run | FID | precision / recall | classes, class KL | class accuracy | CPU s |")
     print("| --- | --- | --- | --- | --- | --- |")
     for name in runs:
-        options = RUNS[name]
+        options = RUNS[name] if lr is None else {**RUNS[name], "lr_g": lr, "lr_d": lr}
         started = time.process_time()
         gan = rustgan.GAN((1, 28, 28), base_channels=base_channels, seed=0, device="cpu", **options)
         gan.fit(x, steps, 64, labels=y if gan.num_classes else None, log_every=steps, progress=False)
@@ -71,8 +71,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--out", type=Path, default=None, help="folder for sample grids and the table (json)")
     parser.add_argument("--runs", nargs="+", default=list(RUNS), choices=list(RUNS))
+    parser.add_argument("--lr", type=float, default=None, help="learning rate of G and D (default: the GAN's)")
     args = parser.parse_args()
-    run(args.steps, args.base_channels, args.n, args.out, args.runs)
+    run(args.steps, args.base_channels, args.n, args.out, args.runs, args.lr)
 
 
 if __name__ == "__main__":

@@ -10,26 +10,28 @@ from conftest import tiny_dcgan
 def trained(mnist):
     x, y = mnist
     train, _, held_out, _ = rustgan.data.split(x, y, held_out=0.2, seed=0)  # classes are sorted
-    gan = rustgan.GAN((1, 28, 28), arch="dcgan", latent_dim=64, seed=0, device="cpu")
-    gan.fit(train, steps=1500, batch_size=64, progress=False)
+    gan = rustgan.GAN((1, 28, 28), arch="dcgan", latent_dim=64, base_channels=32, seed=0, device="cpu")
+    gan.fit(train, steps=600, batch_size=64, progress=False)
     return gan, train, held_out
 
 
 @pytest.mark.slow
 def test_projection_reconstructs_held_out_digits(trained):
     gan, _, held_out = trained
-    targets = held_out[:100]
-    result = rustgan.edit.project(gan, targets, steps=300, restarts=4)
-    assert result.latents.shape == (100, 64) and result.images.shape == (100, 1, 28, 28)
-    assert len(result.loss_curve) == 300 and result.loss_curve[-1] < result.loss_curve[0]
+    targets = held_out[:50]
+    result = rustgan.edit.project(gan, targets, steps=150, restarts=2)
+    assert result.latents.shape == (50, 64) and result.images.shape == (50, 1, 28, 28)
+    assert len(result.loss_curve) == 150 and result.loss_curve[-1] < result.loss_curve[0]
     projected = rustgan.edit.psnr(result.images, targets)
     # The best of 1,000 random samples per target, for comparison.
     samples = gan.sample(1000, seed=9, ema=False)
     nearest = (torch.cdist(targets.flatten(1), samples.flatten(1)).square() / 784).min(dim=1).values
     random_best = 10 * torch.log10(4 / nearest)
     print(f"projection {projected.mean():.2f} dB, best of 1000 random samples {random_best.mean():.2f} dB")
-    assert projected.mean() >= 26.0
-    assert projected.mean() > random_best.mean() + 10
+    # 22.5 dB against 12.2 (a GAN of width 64 trained 1,500 steps, projected 300 steps
+    # from 4 starts: 26 dB).
+    assert projected.mean() >= 20.0
+    assert projected.mean() > random_best.mean() + 8
     assert torch.allclose(result.errors, (result.images - targets).square().flatten(1).mean(1), rtol=1e-4)
 
 
@@ -40,9 +42,9 @@ def test_inpainting_averaged_fill_beats_single_completion(trained):
     mask = torch.ones(1, 1, 28, 28)
     mask[..., 14:, :] = 0  # lower half hidden
     hidden = 1 - mask
-    filled = rustgan.edit.inpaint(gan, targets, mask, steps=200)
+    filled = rustgan.edit.inpaint(gan, targets, mask, steps=100)
     assert torch.equal(filled.images * mask, targets * mask)  # known pixels untouched
-    single = rustgan.edit.inpaint(gan, targets, mask, steps=200, average_best=1)
+    single = rustgan.edit.inpaint(gan, targets, mask, steps=100, average_best=1)
     mean_image = train.mean(0, keepdim=True).expand_as(targets)
     scores = {
         name: rustgan.edit.psnr(images, targets, hidden).mean().item()

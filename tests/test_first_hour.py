@@ -31,14 +31,15 @@ def test_ema_is_usable_from_the_first_steps(mnist):
 
 
 @pytest.mark.slow
-def test_cli_defaults_cover_the_2d_mixtures(tmp_path, capsys):
-    for mixture, modes in (("ring2d", 8), ("grid2d", 25)):
-        out = tmp_path / mixture
-        assert run(["train", "--data", mixture, "--out", out, "--device", "cpu"], capsys)[0] == 0
-        code, printed, _ = run(["evaluate", "--checkpoint", out / "checkpoint", "--n", 2500], capsys)
-        assert code == 0
-        scores = json.loads((out / "metrics.json").read_text())
-        assert scores["modes"] >= modes - 1, (mixture, scores)
+def test_cli_defaults_spread_over_the_grid_modes(tmp_path, capsys):
+    # The command line's defaults for vectors, 600 of their 8,000 steps: an untrained G
+    # covers 1 of the 25 modes (`make bench-2d` trains them in full on both mixtures).
+    out = tmp_path / "grid2d"
+    assert run(["train", "--data", "grid2d", "--steps", 600, "--out", out, "--device", "cpu"], capsys)[0] == 0
+    code, printed, _ = run(["evaluate", "--checkpoint", out / "checkpoint", "--n", 2500], capsys)
+    assert code == 0 and "against grid2d" in printed
+    scores = json.loads((out / "metrics.json").read_text())
+    assert scores["modes"] >= 10, scores
 
 
 # --- a command line that tells the truth -------------------------------------------------

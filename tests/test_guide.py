@@ -16,7 +16,7 @@ def ring_gan():
     options = rustgan.recipe("vectors")
     batch_size, _ = options.pop("batch_size"), options.pop("steps")
     gan = rustgan.GAN((2,), arch="mlp", seed=0, device="cpu", **options)
-    gan.fit(data.ring2d(100_000, seed=0)[0], steps=2000, batch_size=batch_size, progress=False)
+    gan.fit(data.ring2d(100_000, seed=0)[0], steps=1500, batch_size=batch_size, progress=False)
     gan.calibrate(data.ring2d(2000, seed=1)[0])
     return gan
 
@@ -62,7 +62,7 @@ def test_guides_keep_the_requested_class():
     labels = torch.randint(8, (12_000,), generator=generator)
     points = centers[labels] + 0.02 * torch.randn(12_000, 2, generator=generator)
     gan = rustgan.GAN((2,), arch="mlp", num_classes=8, ema=0.99, seed=0, device="cpu")
-    gan.fit(points[:10_000], steps=800, batch_size=128, labels=labels[:10_000], progress=False)
+    gan.fit(points[:10_000], steps=500, batch_size=128, labels=labels[:10_000], progress=False)
     with pytest.raises(rustgan.InvalidArgumentError, match="pass labels"):
         gan.calibrate(points[10_000:])
     gan.calibrate(points[10_000:], labels=labels[10_000:])

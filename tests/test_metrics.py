@@ -36,9 +36,9 @@ def test_feature_distances_are_zero_on_identical_sets_and_grow_with_noise():
 
 
 def test_swd_is_zero_on_identical_sets_and_deterministic():
-    x = rustgan.data.mnist()[0][:64]
+    x = rustgan.data.mnist()[0][:16]
     assert metrics.swd(x, x)["mean"] == 0.0
-    other = rustgan.data.mnist()[0][-64:]
+    other = rustgan.data.mnist()[0][-16:]
     first, again = metrics.swd(x, other, seed=3), metrics.swd(x, other, seed=3)
     assert first == again and first["mean"] > 0
     assert len(first["per_level"]) == 2  # 28 px padded to 32: levels 32 and 16
@@ -86,14 +86,14 @@ def test_torchscript_feature_extractor(tmp_path):
     torch.manual_seed(0)
     extractor = torch.jit.script(torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 32), torch.nn.Tanh()))
     extractor.save(str(tmp_path / "extractor.pt"))
-    x = rustgan.data.mnist()[0][:300]
+    x = rustgan.data.mnist()[0][:100]
     features = metrics.torchscript_features(x, tmp_path / "extractor.pt", batch_size=64)
     with torch.no_grad():
         assert torch.allclose(features, extractor(x), atol=1e-6)
     gan = tiny_dcgan()
-    scores = gan.evaluate(x, n=300, feature_extractor=tmp_path / "extractor.pt")
+    scores = gan.evaluate(x, n=100, feature_extractor=tmp_path / "extractor.pt")
     with torch.no_grad():
-        expected = metrics.frechet_distance(extractor(x), extractor(gan.sample(300, seed=0)))
+        expected = metrics.frechet_distance(extractor(x), extractor(gan.sample(100, seed=0)))
     assert scores["fid"] == pytest.approx(expected, rel=1e-6)
     assert "classes_covered" not in scores
     (tmp_path / "broken.pt").write_bytes(b"not torchscript")
@@ -123,7 +123,7 @@ def test_cli_evaluate_prints_a_table_and_writes_json(tmp_path, capsys):
             "--data",
             "mnist",
             "--n",
-            "300",
+            "100",
             "--out",
             str(tmp_path / "scores.json"),
         ]

@@ -9,26 +9,24 @@ from conftest import differs_from, modes_covered, tiny_dcgan
 
 
 @pytest.mark.slow
-def test_mlp_gan_covers_ring_modes(ring):
-    points, centers = ring
-    covered = []
-    # A plain GAN collapses on some seeds (PacGAN's table: 6.3 of 8 modes on average), and
-    # float rounding decides which: the claim is about the typical seed.
-    for seed in range(5):
-        gan = rustgan.GAN((2,), arch="mlp", latent_dim=16, lr_g=1e-3, lr_d=1e-3, seed=seed, device="cpu")
-        history = gan.fit(points, steps=3000, batch_size=512, progress=False)
-        assert len(history) == 3000 // 50
-        samples = gan.sample(2500, seed=1)
-        assert samples.shape == (2500, 2)
-        covered.append(modes_covered(samples, centers, std=0.01))
-    assert sorted(covered)[2] >= 6, covered
+def test_mlp_gan_spreads_over_the_grid_modes():
+    # 600 steps: an untrained G covers 1 of the 25 modes, the trained one 8 (and 20.8 on
+    # average over PacGAN's protocol at 8,000 steps: `make bench-2d`).
+    points, centers = rustgan.data.grid2d(5000, seed=0)
+    gan = rustgan.GAN((2,), arch="mlp", latent_dim=16, lr_g=1e-3, lr_d=1e-3, seed=0, device="cpu")
+    assert modes_covered(gan.sample(2500, seed=1), centers, std=0.05) <= 1
+    history = gan.fit(points, steps=600, batch_size=256, progress=False)
+    assert len(history) == 600 // 50
+    samples = gan.sample(2500, seed=1)
+    assert samples.shape == (2500, 2)
+    assert modes_covered(samples, centers, std=0.05) >= 4
 
 
 def test_dcgan_trains_on_mnist_without_nan(mnist):
     x, _ = mnist
     gan = tiny_dcgan(base_channels=16, ema=0.99)
-    history = gan.fit(x, steps=300, batch_size=64, log_every=50, progress=False)
-    assert [r["step"] for r in history] == [50, 100, 150, 200, 250, 300]
+    history = gan.fit(x, steps=150, batch_size=64, log_every=50, progress=False)
+    assert [r["step"] for r in history] == [50, 100, 150]
     for record in history:
         assert all(math.isfinite(v) for v in record.values()), record
         assert record["nan/skipped"] == 0
