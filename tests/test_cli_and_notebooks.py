@@ -257,5 +257,5 @@ def check_mode_table(outputs):
         covered, total = (int(n) for n in modes.split("/"))
         assert 0 <= covered <= total and 0 <= float(quality.rstrip("%")) <= 100 and float(reverse_kl) >= 0, line
         rows[mixture, method] = total
-    methods = ["GAN", "PacGAN2", "PacGAN2 + R1"]
+    methods = ["GAN", "PacGAN2", "PacGAN2 + R1", 'recipe("vectors")']
     assert rows == {**{("ring", m): 8 for m in methods}, **{("grid", m): 25 for m in methods}}, rows

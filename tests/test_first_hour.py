@@ -32,7 +32,7 @@ def test_ema_is_usable_from_the_first_steps(mnist):
 
 @pytest.mark.slow
 def test_cli_defaults_spread_over_the_grid_modes(tmp_path, capsys):
-    # The command line's defaults for vectors, 600 of their 8,000 steps: an untrained G
+    # The command line's defaults for vectors, 600 of their 20,000 steps: an untrained G
     # covers 1 of the 25 modes (`make bench-2d` trains them in full on both mixtures).
     out = tmp_path / "grid2d"
     assert run(["train", "--data", "grid2d", "--steps", 600, "--out", out, "--device", "cpu"], capsys)[0] == 0

@@ -11,12 +11,11 @@ RING_STD = 0.01
 
 @pytest.fixture(scope="module")
 def ring_gan():
-    """The vectors recipe on PacGAN's ring, stopped early so that many samples sit between
+    """PacGAN2 + R1 on PacGAN's ring, stopped early so that many samples sit between
     modes, calibrated on points it never trained on."""
-    options = rustgan.recipe("vectors")
-    batch_size, _ = options.pop("batch_size"), options.pop("steps")
+    options = dict(lr_g=1e-3, lr_d=1e-3, pac=2, r1_gamma=0.1, ema=0.999)
     gan = rustgan.GAN((2,), arch="mlp", seed=0, device="cpu", **options)
-    gan.fit(data.ring2d(100_000, seed=0)[0], steps=1500, batch_size=batch_size, progress=False)
+    gan.fit(data.ring2d(100_000, seed=0)[0], steps=1500, batch_size=512, progress=False)
     gan.calibrate(data.ring2d(2000, seed=1)[0])
     return gan
 

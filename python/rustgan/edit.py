@@ -101,9 +101,7 @@ def interpolate(
     a, b = _latents(gan, z0, "z0"), _latents(gan, z1, "z1")
     if a.shape != b.shape:
         raise InvalidArgumentError(f"z0 and z1 differ in shape: {tuple(a.shape)} vs {tuple(b.shape)}")
-    path = _rustgan.interpolate(
-        a, b, _int("steps", steps), _text("method", method)
-    )  # [steps, N, D]
+    path = _rustgan.interpolate(a, b, _int("steps", steps), _text("method", method))  # [steps, N, D]
     labels = _labels(gan, labels, len(a))
     images = gan.generate(path.flatten(0, 1), labels=None if labels is None else labels.repeat(len(path)))
     images = images.view(path.shape[0], path.shape[1], *images.shape[1:])

@@ -47,15 +47,19 @@ pub fn recipe(kind: &str) -> Result<Vec<(&'static str, Json)>> {
             ("batch_size", Json::from(64)),
             ("steps", Json::from(5000)),
         ],
-        // PacGAN2 + R1: every mode of PacGAN's ring and grid on every seed.
+        // Self-conditioned on 50 k-means clusters with a 2D latent, a light R1 penalty and
+        // learning rates that halve every 4,000 steps: every mode of PacGAN's ring and grid
+        // with no knowledge of how many there are.
         "vectors" => vec![
+            ("latent_dim", Json::from(2)),
+            ("clusters", Json::from(50)),
+            ("r1_gamma", Json::from(0.1)),
+            ("lr_half_life", Json::from(4000)),
             ("lr_g", Json::from(1e-3)),
             ("lr_d", Json::from(1e-3)),
-            ("pac", Json::from(2)),
-            ("r1_gamma", Json::from(0.1)),
             ("ema", Json::from(0.999)),
-            ("batch_size", Json::from(512)),
-            ("steps", Json::from(8000)),
+            ("batch_size", Json::from(100)),
+            ("steps", Json::from(20000)),
         ],
         // The 2D networks and optimiser of PacGAN's Table 1, packing two samples, for the
         // 8,000 steps of every row of the table in benches/README.md.
