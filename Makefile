@@ -46,11 +46,13 @@ BENCH_OUT := runs/bench
 bench: $(BUILT)  # rustgan's step against the PyTorch eager reference (a few minutes)
 	$(PYTHON) benches/bench_step.py
 
-# PacGAN's 2D protocol: the plain GAN, packing with R1 (notebook 03's table) and one cluster
-# per mode with a 2D latent, 3 seeds of 8,000 steps (about an hour); then the command
-# line's defaults on each mixture, as a new user runs them.
+# PacGAN's 2D protocol: the plain GAN, packing with R1 (notebook 03's table), one cluster
+# per mode with a 2D latent, 3 seeds of 8,000 steps, and the shipped recipe("vectors")
+# with its own 20,000 steps (about an hour and a half); then the command line's defaults
+# on each mixture, as a new user runs them.
 bench-2d: $(BUILT)
-	$(PYTHON) benches/pacgan_2d.py --seeds 3 --methods GAN "PacGAN2 + R1" "clusters + R1, latent 2" --out $(BENCH_OUT)/2d
+	$(PYTHON) benches/pacgan_2d.py --seeds 3 --methods GAN "PacGAN2 + R1" "clusters + R1, latent 2" \
+	  'recipe("vectors")' --out $(BENCH_OUT)/2d
 	for mixture in ring2d grid2d; do \
 	  $(VENV)/bin/rustgan train --data $$mixture --out $(BENCH_OUT)/cli-$$mixture --overwrite --device cpu && \
 	  $(VENV)/bin/rustgan evaluate --checkpoint $(BENCH_OUT)/cli-$$mixture/checkpoint --n 2500 || exit 1; \

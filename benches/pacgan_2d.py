@@ -60,6 +60,9 @@ METHODS = {
         "lr_half_life": 2000,
     },
     "PacGAN2, published networks": PUBLISHED_NETWORKS,
+    # What `rustgan.recipe("vectors")` ships: 50 clusters whatever the mixture, with its own
+    # batch size and steps.
+    'recipe("vectors")': {"arch": "mlp", **rustgan.recipe("vectors")},
 }
 
 
@@ -73,7 +76,7 @@ def train_and_score(
     options = dict(METHODS[method])
     if options.get("clusters") == PER_MODE:
         options["clusters"] = len(centers)
-    batch_size = options.pop("batch_size", batch_size)
+    batch_size, steps = options.pop("batch_size", batch_size), options.pop("steps", steps)
     gan = rustgan.GAN((2,), seed=seed, device="cpu", **options)
     gan.fit(points, steps, batch_size, log_every=steps, progress=False)
     if guides != ["none"]:
