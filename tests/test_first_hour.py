@@ -104,7 +104,7 @@ def test_help_and_names(tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli.main(["train", "--help"])
     helped = " ".join(capsys.readouterr().out.split())
-    assert "(default: 50)" in helped and "(default: 5000 for images, 8000 for vectors)" in helped
+    assert "(default: 50)" in helped and "(default: 5000 for images, 20000 for vectors)" in helped
     code, _, err = run(["train", "--data", "MNIST", "--steps", 1, "--out", tmp_path], capsys)
     assert code == 2 and "did you mean 'mnist'" in err
     (tmp_path / "file").write_text("")
