@@ -1,7 +1,8 @@
-//! The options of `rustgan.GAN`: names, defaults, choices and value checks, in one place.
-//! The Python layer reads names, defaults and choices from here (through the native
-//! module) and passes values through unchecked, so the constructor, the command line and
-//! the docs cannot drift apart, and one fault raises one exception class.
+//! Option values from Python into a checked config, and the recipes. The options
+//! themselves (names, defaults, ranges, choices, docs) are the option table of
+//! `config.rs`; the Python layer reads it through the native module and passes values
+//! through unchecked, so the constructor, the command line and the docs cannot drift
+//! apart, and one fault raises one exception class.
 
 mod recipe;
 mod validate;
