@@ -88,6 +88,17 @@ impl TranslatorConfig {
         Ok(config)
     }
 
+    /// A narrow translator of 16 px grey images, for tests.
+    #[cfg(test)]
+    pub fn tiny() -> Self {
+        TranslatorConfig {
+            in_shape: vec![1, 16, 16],
+            out_shape: vec![1, 16, 16],
+            base_channels: 4,
+            ..Default::default()
+        }
+    }
+
     /// Image height and width, shared by inputs and outputs.
     pub fn size(&self) -> (i64, i64) {
         (self.in_shape[1], self.in_shape[2])

@@ -103,9 +103,8 @@ mod tests {
         let config = TranslatorConfig {
             in_shape: vec![2, 16, 16],
             out_shape: vec![3, 16, 16],
-            base_channels: 4,
             ema: Some(0.9),
-            ..Default::default()
+            ..TranslatorConfig::tiny()
         };
         let (translator, _) = Translator::with_training_stream(config, Device::Cpu).unwrap();
         let inputs = Tensor::rand([5, 2, 16, 16], (Kind::Float, Device::Cpu));

@@ -143,13 +143,8 @@ mod tests {
     /// the L1 term beside the adversarial loss.
     #[test]
     fn pix2pix_steps_through_the_same_trainer() {
-        let config = TranslatorConfig {
-            in_shape: vec![1, 16, 16],
-            out_shape: vec![1, 16, 16],
-            base_channels: 4,
-            ..Default::default()
-        };
-        let (translator, rng) = Translator::with_training_stream(config, Device::Cpu).unwrap();
+        let (translator, rng) =
+            Translator::with_training_stream(TranslatorConfig::tiny(), Device::Cpu).unwrap();
         let mut trainer = Trainer::new(translator, rng);
         let before: Vec<Tensor> =
             trainer.model().networks().iter().map(|n| n.params.flat.copy()).collect();

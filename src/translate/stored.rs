@@ -40,13 +40,8 @@ mod tests {
     /// A translator's checkpoint is not a GAN's: loading one as the other names the format.
     #[test]
     fn a_checkpoint_of_another_model_is_refused() {
-        let config = TranslatorConfig {
-            in_shape: vec![1, 16, 16],
-            out_shape: vec![1, 16, 16],
-            base_channels: 4,
-            ..Default::default()
-        };
-        let (translator, rng) = Translator::with_training_stream(config, Device::Cpu).unwrap();
+        let (translator, rng) =
+            Translator::with_training_stream(TranslatorConfig::tiny(), Device::Cpu).unwrap();
         let dir = std::env::temp_dir().join(format!("rustgan-format-{}", std::process::id()));
         save(&Trainer::new(translator, rng), &dir).unwrap();
         let error = load::<Gan>(&dir, Device::Cpu).err().map(|e| e.to_string()).unwrap();
