@@ -77,10 +77,15 @@ bench-translation: $(BUILT)
 	$(PYTHON) benches/translation.py --out $(BENCH_OUT)/translation
 	$(PYTHON) benches/superres_ceiling.py
 
-# Directions and inpainting on a recipe GAN trained first (about 10 minutes).
+# Projection on recipe GANs of three training seeds, then directions and posterior
+# inpainting on each (about 25 minutes).
 bench-edit: $(BUILT)
-	$(PYTHON) benches/edit_directions.py --out $(BENCH_OUT)/directions
-	$(PYTHON) benches/inpainting.py --checkpoint $(BENCH_OUT)/directions/checkpoint --out $(BENCH_OUT)/inpainting
+	$(PYTHON) benches/projection.py --seeds 0 1 2 --out $(BENCH_OUT)/projection
+	for seed in 0 1 2; do \
+	  $(PYTHON) benches/edit_directions.py --checkpoint $(BENCH_OUT)/projection/seed-$$seed/checkpoint && \
+	  $(PYTHON) benches/inpainting.py --checkpoint $(BENCH_OUT)/projection/seed-$$seed/checkpoint \
+	    --methods posterior --out $(BENCH_OUT)/inpainting-seed-$$seed || exit 1; \
+	done
 
 bench-all: bench bench-2d bench-recipe bench-stabilisers bench-families bench-translation bench-edit
 

@@ -146,9 +146,14 @@ option_table! {
         num_classes: i64 = 0, int(0, MAX_CLASSES),
             "classes of a conditional GAN (0: unconditional)";
         /// Self-conditioning: G and D are conditioned on this many k-means clusters of the
-        /// training data, and a latent's cluster follows from the latent; 0 is off.
+        /// training data, drawn at their shares; 0 is off.
         clusters: i64 = 0, int(0, MAX_CLASSES),
             "self-conditioning on k-means clusters of the data (0: off)";
+        /// A self-conditioned GAN's latent carries its cluster as a code of its own, after
+        /// z (`[N, latent_dim + clusters]`), which editing searches and sets; else (as
+        /// saved before) the quantile of z's first coordinate picks the cluster.
+        cluster_code: bool = true, Kind::Bool,
+            "a self-conditioned GAN's latent carries its cluster as a code after z";
         /// A conditioned residual G reads its class through conditional batch norm (a gain
         /// and shift per class in every up-block, as SNGAN) instead of a one-hot beside z.
         conditional_batch_norm: bool = true, Kind::Bool,

@@ -6,7 +6,7 @@ use tch::{Device, Kind, Tensor};
 
 use crate::batch::{check_output_size, checked_batch};
 use crate::calibration::Calibration;
-use crate::clusters::{self, Clusters};
+use crate::clusters::Clusters;
 use crate::config::GanConfig;
 use crate::error::{invalid, Error, Result};
 use crate::models;
@@ -78,16 +78,21 @@ impl Gan {
         checked_batch(data, &self.config.data_shape, what, self.device)
     }
 
-    /// `n` latent codes from the sampling stream, or from a stream seeded with `seed`.
+    /// `n` latents `[n, latent_width]` from the sampling stream, or from a stream seeded
+    /// with `seed`.
     pub fn latent(&mut self, n: i64, seed: Option<u64>) -> Result<Tensor> {
         if n < 1 {
             return invalid(format!("number of latents must be at least 1, got {n}"));
         }
-        check_output_size(n, self.config.latent_dim, "latents")?;
-        let shape = [n, self.config.latent_dim];
+        check_output_size(n, self.latent_width(), "latents")?;
         Ok(match seed {
-            Some(seed) => Rng::new(seed).normal_tensor(&shape, self.device),
-            None => self.sample_rng.normal_tensor(&shape, self.device),
+            Some(seed) => self.draw_latents(&mut Rng::new(seed), n),
+            None => {
+                let mut rng = self.sample_rng.clone();
+                let latents = self.draw_latents(&mut rng, n);
+                self.sample_rng = rng;
+                latents
+            }
         })
     }
 
@@ -175,15 +180,6 @@ impl Gan {
         Ok(())
     }
 
-    /// What G and D are conditioned on for latents `z`: their clusters when the GAN
-    /// conditions on its own (before any training, at equal shares), else `labels`.
-    pub fn conditioning(&self, z: &Tensor, labels: Option<&Tensor>) -> Option<Tensor> {
-        match self.cluster_shares() {
-            Some(shares) => Some(clusters::of_latents(z, &shares)),
-            None => labels.map(Tensor::shallow_clone),
-        }
-    }
-
     /// The shares `[k]` of a self-conditioned GAN's clusters (equal before any training).
     pub fn cluster_shares(&self) -> Option<Tensor> {
         let count = self.config.clusters;
@@ -261,36 +257,29 @@ impl Gan {
         });
     }
 
-    /// The latents (and the labels G reads) whose statistics `refresh_ema_statistics`
+    /// The latents' z (and the labels or cluster codes G reads) whose statistics `refresh_ema_statistics`
     /// keeps: 512 items of uniform classes, from a fixed stream, so that replicas and
     /// resumed runs agree.
     pub fn standing_batch(&self) -> (Tensor, Option<Tensor>) {
         const ITEMS: i64 = 512;
         const STREAM: u64 = 0x57_A4_D1_46;
         let mut rng = Rng::new(self.config.seed ^ STREAM);
-        let z = rng.normal_tensor(&[ITEMS, self.config.latent_dim], self.device);
+        let latents = self.draw_latents(&mut rng, ITEMS);
         let drawn = self.config.conditional().then(|| {
             classes_of(&rng.uniform_tensor(&[ITEMS], self.device), self.config.num_classes)
         });
-        let labels = self.conditioning(&z, drawn.as_ref());
-        (z, labels)
+        let labels = self.conditioning(&latents, drawn.as_ref());
+        (self.style_part(&latents), labels)
     }
 
-    /// Renders latent codes `[N, latent_dim]` (of classes `labels` `[N]` when conditional)
-    /// with the EMA generator when there is one and `use_ema` allows it. Batch norm uses
-    /// its running statistics.
+    /// Renders latents `[N, latent_dim]` or `[N, latent_width]` (of classes `labels` `[N]`
+    /// when conditional) with the EMA generator when there is one and `use_ema` allows it.
+    /// Batch norm uses its running statistics.
     pub fn generate(&self, z: &Tensor, labels: Option<&Tensor>, use_ema: bool) -> Result<Tensor> {
-        let shape = z.size();
-        if shape.len() != 2 || shape[1] != self.config.latent_dim || shape[0] == 0 {
-            return invalid(format!(
-                "latents must have shape [N, {}], got {shape:?}",
-                self.config.latent_dim
-            ));
-        }
-        check_output_size(shape[0], self.config.data_numel(), "generated items")?;
-        let labels = self.check_labels(labels, shape[0], "labels")?;
-        let z = z.f_to_device(self.device)?.f_to_kind(Kind::Float)?;
-        let labels = self.conditioning(&z, labels.as_ref());
+        let z = self.check_latents(z, "latents")?;
+        let n = z.size()[0];
+        check_output_size(n, self.config.data_numel(), "generated items")?;
+        let labels = self.check_labels(labels, n, "labels")?;
         let generator = self.sampling_generator(use_ema);
         // Chunks bound the memory of large requests.
         const CHUNK: i64 = 512;
@@ -299,7 +288,9 @@ impl Gan {
             z.split(CHUNK, 0)
                 .iter()
                 .enumerate()
-                .map(|(i, c)| generator.forward(c, label_chunks.as_ref().map(|l| &l[i]), false))
+                .map(|(i, c)| {
+                    self.render(generator, c, label_chunks.as_ref().map(|l| &l[i]), false)
+                })
                 .collect()
         });
         // Convolutions leave images channels last; callers get the usual layout.

@@ -10,7 +10,6 @@ use std::collections::HashMap;
 use tch::{Kind, Tensor};
 
 use crate::calibration::Calibration;
-use crate::clusters;
 use crate::error::{invalid, Error, Result};
 use crate::gan::Gan;
 use crate::network::Averaged;
@@ -132,12 +131,12 @@ pub fn sample(gan: &mut Gan, guide: Guide, draw: &Draw) -> Result<Tensor> {
     };
     // A self-conditioned GAN draws each slot's cluster first, at the clusters' shares, and
     // resamples within it: D's preferences between clusters would skew their shares.
-    let clusters = match gan.cluster_shares() {
-        Some(shares) => {
-            let z = gan.latent(packs, Some(rng.next_u64()))? * draw.truncation;
-            Some((clusters::of_latents(&z, &shares), shares))
+    let clusters = match gan.config.clusters {
+        0 => None,
+        _ => {
+            let latents = gan.latent(packs, Some(rng.next_u64()))?;
+            gan.clusters_of(&truncated(gan, &latents, draw))
         }
-        None => None,
     };
     let mut proposals = Proposals { rng, calibration, labels, clusters, draw };
     let packed = match guide {
@@ -155,15 +154,15 @@ struct Proposals<'a> {
     calibration: Calibration,
     /// One label per slot (conditional GANs never pack).
     labels: Option<Tensor>,
-    /// A self-conditioned GAN's cluster per slot, and the clusters' shares.
-    clusters: Option<(Tensor, Tensor)>,
+    /// A self-conditioned GAN's cluster per slot.
+    clusters: Option<Tensor>,
     draw: &'a Draw<'a>,
 }
 
 impl Proposals<'_> {
     /// The class of each slot, where slots are bound to one: a label or a cluster.
     fn slot_classes(&self) -> Result<Option<Vec<i64>>> {
-        let bound = self.clusters.as_ref().map(|(ids, _)| ids).or(self.labels.as_ref());
+        let bound = self.clusters.as_ref().or(self.labels.as_ref());
         Ok(bound.map(Vec::<i64>::try_from).transpose()?)
     }
 
@@ -173,14 +172,15 @@ impl Proposals<'_> {
     fn propose(&mut self, gan: &mut Gan, slots: &Tensor) -> Result<(Tensor, Vec<f64>)> {
         let (pac, wanted) = (gan.config.pac, slots.size()[0]);
         let packs = wanted.max(MIN_CANDIDATES);
-        let mut z = gan.latent(packs * pac, Some(self.rng.next_u64()))? * self.draw.truncation;
+        let latents = gan.latent(packs * pac, Some(self.rng.next_u64()))?;
+        let mut z = truncated(gan, &latents, self.draw);
         // Extra packs reuse the slots' labels (or clusters) in turn.
         let cycle = Tensor::arange(packs, (Kind::Int64, gan.device)).remainder(wanted);
         let of_slots = |per_slot: &Tensor| per_slot.index_select(0, &slots.index_select(0, &cycle));
         let labels = self.labels.as_ref().map(of_slots);
-        if let Some((ids, shares)) = &self.clusters {
+        if let Some(ids) = &self.clusters {
             let position = self.rng.uniform_tensor(&[packs], gan.device);
-            z = clusters::latents_in(&z, &of_slots(ids), shares, &position);
+            z = gan.in_clusters(&z, &of_slots(ids), Some(&position));
         }
         let items = gan.generate(&z, labels.as_ref(), self.draw.use_ema)?;
         let ratios = logits(gan, &items, gan.conditioning(&z, labels.as_ref()).as_ref())?
@@ -192,6 +192,13 @@ impl Proposals<'_> {
         shape.extend_from_slice(&gan.config.data_shape);
         Ok((items.f_reshape(&shape)?.f_narrow(0, 0, wanted)?, ratios))
     }
+}
+
+/// Latents with z scaled by the draw's truncation; a cluster code stays as it is.
+fn truncated(gan: &Gan, latents: &Tensor, draw: &Draw) -> Tensor {
+    let z = gan.style_part(latents) * draw.truncation;
+    let code = latents.narrow(1, gan.config.latent_dim, latents.size()[1] - gan.config.latent_dim);
+    Tensor::cat(&[z, code], 1)
 }
 
 fn slot_tensor(slots: &[i64], gan: &Gan) -> Tensor {

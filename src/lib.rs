@@ -20,6 +20,7 @@ pub mod edit;
 pub mod error;
 pub mod gan;
 pub mod guide;
+pub mod latents;
 pub mod losses;
 pub mod metrics;
 pub mod models;

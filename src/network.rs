@@ -81,8 +81,8 @@ impl Network {
         Network { vs, first_block: None, body, head, conditioning, params, dense_layers }
     }
 
-    /// `labels` `[N]` (int64) are required by conditional networks and ignored otherwise;
-    /// callers check them.
+    /// `labels` (class labels `[N]`, int64, or codes `[N, classes]`) are required by
+    /// conditional networks and ignored otherwise; callers check them.
     pub fn forward(&self, xs: &Tensor, labels: Option<&Tensor>, train: bool) -> Tensor {
         let mut input = self.with_labels(xs, labels);
         if let Some(first_block) = &self.first_block {
@@ -90,7 +90,7 @@ impl Network {
         }
         let classes = match (&self.conditioning, labels) {
             (Conditioning::ClassBatchNorm(classes), Some(labels)) => {
-                Some(one_hot(labels, *classes, Kind::Float))
+                Some(class_codes(labels, *classes, Kind::Float))
             }
             _ => None,
         };
@@ -102,7 +102,12 @@ impl Network {
         let logits = head.forward_t(&features, train).to_kind(Kind::Float);
         match (&self.conditioning, labels) {
             (Conditioning::Projection(embed), Some(labels)) => {
-                let projection = features.flatten(1, -1) * embed.index_select(0, labels);
+                let embedded = if labels.dim() == 2 {
+                    labels.matmul(embed)
+                } else {
+                    embed.index_select(0, labels)
+                };
+                let projection = features.flatten(1, -1) * embedded;
                 logits + projection.sum_dim_intlist([1i64].as_slice(), false, None)
             }
             _ => logits,
@@ -123,15 +128,18 @@ impl Network {
     fn with_labels(&self, xs: &Tensor, labels: Option<&Tensor>) -> Tensor {
         match (&self.conditioning, labels) {
             (Conditioning::OneHotInput(classes), Some(labels)) => {
-                Tensor::cat(&[xs, &one_hot(labels, *classes, xs.kind())], 1)
+                Tensor::cat(&[xs, &class_codes(labels, *classes, xs.kind())], 1)
             }
             _ => xs.shallow_clone(),
         }
     }
 }
 
-fn one_hot(labels: &Tensor, classes: i64, kind: Kind) -> Tensor {
-    labels.one_hot(classes).to_kind(kind)
+/// Class labels `[N]` as one-hot codes `[N, classes]`; codes `[N, classes]` (distributions
+/// over the classes, as a cluster code) stay as they are.
+fn class_codes(labels: &Tensor, classes: i64, kind: Kind) -> Tensor {
+    let codes = if labels.dim() == 2 { labels.shallow_clone() } else { labels.one_hot(classes) };
+    codes.to_kind(kind)
 }
 
 /// A network an `Ema` can average: its trainable parameters in one flat buffer, and its

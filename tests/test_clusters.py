@@ -57,6 +57,51 @@ def test_clusters_are_found_once_saved_and_follow_the_latent(mnist, tmp_path):
         rustgan.edit.class_swap(gan, z, classes=[5])
 
 
+def test_a_latent_carries_its_cluster_as_a_code(mnist):
+    x = mnist[0][:400]
+    gan = tiny_dcgan(clusters=5)
+    gan.fit(x, steps=3, batch_size=32, progress=False)
+    z = gan.latent(2000, seed=0)
+    assert gan.latent_width == 16 + 5 and z.shape == (2000, 21)
+    codes = z[:, 16:]
+    assert torch.equal(codes.sum(1), torch.ones(2000)) and set(codes.unique().tolist()) == {0.0, 1.0}
+    # Clusters are drawn at the data's shares, apart from z.
+    assert codes.mean(0).sum() == pytest.approx(1.0) and codes.mean(0).min() > 0
+    # z alone still renders, its first coordinate picking the cluster; a soft code blends two.
+    assert gan.generate(z[:4, :16]).shape == (4, 1, 28, 28)
+    blend = torch.cat([z[:1, :16], torch.tensor([[0.5, 0.5, 0.0, 0.0, 0.0]])], 1)
+    assert gan.generate(blend).shape == (1, 1, 28, 28)
+    for code, message in [([0.5, 0.6, 0, 0, 0], "distributions"), ([1.5, -0.5, 0, 0, 0], "distributions")]:
+        with pytest.raises(rustgan.InvalidArgumentError, match=message):
+            gan.generate(torch.cat([z[:1, :16], torch.tensor([code])], 1))
+    with pytest.raises(rustgan.InvalidArgumentError, match=r"\[N, 16 or 21\]"):
+        gan.generate(torch.zeros(2, 18))
+    # Directions move z and keep the code; the swap sets the code and keeps z.
+    moved = rustgan.edit.move(gan, z[:3], rustgan.edit.directions(gan, k=2), [1.0])
+    assert moved.shape == (2, 1, 3, 1, 28, 28)
+    swapped = rustgan.edit.class_swap(gan, z[:3], classes=[2])[0]
+    code_2 = torch.nn.functional.one_hot(torch.full((3,), 2), 5).float()
+    assert torch.equal(swapped, gan.generate(torch.cat([z[:3, :16], code_2], 1)))
+    # Between two clusters the code passes through soft codes.
+    start, end = torch.cat([z[0, :16], code_2[0]]), torch.cat([z[0, :16], code_2[1].roll(1)])
+    between = rustgan.edit.interpolate(gan, start, end, steps=3)
+    halfway = torch.cat([z[0, :16], (code_2[0] + code_2[1].roll(1)) / 2])
+    assert torch.allclose(between[1], gan.generate(halfway.unsqueeze(0))[0], atol=1e-5)
+
+
+def test_projection_searches_the_cluster_code_and_returns_latents_that_render_its_images(mnist):
+    x = mnist[0][:400]
+    gan = tiny_dcgan(clusters=5, ema=0.9)
+    gan.fit(x, steps=20, batch_size=32, progress=False)
+    drawn = gan.generate(gan.latent(10, seed=3))
+    found = rustgan.edit.project(gan, drawn, steps=100, restarts=5)
+    assert found.latents.shape == (10, 21)
+    assert torch.equal(found.latents[:, 16:].sum(1), torch.ones(10))  # hardened: one-hot codes
+    # Projected into the generator `generate` renders with, so edits start from the fit.
+    assert torch.allclose(gan.generate(found.latents), found.images, atol=1e-5)
+    assert rustgan.edit.psnr(found.images, drawn).min() > 30
+
+
 @pytest.mark.parametrize(
     "options, message",
     [

@@ -12,7 +12,7 @@ RUST_LAYERS = [
     {"config", "option_table", "rng", "error", "batch", "weights", "replica", "calibration", "clusters"},
     {"models", "network", "optim"},
     {"options"},
-    {"gan"},
+    {"gan", "latents"},
     {"losses", "augment"},
     {"train"},
     {"checkpoint", "edit", "guide", "metrics"},

@@ -1,6 +1,7 @@
 """Seeded results are pinned: a short seeded run of each training path (DCGAN through
 autograd, the hand-differentiated MLP step, conditional, packing with R1, the residual
-family, self-conditioning on clusters, and the pix2pix translator) ends with the same
+family, self-conditioning on clusters (picked by z, as saved before cluster codes, and
+carried as a code), and the pix2pix translator) ends with the same
 weights as when these values were recorded.
 
 Each network's weights are reduced to a fingerprint: their projections onto four fixed
@@ -35,7 +36,8 @@ PATHS = {
         dict(IMAGES, arch="resnet", base_channels=4, loss="hinge", spectral_norm=True, ema=0.9),
         "images",
     ),
-    "dcgan-clusters": (dict(IMAGES, clusters=5), "images"),
+    "dcgan-clusters": (dict(IMAGES, clusters=5, cluster_code=False), "images"),
+    "dcgan-cluster-code": (dict(IMAGES, clusters=5), "images"),
     "translator": (dict(base_channels=8, ema=0.9), "pairs"),
 }
 
@@ -73,6 +75,11 @@ EXPECTED = {
         "generator": [6.562875230098808, 0.3182898404038288, -2.1454454601710595, 0.2772647277593552],
         "discriminator": [0.6443963570172302, 3.2022658445436396, 0.7449035909080999, -0.13261846211621353],
         "sample": [-0.3179202438597976, -0.10952578032980798, 0.13902827005536736, -0.20374992190124608],
+    },
+    "dcgan-cluster-code": {
+        "generator": [6.60152704500668, 0.20972076915030113, -2.1885087410269795, 0.32466584790327113],
+        "discriminator": [0.6540577893916841, 3.217297802184131, 0.7302605096256805, -0.12920784569393362],
+        "sample": [-0.2954546436425766, -0.13088534609444846, 0.11955064232130526, -0.18542190008907358],
     },
     "translator": {
         "generator": [-0.013621706446713233, 7.737697033940876, -24.066665130243436, 2.124139776328347],

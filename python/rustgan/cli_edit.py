@@ -77,7 +77,7 @@ def _moved_latents(args, gan: GAN) -> tuple[torch.Tensor, torch.Tensor | None]:
 
 def run(args: argparse.Namespace) -> int:
     if args.steps is None:
-        args.steps = 10 if args.operation == "interpolate" else 300
+        args.steps = 10 if args.operation == "interpolate" else 500
     gan = GAN.load(args.checkpoint, device=args.device)
     out = image_path(args.out, f"{args.operation}.png")
     if args.operation == "interpolate":
@@ -158,7 +158,7 @@ def add_parser(commands, formatter) -> None:
     p.add_argument("--n", type=int, default=8, help="rows of interpolation, images to edit, or latents moved")
     p.add_argument("--seed", type=int, default=0, help="seed of the latents and of the chosen images")
     p.add_argument("--data", default=None, help="images to project or inpaint (default: the data the run trained on)")
-    p.add_argument("--steps", type=int, default=None, help="interpolation frames (10) or optimisation steps (300)")
+    p.add_argument("--steps", type=int, default=None, help="interpolation frames (10) or optimisation steps (500)")
     p.add_argument("--method", choices=("slerp", "lerp"), default="slerp", help="interpolation path")
     p.add_argument("--psi", type=float, nargs="+", default=[1.0, 0.7, 0.4], help="truncation values, one row each")
     p.add_argument("--restarts", type=int, default=4, help="random starts of projection and inpainting")

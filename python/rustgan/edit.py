@@ -33,7 +33,7 @@ from .translator import Translator
 
 @dataclass
 class Projection:
-    latents: torch.Tensor  # [N, latent_dim], the best start per image
+    latents: torch.Tensor  # [N, latent_width], the best start per image
     images: torch.Tensor  # [N, *data_shape], generations (mean over the best `average_best` starts)
     loss_curve: list  # mean objective per optimisation step
     errors: torch.Tensor  # [N], pixel MSE of `images` on the known pixels
@@ -65,13 +65,21 @@ def _latents(gan: GAN, z, name: str) -> torch.Tensor:
     z = as_tensor(z, name).float().cpu()
     if z.dim() == 1:
         z = z.unsqueeze(0)
-    if z.dim() != 2 or z.shape[1] != gan.latent_dim or len(z) == 0:
-        raise InvalidArgumentError(
-            f"{name} must have shape [{gan.latent_dim}] or [N, {gan.latent_dim}], got {tuple(z.shape)}"
-        )
+    widths = sorted({gan.latent_dim, gan.latent_width})
+    if z.dim() != 2 or z.shape[1] not in widths or len(z) == 0:
+        width = " or ".join(map(str, widths))
+        raise InvalidArgumentError(f"{name} must have shape [{width}] or [N, {width}], got {tuple(z.shape)}")
     if not torch.isfinite(z).all():
         raise InvalidArgumentError(f"{name} contains NaN or infinite values")
     return z
+
+
+def _in_z(gan: GAN, vectors: torch.Tensor, width: int) -> torch.Tensor:
+    """Directions in z ``[..., latent_dim]`` padded with zeros over a cluster code, so that
+    moving latents of `width` along them leaves the code alone."""
+    if vectors.shape[-1] == gan.latent_dim < width:
+        return torch.nn.functional.pad(vectors, (0, width - gan.latent_dim))
+    return vectors
 
 
 def _numbers(x, name: str) -> torch.Tensor:
@@ -96,12 +104,19 @@ def interpolate(
 ) -> torch.Tensor:
     """Images along the path from `z0` to `z1` (endpoints included): ``[steps, *data_shape]``
     for single codes, ``[steps, N, *data_shape]`` for batches of N codes. A conditional
-    GAN keeps the class `labels` (an int, or one per code) fixed along the path."""
+    GAN keeps the class `labels` (an int, or one per code) fixed along the path; between
+    two clusters of a self-conditioned GAN, z follows `method` and the cluster code moves
+    in a straight line, through soft codes that blend the two."""
     single = getattr(z0, "ndim", None) == 1
     a, b = _latents(gan, z0, "z0"), _latents(gan, z1, "z1")
     if a.shape != b.shape:
         raise InvalidArgumentError(f"z0 and z1 differ in shape: {tuple(a.shape)} vs {tuple(b.shape)}")
-    path = _rustgan.interpolate(a, b, _int("steps", steps), _text("method", method))  # [steps, N, D]
+    steps, method = _int("steps", steps), _text("method", method)
+    d = gan.latent_dim
+    path = _rustgan.interpolate(a[:, :d], b[:, :d], steps, method)  # [steps, N, latent_dim]
+    if a.shape[1] > d:
+        codes = _rustgan.interpolate(a[:, d:], b[:, d:], steps, "lerp")
+        path = torch.cat([path, codes], 2)
     labels = _labels(gan, labels, len(a))
     images = gan.generate(path.flatten(0, 1), labels=None if labels is None else labels.repeat(len(path)))
     images = images.view(path.shape[0], path.shape[1], *images.shape[1:])
@@ -112,8 +127,8 @@ def class_swap(gan: GAN, z, classes: Sequence[int] | None = None) -> torch.Tenso
     """The same latent codes `z` (``[D]`` or ``[N, D]``) rendered in each of `classes`
     (default: all) by a conditional GAN: ``[len(classes), N, *data_shape]``. What z
     holds (style, stroke, pose) stays; the class changes. On a self-conditioned GAN
-    (``clusters=``) the classes are its clusters: z's first coordinate moves into each
-    cluster's range, at the place it held in its own, and the rest of z stays."""
+    (``clusters=``) the classes are its clusters: the cluster code becomes each one's, and
+    z stays."""
     clusters = gan.config["clusters"]
     if not (gan.num_classes or clusters):
         raise InvalidArgumentError(
@@ -148,11 +163,16 @@ def arithmetic(
             raise InvalidArgumentError(f"{name} must be a non-empty list of latent codes")
         return torch.cat([_latents(gan, z, name) for z in group]).mean(0)
 
-    z = mean(plus, "plus")
+    # z adds up; a cluster code does not: the base's, else the mean of plus's.
+    d = gan.latent_dim
+    added = mean(plus, "plus")
+    z, code = added[:d], added[d:]
     if minus is not None:
-        z = z - mean(minus, "minus")
+        z = z - mean(minus, "minus")[:d]
     if base is not None:
-        z = z + _latents(gan, base, "base")[0]
+        base = _latents(gan, base, "base")[0]
+        z, code = z + base[:d], base[d:]
+    z = torch.cat([z, code])
     return z, gan.generate(z.unsqueeze(0), labels=_labels(gan, label, 1))[0]
 
 
@@ -221,16 +241,17 @@ def move(
 ) -> torch.Tensor:
     """Images of latents `z` (``[D]`` or ``[N, D]``, random or projected from real images)
     moved by each of `amounts` along `direction`: ``[A, N, *data_shape]`` for one direction
-    ``[D]`` (a `Boundary`, or a row of `Directions.vectors`), ``[K, A, N, *data_shape]``
-    for several ``[K, D]`` (a `Directions`); without the N axis for a single code. A
-    conditional GAN keeps the classes `labels` (an int or one per code)."""
+    ``[latent_dim]`` (a `Boundary`, or a row of `Directions.vectors`),
+    ``[K, A, N, *data_shape]`` for several ``[K, latent_dim]`` (a `Directions`); without
+    the N axis for a single code. Directions move z: a conditional GAN keeps the classes
+    `labels` (an int or one per code), a self-conditioned one each latent's cluster code."""
     single_code = getattr(z, "ndim", None) == 1
     codes = _latents(gan, z, "z")
     if isinstance(direction, Directions):
         direction = direction.vectors
     elif isinstance(direction, Boundary):
         direction = direction.normal
-    direction = as_tensor(direction, "direction")
+    direction = _in_z(gan, as_tensor(direction, "direction").float().cpu(), codes.shape[1])
     amounts = _numbers(amounts, "amounts")
     moved = _rustgan.move_latents(codes, direction.float().cpu(), amounts.float())  # [K, A, N, D]
     labels = _labels(gan, labels, len(codes))
@@ -246,7 +267,7 @@ def project(
     gan: GAN,
     images,
     steps: int = 500,
-    lr: float = 0.05,
+    lr: float = 0.15,
     restarts: int = 4,
     mask=None,
     prior_weight: float = 0.1,
@@ -254,14 +275,25 @@ def project(
     average_best: int = 1,
     seed: int = 0,
     labels=None,
+    ema: bool = True,
 ) -> Projection:
     """Finds latents whose generations match `images` (GAN inversion): Adam on z for `steps`
     steps minimising the pixel MSE (only where `mask` is 1, when given), plus
     `prior_weight` x (|z|^2/D - 1)^2 to keep z where the prior's mass is and
     `realism_weight` x the discriminator's "looks fake" loss; the best of `restarts`
     random starts is kept per image (with `average_best` = m > 1 the returned images
-    average the m best starts' generations). Uses the raw generator, as trained against D.
-    A conditional GAN searches within the classes `labels` (an int or one per image)."""
+    average the m best starts' generations). Projects into the generator `gan.generate`
+    renders with (the EMA one when there is one and `ema`), so that the latents render
+    and edit as projected. A conditional GAN searches within the classes `labels` (an int
+    or one per image).
+
+    A self-conditioned GAN searches its cluster code with z. Start r of an image favours
+    the cluster whose centre is its r-th nearest (on the known pixels), so the starts
+    cover the likely clusters; the code is a softmax over the clusters, which G reads
+    linearly, so a start can still move to another cluster by gradient. For the second
+    half of the steps the code is hardened to its most likely cluster and z alone refines
+    the fit, so the returned latents ``[N, latent_width]`` carry one-hot codes and render
+    as they were scored."""
     targets = as_batch(images, gan.data_shape, "images")
     if mask is not None:
         mask = as_tensor(mask, "mask").float().cpu()
@@ -277,6 +309,7 @@ def project(
         _float("realism_weight", realism_weight),
         _int("average_best", average_best, 1),
         _int("seed", seed, 0, SEED_MAX),
+        bool(ema),
     )
     return Projection(latents, generated, curve, errors)
 
@@ -286,7 +319,7 @@ def inpaint(
     images,
     mask,
     steps: int | None = None,
-    lr: float = 0.05,
+    lr: float = 0.15,
     restarts: int = 12,
     prior_weight: float = 0.1,
     realism_weight: float = 0.0,
@@ -309,8 +342,8 @@ def inpaint(
     ``method="posterior"``: `samples` latents from p(z | known pixels), the prior times a
     Gaussian pixel likelihood of std `noise` (default: estimated from how well the GAN fits
     the known pixels). Chains start from the best-fitting of `candidates` prior draws and
-    take `steps` (default 50) Langevin steps of size `step_size`; a self-conditioned GAN
-    keeps each chain's cluster. `images` is the posterior mean, the estimate with the least
+    take `steps` (default 50) Langevin steps of size `step_size` in z; a self-conditioned
+    GAN keeps each chain's cluster, that of the prior draw it starts from. `images` is the posterior mean, the estimate with the least
     expected squared error; `samples` are the single completions and `std` their per-pixel
     spread, which is where the fill is unsure.
 

@@ -93,8 +93,12 @@ class GAN(NativeModel):
             `step`, `generate` and `sample` then take labels.
         clusters: self-conditioning (Liu et al. 2020): the first `fit` splits the data into
             this many k-means clusters, and G and D are conditioned on them as on classes.
-            The GAN stays unconditional to its callers: a latent's cluster follows from the
-            latent (its first coordinate's quantile), at the data's shares. 0: off.
+            The GAN stays unconditional to its callers: `latent` draws z and a cluster at
+            the data's shares, and a latent carries its cluster as a one-hot code after z
+            (``[N, latent_dim + clusters]``, see `latent_width`). Editing moves z and
+            searches or sets the code apart. 0: off.
+        cluster_code: False keeps the rule of GANs saved before cluster codes, which
+            loads them unchanged: the quantile of z's first coordinate picks the cluster.
         conditional_batch_norm: a conditioned ``arch="resnet"`` G reads its class (or
             cluster) through conditional batch norm, a learnt scale and shift per class in
             every up-block (SNGAN), instead of a one-hot label beside z. Other families
@@ -141,6 +145,7 @@ class GAN(NativeModel):
         augment: str | Sequence[str] = _default("augment"),
         num_classes: int = _default("num_classes"),
         clusters: int = _default("clusters"),
+        cluster_code: bool = _default("cluster_code"),
         conditional_batch_norm: bool = _default("conditional_batch_norm"),
         ema: float | None = _default("ema"),
         precision: str = _default("precision"),
@@ -161,6 +166,13 @@ class GAN(NativeModel):
     @functools.cached_property
     def latent_dim(self) -> int:
         return self.config["latent_dim"]
+
+    @functools.cached_property
+    def latent_width(self) -> int:
+        """Width of the latents `latent` draws: `latent_dim`, plus the cluster code of a
+        self-conditioned GAN."""
+        code = self.config["clusters"] if self.config["cluster_code"] else 0
+        return self.latent_dim + code
 
     @functools.cached_property
     def num_classes(self) -> int:
@@ -235,17 +247,22 @@ class GAN(NativeModel):
 
     # --- generation ------------------------------------------------------------------
     def latent(self, n: int, seed: int | None = None, truncation: float = 1.0) -> torch.Tensor:
-        """`n` latent codes ``[n, latent_dim]`` ~ N(0, I); reproducible with `seed`.
-        `truncation` < 1 pulls them toward the mean latent (the truncation trick: less
+        """`n` latents ``[n, latent_width]``: z ~ N(0, I), and for a self-conditioned GAN a
+        one-hot cluster code drawn at the clusters' shares; reproducible with `seed`.
+        `truncation` < 1 pulls z toward the mean latent (the truncation trick: less
         variety, more typical images)."""
         truncation = _truncation(truncation)
         z = self._core.latent(_int("n", n, 1), None if seed is None else _int("seed", seed, 0, SEED_MAX))
-        return z * truncation if truncation != 1.0 else z
+        if truncation != 1.0:
+            z[:, : self.latent_dim] *= truncation
+        return z
 
     def generate(self, z: torch.Tensor, ema: bool = True, labels=None) -> torch.Tensor:
-        """Renders latent codes ``[N, latent_dim]`` (with the EMA generator if any and
+        """Renders latents ``[N, latent_width]`` (with the EMA generator if any and
         `ema`); a conditional GAN needs the class `labels` ``[N]``, and the same z with
-        another label gives the same style in another class."""
+        another label gives the same style in another class. A self-conditioned GAN also
+        takes z alone ``[N, latent_dim]``, whose first coordinate then picks the cluster,
+        and soft codes (any distribution over the clusters)."""
         z = as_tensor(z, "z")
         if not torch.isfinite(z).all():
             raise InvalidArgumentError("z contains NaN or infinite values")

@@ -43,7 +43,7 @@ def png_bytes(image: torch.Tensor) -> bytes:
     return buffer.getvalue()
 
 
-OWN_CLUSTER = -1  # the cluster control's "its own": the one the latent picks
+OWN_CLUSTER = -1  # the cluster control's "its own": the latent's
 
 
 class Explorer:
@@ -71,7 +71,7 @@ class Explorer:
         self.label = None
         if gan.num_classes:
             self.label = w.Dropdown(description="class", options=list(range(gan.num_classes)), value=0)
-        elif gan.config["clusters"]:  # the latent picks its cluster; another one changes the digit
+        elif gan.config["clusters"]:  # the latent carries its cluster; another one changes the digit
             clusters = [("its own", OWN_CLUSTER)] + [(str(c), c) for c in range(gan.config["clusters"])]
             self.label = w.Dropdown(description="cluster", options=clusters, value=OWN_CLUSTER)
         self.upload = w.FileUpload(description="project an image", accept="image/*", multiple=False)
@@ -90,11 +90,12 @@ class Explorer:
         self.render()
 
     def latent(self) -> torch.Tensor:
-        """The latent the sliders describe ``[latent_dim]``."""
-        moved = self.base * self.truncation.value
+        """The latent the sliders describe ``[latent_width]``: z moved, a cluster code kept."""
+        d = self.gan.latent_dim
+        moved = self.base[:d] * self.truncation.value
         for slider, direction in zip(self.amounts, self.directions.vectors):
             moved = moved + slider.value * direction
-        return moved
+        return torch.cat([moved, self.base[d:]])
 
     def render(self) -> float:
         """Draws the image; returns the seconds it took."""
@@ -136,7 +137,7 @@ class Explorer:
         image = torch.from_numpy(array).permute(2, 0, 1) / 127.5 - 1
         labels = [self.label.value] if self.gan.num_classes else None
         self.status.value = "projecting..."
-        self.base = edit.project(self.gan, image.unsqueeze(0), steps=200, restarts=4, labels=labels).latents[0]
+        self.base = edit.project(self.gan, image.unsqueeze(0), labels=labels).latents[0]
         if self.label is not None and not self.gan.num_classes:
             self.label.value = OWN_CLUSTER  # the projection's own cluster is the one that fits
         self.reset()

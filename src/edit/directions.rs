@@ -32,11 +32,12 @@ const NEWTON_STEPS: i64 = 30;
 const DOUBLE: (Kind, Device) = (Kind::Double, Device::Cpu);
 
 /// The coordinates of z that directions may use `[latent_dim]` (1 or 0). A
-/// self-conditioned GAN draws each latent's cluster from its first coordinate, so that
-/// coordinate is a choice of cluster, not a style to move along; directions leave it alone.
+/// self-conditioned GAN saved before cluster codes draws each latent's cluster from its
+/// first coordinate, so that coordinate is a choice of cluster, not a style to move along;
+/// directions leave it alone.
 pub fn style_coordinates(gan: &Gan) -> Tensor {
     let mask = Tensor::ones([gan.config.latent_dim], DOUBLE);
-    if gan.config.clusters > 0 {
+    if gan.config.clusters > 0 && !gan.has_cluster_code() {
         let _ = mask.get(0).fill_(0.0);
     }
     mask
@@ -95,13 +96,14 @@ pub fn pca(gan: &Gan, z: &Tensor, labels: Option<&Tensor>, k: i64) -> Result<Dir
         ));
     }
     let labels = gan.check_labels(labels, n, "labels")?;
-    let z = z.f_to_device(gan.device)?.f_to_kind(Kind::Float)?;
-    let conditioning = gan.conditioning(&z, labels.as_ref());
-    let features =
-        tch::no_grad(|| gan.sampling_generator(true).first_activations(&z, conditioning.as_ref()))
-            .to_kind(Kind::Double);
+    let latents = gan.check_latents(z, "latents")?;
+    let conditioning = gan.conditioning(&latents, labels.as_ref());
+    let z = gan.style_part(&latents);
+    let generator = gan.sampling_generator(true);
+    let features = tch::no_grad(|| generator.first_activations(&z, conditioning.as_ref()))
+        .to_kind(Kind::Double);
     let centred = match &conditioning {
-        Some(classes) => centred_per_class(&features, classes),
+        Some(classes) => centred_per_class(&features, &class_ids(classes)),
         None => &features - features.mean_dim([0i64].as_slice(), true, Kind::Double),
     };
     let (_, singular, basis) = centred.f_svd(true, true)?; // basis: [features, rank]
@@ -118,6 +120,14 @@ pub fn pca(gan: &Gan, z: &Tensor, labels: Option<&Tensor>, k: i64) -> Result<Dir
         explained: (variance.narrow(0, 0, k_found) / variance.sum(Kind::Double))
             .to_kind(Kind::Float),
     })
+}
+
+/// Class labels `[N]`, or the most likely cluster of each cluster code `[N, k]`.
+fn class_ids(conditioning: &Tensor) -> Tensor {
+    match conditioning.dim() {
+        2 => conditioning.argmax(1, false),
+        _ => conditioning.shallow_clone(),
+    }
 }
 
 fn centred_per_class(features: &Tensor, classes: &Tensor) -> Tensor {
@@ -150,26 +160,18 @@ pub fn boundary(
     values: &Tensor,
     keep: Option<&Tensor>,
 ) -> Result<Boundary> {
-    let (n, latent_dim) = match z.size()[..] {
-        [n, d] if n > 0 => (n, d),
-        _ => return invalid(format!("latents must have shape [N, D], got {:?}", z.size())),
-    };
+    let latents = gan.check_latents(z, "latents")?;
+    let (n, latent_dim) = (latents.size()[0], gan.config.latent_dim);
     if values.size() != [n] {
         return invalid(format!(
             "the attribute must give one value per sample, shape [{n}], got {:?}",
             values.size()
         ));
     }
-    if latent_dim != gan.config.latent_dim {
-        return invalid(format!(
-            "latents must have shape [N, {}], got {:?}",
-            gan.config.latent_dim,
-            z.size()
-        ));
-    }
     let labels = gan.check_labels(labels, n, "labels")?;
-    let classes = gan.conditioning(&z.to_device(gan.device), labels.as_ref());
-    let z = z.to_kind(Kind::Double).to_device(Device::Cpu) * style_coordinates(gan);
+    let classes = gan.conditioning(&latents, labels.as_ref()).map(|c| class_ids(&c));
+    let z = gan.style_part(&latents).to_kind(Kind::Double).to_device(Device::Cpu)
+        * style_coordinates(gan);
     let mut values = values.to_kind(Kind::Double).to_device(Device::Cpu);
     if !bool::try_from(values.isfinite().all())? {
         return invalid("the attribute's values contain NaN or infinite values");

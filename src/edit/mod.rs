@@ -9,7 +9,6 @@ pub mod posterior;
 
 use tch::{Kind, Tensor};
 
-use crate::clusters;
 use crate::error::{invalid, Result};
 use crate::gan::Gan;
 use crate::optim::{Adam, FlatParams};
@@ -65,32 +64,24 @@ fn slerp(z0: &Tensor, z1: &Tensor, t: f64) -> Tensor {
     z0 * weight(1.0 - t) + z1 * weight(t)
 }
 
-/// Latents `z` `[N, D]` of a self-conditioned GAN moved into its clusters `ids` `[N]`. Only
-/// the first coordinate, which picks the cluster, changes, and each latent keeps its place
-/// within the cluster's range, so its own cluster gives it back unchanged.
+/// Latents `z` of a self-conditioned GAN moved into its clusters `ids` `[N]`: z stays and
+/// the cluster code becomes theirs (a latent without a code moves its first coordinate
+/// into the cluster's range, at the place it held in its own).
 pub fn into_clusters(gan: &Gan, z: &Tensor, ids: &Tensor) -> Result<Tensor> {
-    let Some(shares) = gan.cluster_shares() else {
+    if gan.config.clusters == 0 {
         return invalid("moving latents into clusters needs a self-conditioned GAN (clusters > 0)");
-    };
-    let k = gan.config.clusters;
-    let n = z.size().first().copied().unwrap_or(0);
-    if z.dim() != 2 || z.size()[1] != gan.config.latent_dim || ids.size() != [n] {
-        return invalid(format!(
-            "latents [N, {}] and one cluster each [N] expected, got {:?} and {:?}",
-            gan.config.latent_dim,
-            z.size(),
-            ids.size()
-        ));
+    }
+    let z = gan.check_latents(z, "latents")?;
+    let (n, k) = (z.size()[0], gan.config.clusters);
+    if ids.size() != [n] {
+        return invalid(format!("one cluster per latent [{n}] expected, got {:?}", ids.size()));
     }
     let ids = ids.to_kind(Kind::Int64).to_device(gan.device);
-    if n > 0 {
-        let (low, high) = (ids.min().int64_value(&[]), ids.max().int64_value(&[]));
-        if low < 0 || high >= k {
-            return invalid(format!("clusters must lie in [0, {k}), got {low}..={high}"));
-        }
+    let (low, high) = (ids.min().int64_value(&[]), ids.max().int64_value(&[]));
+    if low < 0 || high >= k {
+        return invalid(format!("clusters must lie in [0, {k}), got {low}..={high}"));
     }
-    let z = z.to_kind(Kind::Float).to_device(gan.device);
-    Ok(clusters::latents_in(&z, &ids, &shares, &clusters::position_in(&z, &shares)))
+    Ok(gan.in_clusters(&z, &ids, None))
 }
 
 /// Settings of `project`. Defaults follow the Python signature.
@@ -107,6 +98,8 @@ pub struct ProjectOptions {
     /// of the conditional mean, which lowers the expected error where pixels are unknown.
     pub average_best: i64,
     pub seed: u64,
+    /// Projects into the EMA generator, which `generate` renders with, when there is one.
+    pub use_ema: bool,
 }
 
 pub struct Projection {
@@ -155,7 +148,7 @@ pub fn project(
         Some(mask) => check_mask(mask, &targets)?,
         None => targets.ones_like(),
     };
-    let (k, latent_dim) = (options.restarts, gan.config.latent_dim);
+    let k = options.restarts;
     let repeat = |t: &Tensor| {
         let mut times = vec![k];
         times.extend(std::iter::repeat_n(1, t.dim() - 1));
@@ -165,18 +158,21 @@ pub fn project(
     let labels_k = labels.as_ref().map(repeat);
     let labels_k = labels_k.as_ref();
 
-    let z = Rng::new(options.seed)
-        .normal_tensor(&[k * n, latent_dim], gan.device)
-        .set_requires_grad(true);
-    let mut params = FlatParams::from_tensor(&z);
+    let generator = gan.sampling_generator(options.use_ema);
+    let mut search = LatentSearch::start(gan, &targets, &mask, k, options.seed);
+    let mut params = FlatParams::from_tensor(&search.params);
     let mut adam = Adam::new(&params, (0.9, 0.999));
     let mut loss_curve = Vec::with_capacity(options.steps as usize);
-    for _ in 0..options.steps {
-        // A self-conditioned GAN's cluster follows z, so it is read again at every step.
-        let conditioning = gan.conditioning(&z, labels_k);
-        let generated = gan.generator.forward(&z, conditioning.as_ref(), false);
+    for step in 0..options.steps {
+        if step == (options.steps as f64 * SOFT_CODE_SHARE) as i64 {
+            search.harden();
+        }
+        let latents = search.latents();
+        let conditioning = gan.conditioning(&latents, labels_k);
+        let generated = gan.render(generator, &latents, labels_k, false);
         let mut objective = masked_mse(&generated, &targets_k, &mask_k);
         if options.prior_weight > 0.0 {
+            let z = gan.style_part(&latents);
             let shell = z.square().mean_dim([1i64].as_slice(), false, Kind::Float) - 1.0;
             objective = objective + shell.square() * options.prior_weight;
         }
@@ -190,21 +186,17 @@ pub fn project(
         adam.update(&mut params, &grad, options.lr);
     }
     tch::no_grad(|| {
-        let z = z.detach();
-        let conditioning = gan.conditioning(&z, labels_k);
-        let errors = masked_mse(
-            &gan.generator.forward(&z, conditioning.as_ref(), false),
-            &targets_k,
-            &mask_k,
-        )
-        .view([k, n]);
+        search.harden();
+        let latents = search.latents().detach();
+        let errors =
+            masked_mse(&gan.render(generator, &latents, labels_k, false), &targets_k, &mask_k)
+                .view([k, n]);
         let ranked = errors.argsort(0, false).narrow(0, 0, options.average_best); // [M, N] start indices
         let rows = (&ranked * n + Tensor::arange(n, (Kind::Int64, gan.device))).flatten(0, -1);
         // [M * N, D], best start first; row r is image r % N, like the rows of `labels_k`.
-        let kept = z.index_select(0, &rows);
+        let kept = latents.index_select(0, &rows);
         let kept_labels = labels_k.map(|l| l.narrow(0, 0, options.average_best * n));
-        let kept_labels = gan.conditioning(&kept, kept_labels.as_ref());
-        let generated = gan.generator.forward(&kept, kept_labels.as_ref(), false);
+        let generated = gan.render(generator, &kept, kept_labels.as_ref(), false);
         let mut shape = vec![options.average_best, n];
         shape.extend(&gan.config.data_shape);
         let images =
@@ -212,6 +204,85 @@ pub fn project(
         let latents = kept.narrow(0, 0, n);
         let errors = masked_mse(&images, &targets, &mask);
         Ok(Projection { latents, images, loss_curve, errors })
+    })
+}
+
+/// The share of a projection's steps that searches a soft cluster code; the rest refine z
+/// with the code hardened to its most likely cluster.
+const SOFT_CODE_SHARE: f64 = 0.5;
+/// A start's code puts this probability on its candidate cluster; the rest is spread
+/// evenly, so the gradient can still move it to another.
+const START_CODE_WEIGHT: f64 = 0.9;
+
+/// The latents a projection optimises: z `[K * N, latent_dim]` and, for a GAN with a cluster
+/// code, the code's logits `[K * N, clusters]`, in one tensor of parameters. The code is
+/// their softmax, which G reads linearly, so the search can leave a start's cluster by
+/// gradient; once hardened it is the one-hot code of the most likely cluster.
+struct LatentSearch<'a> {
+    gan: &'a Gan,
+    params: Tensor,
+    /// The hardened clusters `[K * N]`.
+    hard: Option<Tensor>,
+}
+
+impl<'a> LatentSearch<'a> {
+    /// Random z for `k` starts of each image; start r's code favours the r-th candidate
+    /// cluster (`candidate_clusters`), so that the starts cover the likely clusters.
+    fn start(gan: &'a Gan, targets: &Tensor, mask: &Tensor, k: i64, seed: u64) -> Self {
+        let n = targets.size()[0];
+        let z = Rng::new(seed).normal_tensor(&[k * n, gan.config.latent_dim], gan.device);
+        let params = if gan.has_cluster_code() {
+            let clusters = gan.config.clusters;
+            let ranked = candidate_clusters(gan, targets, mask); // [N, clusters]
+            let starts = Tensor::arange(k, (Kind::Int64, gan.device)).remainder(clusters);
+            let chosen = ranked.index_select(1, &starts).tr().flatten(0, -1); // start-major
+            let favoured =
+                (START_CODE_WEIGHT * (clusters - 1) as f64 / (1.0 - START_CODE_WEIGHT)).ln();
+            let logits = chosen.one_hot(clusters).to_kind(Kind::Float) * favoured;
+            Tensor::cat(&[z, logits], 1)
+        } else {
+            z
+        };
+        LatentSearch { gan, params: params.set_requires_grad(true), hard: None }
+    }
+
+    fn latents(&self) -> Tensor {
+        if !self.gan.has_cluster_code() {
+            return self.params.shallow_clone();
+        }
+        let dim = self.gan.config.latent_dim;
+        let z = self.params.narrow(1, 0, dim);
+        let code = match &self.hard {
+            Some(ids) => ids.one_hot(self.gan.config.clusters).to_kind(Kind::Float),
+            None => self.params.narrow(1, dim, self.gan.config.clusters).softmax(1, Kind::Float),
+        };
+        Tensor::cat(&[z, code], 1)
+    }
+
+    /// Fixes each start's code to its most likely cluster.
+    fn harden(&mut self) {
+        if self.gan.has_cluster_code() && self.hard.is_none() {
+            let dim = self.gan.config.latent_dim;
+            let logits = self.params.narrow(1, dim, self.gan.config.clusters);
+            self.hard = Some(tch::no_grad(|| logits.argmax(1, false)));
+        }
+    }
+}
+
+/// Clusters `[N, clusters]` ranked for each target, most likely first: by the distance of
+/// its known pixels to each cluster's centre. In index order before the clusters are found.
+fn candidate_clusters(gan: &Gan, targets: &Tensor, mask: &Tensor) -> Tensor {
+    let (n, count) = (targets.size()[0], gan.config.clusters);
+    let Some(found) = gan.clusters() else {
+        return Tensor::arange(count, (Kind::Int64, gan.device)).unsqueeze(0).repeat([n, 1]);
+    };
+    tch::no_grad(|| {
+        let (targets, mask) = (targets.flatten(1, -1), mask.flatten(1, -1));
+        let centroids = found.centroids.to_kind(Kind::Float);
+        // Per target and centre: the sum over known pixels of (t - c)^2.
+        let distances = mask.matmul(&centroids.square().tr())
+            - (&mask * &targets).matmul(&centroids.tr()) * 2.0;
+        distances.argsort(1, false)
     })
 }
 

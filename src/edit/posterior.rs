@@ -54,7 +54,7 @@ pub fn inpaint(
     let known = mask.flatten(1, -1).sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
     let mut rng = Rng::new(options.seed);
     let starts = best_candidates(gan, &targets, labels.as_ref(), &mask, options, &mut rng)?;
-    let (s, latent_dim) = (options.samples, gan.config.latent_dim);
+    let (s, width) = (options.samples, gan.latent_width());
     let noise = match options.noise {
         Some(noise) => noise,
         // The fit the best starts reach: the GAN's error on known pixels, its own noise.
@@ -70,25 +70,24 @@ pub fn inpaint(
     let generator = gan.sampling_generator(true);
     let mut z = starts.latents.detach(); // [S * N, D]
     let epsilon = options.step_size;
-    // A self-conditioned GAN's cluster is the chain's start's: the gradient cannot see the
-    // jump where z's first coordinate crosses into another cluster.
-    let moving = style_coordinates(gan).to_kind(Kind::Float).to_device(gan.device);
+    // A self-conditioned GAN's cluster is the chain's start's: chains move z alone.
+    let code = Tensor::zeros([width - gan.config.latent_dim], (Kind::Double, tch::Device::Cpu));
+    let moving = Tensor::cat(&[style_coordinates(gan), code], 0);
+    let moving = moving.to_kind(Kind::Float).to_device(gan.device);
     for _ in 0..options.steps {
         let leaf = z.set_requires_grad(true);
-        let conditioning = gan.conditioning(&leaf, labels_s.as_ref());
-        let generated = generator.forward(&leaf, conditioning.as_ref(), false);
+        let generated = gan.render(generator, &leaf, labels_s.as_ref(), false);
         let squared_error = masked_mse(&generated, &targets_s, &mask_s) * &known_s;
-        let log_posterior = -(leaf.square().sum(Kind::Float) * 0.5)
+        let log_posterior = -(gan.style_part(&leaf).square().sum(Kind::Float) * 0.5)
             - squared_error.sum(Kind::Float) / (2.0 * noise * noise);
         let gradient = Tensor::f_run_backward(&[log_posterior], &[&leaf], false, false)?.remove(0);
-        let kick = rng.normal_tensor(&[s * n, latent_dim], gan.device) * (2.0 * epsilon).sqrt();
+        let kick = rng.normal_tensor(&[s * n, width], gan.device) * (2.0 * epsilon).sqrt();
         z = tch::no_grad(|| leaf.detach() + (gradient * epsilon + kick) * &moving);
     }
     tch::no_grad(|| {
-        let conditioning = gan.conditioning(&z, labels_s.as_ref());
         let mut shape = vec![s, n];
         shape.extend(&gan.config.data_shape);
-        let samples = generator.forward(&z, conditioning.as_ref(), false).view(shape.as_slice());
+        let samples = gan.render(generator, &z, labels_s.as_ref(), false).view(shape.as_slice());
         let mean = samples.mean_dim([0i64].as_slice(), false, Kind::Float);
         let std = samples.std_correction([0i64].as_slice(), 0, false);
         Ok(Posterior { mean, samples, std, noise })
@@ -142,23 +141,23 @@ fn best_candidates(
 ) -> Result<Starts> {
     let n = targets.size()[0];
     let (m, s) = (options.candidates, options.samples);
-    let latent_dim = gan.config.latent_dim;
+    let width = gan.latent_width();
     let (targets, mask) = (targets.flatten(1, -1), mask.flatten(1, -1));
     // The best `samples` of draws `z` `[M, D]` by `errors` `[n, M]`: `[n, S, D]` and `[n]`.
     let choose = |z: &Tensor, errors: Tensor| {
         let (best, order) = errors.topk(s, 1, false, true);
-        let chosen = z.index_select(0, &order.flatten(0, -1)).view([-1, s, latent_dim]);
+        let chosen = z.index_select(0, &order.flatten(0, -1)).view([-1, s, width]);
         (chosen, best.select(1, 0))
     };
     let (chosen, fit) = match labels {
         None => {
-            let z = rng.normal_tensor(&[m, latent_dim], gan.device);
+            let z = gan.draw_latents(rng, m);
             choose(&z, fit_errors(gan, &z, None, &targets, &mask)?)
         }
         Some(labels) => {
             let (mut chosen, mut fits) = (vec![], vec![]);
             for i in 0..n {
-                let z = rng.normal_tensor(&[m, latent_dim], gan.device);
+                let z = gan.draw_latents(rng, m);
                 let class = labels.get(i).expand([m], false);
                 let one = |t: &Tensor| t.get(i).unsqueeze(0);
                 let errors = fit_errors(gan, &z, Some(&class), &one(&targets), &one(&mask))?;
@@ -170,7 +169,7 @@ fn best_candidates(
         }
     };
     // Sample-major rows: row r holds image r % N.
-    let latents = chosen.transpose(0, 1).reshape([s * n, latent_dim]);
+    let latents = chosen.transpose(0, 1).reshape([s * n, width]);
     Ok(Starts { latents, fit })
 }
 

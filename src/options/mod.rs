@@ -179,6 +179,8 @@ pub fn config_from_json(json: &str) -> Result<GanConfig> {
     if let Json::Object(fields) = &mut saved {
         // Configs saved before conditional batch norm gave G its class beside z.
         fields.entry("conditional_batch_norm").or_insert(Json::Bool(false));
+        // ... and before the cluster code, z's first coordinate picked the cluster.
+        fields.entry("cluster_code").or_insert(Json::Bool(false));
     }
     let config: GanConfig = serde_json::from_value(saved)
         .map_err(|e| Error::InvalidArgument(format!("GAN config: {e}")))?;
@@ -285,6 +287,15 @@ mod tests {
         ]))
         .unwrap();
         assert!(new.class_batch_norm());
+        assert_eq!(config_from_json(&new.to_json()).unwrap(), new);
+    }
+
+    #[test]
+    fn configs_saved_before_the_cluster_code_keep_the_first_coordinate() {
+        let old = config_from_json(r#"{"arch": "mlp", "data_shape": [2], "clusters": 4}"#).unwrap();
+        assert!(!old.cluster_code);
+        let new = config_from_values(&values(&[("clusters", Value::Int(4))])).unwrap();
+        assert!(new.cluster_code);
         assert_eq!(config_from_json(&new.to_json()).unwrap(), new);
     }
 }

@@ -23,7 +23,7 @@ pub fn interpolate(
 /// Returns (latents, images, loss_curve, errors).
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
-#[pyo3(signature = (gan, images, labels, mask, steps, lr, restarts, prior_weight, realism_weight, average_best, seed))]
+#[pyo3(signature = (gan, images, labels, mask, steps, lr, restarts, prior_weight, realism_weight, average_best, seed, use_ema))]
 pub fn project(
     py: Python<'_>,
     gan: &PyGan,
@@ -37,10 +37,19 @@ pub fn project(
     realism_weight: f64,
     average_best: i64,
     seed: u64,
+    use_ema: bool,
 ) -> PyResult<(PyTensor, PyTensor, Vec<f64>, PyTensor)> {
     let (images, labels, mask) = (images.0, labels.map(|l| l.0), mask.map(|m| m.0));
-    let options =
-        ProjectOptions { steps, lr, restarts, prior_weight, realism_weight, average_best, seed };
+    let options = ProjectOptions {
+        steps,
+        lr,
+        restarts,
+        prior_weight,
+        realism_weight,
+        average_best,
+        seed,
+        use_ema,
+    };
     let result = without_gil(py, move || {
         edit::project(gan.trainer().model(), &images, labels.as_ref(), mask.as_ref(), &options)
     })?;

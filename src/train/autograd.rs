@@ -5,6 +5,7 @@ use tch::Tensor;
 use super::stats::{DiscriminatorStats, GeneratorStats};
 use super::{scalars, Batch, Context, StepPath};
 use crate::augment::augment;
+use crate::clusters;
 use crate::error::Result;
 use crate::gan::Gan;
 use crate::losses::{discriminator_loss, generator_loss, gradient_penalty, r1_penalty, strongest};
@@ -26,8 +27,15 @@ impl StepPath<Gan> for Autograd {
         let batch = real.images.size()[0];
         let r1_now = config.r1_gamma > 0.0 && ctx.step % config.r1_every == 0;
         let z = ctx.streams.draw(batch, &[config.latent_dim], false);
-        let drawn =
-            config.conditional().then(|| ctx.streams.draw_classes(batch, config.num_classes));
+        // A class each: the caller's kind, or a cluster drawn at its share apart from z.
+        let drawn = match gan.cluster_shares().filter(|_| gan.has_cluster_code()) {
+            Some(shares) => {
+                Some(clusters::of_quantiles(&ctx.streams.draw(batch, &[], true), &shares))
+            }
+            None => {
+                config.conditional().then(|| ctx.streams.draw_classes(batch, config.num_classes))
+            }
+        };
         let fake_labels = gan.conditioning(&z, drawn.as_ref());
         // Only the last generation is reused for G's update (PyTorch's DCGAN example does
         // the same); earlier ones need no graph.
