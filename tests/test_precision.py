@@ -37,9 +37,9 @@ def test_bf16_dcgan_learns_digits_like_fp32(mnist):
     scores = {}
     for precision in ("fp32", "bf16"):
         gan = tiny_dcgan(base_channels=16, precision=precision)
-        history = gan.fit(x, steps=600, batch_size=64, log_every=100, progress=False)
+        history = gan.fit(x, steps=300, batch_size=64, log_every=100, progress=False)
         assert all(math.isfinite(v) for record in history for v in record.values())
-        scores[precision] = rustgan.metrics.evaluate(gan, x, n=1000)
+        scores[precision] = rustgan.metrics.evaluate(gan, x[:2000], n=500)
     assert scores["bf16"]["classes_covered"] >= 8
     assert scores["bf16"]["fid"] < 1.5 * scores["fp32"]["fid"], scores
 
