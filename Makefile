@@ -34,7 +34,6 @@ test-fast: $(BUILT)
 
 lint: $(DEPS)
 	cargo fmt --check
-	cargo clippy --release --all-targets -- -D warnings
 	cargo clippy --release --all-targets --features python -- -D warnings
 	$(VENV)/bin/ruff check $(PY_FILES)
 	$(VENV)/bin/ruff format --check $(PY_FILES)
