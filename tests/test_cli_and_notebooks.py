@@ -36,26 +36,24 @@ def test_cli_train_and_sample(tmp_path):
     assert grid.stat().st_size > 0
 
 
-def test_cli_holds_out_items_to_calibrate_and_samples_with_a_guide(tmp_path):
-    out = tmp_path / "run"
+def test_cli_holds_out_items_to_calibrate_and_samples_with_a_guide(tmp_path, capsys):
+    out, checkpoint = tmp_path / "run", str(tmp_path / "run" / "checkpoint")
     common = ("--data", "ring2d", "--steps", "40", "--out", str(out), "--device", "cpu")
-    assert run_cli("train", *common).returncode == 0
-    result = run_cli("sample", "--checkpoint", str(out / "checkpoint"), "--guide", "drs")
-    assert result.returncode != 0 and "rustgan train --hold-out N" in result.stderr
-    result = run_cli("train", *common, "--overwrite", "--hold-out", "500")
-    assert result.returncode == 0, result.stderr
-    assert "calibrated D on 500 held-out items" in result.stderr
+    assert cli.main(["train", *common]) == 0
+    assert cli.main(["sample", "--checkpoint", checkpoint, "--guide", "drs"]) != 0
+    assert "rustgan train --hold-out N" in capsys.readouterr().err
+    assert cli.main(["train", *common, "--overwrite", "--hold-out", "500"]) == 0
+    assert "calibrated D on 500 held-out items" in capsys.readouterr().err
     assert (out / "checkpoint" / "calibration.json").is_file()
-    assert rustgan.GAN.load(out / "checkpoint").calibration["real_items"] == 500
+    assert rustgan.GAN.load(checkpoint).calibration["real_items"] == 500
     for guide in ("drs", "mh"):
         picture = tmp_path / f"{guide}.png"
-        result = run_cli("sample", "--checkpoint", str(out / "checkpoint"), "--guide", guide, "--out", str(picture))
-        assert result.returncode == 0, result.stderr
+        assert cli.main(["sample", "--checkpoint", checkpoint, "--guide", guide, "--out", str(picture)]) == 0
         assert picture.stat().st_size > 0
-    result = run_cli("evaluate", "--checkpoint", str(out / "checkpoint"), "--n", "200", "--guide", "mh")
-    assert result.returncode == 0 and "high_quality" in result.stdout, result.stderr
-    result = run_cli("train", *common, "--overwrite", "--hold-out", "60000")
-    assert result.returncode != 0 and "--hold-out 60000 would leave" in result.stderr
+    assert cli.main(["evaluate", "--checkpoint", checkpoint, "--n", "200", "--guide", "mh"]) == 0
+    assert "high_quality" in capsys.readouterr().out
+    assert cli.main(["train", *common, "--overwrite", "--hold-out", "60000"]) != 0
+    assert "--hold-out 60000 would leave" in capsys.readouterr().err
 
 
 def test_cli_trains_dcgan_on_image_folder(tmp_path):
