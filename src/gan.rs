@@ -257,9 +257,9 @@ impl Gan {
         });
     }
 
-    /// The latents' z (and the labels or cluster codes G reads) whose statistics `refresh_ema_statistics`
-    /// keeps: 512 items of uniform classes, from a fixed stream, so that replicas and
-    /// resumed runs agree.
+    /// The z (and the labels or cluster codes G reads) of the latents whose statistics
+    /// `refresh_ema_statistics` keeps: 512 items of uniform classes (clusters at their
+    /// shares), from a fixed stream, so that replicas and resumed runs agree.
     pub fn standing_batch(&self) -> (Tensor, Option<Tensor>) {
         const ITEMS: i64 = 512;
         const STREAM: u64 = 0x57_A4_D1_46;
