@@ -23,6 +23,11 @@ impl Gan {
         self.config.clusters > 0 && self.config.cluster_code
     }
 
+    /// The clusters' shares `[k]` when latents carry a cluster code.
+    pub fn code_shares(&self) -> Option<Tensor> {
+        self.cluster_shares().filter(|_| self.has_cluster_code())
+    }
+
     /// Width of the latents `latent` draws: z, and the cluster code when there is one.
     pub fn latent_width(&self) -> i64 {
         let code = if self.has_cluster_code() { self.config.clusters } else { 0 };
@@ -33,7 +38,7 @@ impl Gan {
     /// at the clusters' shares.
     pub fn draw_latents(&self, rng: &mut Rng, n: i64) -> Tensor {
         let z = rng.normal_tensor(&[n, self.config.latent_dim], self.device);
-        match self.cluster_shares().filter(|_| self.has_cluster_code()) {
+        match self.code_shares() {
             Some(shares) => {
                 let ids = clusters::of_quantiles(&rng.uniform_tensor(&[n], self.device), &shares);
                 self.with_clusters(&z, &ids)
@@ -97,14 +102,14 @@ impl Gan {
 
     /// The cluster of each latent `[N]`: its code's most likely one, or the one z picks.
     pub fn clusters_of(&self, latents: &Tensor) -> Option<Tensor> {
-        self.conditioning(latents, None).map(|c| if c.dim() == 2 { c.argmax(1, false) } else { c })
+        self.conditioning(latents, None).map(|c| class_ids(&c))
     }
 
     /// Latents moved into clusters `ids` `[N]`: z with the clusters' one-hot codes; a latent
     /// without a code moves its first coordinate into the cluster's range, at the place it
     /// held in its own (`position` overrides it), so that its own cluster gives it back.
     pub fn in_clusters(&self, latents: &Tensor, ids: &Tensor, position: Option<&Tensor>) -> Tensor {
-        if self.has_cluster_code() && latents.size()[1] > self.config.latent_dim {
+        if self.carries_code(latents) {
             return self.with_clusters(&self.style_part(latents), ids);
         }
         let shares = self.cluster_shares().expect("a self-conditioned GAN");
@@ -129,6 +134,15 @@ impl Gan {
     ) -> Tensor {
         let conditioning = self.conditioning(latents, labels);
         generator.forward(&self.style_part(latents), conditioning.as_ref(), train)
+    }
+}
+
+/// Class labels `[N]` of a conditioning: the labels themselves, or the most likely cluster
+/// of each cluster code `[N, k]`.
+pub fn class_ids(conditioning: &Tensor) -> Tensor {
+    match conditioning.dim() {
+        2 => conditioning.argmax(1, false),
+        _ => conditioning.shallow_clone(),
     }
 }
 

@@ -343,9 +343,9 @@ def inpaint(
     Gaussian pixel likelihood of std `noise` (default: estimated from how well the GAN fits
     the known pixels). Chains start from the best-fitting of `candidates` prior draws and
     take `steps` (default 50) Langevin steps of size `step_size` in z; a self-conditioned
-    GAN keeps each chain's cluster, that of the prior draw it starts from. `images` is the posterior mean, the estimate with the least
-    expected squared error; `samples` are the single completions and `std` their per-pixel
-    spread, which is where the fill is unsure.
+    GAN keeps each chain's cluster, that of the prior draw it starts from. `images` is the
+    posterior mean, the estimate with the least expected squared error; `samples` are the
+    single completions and `std` their per-pixel spread, which is where the fill is unsure.
 
     `feather` > 0 blends generated pixels into the known ones over that many pixels at the
     hole's border. `labels` as in `project`."""

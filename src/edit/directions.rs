@@ -7,6 +7,7 @@ use tch::{Device, Kind, Tensor};
 
 use crate::error::{invalid, Result};
 use crate::gan::Gan;
+use crate::latents::class_ids;
 
 /// Unit vectors `[k, latent_dim]`, most important first, and the share of the variation
 /// each explains `[k]`.
@@ -120,14 +121,6 @@ pub fn pca(gan: &Gan, z: &Tensor, labels: Option<&Tensor>, k: i64) -> Result<Dir
         explained: (variance.narrow(0, 0, k_found) / variance.sum(Kind::Double))
             .to_kind(Kind::Float),
     })
-}
-
-/// Class labels `[N]`, or the most likely cluster of each cluster code `[N, k]`.
-fn class_ids(conditioning: &Tensor) -> Tensor {
-    match conditioning.dim() {
-        2 => conditioning.argmax(1, false),
-        _ => conditioning.shallow_clone(),
-    }
 }
 
 fn centred_per_class(features: &Tensor, classes: &Tensor) -> Tensor {

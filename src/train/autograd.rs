@@ -28,7 +28,7 @@ impl StepPath<Gan> for Autograd {
         let r1_now = config.r1_gamma > 0.0 && ctx.step % config.r1_every == 0;
         let z = ctx.streams.draw(batch, &[config.latent_dim], false);
         // A class each: the caller's kind, or a cluster drawn at its share apart from z.
-        let drawn = match gan.cluster_shares().filter(|_| gan.has_cluster_code()) {
+        let drawn = match gan.code_shares() {
             Some(shares) => {
                 Some(clusters::of_quantiles(&ctx.streams.draw(batch, &[], true), &shares))
             }
