@@ -79,6 +79,11 @@ def _in_z(gan: GAN, vectors: torch.Tensor, width: int) -> torch.Tensor:
     moving latents of `width` along them leaves the code alone."""
     if vectors.shape[-1] == gan.latent_dim < width:
         return torch.nn.functional.pad(vectors, (0, width - gan.latent_dim))
+    if vectors.dim() in (1, 2) and vectors.shape[-1] != width:
+        raise InvalidArgumentError(
+            f"direction must have shape [{gan.latent_dim}] or [K, {gan.latent_dim}] (latent_dim), "
+            f"got {list(vectors.shape)}"
+        )
     return vectors
 
 
