@@ -79,6 +79,8 @@ def test_a_latent_carries_its_cluster_as_a_code(mnist):
     # Directions move z and keep the code; the swap sets the code and keeps z.
     moved = rustgan.edit.move(gan, z[:3], rustgan.edit.directions(gan, k=2), [1.0])
     assert moved.shape == (2, 1, 3, 1, 28, 28)
+    with pytest.raises(rustgan.InvalidArgumentError, match=r"\[16\] or \[K, 16\] \(latent_dim\)"):
+        rustgan.edit.move(gan, z[:3], torch.ones(18))
     swapped = rustgan.edit.class_swap(gan, z[:3], classes=[2])[0]
     code_2 = torch.nn.functional.one_hot(torch.full((3,), 2), 5).float()
     assert torch.equal(swapped, gan.generate(torch.cat([z[:3, :16], code_2], 1)))
