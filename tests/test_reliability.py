@@ -133,11 +133,11 @@ def test_two_threads_train_two_gans_like_one_after_the_other(mnist):
 # file (as a full disk would cut them off), and reports what the second save raised.
 FAILING_SAVE_SCRIPT = textwrap.dedent(
     """
-    import resource, signal, sys, rustgan
+    import resource, signal, sys, rustgan, torch
     target, limit = sys.argv[1], int(sys.argv[2])
     gan = rustgan.GAN((1, 28, 28), latent_dim=16, base_channels=8, seed=0, device="cpu")
     gan.save(target)
-    gan.step(rustgan.data.mnist()[0][:16])
+    gan.step(torch.rand(16, 1, 28, 28) * 2 - 1)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the cap fails with EFBIG instead
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
     try:

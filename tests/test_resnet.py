@@ -120,7 +120,7 @@ def write_colour_folder(folder, size=96):
     Image.new("L", (size, size + 8), 128).save(folder / "grey_l.png")
 
 
-@pytest.mark.parametrize("size", [64, 128])
+@pytest.mark.parametrize("size", [64, pytest.param(128, marks=pytest.mark.slow)])
 def test_colour_folders_load_and_train_from_the_cli(tmp_path, size):
     from rustgan import cli, data
 
