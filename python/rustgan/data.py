@@ -18,6 +18,16 @@ from . import shapes as _shapes
 from ._checks import SEED_MAX, _int
 from .convert import RANGE_TOLERANCE, _check_image_range, as_batch, as_dataset, as_labels, as_tensor  # noqa: F401 (re-exported)
 from .errors import DataError, InvalidArgumentError
+from .real_data import (  # noqa: F401 (re-exported)
+    FASHION_CLASSES,
+    clipart,
+    clipart_categories,
+    emoji,
+    fashion_mnist,
+    mri,
+    mri_regions,
+    photos,
+)
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
@@ -108,8 +118,9 @@ def patches(images, size: int = 64, n: int = 1000, seed: int = 0) -> torch.Tenso
     probability 1/2: float32 ``[n, C, size, size]`` in [-1, 1].
 
     `images` is a float batch ``[N, C, H, W]`` in [-1, 1], a uint8 batch ``[N, H, W, C]``,
-    or a list of photographs as uint8 arrays ``[H, W, C]`` of any sizes, such as
-    ``sklearn.datasets.load_sample_images().images``. Crops are drawn from the images in
+    or a list of images of any sizes: float ``[C, H, W]`` in [-1, 1] (as `photos` gives
+    them) or uint8 photographs ``[H, W, C]`` (as
+    ``sklearn.datasets.load_sample_images().images`` does). Crops are drawn from the images in
     proportion to their number of crop positions."""
     size, n = _int("size", size, 1), _int("n", n, 1)
     sources = _patch_sources(images)
@@ -139,12 +150,16 @@ def _patch_sources(images) -> list[torch.Tensor]:
         sources = []
         for i, image in enumerate(images):
             x = as_tensor(image, f"images[{i}]")
+            if x.dtype != torch.uint8:
+                if x.dim() != 3:
+                    raise InvalidArgumentError(f"images[{i}] must be float [C, H, W], got shape {tuple(x.shape)}")
+                sources.append(x.float())
+                continue
             if x.dim() == 2:
                 x = x[:, :, None]
             if x.dim() != 3:
-                raise InvalidArgumentError(f"images[{i}] must be [H, W, C] or [H, W], got shape {tuple(x.shape)}")
-            x = x.permute(2, 0, 1).float()
-            sources.append(x / 127.5 - 1 if image.dtype in (np.uint8, torch.uint8) else x)
+                raise InvalidArgumentError(f"images[{i}] must be uint8 [H, W, C] or [H, W], got shape {tuple(x.shape)}")
+            sources.append(x.permute(2, 0, 1).float() / 127.5 - 1)
     else:
         batch = as_tensor(images, "images")
         if batch.dim() != 4 or len(batch) == 0:
