@@ -11,7 +11,8 @@ import pytest
 import rustgan
 import torch
 from conftest import tiny_dcgan
-from rustgan import cli, data, metrics, plot
+from PIL import Image
+from rustgan import cli, data, metrics, plot, real_data
 
 
 def run(argv, capsys):
@@ -93,18 +94,62 @@ def test_edit_and_evaluate_use_the_runs_own_data(tmp_path, capsys):
     assert code == 2 and "--data" in err
 
 
-def test_evaluate_scores_colour_images_with_swd_alone(capsys):
+def test_evaluate_scores_colour_images_on_efficientnet_features():
     gan = rustgan.GAN((3, 32, 32), latent_dim=8, base_channels=4, device="cpu")
-    with pytest.warns(UserWarning, match="feature_extractor"):
-        scores = gan.evaluate(torch.rand(64, 3, 32, 32) * 2 - 1, n=64)
-    assert set(scores) == {"n", "swd", "swd_levels"} and scores["swd"] > 0
+    real = torch.rand(24, 3, 32, 32) * 2 - 1
+    scores = gan.evaluate(real, n=24)
+    assert scores["features"].startswith("EfficientNet-Lite0 (not comparable with Inception FID)")
+    assert scores["fid"] > 0 and 0 <= scores["precision"] <= 1 and scores["swd"] > 0
+    assert "classes_covered" not in scores, "ImageNet classes say nothing of these images"
+    with pytest.raises(rustgan.InvalidArgumentError, match='features="efficientnet"'):
+        gan.evaluate(real, n=24, features="digits")
+    with pytest.raises(rustgan.InvalidArgumentError, match="'inception'"):
+        gan.evaluate(real, n=24, features="inception")
+
+
+def test_colour_data_trains_with_the_colour_recipe_and_says_so(tmp_path, capsys):
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for i, colour in enumerate(["red", "green", "blue", "yellow"] * 10):
+        Image.new("RGB", (40, 40), colour).save(folder / f"{i}.png")
+    argv = [
+        "train",
+        "--data",
+        folder,
+        "--image-size",
+        32,
+        "--steps",
+        2,
+        "--base-channels",
+        4,
+        "--out",
+        tmp_path / "run",
+    ]
+    code, _, err = run(argv, capsys)
+    assert code == 0 and "recipe('colour'), measured on colour images" in err
+    config = rustgan.GAN.load(tmp_path / "run" / "checkpoint").config
+    colour = rustgan.recipe("colour")
+    assert config["arch"] == "resnet" and config["lr_g"] == colour["lr_g"] and config["base_channels"] == 4
+    assert config["clusters"] == 2, "40 images carry two clusters of the recipe's 50"
+
+
+@pytest.mark.skipif(not real_data.FASHION_ROOT.exists(), reason="apt-get install dataset-fashion-mnist")
+def test_fashion_trains_and_evaluates_on_its_own_classifier(tmp_path, capsys):
+    argv = ["train", "--data", "fashion", "--steps", 2, "--base-channels", 4, "--clusters", 0, "--out", tmp_path]
+    code, _, err = run(argv, capsys)
+    assert code == 0 and "recipe('images'), measured on grey images" in err
+    code, printed, _ = run(["evaluate", "--checkpoint", tmp_path / "checkpoint", "--n", 50], capsys)
+    assert code == 0 and "Fashion-MNIST classifier" in printed and "against fashion" in printed
 
 
 def test_help_and_names(tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli.main(["train", "--help"])
     helped = " ".join(capsys.readouterr().out.split())
-    assert "(default: 50)" in helped and "(default: 5000 for images, 20000 for vectors)" in helped
+    assert (
+        "(default: 50)" in helped
+        and "(default: 5000 for grey images, 5000 for colour images, 20000 for vectors)" in helped
+    )
     code, _, err = run(["train", "--data", "MNIST", "--steps", 1, "--out", tmp_path], capsys)
     assert code == 2 and "did you mean 'mnist'" in err
     (tmp_path / "file").write_text("")

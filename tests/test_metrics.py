@@ -8,7 +8,7 @@ import pytest
 import rustgan
 import torch
 from conftest import tiny_dcgan
-from rustgan import cli, metrics
+from rustgan import cli, metrics, real_data
 
 
 def test_modes_2d_on_the_true_mixture_and_on_collapse():
@@ -49,6 +49,28 @@ def test_shipped_digit_classifier_accuracy():
     accuracy = (metrics.digit_logits(x_test).argmax(1) == y_test).float().mean().item()
     assert accuracy >= 0.97
     assert metrics.digit_features(x_test[:5]).shape == (5, 128)
+
+
+@pytest.mark.skipif(not real_data.FASHION_ROOT.exists(), reason="apt-get install dataset-fashion-mnist")
+def test_shipped_fashion_classifier_accuracy():
+    x, y = rustgan.data.fashion_mnist("test")
+    accuracy = (metrics.digit_logits(x[:2000], metrics.FASHION_CLASSIFIER).argmax(1) == y[:2000]).float().mean()
+    assert accuracy >= 0.89  # 91.0% on the whole test split
+    assert metrics.image_features(x[:5], "fashion").shape == (5, 128)
+
+
+def test_efficientnet_features_tell_photographs_from_noise():
+    pytest.importorskip("efficientnet_lite_pytorch", reason="pip install efficientnet-lite-pytorch")
+    photos = rustgan.data.photos()
+    crops, other = (rustgan.data.patches(photos, size=48, n=32, seed=seed) for seed in (0, 1))
+    noise = torch.rand(32, 3, 48, 48) * 2 - 1
+    a, b, c = (metrics.efficientnet_features(x) for x in (crops, other, noise))
+    assert a.shape == (32, 1280) and torch.equal(a, metrics.image_features(crops, "efficientnet"))
+    # 32 items leave FID dominated by its bias in 1280 dimensions; the means still part.
+    assert metrics.frechet_distance(a, b) < metrics.frechet_distance(a, c)
+    assert (a.mean(0) - b.mean(0)).norm() < 0.5 * (a.mean(0) - c.mean(0)).norm()
+    grey = metrics.efficientnet_features(crops[:4, :1])  # one channel is read as grey
+    assert grey.shape == (4, 1280) and torch.isfinite(grey).all()
 
 
 def test_class_coverage():

@@ -29,7 +29,9 @@ from .gan import GAN, GUIDES, OPTIONS, recipe
 
 GUIDE_HELP = "resample with the calibrated discriminator (train with --hold-out): rejection or Metropolis-Hastings"
 # The network family of each kind of data, where neither the recipe nor a flag names one.
-KIND_ARCH = {"images": "dcgan", "vectors": "mlp"}
+KIND_ARCH = {"images": "dcgan", "colour": "dcgan", "vectors": "mlp"}
+# How `train` and `--help` name the kind of data each recipe was measured on.
+KIND_NAMES = {"images": "grey images", "colour": "colour images", "vectors": "vectors"}
 FIXED_NOISE_SEED = 1234  # the same latents for every sample grid of a run
 # What `train --overwrite` removes: everything `train` writes into OUT, nothing else.
 RUN_OUTPUTS = ("checkpoint", "samples", "samples.png", "loss.png", "log.jsonl", RUN_FILE)
@@ -63,8 +65,8 @@ def _flag(dest: str) -> str:
 
 
 def training_settings(args, kind: str, items: int | None = None) -> tuple[dict, int, int]:
-    """The GAN options, batch size and steps of a run on `kind` data ("images" or
-    "vectors") of `items` items: the recommended recipe, overridden by the flags given on
+    """The GAN options, batch size and steps of a run on `kind` data ("images", "colour"
+    or "vectors") of `items` items: the recommended recipe, overridden by the flags given on
     the command line."""
     options = recipe(kind, items)
     batch_size, steps = options.pop("batch_size"), options.pop("steps")
@@ -132,7 +134,7 @@ def train(args) -> int:
     out = Path(args.out)
     args.device = distributed.init_from_environment(args.device)
     main_process = distributed.is_main_process()  # the one that reports and writes
-    kind = "images" if x.dim() == 4 else "vectors"
+    kind = "vectors" if x.dim() == 2 else "colour" if x.shape[1] == 3 else "images"
     options, batch_size, steps = training_settings(args, kind, len(x))
     if main_process:
         _prepare_out(args, out)
@@ -159,7 +161,11 @@ def train(args) -> int:
         (out / "samples").mkdir(parents=True, exist_ok=True)
         write_run_file(out, args.data)
         processes = f" in {world_size} processes" if world_size > 1 else ""
-        print(f"{gan} on {len(x)} items from {args.data}{processes}, batch size {batch_size}", file=sys.stderr)
+        print(
+            f"{gan} on {len(x)} items from {args.data}{processes}, batch size {batch_size}; "
+            f"recipe({kind!r}), measured on {KIND_NAMES[kind]}, under the flags given",
+            file=sys.stderr,
+        )
     sample_every = args.sample_every or max(1, steps // 5)
     history = []
     started, first_step = time.perf_counter(), gan.steps_done
@@ -238,14 +244,18 @@ def evaluate(args) -> int:
     gan = GAN.load(args.checkpoint, device=args.device)
     shape = gan.data_shape
     name = args.data or run_data(args.checkpoint, required="--data")
-    options = {"feature_extractor": args.feature_extractor}
+    # Fashion-MNIST has its own classifier; other data take evaluate's default by channels.
+    options = {"features": args.features or ("fashion" if name == "fashion" else None)}
     x = load_data(name, shape[-1], shape[0])[0]
     if name in MIXTURE_STD:
         options["centers"], options["std"] = mixture_centers(name), MIXTURE_STD[name]
     scores = gan.evaluate(x, n=args.n, seed=args.seed, guide=args.guide, **options)
     print(f"{gan} against {name}")
     for key, value in scores.items():
-        shown = ", ".join(f"{v:.2f}" for v in value) if isinstance(value, list) else f"{value:.4g}"
+        if isinstance(value, list):
+            shown = ", ".join(f"{v:.2f}" for v in value)
+        else:
+            shown = value if isinstance(value, str) else f"{value:.4g}"
         print(f"  {key:<16} {shown}")
     out = Path(args.out) if args.out else Path(args.checkpoint).resolve().parent / "metrics.json"
     out.write_text(json.dumps(scores, indent=2) + "\n")
@@ -254,14 +264,13 @@ def evaluate(args) -> int:
 
 
 def _recipe_help(name: str, description: str) -> str:
-    """`description` with the defaults the recipes give `name` for images and vectors."""
-    default = OPTIONS[name].default if name in OPTIONS else None  # batch_size, steps: in both recipes
-    defaults = {kind: {"arch": arch} for kind, arch in KIND_ARCH.items()}
-    images, vectors = (recipe(kind).get(name, defaults[kind].get(name, default)) for kind in KIND_ARCH)
-    images, vectors = ("none" if value in (None, ()) else value for value in (images, vectors))
-    if images == vectors:
-        return f"{description} (default: {images})"
-    return f"{description} (default: {images} for images, {vectors} for vectors)"
+    """`description` with the defaults the recipes give `name` for each kind of data."""
+    default = OPTIONS[name].default if name in OPTIONS else None  # batch_size, steps: in every recipe
+    values = {kind: recipe(kind).get(name, {"arch": arch}.get(name, default)) for kind, arch in KIND_ARCH.items()}
+    values = {kind: "none" if value in (None, ()) else value for kind, value in values.items()}
+    if len(set(map(str, values.values()))) == 1:
+        return f"{description} (default: {values['images']})"
+    return f"{description} (default: {', '.join(f'{v} for {KIND_NAMES[k]}' for k, v in values.items())})"
 
 
 def _pair(text: str) -> list[float]:
@@ -313,7 +322,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_option_flags(p)
     p.add_argument("--conditional", action="store_true", help="class-conditional GAN on the data's labels")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
-    p.add_argument("--image-size", type=int, default=64, help="for image folders: 28, 32, 64 or 128 (resnet)")
+    p.add_argument(
+        "--image-size", type=int, default=64, help="for image folders, emoji and clipart: 28, 32, 64 or 128 (resnet)"
+    )
     p.add_argument("--channels", type=int, default=3, help="for image folders: 1 or 3")
     p.add_argument("--log-every", type=int, default=50, help="steps per record of log.jsonl")
     p.add_argument(
@@ -350,9 +361,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the samples and of the real subset")
     p.add_argument("--guide", choices=GUIDES, default=None, help=GUIDE_HELP)
     p.add_argument(
+        "--features",
         "--feature-extractor",
         default=None,
-        help="TorchScript model whose outputs replace the digit features (needed for FID of colour images)",
+        help="feature space of FID, KID and precision/recall: digits, fashion, efficientnet or a TorchScript "
+        "model (default: fashion for --data fashion, else digits for 1-channel images, efficientnet for colour)",
     )
     p.add_argument("--out", default=None, help="JSON file (default: metrics.json beside the checkpoint)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")

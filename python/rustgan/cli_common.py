@@ -11,7 +11,7 @@ from pathlib import Path
 from . import data
 from .errors import InvalidArgumentError
 
-BUILTIN_DATA = ("mnist", "digits", "shapes", "ring2d", "grid2d")
+BUILTIN_DATA = ("mnist", "fashion", "digits", "shapes", "emoji", "clipart", "ring2d", "grid2d")
 SHAPES = dict(n=10_000, size=32)  # `--data shapes`: the set its targets are measured on
 MIXTURE_STD = {"ring2d": 0.01, "grid2d": 0.05}  # the loaders' defaults
 MIXTURE_POINTS = 100_000  # PacGAN's training set size
@@ -24,8 +24,14 @@ def load_data(name: str, image_size: int, channels: int, labelled: bool = False)
     subfolder."""
     if name == "mnist":
         return data.mnist()
+    if name == "fashion":
+        return data.fashion_mnist("train")
     if name == "digits":
         return data.digits(size=32)
+    if name == "emoji":
+        return data.emoji(size=image_size), None
+    if name == "clipart":
+        return data.clipart(size=image_size)
     if name == "shapes":
         return data.shapes(**SHAPES)
     if name in MIXTURE_STD:

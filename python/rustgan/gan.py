@@ -33,7 +33,8 @@ def _default(name: str):
 
 def recipe(kind: str, items: int | None = None) -> dict:
     """Recommended settings for runs of a few minutes on small data of a `kind`,
-    ``"images"`` or ``"vectors"``: the `GAN` options that differ from the defaults, and
+    ``"images"`` (grey), ``"colour"`` (colour images) or ``"vectors"``: the `GAN` options
+    that differ from the defaults (the colour recipe names its ``arch``), and
     ``batch_size`` and ``steps`` for `fit`. The command line trains with them::
 
         options = rustgan.recipe("vectors")

@@ -1,7 +1,8 @@
 """Evaluation, offline: mode coverage of 2D mixtures (PacGAN), Fréchet distance, KID and
-precision/recall on the features of a digit classifier the project trains itself (or of
-any TorchScript model), class coverage, and the sliced Wasserstein distance of ProGAN.
-The computations run in Rust; fixed seeds give the same numbers every time.
+precision/recall on the features of a classifier the project trains itself (digits,
+Fashion-MNIST), of EfficientNet-Lite0 for colour images, or of any TorchScript model,
+class coverage, and the sliced Wasserstein distance of ProGAN. The computations run in
+Rust; fixed seeds give the same numbers every time.
 
     scores = gan.evaluate(x_real, n=2000)                 # or rustgan.metrics.evaluate(gan, ...)
     rustgan.metrics.frechet_distance(features_a, features_b)
@@ -18,6 +19,7 @@ import torch
 from torch.nn import functional as F
 
 from . import _rustgan
+from . import efficientnet as _efficientnet
 from . import shapes as _shapes
 from ._checks import SEED_MAX, _float, _int, _path
 from .data import as_tensor, mnist, split
@@ -25,6 +27,15 @@ from .errors import InvalidArgumentError
 
 DIGIT_CLASSIFIER = Path(__file__).parent / "weights" / "digit_classifier.safetensors"
 DIGIT_SPLIT_SEED = 0  # the classifier is trained on the 4,000-digit part of this split
+# The same network trained on Fashion-MNIST's 60,000 training images (scripts/train_classifier.py).
+FASHION_CLASSIFIER = Path(__file__).parent / "weights" / "fashion_classifier.safetensors"
+# Feature spaces by name, and how outputs label them; any other `features` is a TorchScript file.
+CLASSIFIERS = {"digits": DIGIT_CLASSIFIER, "fashion": FASHION_CLASSIFIER}
+FEATURE_NAMES = {
+    "digits": "digit classifier",
+    "fashion": "Fashion-MNIST classifier",
+    "efficientnet": f"{_efficientnet.NAME} (not comparable with Inception FID)",
+}
 
 
 def _matrix(x, name: str) -> torch.Tensor:
@@ -131,8 +142,8 @@ def _digit_images(images) -> torch.Tensor:
     images = _images(images, "images")
     if images.shape[1] != 1:
         raise InvalidArgumentError(
-            f"the digit classifier needs 1-channel images, got {images.shape[1]} channels; "
-            "pass feature_extractor= for other data"
+            f"the digit and Fashion-MNIST classifiers read 1-channel images, got {images.shape[1]} channels; "
+            'pass features="efficientnet" (or a TorchScript model) for colour images'
         )
     if images.shape[2:] != (28, 28):
         images = F.interpolate(images, size=(28, 28), mode="bilinear", antialias=True, align_corners=False)
@@ -161,6 +172,35 @@ def torchscript_features(images, path: str | PathLike, batch_size: int = 200) ->
     return _rustgan.torchscript_features(images, _path("path", path), _int("batch_size", batch_size))
 
 
+def efficientnet_features(images, batch_size: int = 100) -> torch.Tensor:
+    """EfficientNet-Lite0's pooled ImageNet features ``[N, 1280]`` (images resized to 224 px,
+    1-channel ones repeated to 3): the default feature space of colour images. FIDs on it
+    are not comparable with published Inception FIDs."""
+    return _efficientnet.features(_images(images, "images"), _int("batch_size", batch_size))
+
+
+def image_features(images, features: str | PathLike = "digits") -> torch.Tensor:
+    """Features ``[N, F]`` of `images` in one of the feature spaces `evaluate` takes:
+    ``"digits"``, ``"fashion"`` (the shipped classifiers' 128 penultimate features),
+    ``"efficientnet"``, or the path of a TorchScript model."""
+    return _features_and_logits(images, features)[0]
+
+
+def _features_and_logits(images, features) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Features, and a classifier's logits where the feature space is one of ours."""
+    if features in CLASSIFIERS:
+        return _digit_classifier(images, CLASSIFIERS[features])
+    if features == "efficientnet":
+        return efficientnet_features(images), None
+    if isinstance(features, PathLike) or (
+        isinstance(features, str) and (Path(features).suffix or Path(features).exists())
+    ):
+        return torchscript_features(images, features), None
+    raise InvalidArgumentError(
+        f"features must be 'digits', 'fashion', 'efficientnet' or a TorchScript file, got {features!r}"
+    )
+
+
 # --- sliced Wasserstein distance -----------------------------------------------------
 def swd(a, b, patches_per_image: int = 128, seed: int = 0) -> dict:
     """Sliced Wasserstein distance per ProGAN (Karras et al. 2018): Laplacian pyramid down
@@ -186,8 +226,9 @@ def _pad_to_power_of_two(images: torch.Tensor) -> torch.Tensor:
 
 
 def conditional_accuracy(gan, n: int = 1000, seed: int = 0, weights: str | PathLike = DIGIT_CLASSIFIER) -> float:
-    """Fraction of `n` samples of a class-conditional digit GAN (classes cycled) that the
-    digit classifier assigns to the class they were asked for."""
+    """Fraction of `n` samples of a class-conditional GAN (classes cycled) that the
+    classifier of `weights` (digits by default, or `FASHION_CLASSIFIER`) assigns to the
+    class they were asked for."""
     if not gan.num_classes:
         raise InvalidArgumentError("conditional_accuracy needs a class-conditional GAN (num_classes > 0)")
     labels = torch.arange(_int("n", n, 1)) % gan.num_classes
@@ -201,24 +242,33 @@ def evaluate(
     real,
     n: int = 2000,
     seed: int = 0,
-    feature_extractor: str | PathLike | None = None,
+    features: str | PathLike | None = None,
     centers=None,
     std: float | None = None,
     guide: str | None = None,
+    feature_extractor: str | PathLike | None = None,
 ) -> dict:
     """Scores `n` samples of `gan` (seed `seed`, drawn with `guide`, see `GAN.sample`)
     against up to `n` items of `real`.
 
-    Images: ``fid``, ``kid``/``kid_std``, ``precision``, ``recall`` on the digit
-    classifier's features (1-channel images) or `feature_extractor`'s; with the digit
-    classifier also ``classes_covered`` and ``class_kl`` (and ``class_accuracy`` for a
-    conditional GAN, see `conditional_accuracy`); and ``swd`` (+ ``swd_levels``).
-    Images of `data.shapes` (recognised by fitting the first 64 real ones): `shapes_score`'s
-    ``high_quality``, ``modes``, ``reverse_kl``, and ``swd``.
+    Images: ``fid``, ``kid``/``kid_std``, ``precision``, ``recall`` on the `features`
+    named in ``features``: ``"digits"`` (the default for 1-channel images), ``"fashion"``,
+    ``"efficientnet"`` (the default for colour images; EfficientNet-Lite0 FIDs are not
+    comparable with published Inception FIDs) or a TorchScript model's path
+    (`feature_extractor` is the older name of that). With a shipped classifier also
+    ``classes_covered`` and ``class_kl`` (and ``class_accuracy`` for a conditional GAN,
+    see `conditional_accuracy`); and always ``swd`` (+ ``swd_levels``).
+    Images of `data.shapes` (recognised by fitting the first 64 real ones), unless
+    `features` is given: `shapes_score`'s ``high_quality``, ``modes``, ``reverse_kl``, and
+    ``swd``.
     2D points with the mixture's `centers` and `std`: ``modes``, ``high_quality``,
     ``reverse_kl``.
     """
     n = _int("n", n, 2)
+    if feature_extractor is not None:
+        if features is not None:
+            raise InvalidArgumentError("pass features= or feature_extractor= (its older name), not both")
+        features = feature_extractor
     # `gan` may be any object with a `sample(n, seed)` method; only GANs take a guide.
     fake = gan.sample(n, seed=seed) if guide is None else gan.sample(n, seed=seed, guide=guide)
     real = as_tensor(real, "real").float().cpu()
@@ -233,24 +283,18 @@ def evaluate(
             raise InvalidArgumentError("vector data needs the mixture's centers= and std= (see rustgan.data.ring2d)")
         return modes_2d(fake, centers, std)
     scores = {"n": len(fake)}
-    if feature_extractor is None and _are_shapes(real):
+    if features is None and _are_shapes(real):
         scores.update(shapes_score(fake))
         return _with_swd(scores, real, fake, seed)
-    if feature_extractor is None and real.shape[1] != 1:
-        warnings.warn(
-            "the digit classifier reads 1-channel images: FID, KID and precision/recall of colour images "
-            "need feature_extractor= (a TorchScript model, e.g. Inception); reporting SWD only",
-            stacklevel=2,
-        )
-        return _with_swd(scores, real, fake, seed)
-    if feature_extractor is not None:
-        real_features, fake_features = (torchscript_features(x, feature_extractor) for x in (real, fake))
-    else:
-        real_features, _ = _digit_classifier(real, DIGIT_CLASSIFIER)
-        fake_features, fake_logits = _digit_classifier(fake, DIGIT_CLASSIFIER)
+    if features is None:
+        features = "digits" if real.shape[1] == 1 else "efficientnet"
+    real_features, _ = _features_and_logits(real, features)
+    fake_features, fake_logits = _features_and_logits(fake, features)
+    scores["features"] = FEATURE_NAMES.get(features, f"TorchScript {features}")
+    if fake_logits is not None:
         scores.update(class_coverage(fake_logits))
         if getattr(gan, "num_classes", 0):  # `gan` may be any object with a `sample` method
-            scores["class_accuracy"] = conditional_accuracy(gan, len(fake), seed)
+            scores["class_accuracy"] = conditional_accuracy(gan, len(fake), seed, CLASSIFIERS[features])
     scores["fid"] = frechet_distance(real_features, fake_features)
     scores["kid"], scores["kid_std"] = kid(
         real_features, fake_features, subset_size=min(1000, len(fake) // 2), seed=seed
@@ -265,14 +309,18 @@ def _with_swd(scores: dict, real: torch.Tensor, fake: torch.Tensor, seed: int) -
 
 
 __all__ = [
+    "CLASSIFIERS",
     "DIGIT_CLASSIFIER",
+    "FASHION_CLASSIFIER",
     "class_coverage",
     "conditional_accuracy",
     "digit_features",
     "digit_logits",
     "digit_split",
+    "efficientnet_features",
     "evaluate",
     "frechet_distance",
+    "image_features",
     "kid",
     "modes_2d",
     "precision_recall",

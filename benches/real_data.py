@@ -1,0 +1,126 @@
+"""rustgan's recipes beside a PyTorch eager DCGAN on real data, each trained for the same
+wall-time budget on 2 threads.
+
+- Fashion-MNIST (28 px): trained on the 60,000 training images, scored on `--n` samples
+  against the test split with the shipped Fashion-MNIST classifier's features; the
+  reference row is the test split itself against `--n` training images.
+- Emoji and clipart (64 px): trained on every image, scored against them with
+  EfficientNet-Lite0 features (not comparable with published Inception FIDs).
+
+The eager peer is the DCGAN a PyTorch user writes (the same DCGAN networks at width 64,
+non-saturating loss, Adam 2e-4 with beta1 0.5, batch 64).
+
+    python benches/real_data.py --data fashion --budget 600 --out runs/bench/real
+    python benches/real_data.py --data emoji --budget 600 --runs "images recipe" "colour recipe"
+    python benches/real_data.py --data fashion --steps 20 --n 200   # smoke test
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import rustgan
+import torch
+from mnist_recipe import train
+from reference import ReferenceGAN
+from rustgan import data, metrics, plot
+
+
+def load(name: str):
+    """(training images, the images scores compare against, feature space)."""
+    if name == "fashion":
+        return data.fashion_mnist("train")[0], data.fashion_mnist("test")[0], "fashion"
+    images = data.emoji(64) if name == "emoji" else data.clipart(64)[0]
+    return images, images, "efficientnet"
+
+
+def recipe_options(kind: str, items: int) -> dict:
+    """The GAN options and batch size of `recipe(kind)` for `items` training items."""
+    options = rustgan.recipe(kind, items)
+    options.pop("steps")
+    return options
+
+
+class EagerDCGAN:
+    """The PyTorch eager peer, with the `sample(n, seed)` that `metrics.evaluate` calls."""
+
+    LATENT = 64
+
+    def __init__(self, shape, seed: int):
+        torch.manual_seed(seed)
+        self.reference = ReferenceGAN(shape, "dcgan", latent_dim=self.LATENT, base_channels=64)
+
+    def fit(self, x: torch.Tensor, steps: int, batch: int) -> None:
+        self.reference.generator.train()
+        for _ in range(steps):
+            self.reference.step(x[torch.randint(len(x), (batch,))])
+
+    def sample(self, n: int, seed: int = 0) -> torch.Tensor:
+        generator = self.reference.generator.eval()
+        z = torch.randn(n, self.LATENT, generator=torch.Generator().manual_seed(seed))
+        with torch.no_grad():
+            return torch.cat([generator(part) for part in z.split(500)])
+
+
+def train_eager(x, budget: float, chunk: int, steps: int | None, seed: int):
+    gan, started, done = EagerDCGAN(tuple(x.shape[1:]), seed), time.perf_counter(), 0
+    while steps is None or done < steps:
+        part = chunk if steps is None else min(chunk, steps - done)
+        gan.fit(x, part, 64)
+        done += part
+        elapsed = time.perf_counter() - started
+        if steps is None and elapsed * (done + chunk) / done > budget:
+            break
+    return gan, done, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", choices=["fashion", "emoji", "clipart"], default="fashion")
+    parser.add_argument("--budget", type=float, default=600.0, help="seconds of wall time per run")
+    parser.add_argument("--chunk", type=int, default=250)
+    parser.add_argument("--steps", type=int, default=None, help="train this many steps instead of to the budget")
+    parser.add_argument("--n", type=int, default=1000, help="samples scored (and real images, at most)")
+    parser.add_argument("--seed", type=int, default=0)
+    runs = ["images recipe", "colour recipe", "PyTorch eager DCGAN"]
+    parser.add_argument("--runs", nargs="+", choices=runs, default=runs)
+    parser.add_argument("--out", type=Path, default=None, help="folder for sample grids and the table (json)")
+    args = parser.parse_args()
+
+    rustgan.set_num_threads(2)
+    torch.set_num_threads(2)
+    x, reference, features = load(args.data)
+    print(f"{args.data}: {len(x)} training images, scored on {features} features with {args.n} samples")
+    print("| run | steps | s | FID | precision | recall |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    results = []
+    if args.data == "fashion":  # how far real images lie from each other: the floor
+        train_part = x[torch.randperm(len(x), generator=torch.Generator().manual_seed(0))[: args.n]]
+        a, b = (metrics.image_features(part, "fashion") for part in (train_part, reference[: args.n]))
+        precision, recall = metrics.precision_recall(a, b)
+        floor = {"run": "test split vs training images", "fid": metrics.frechet_distance(a, b)}
+        results.append(floor | {"precision": precision, "recall": recall})
+        print(f"| {floor['run']} | - | - | {floor['fid']:.2f} | {precision:.3f} | {recall:.3f} |", flush=True)
+    for name in args.runs:
+        if name == "PyTorch eager DCGAN":
+            gan, steps, seconds = train_eager(x, args.budget, args.chunk, args.steps, args.seed)
+        else:
+            options = recipe_options("colour" if name == "colour recipe" else "images", len(x))
+            gan, steps, seconds = train(dict(options, seed=args.seed), x, args.budget, args.chunk, args.steps)
+        scores = metrics.evaluate(gan, reference, n=args.n, features=features)
+        results.append({"run": name, "steps": steps, "seconds": seconds} | scores)
+        row = f"{scores['fid']:.2f} | {scores['precision']:.3f} | {scores['recall']:.3f}"
+        print(f"| {name} | {steps} | {seconds:.0f} | {row} |", flush=True)
+        if args.out is not None:
+            args.out.mkdir(parents=True, exist_ok=True)
+            stem = f"{args.data}_{name.replace(' ', '_')}"
+            plot.grid(gan.sample(64, seed=1), args.out / f"{stem}.png", nrow=8, title=f"{name}, {args.data}")
+            (args.out / f"{args.data}.json").write_text(json.dumps(results, indent=2))
+    print(f"features: {metrics.FEATURE_NAMES[features]}")
+
+
+if __name__ == "__main__":
+    main()
