@@ -30,10 +30,10 @@ pub fn recipe_for(kind: &str, items: Option<i64>) -> Result<Vec<(&'static str, J
 }
 
 /// Recommended settings for runs of a few minutes on 2 CPU cores, by kind of data,
-/// "images" (grey), "colour" (colour images) or "vectors": the GAN options that differ from the defaults, and
-/// `batch_size` and `steps` for `fit`. "pacgan" gives PacGAN's published 2D networks and
-/// optimiser instead (Lin et al. 2018), to compare against. `benches/README.md` holds the
-/// measurements.
+/// "images" (grey), "colour" (colour images) or "vectors": the GAN options that differ
+/// from the defaults, and `batch_size` and `steps` for `fit`. "pacgan" gives PacGAN's
+/// published 2D networks and optimiser instead (Lin et al. 2018), to compare against.
+/// `benches/README.md` holds the measurements.
 pub fn recipe(kind: &str) -> Result<Vec<(&'static str, Json)>> {
     Ok(match kind {
         // Self-conditioned on 50 clusters at width 32, hinge loss and a spectrally normalised
