@@ -18,7 +18,7 @@ export VIRTUAL_ENV := $(abspath $(VENV))
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 .PHONY: demo test test-fast lint build setup clean bench bench-2d bench-recipe bench-stabilisers bench-families \
-	bench-translation bench-edit bench-all
+	bench-translation bench-edit bench-real bench-all
 
 demo: $(BUILT)
 	$(VENV)/bin/rustgan train --data mnist --out runs/demo --overwrite
@@ -89,7 +89,17 @@ bench-edit: $(BUILT)
 	    --methods posterior --out $(BENCH_OUT)/inpainting-seed-$$seed || exit 1; \
 	done
 
-bench-all: bench bench-2d bench-recipe bench-stabilisers bench-families bench-translation bench-edit
+# Real data (about 2 hours): Fashion-MNIST for 10 minutes per run, emoji and clipart for 30,
+# each beside a PyTorch eager DCGAN; then pix2pix from brain-region maps to MRI slices.
+bench-real: $(BUILT)
+	$(PYTHON) benches/real_data.py --data fashion --budget 600 --runs "images recipe" "PyTorch eager DCGAN" \
+	  --out $(BENCH_OUT)/real
+	for data in emoji clipart; do \
+	  $(PYTHON) benches/real_data.py --data $$data --budget 1800 --out $(BENCH_OUT)/real || exit 1; \
+	done
+	$(PYTHON) benches/mri_translation.py --budget 600 --out $(BENCH_OUT)/mri
+
+bench-all: bench bench-2d bench-recipe bench-stabilisers bench-families bench-translation bench-edit bench-real
 
 build: $(BUILT)
 setup: $(DEPS)

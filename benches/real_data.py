@@ -37,11 +37,23 @@ def load(name: str):
     return images, images, "efficientnet"
 
 
-def recipe_options(kind: str, items: int) -> dict:
-    """The GAN options and batch size of `recipe(kind)` for `items` training items."""
+# rustgan's runs: the recipe they start from, and options on top of it.
+DIFF_AUGMENT = ["color", "translation", "cutout"]
+RUNS = {
+    "images recipe": ("images", {}),
+    "colour recipe": ("colour", {}),
+    "images recipe + DiffAugment": ("images", {"augment": DIFF_AUGMENT}),
+    "colour recipe + DiffAugment": ("colour", {"augment": DIFF_AUGMENT}),
+}
+EAGER = "PyTorch eager DCGAN"
+
+
+def run_options(name: str, items: int) -> dict:
+    """The GAN options and batch size of run `name` on `items` training items."""
+    kind, extra = RUNS[name]
     options = rustgan.recipe(kind, items)
     options.pop("steps")
-    return options
+    return options | extra
 
 
 class EagerDCGAN:
@@ -85,8 +97,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=None, help="train this many steps instead of to the budget")
     parser.add_argument("--n", type=int, default=1000, help="samples scored (and real images, at most)")
     parser.add_argument("--seed", type=int, default=0)
-    runs = ["images recipe", "colour recipe", "PyTorch eager DCGAN"]
-    parser.add_argument("--runs", nargs="+", choices=runs, default=runs)
+    runs = [*RUNS, EAGER]
+    parser.add_argument("--runs", nargs="+", choices=runs, default=["images recipe", "colour recipe", EAGER])
     parser.add_argument("--out", type=Path, default=None, help="folder for sample grids and the table (json)")
     args = parser.parse_args()
 
@@ -105,11 +117,11 @@ def main() -> None:
         results.append(floor | {"precision": precision, "recall": recall})
         print(f"| {floor['run']} | - | - | {floor['fid']:.2f} | {precision:.3f} | {recall:.3f} |", flush=True)
     for name in args.runs:
-        if name == "PyTorch eager DCGAN":
+        if name == EAGER:
             gan, steps, seconds = train_eager(x, args.budget, args.chunk, args.steps, args.seed)
         else:
-            options = recipe_options("colour" if name == "colour recipe" else "images", len(x))
-            gan, steps, seconds = train(dict(options, seed=args.seed), x, args.budget, args.chunk, args.steps)
+            options = dict(run_options(name, len(x)), seed=args.seed)
+            gan, steps, seconds = train(options, x, args.budget, args.chunk, args.steps)
         scores = metrics.evaluate(gan, reference, n=args.n, features=features)
         results.append({"run": name, "steps": steps, "seconds": seconds} | scores)
         row = f"{scores['fid']:.2f} | {scores['precision']:.3f} | {scores['recall']:.3f}"

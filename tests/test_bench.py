@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import rustgan
 import torch
-from rustgan import metrics
+from rustgan import metrics, real_data
 
 BENCHES = Path(__file__).resolve().parent.parent / "benches"
 
@@ -183,3 +183,14 @@ def test_directions_table_finds_directions_that_move_the_images(run_script, tmp_
     nearest = samples[torch.cdist(targets.flatten(1), samples.flatten(1)).argmin(1)]
     best_sample = rustgan.edit.psnr(nearest, targets).mean().item()
     assert len(rows) == 2 and all(row["psnr"] > best_sample for row in rows), (rows, best_sample)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not real_data.FASHION_ROOT.exists(), reason="apt-get install dataset-fashion-mnist")
+def test_real_data_bench_scores_fashion_against_its_floor(run_script):
+    printed = run_script("real_data.py", "--data", "fashion", "--steps", 300, "--n", 300, "--runs", "images recipe")
+    rows = {row[0]: row for row in table_rows(printed)}
+    floor, recipe = float(rows["test split vs training images"][3]), float(rows["images recipe"][3])
+    untrained_gan = rustgan.GAN((1, 28, 28), seed=0, device="cpu")
+    untrained = metrics.evaluate(untrained_gan, rustgan.data.fashion_mnist("test")[0], n=300, features="fashion")["fid"]
+    assert 0 < floor < recipe < untrained / 2, (floor, recipe, untrained)
