@@ -194,3 +194,12 @@ def test_real_data_bench_scores_fashion_against_its_floor(run_script):
     untrained_gan = rustgan.GAN((1, 28, 28), seed=0, device="cpu")
     untrained = metrics.evaluate(untrained_gan, rustgan.data.fashion_mnist("test")[0], n=300, features="fashion")["fid"]
     assert 0 < floor < recipe < untrained / 2, (floor, recipe, untrained)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (real_data.MRI_ROOT / "ch2.nii.gz").exists(), reason="apt-get install mricron-data")
+def test_mri_bench_beats_the_per_region_mean(run_script):
+    pytest.importorskip("nibabel", reason="pip install nibabel")
+    printed = run_script("mri_translation.py", "--size", 32, "--steps", 300, "--chunk", 300)
+    psnr = {row[0]: float(row[3]) for row in table_rows(printed)}
+    assert psnr["pix2pix (Translator defaults)"] > psnr["per-region mean"] + 1.0, psnr

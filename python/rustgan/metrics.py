@@ -2,7 +2,7 @@
 precision/recall on the features of a classifier the project trains itself (digits,
 Fashion-MNIST), of EfficientNet-Lite0 for colour images, or of any TorchScript model,
 class coverage, and the sliced Wasserstein distance of ProGAN. The computations run in
-Rust; fixed seeds give the same numbers every time.
+Rust (EfficientNet's forward pass in PyTorch); fixed seeds give the same numbers every time.
 
     scores = gan.evaluate(x_real, n=2000)                 # or rustgan.metrics.evaluate(gan, ...)
     rustgan.metrics.frechet_distance(features_a, features_b)
