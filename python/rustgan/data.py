@@ -25,6 +25,7 @@ from .real_data import (  # noqa: F401 (re-exported)
     emoji,
     fashion_mnist,
     mri,
+    mri_region_means,
     mri_regions,
     photos,
 )

@@ -242,6 +242,16 @@ def mri_regions(labels: torch.Tensor) -> torch.Tensor:
     return ((labels + 1.0) * MRI_REGIONS / 2.0).round().long().clamp(0, MRI_REGIONS)
 
 
+def mri_region_means(labels: torch.Tensor, scans: torch.Tensor) -> torch.Tensor:
+    """The mean intensity ``[MRI_REGIONS + 1]`` of each region (0: outside every region) over
+    the pixels of `scans` ``[N, 1, H, W]`` with label maps `labels`, as `mri` returns them.
+    ``mri_region_means(labels, scans)[mri_regions(other_labels)]`` paints other slices with
+    them: the baseline a translation from label maps to scans must beat."""
+    regions = mri_regions(labels).flatten()
+    totals = torch.zeros(MRI_REGIONS + 1).index_add_(0, regions, scans.flatten().float())
+    return totals / torch.bincount(regions, minlength=MRI_REGIONS + 1).clamp_min(1)
+
+
 @functools.cache
 def _mri_volumes(t1_path: Path, atlas_path: Path) -> tuple[np.ndarray, np.ndarray]:
     nibabel = _module("nibabel", "nibabel")

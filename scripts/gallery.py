@@ -1,0 +1,131 @@
+"""Draws the README's gallery (docs/gallery/*.png) from models trained here with the
+recipes as shipped and fixed seeds, on 2 CPU threads (about 40 minutes for all).
+
+    .venv/bin/python scripts/gallery.py [--only mnist edit ...] [--out docs/gallery]
+    .venv/bin/python scripts/gallery.py --steps 5 --out /tmp/gallery   # smoke test
+
+mnist, edit and inpaint share one GAN, trained on the 4,000 training digits of the
+classifier's split; the edits and fills are of held-out digits or fresh latents.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from functools import cache
+from pathlib import Path
+
+import rustgan
+import torch
+from rustgan import data, edit, metrics, plot
+
+SEED = 0
+EMOJI_STEPS = 2000  # 64 px colour: about 10 minutes
+MRI_SIZE, MRI_STEPS = 64, 600
+STEPS_OVERRIDE: dict[str, int] = {}  # {"steps": n} trains every model n steps (a smoke test)
+
+
+def trained(kind: str, x: torch.Tensor, steps: int | None = None, labels=None, **extra) -> rustgan.GAN:
+    """A GAN of `recipe(kind)` (with `extra` options) trained on `x`."""
+    options = rustgan.recipe(kind, len(x)) | extra
+    recipe_steps, batch = options.pop("steps"), options.pop("batch_size")
+    gan = rustgan.GAN(tuple(x.shape[1:]), seed=SEED, device="cpu", **options)
+    gan.fit(x, STEPS_OVERRIDE.get("steps", steps or recipe_steps), batch, labels=labels)
+    return gan
+
+
+@cache
+def digits_gan() -> rustgan.GAN:
+    (train, _), _ = metrics.digit_split()
+    return trained("images", train)
+
+
+def held_out_digits(n: int) -> torch.Tensor:
+    return metrics.digit_split()[1][0][:n]
+
+
+def mnist(path: Path) -> None:
+    plot.grid(digits_gan().sample(64, seed=1), path, nrow=8, title="MNIST, recipe('images')")
+
+
+def fashion(path: Path) -> None:
+    gan = trained("images", data.fashion_mnist("train")[0], steps=10_000)
+    plot.grid(gan.sample(64, seed=1), path, nrow=8, title="Fashion-MNIST, recipe('images')")
+
+
+def shapes(path: Path) -> None:
+    gan = trained("colour", data.shapes(10_000)[0])
+    plot.grid(gan.sample(64, seed=1), path, nrow=8, title="shapes without labels, recipe('colour')")
+
+
+def emoji(path: Path) -> None:
+    gan = trained("colour", data.emoji(64), steps=EMOJI_STEPS)
+    plot.grid(gan.sample(36, seed=1), path, nrow=6, title="Noto emoji, 64 px, recipe('colour')")
+
+
+def edit_strip(path: Path) -> None:
+    """Six fresh latents moved along an ink boundary, one row each, -3..3."""
+    gan = digits_gan()
+    ink = edit.boundary(gan, lambda images: (images > 0).float().mean((1, 2, 3)), n=4000, seed=2)
+    moved = edit.move(gan, gan.latent(6, seed=3), ink)  # [amounts, latents, ...]
+    plot.grid(moved.transpose(0, 1).flatten(0, 1), path, nrow=moved.shape[0], title="less ink  <->  more ink")
+
+
+def inpaint(path: Path) -> None:
+    """Held-out digits with the lower half hidden: input, the posterior mean, the truth."""
+    targets = held_out_digits(8)
+    mask = torch.ones(28, 28)
+    mask[14:] = 0
+    filled = edit.inpaint(digits_gan(), targets, mask, method="posterior", seed=SEED).images
+    rows = torch.cat([targets * mask, filled, targets])  # the hole shows as grey
+    plot.grid(rows, path, nrow=8, title="hidden lower half / posterior mean / truth")
+
+
+def translation(path: Path) -> None:
+    """pix2pix from AAL region maps to T1 MRI slices, shown on axial slices left out of
+    training (every eighth); region maps drawn in random colours."""
+    parts = [data.mri(task="labels-to-mri", axis=axis, size=MRI_SIZE) for axis in (0, 1, 2)]
+    labels, scans = parts[2]
+    held_out = torch.arange(len(scans)) % 8 == 4
+    train_labels = torch.cat([parts[0][0], parts[1][0], labels[~held_out]])
+    train_scans = torch.cat([parts[0][1], parts[1][1], scans[~held_out]])
+    translator = rustgan.Translator(train_labels.shape[1:], train_scans.shape[1:], seed=SEED)
+    translator.fit(train_labels, train_scans, steps=STEPS_OVERRIDE.get("steps", MRI_STEPS), batch_size=32)
+    pick = torch.nonzero(held_out).flatten()[1:7]
+    palette = torch.rand(rustgan.real_data.MRI_REGIONS + 1, 3, generator=torch.Generator().manual_seed(SEED)) * 2 - 1
+    palette[0] = -1
+    regions = palette[data.mri_regions(labels[pick])[:, 0]].permute(0, 3, 1, 2)
+    grey = torch.cat([translator.translate(labels[pick]), scans[pick]]).expand(-1, 3, -1, -1)
+    plot.grid(torch.cat([regions, grey]), path, nrow=len(pick), title="region map / pix2pix / MRI slice")
+
+
+PICTURES = {
+    "mnist": mnist,
+    "fashion": fashion,
+    "shapes": shapes,
+    "emoji": emoji,
+    "edit": edit_strip,
+    "inpaint": inpaint,
+    "translation": translation,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", choices=PICTURES, default=list(PICTURES))
+    parser.add_argument("--out", type=Path, default=Path(__file__).parents[1] / "docs" / "gallery")
+    parser.add_argument("--steps", type=int, default=None, help="train every model this many steps (a smoke test)")
+    args = parser.parse_args()
+    if args.steps is not None:
+        STEPS_OVERRIDE["steps"] = args.steps
+    rustgan.set_num_threads(2)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name in args.only:
+        started = time.perf_counter()
+        path = args.out / f"{name}.png"
+        PICTURES[name](path)
+        print(f"wrote {path} ({time.perf_counter() - started:.0f} s)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
