@@ -108,7 +108,8 @@ bench-real: $(BUILT)
 	$(PYTHON) benches/real_data.py --data fashion --budget 600 --runs "images recipe" "PyTorch eager DCGAN" \
 	  --out $(BENCH_OUT)/real
 	for data in emoji clipart; do \
-	  $(PYTHON) benches/real_data.py --data $$data --budget 1800 --out $(BENCH_OUT)/real || exit 1; \
+	  $(PYTHON) benches/real_data.py --data $$data --budget 1800 --out $(BENCH_OUT)/real \
+	    --runs "colour recipe" "residual colour recipe" "PyTorch eager DCGAN" || exit 1; \
 	done
 	$(PYTHON) benches/mri_translation.py --budget 600 --out $(BENCH_OUT)/mri
 	$(PYTHON) benches/gan_train_test.py --budget 600 --out $(BENCH_OUT)/gan-train-test

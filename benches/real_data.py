@@ -11,7 +11,7 @@ The eager peer is the DCGAN a PyTorch user writes (the same DCGAN networks at wi
 non-saturating loss, Adam 2e-4 with beta1 0.5, batch 64).
 
     python benches/real_data.py --data fashion --budget 600 --out runs/bench/real
-    python benches/real_data.py --data emoji --budget 600 --runs "images recipe" "colour recipe"
+    python benches/real_data.py --data emoji --budget 600 --runs "colour recipe" "residual colour recipe"
     python benches/real_data.py --data fashion --steps 20 --n 200   # smoke test
 """
 
@@ -37,21 +37,22 @@ def load(name: str):
     return images, images, "efficientnet"
 
 
-# rustgan's runs: the recipe they start from, and options on top of it.
+# rustgan's runs: the recipe they start from, the image size it is asked for (None: the
+# data's, as `rustgan train` does) and options on top of it.
 DIFF_AUGMENT = ["color", "translation", "cutout"]
 RUNS = {
-    "images recipe": ("images", {}),
-    "colour recipe": ("colour", {}),
-    "images recipe + DiffAugment": ("images", {"augment": DIFF_AUGMENT}),
-    "colour recipe + DiffAugment": ("colour", {"augment": DIFF_AUGMENT}),
+    "images recipe": ("images", None, {}),
+    "colour recipe": ("colour", None, {}),
+    "residual colour recipe": ("colour", 32, {}),
+    "residual colour recipe + DiffAugment": ("colour", 32, {"augment": DIFF_AUGMENT}),
 }
 EAGER = "PyTorch eager DCGAN"
 
 
-def run_options(name: str, items: int) -> dict:
-    """The GAN options and batch size of run `name` on `items` training items."""
-    kind, extra = RUNS[name]
-    options = rustgan.recipe(kind, items)
+def run_options(name: str, x) -> dict:
+    """The GAN options and batch size of run `name` on training images `x`."""
+    kind, size, extra = RUNS[name]
+    options = rustgan.recipe(kind, len(x), size or x.shape[-1])
     options.pop("steps")
     return options | extra
 
@@ -120,7 +121,7 @@ def main() -> None:
         if name == EAGER:
             gan, steps, seconds = train_eager(x, args.budget, args.chunk, args.steps, args.seed)
         else:
-            options = dict(run_options(name, len(x)), seed=args.seed)
+            options = dict(run_options(name, x), seed=args.seed)
             gan, steps, seconds = train(options, x, args.budget, args.chunk, args.steps)
         scores = metrics.evaluate(gan, reference, n=args.n, features=features)
         results.append({"run": name, "steps": steps, "seconds": seconds} | scores)

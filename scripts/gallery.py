@@ -1,5 +1,5 @@
 """Draws the README's gallery (docs/gallery/*.png) from models trained here with the
-recipes as shipped and fixed seeds, on 2 CPU threads (about 40 minutes for all).
+recipes as shipped and fixed seeds, on 2 CPU threads (about 45 minutes for all).
 
     .venv/bin/python scripts/gallery.py [--only mnist edit ...] [--out docs/gallery]
     .venv/bin/python scripts/gallery.py --steps 5 --out /tmp/gallery   # smoke test
@@ -20,14 +20,13 @@ import torch
 from rustgan import data, edit, metrics, plot
 
 SEED = 0
-EMOJI_STEPS = 2000  # 64 px colour: about 10 minutes
 MRI_SIZE, MRI_STEPS = 64, 600
 STEPS_OVERRIDE: dict[str, int] = {}  # {"steps": n} trains every model n steps (a smoke test)
 
 
 def trained(kind: str, x: torch.Tensor, steps: int | None = None, labels=None, **extra) -> rustgan.GAN:
     """A GAN of `recipe(kind)` (with `extra` options) trained on `x`."""
-    options = rustgan.recipe(kind, len(x)) | extra
+    options = rustgan.recipe(kind, len(x), x.shape[-1]) | extra
     recipe_steps, batch = options.pop("steps"), options.pop("batch_size")
     gan = rustgan.GAN(tuple(x.shape[1:]), seed=SEED, device="cpu", **options)
     gan.fit(x, STEPS_OVERRIDE.get("steps", steps or recipe_steps), batch, labels=labels)
@@ -59,7 +58,7 @@ def shapes(path: Path) -> None:
 
 
 def emoji(path: Path) -> None:
-    gan = trained("colour", data.emoji(64), steps=EMOJI_STEPS)
+    gan = trained("colour", data.emoji(64))
     plot.grid(gan.sample(36, seed=1), path, nrow=6, title="Noto emoji, 64 px, recipe('colour')")
 
 

@@ -126,11 +126,20 @@ def test_colour_data_trains_with_the_colour_recipe_and_says_so(tmp_path, capsys)
         tmp_path / "run",
     ]
     code, _, err = run(argv, capsys)
-    assert code == 0 and "recipe('colour'), measured on colour images" in err
+    assert code == 0 and "recipe('colour', size=32), measured on colour images" in err
     config = rustgan.GAN.load(tmp_path / "run" / "checkpoint").config
-    colour = rustgan.recipe("colour")
+    colour = rustgan.recipe("colour", size=32)
     assert config["arch"] == "resnet" and config["lr_g"] == colour["lr_g"] and config["base_channels"] == 4
     assert config["clusters"] == 2, "40 images carry two clusters of the recipe's 50"
+
+
+def test_large_colour_images_get_a_dcgan_with_diffaugment():
+    assert rustgan.recipe("colour") == rustgan.recipe("colour", size=32)
+    large = rustgan.recipe("colour", items=1282, size=64)
+    assert large["arch"] == "dcgan" and large["augment"] == ("color", "translation", "cutout")
+    assert large["clusters"] == 50 and rustgan.recipe("images", size=64) == rustgan.recipe("images")
+    with pytest.raises(rustgan.InvalidArgumentError, match="size must be at least 1"):
+        rustgan.recipe("colour", size=0)
 
 
 @pytest.mark.skipif(not real_data.FASHION_ROOT.exists(), reason="apt-get install dataset-fashion-mnist")

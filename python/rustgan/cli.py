@@ -64,17 +64,22 @@ def _flag(dest: str) -> str:
     return "--" + dest.replace("_", "-")
 
 
-def training_settings(args, kind: str, items: int | None = None) -> tuple[dict, int, int]:
+def training_settings(args, kind: str, items: int | None = None, size: int | None = None) -> tuple[dict, int, int]:
     """The GAN options, batch size and steps of a run on `kind` data ("images", "colour"
-    or "vectors") of `items` items: the recommended recipe, overridden by the flags given on
-    the command line."""
-    options = recipe(kind, items)
+    or "vectors") of `items` items of `size` pixels: the recommended recipe, overridden by
+    the flags given on the command line."""
+    options = recipe(kind, items, size)
     batch_size, steps = options.pop("batch_size"), options.pop("steps")
     for dest, names in GAN_FLAGS.items():
         value = getattr(args, dest)
         if value is not None:
             options.update({name: value for name in names})
     return options, args.batch_size or batch_size, steps if args.steps is None else args.steps
+
+
+def _recipe_call(kind: str, size: int | None) -> str:
+    """How `train` names the recipe it started from; only colour recipes depend on size."""
+    return f"recipe({kind!r}, size={size})" if kind == "colour" else f"recipe({kind!r})"
 
 
 def _resume_conflicts(args, gan: GAN) -> list[str]:
@@ -135,7 +140,8 @@ def train(args) -> int:
     args.device = distributed.init_from_environment(args.device)
     main_process = distributed.is_main_process()  # the one that reports and writes
     kind = "vectors" if x.dim() == 2 else "colour" if x.shape[1] == 3 else "images"
-    options, batch_size, steps = training_settings(args, kind, len(x))
+    size = x.shape[-1] if kind != "vectors" else None
+    options, batch_size, steps = training_settings(args, kind, len(x), size)
     if main_process:
         _prepare_out(args, out)
     if args.resume:
@@ -163,7 +169,7 @@ def train(args) -> int:
         processes = f" in {world_size} processes" if world_size > 1 else ""
         print(
             f"{gan} on {len(x)} items from {args.data}{processes}, batch size {batch_size}; "
-            f"recipe({kind!r}), measured on {KIND_NAMES[kind]}, under the flags given",
+            f"{_recipe_call(kind, size)}, measured on {KIND_NAMES[kind]}, under the flags given",
             file=sys.stderr,
         )
     sample_every = args.sample_every or max(1, steps // 5)
@@ -313,7 +319,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=formatter,
         help="train a GAN; writes a checkpoint, sample grids, a loss plot and a jsonl log",
         description="Train a GAN. Options not given come from the recommended recipe for the data "
-        "(rustgan.recipe('images') or rustgan.recipe('vectors')).",
+        "(rustgan.recipe('images') for grey images, recipe('colour', size=...) for colour ones, "
+        "recipe('vectors') for points).",
     )
     p.add_argument("--data", default="mnist", help=f"{' | '.join(BUILTIN_DATA)} | PATH to an image folder")
     p.add_argument("--steps", type=int, default=None, help=_recipe_help("steps", "training steps of this run"))

@@ -31,7 +31,7 @@ def _default(name: str):
     return OPTIONS[name].default
 
 
-def recipe(kind: str, items: int | None = None) -> dict:
+def recipe(kind: str, items: int | None = None, size: int | None = None) -> dict:
     """Recommended settings for runs of a few minutes on small data of a `kind`,
     ``"images"`` (grey), ``"colour"`` (colour images) or ``"vectors"``: the `GAN` options
     that differ from the defaults (the colour recipe names its ``arch``), and
@@ -48,9 +48,12 @@ def recipe(kind: str, items: int | None = None) -> dict:
     ``rustgan.GAN((2,), **options)``.
 
     Given the number of training `items`, the self-conditioning clusters are as many as
-    the data carries: at most one per 20 items, and none below two.
+    the data carries: at most one per 20 items, and none below two. Given the images'
+    `size` in pixels, colour images of 64 px and more get a DCGAN with DiffAugment
+    instead of the residual family, which wins below that (``benches/README.md``).
     """
-    return dict(_rustgan.recipe(_text("kind", kind), None if items is None else _int("items", items)))
+    items = None if items is None else _int("items", items)
+    return dict(_rustgan.recipe(_text("kind", kind), items, None if size is None else _int("size", size)))
 
 
 class GAN(NativeModel):

@@ -75,16 +75,17 @@ fn to_python(py: Python<'_>, json: &Json) -> PyResult<PyObject> {
     })
 }
 
-/// The recommended settings for a kind of data, and a data set of `items` items (see
-/// `options::recipe_for`), by name.
+/// The recommended settings for a kind of data, and a data set of `items` items of `size`
+/// pixels (see `options::recipe_for`), by name.
 #[pyfunction]
-#[pyo3(signature = (kind, items=None))]
+#[pyo3(signature = (kind, items=None, size=None))]
 pub fn recipe(
     py: Python<'_>,
     kind: &str,
     items: Option<i64>,
+    size: Option<i64>,
 ) -> PyResult<Vec<(&'static str, PyObject)>> {
-    let settings = options::recipe_for(kind, items).map_err(super::errors::to_py_err)?;
+    let settings = options::recipe_for(kind, items, size).map_err(super::errors::to_py_err)?;
     settings.iter().map(|(name, value)| Ok((*name, to_python(py, value)?))).collect()
 }
 
