@@ -28,7 +28,7 @@ PY_FILES := python tests benches scripts notebooks
 # Everything: lints, the whole pytest suite (slow tier included) and the Rust tests, which
 # build without the Python bindings.
 test: lint $(BUILT)
-	$(PYTHON) -m pytest -q tests
+	$(PYTHON) -m pytest -q --durations=15 tests
 	cargo test --release --lib
 
 # The quick loop: every public call, no paper-level runs (a few minutes on 2 cores).

@@ -1,5 +1,5 @@
 """Draws the README's gallery (docs/gallery/*.png) from models trained here with the
-recipes as shipped and fixed seeds, on 2 CPU threads (about 45 minutes for all).
+recipes as shipped and fixed seeds, on 2 CPU threads (about 40 minutes for all).
 
     .venv/bin/python scripts/gallery.py [--only mnist edit ...] [--out docs/gallery]
     .venv/bin/python scripts/gallery.py --steps 5 --out /tmp/gallery   # smoke test

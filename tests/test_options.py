@@ -10,7 +10,8 @@ import torch
 from rustgan import cli
 from rustgan.gan import OPTIONS
 
-README = (Path(__file__).parents[1] / "README.md").read_text()
+ROOT = Path(__file__).parents[1]
+DOCS = "\n".join(path.read_text() for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))])
 
 
 def test_constructor_signature_is_the_native_definition():
@@ -68,7 +69,7 @@ def test_docs_name_every_option():
         assert name in docstring, f"GAN's docstring misses {name}"
     for choices in (OPTIONS["loss"].choices, OPTIONS["augment"].choices, OPTIONS["precision"].choices):
         for choice in choices:
-            assert f'"{choice}"' in README, f"README misses {choice}"
+            assert f'"{choice}"' in DOCS, f"the docs miss {choice}"
 
 
 @pytest.mark.parametrize(
