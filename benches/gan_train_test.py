@@ -28,7 +28,7 @@ from mnist_recipe import train
 from rustgan import _rustgan, data, metrics, plot
 
 
-def test_accuracy(x_train, y_train, x_test, y_test, epochs: int, seed: int) -> float:
+def held_out_accuracy(x_train, y_train, x_test, y_test, epochs: int, seed: int) -> float:
     """Held-out accuracy of the project's classifier network trained on (x_train, y_train)."""
     with tempfile.TemporaryDirectory() as folder:
         weights = Path(folder) / "classifier.safetensors"
@@ -63,8 +63,8 @@ def main() -> None:
     samples = torch.cat(
         [gan.sample(len(part), seed=args.seed + i, labels=part) for i, part in enumerate(labels.split(5000))]
     )
-    gan_train = test_accuracy(samples, labels, x_test, y_test, args.epochs, args.seed)
-    real_train = test_accuracy(x_train[:n], y_train[:n], x_test, y_test, args.epochs, args.seed)
+    gan_train = held_out_accuracy(samples, labels, x_test, y_test, args.epochs, args.seed)
+    real_train = held_out_accuracy(x_train[:n], y_train[:n], x_test, y_test, args.epochs, args.seed)
     gan_test = metrics.conditional_accuracy(
         gan, n=len(x_test), seed=args.seed + 1000, weights=metrics.FASHION_CLASSIFIER
     )

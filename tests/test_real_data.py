@@ -117,6 +117,8 @@ def test_mri_slices_and_label_maps_share_a_grid():
     for region in (0, 42):
         assert means[region].item() == pytest.approx(scans[regions == region].mean().item(), abs=1e-3)
     painted = means[regions]
+    with pytest.raises(rustgan.InvalidArgumentError, match="share a shape"):
+        data.mri_region_means(labels[:2], scans[:3])
     assert rustgan.edit.psnr(painted, scans).mean() > rustgan.edit.psnr(scans.mean().expand_as(scans), scans).mean()
     with pytest.raises(rustgan.InvalidArgumentError, match="task"):
         data.mri(task="segmentation")

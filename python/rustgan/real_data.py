@@ -247,6 +247,8 @@ def mri_region_means(labels: torch.Tensor, scans: torch.Tensor) -> torch.Tensor:
     the pixels of `scans` ``[N, 1, H, W]`` with label maps `labels`, as `mri` returns them.
     ``mri_region_means(labels, scans)[mri_regions(other_labels)]`` paints other slices with
     them: the baseline a translation from label maps to scans must beat."""
+    if labels.shape != scans.shape:  # index_add_ would name neither tensor
+        raise InvalidArgumentError(f"labels {tuple(labels.shape)} and scans {tuple(scans.shape)} must share a shape")
     regions = mri_regions(labels).flatten()
     totals = torch.zeros(MRI_REGIONS + 1).index_add_(0, regions, scans.flatten().float())
     return totals / torch.bincount(regions, minlength=MRI_REGIONS + 1).clamp_min(1)
