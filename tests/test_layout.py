@@ -20,7 +20,7 @@ RUST_LAYERS = [
     {"python"},
 ]
 PYTHON_LAYERS = [
-    {"errors", "_checks", "shapes", "convert", "pairs", "data", "_rustgan"},
+    {"errors", "_checks", "shapes", "convert", "pairs", "real_data", "data", "efficientnet", "_rustgan"},
     {"distributed", "native"},
     {"gan", "translator", "metrics", "edit", "plot", "torch_modules"},
     {"widgets"},
