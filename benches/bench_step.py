@@ -30,7 +30,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).parent))
 import rustgan  # noqa: E402
-from reference import ReferenceGAN  # noqa: E402
+from reference import ReferenceCycleGAN, ReferenceGAN  # noqa: E402
 
 CASES = {
     "mlp-2d-b64": dict(data_shape=(2,), arch="mlp", batch=64),
@@ -45,11 +45,44 @@ CASES = {
     "resnet-64x64x3-b32": dict(data_shape=(3, 64, 64), arch="resnet", batch=32),
     "resnet-32x32x3-b64-compile": dict(data_shape=(3, 32, 32), arch="resnet", batch=64, compile=True),
     "resnet-64x64x3-b32-compile": dict(data_shape=(3, 64, 64), arch="resnet", batch=32, compile=True),
+    "cyclegan-28x28x1-b32": dict(data_shape=(1, 28, 28), arch="cyclegan", batch=32),
+    "cyclegan-32x32x3-b32": dict(data_shape=(3, 32, 32), arch="cyclegan", batch=32),
 }
-DEFAULT_CASES = ["mlp-2d-b64", "mlp-2d-b256", "dcgan-28x28x1-b64", "dcgan-64x64x3-b64", "dcgan-28x28x1-b64-bf16"]
+DEFAULT_CASES = [
+    "mlp-2d-b64",
+    "mlp-2d-b256",
+    "dcgan-28x28x1-b64",
+    "dcgan-64x64x3-b64",
+    "dcgan-28x28x1-b64-bf16",
+    "cyclegan-28x28x1-b32",
+]
+# CycleGAN's networks are 32 wide at 28-64 px, as its defaults.
+CYCLEGAN_CHANNELS = 32
+
+
+class CycleSide:
+    """rustgan's CycleGAN behind the GANs' interface: a batch ``[N, 2, C, H, W]`` holds
+    an image of domain a and one of domain b per item."""
+
+    def __init__(self, model: rustgan.CycleGAN):
+        self.model = model
+
+    def step(self, batch: torch.Tensor) -> dict:
+        return self.model.step(batch[:, 0], batch[:, 1])
+
+    def fit(self, data: torch.Tensor, **options) -> list:
+        return self.model.fit(data[:, 0], data[:, 1], **options)
 
 
 def make(case: dict, side: str, base_channels: int):
+    if case["arch"] == "cyclegan":
+        shape, width = case["data_shape"], min(base_channels, CYCLEGAN_CHANNELS)
+        torch.manual_seed(0)
+        return (
+            CycleSide(rustgan.CycleGAN(shape, shape, base_channels=width, device="cpu"))
+            if side == "rustgan"
+            else ReferenceCycleGAN(shape, width)
+        )
     if side == "rustgan":
         precision = case.get("precision", "fp32")
         return rustgan.GAN(
@@ -66,12 +99,18 @@ def make(case: dict, side: str, base_channels: int):
 
 
 def data_for(case: dict, n: int) -> torch.Tensor:
-    return torch.rand(n, *case["data_shape"]) * 2 - 1
+    pair = (2,) if case["arch"] == "cyclegan" else ()
+    return torch.rand(n, *pair, *case["data_shape"]) * 2 - 1
 
 
 def step_flops(case: dict, base_channels: int) -> float:
     """Floating-point operations of one rustgan step (convolutions and matmuls, forward and
     backward), counted on the reference's modules. G's update takes gradients for G only."""
+    if case["arch"] == "cyclegan":
+        model = make(case, "torch", base_channels)
+        with FlopCounterMode(display=False) as counter:
+            model.step(data_for(case, case["batch"]))
+        return counter.get_total_flops()
     model = ReferenceGAN(case["data_shape"], case["arch"], base_channels=base_channels)
     generator, discriminator = model.generator, model.discriminator
     real = data_for(case, case["batch"])
@@ -178,7 +217,13 @@ def main() -> None:
         return
     if args.tiny:
         args.rounds, args.steps, args.base_channels = 1, 3, 4
-        args.cases = ["mlp-2d-b64", "dcgan-28x28x1-b64", "dcgan-28x28x1-b64-bf16", "resnet-32x32x3-b64"]
+        args.cases = [
+            "mlp-2d-b64",
+            "dcgan-28x28x1-b64",
+            "dcgan-28x28x1-b64-bf16",
+            "resnet-32x32x3-b64",
+            "cyclegan-28x28x1-b32",
+        ]
     peak = attainable_flops(repeats=1 if args.tiny else 5)
     print(
         f"torch {torch.__version__}, {args.threads} threads, median of {args.rounds} rounds x {args.steps} steps, "

@@ -1,18 +1,22 @@
 """The PyTorch eager reference: the same networks, initialisation, losses and Adam settings
 as rustgan, trained the way a PyTorch user writes it (zero_grad, D step on real and
 detached fake, G step), optionally under CPU autocast to bfloat16 or compiled by
-torch.compile (inductor)."""
+torch.compile (inductor); and CycleGAN as pytorch-CycleGAN-and-pix2pix trains it."""
 
 from __future__ import annotations
+
+import random
 
 import torch
 from rustgan.torch_modules import (
     DCGANDiscriminator,
     DCGANGenerator,
+    ImageDiscriminator,
     MLPDiscriminator,
     MLPGenerator,
     ResNetDiscriminator,
     ResNetGenerator,
+    UNetGenerator,
 )
 from torch import nn
 from torch.nn import functional as F
@@ -78,3 +82,69 @@ class ReferenceGAN:
         g_loss.backward()
         self.g_optim.step()
         return {"loss/d": d_loss.item(), "loss/g": g_loss.item()}
+
+
+class ImagePool:
+    """pytorch-CycleGAN-and-pix2pix's history of translations: once full, each new one
+    is passed on or swapped for a random old one, by a coin flip."""
+
+    def __init__(self, capacity: int = 50):
+        self.capacity, self.images = capacity, []
+
+    def query(self, batch: torch.Tensor) -> torch.Tensor:
+        out = []
+        for image in batch.detach():
+            if len(self.images) < self.capacity:
+                self.images.append(image)
+                out.append(image)
+            elif random.random() < 0.5:
+                slot = random.randrange(self.capacity)
+                out.append(self.images[slot])
+                self.images[slot] = image
+            else:
+                out.append(image)
+        return torch.stack(out)
+
+
+class ReferenceCycleGAN:
+    """rustgan's CycleGAN defaults in eager PyTorch: U-Net generators without dropout,
+    PatchGAN discriminators, LSGAN, cycle L1 x 10, identity L1 x 5, pools of 50. A batch
+    ``[N, 2, C, H, W]`` holds an image of domain a and one of domain b per item."""
+
+    def __init__(self, shape, base_channels: int = 32, patch_layers: int = 2):
+        self.to_b, self.to_a = (UNetGenerator(shape, shape, base_channels, dropout=0.0) for _ in range(2))
+        self.judge_a, self.judge_b = (ImageDiscriminator(shape, base_channels, patch_layers) for _ in range(2))
+        for module in (self.to_b, self.to_a, self.judge_a, self.judge_b):
+            initialise(module)
+        generators = [*self.to_b.parameters(), *self.to_a.parameters()]
+        discriminators = [*self.judge_a.parameters(), *self.judge_b.parameters()]
+        self.g_optim = torch.optim.Adam(generators, lr=2e-4, betas=(0.5, 0.999))
+        self.d_optim = torch.optim.Adam(discriminators, lr=2e-4, betas=(0.5, 0.999))
+        self.pool_a, self.pool_b = ImagePool(), ImagePool()
+
+    def step(self, batch: torch.Tensor) -> dict:
+        a, b = batch[:, 0], batch[:, 1]
+        fake_b, fake_a = self.to_b(a), self.to_a(b)
+        self.d_optim.zero_grad()
+        d_loss = 0.0
+        for judge, real, fake in (
+            (self.judge_a, a, self.pool_a.query(fake_a)),
+            (self.judge_b, b, self.pool_b.query(fake_b)),
+        ):
+            d_loss = d_loss + 0.5 * (((judge(real) - 1) ** 2).mean() * 0.5 + (judge(fake) ** 2).mean() * 0.5)
+        d_loss.backward()
+        self.d_optim.step()
+        self.g_optim.zero_grad()
+        self._judges_learn(False)  # as pytorch-CycleGAN-and-pix2pix: no gradients for D in G's step
+        adversarial = ((self.judge_b(fake_b) - 1) ** 2).mean() * 0.5 + ((self.judge_a(fake_a) - 1) ** 2).mean() * 0.5
+        cycle = (self.to_a(fake_b) - a).abs().mean() + (self.to_b(fake_a) - b).abs().mean()
+        identity = (self.to_b(b) - b).abs().mean() + (self.to_a(a) - a).abs().mean()
+        g_loss = adversarial + 10 * cycle + 5 * identity
+        g_loss.backward()
+        self.g_optim.step()
+        self._judges_learn(True)
+        return {"loss/d": float(d_loss), "loss/g": float(adversarial)}
+
+    def _judges_learn(self, learn: bool) -> None:
+        for parameter in (*self.judge_a.parameters(), *self.judge_b.parameters()):
+            parameter.requires_grad_(learn)

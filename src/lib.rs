@@ -4,7 +4,7 @@
 //! Layers, each using only those above it: `config`, `rng`, `error`, `calibration` →
 //! `models` → `network`, `optim` → `options` → `gan` (the model) → `augment`, `losses` →
 //! `train` (the trainer) → `checkpoint`, `edit`, `guide`, `metrics`, `translate` (pix2pix) →
-//! `python` (the bindings).
+//! `cycle` (CycleGAN, on pix2pix's networks) → `python` (the bindings).
 
 // On tensors `x += y` is in place, which autograd forbids on some graphs; `x = x + y` is
 // not an assignment operator in disguise.
@@ -16,6 +16,7 @@ pub mod calibration;
 pub mod checkpoint;
 pub mod clusters;
 pub mod config;
+pub mod cycle;
 pub mod edit;
 pub mod error;
 pub mod gan;

@@ -87,12 +87,7 @@ impl FlatParams {
     /// accumulated into `.grad`, so nothing needs zeroing between steps. The result is
     /// overwritten by the next call.
     pub fn gradient(&self, loss: &Tensor) -> Result<Tensor> {
-        let grads = Tensor::f_run_backward(&[loss], &self.vars, false, false)?;
-        Ok(Tensor::f_cat_out(
-            &self.grad,
-            &grads.iter().map(flatten_like_buffer).collect::<Vec<_>>(),
-            0,
-        )?)
+        Ok(gradients(loss, &[self])?.remove(0))
     }
 
     /// The variables' views into `buffer`, a tensor laid out like `flat`.
@@ -119,6 +114,21 @@ impl FlatParams {
             }
         });
     }
+}
+
+/// d loss / d params of each of `networks`, in one backward pass through a graph they
+/// share (two generators in one loss), each written where `FlatParams::gradient` writes.
+pub fn gradients(loss: &Tensor, networks: &[&FlatParams]) -> Result<Vec<Tensor>> {
+    let vars: Vec<Tensor> =
+        networks.iter().flat_map(|n| n.vars.iter().map(Tensor::shallow_clone)).collect();
+    let mut grads = Tensor::f_run_backward(&[loss], &vars, false, false)?.into_iter();
+    let mut flats = vec![];
+    for network in networks {
+        let parts: Vec<Tensor> =
+            grads.by_ref().take(network.vars.len()).map(|g| flatten_like_buffer(&g)).collect();
+        flats.push(Tensor::f_cat_out(&network.grad, &parts, 0)?);
+    }
+    Ok(flats)
 }
 
 /// Adam's state; the learning rate is the model's, handed to every update.

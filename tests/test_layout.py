@@ -17,14 +17,15 @@ RUST_LAYERS = [
     {"train"},
     {"checkpoint", "edit", "guide", "metrics"},
     {"translate"},
+    {"cycle"},
     {"python"},
 ]
 PYTHON_LAYERS = [
     {"errors", "_checks", "shapes", "convert", "pairs", "real_data", "data", "efficientnet", "_rustgan"},
     {"distributed", "native"},
-    {"gan", "translator", "metrics", "edit", "plot", "torch_modules"},
+    {"gan", "translator", "cycle", "metrics", "edit", "plot", "torch_modules"},
     {"widgets"},
-    {"cli_common", "cli_edit", "cli_translate", "cli", "__main__", "__init__"},
+    {"cli_common", "cli_edit", "cli_translate", "cli_cycle", "cli", "__main__", "__init__"},
 ]
 
 

@@ -12,6 +12,7 @@ import torch  # noqa: F401
 
 from . import data, distributed, edit, metrics, plot, torch_modules, widgets
 from ._rustgan import cuda_is_available, set_num_threads
+from .cycle import CycleGAN
 from .errors import (
     ArgumentTypeError,
     CheckpointError,
@@ -29,6 +30,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "GAN",
+    "CycleGAN",
     "ArgumentTypeError",
     "CheckpointError",
     "DataError",

@@ -1,4 +1,5 @@
-"""The `rustgan` command line: `rustgan train | sample | evaluate | edit ... | train-translate | translate`."""
+"""The `rustgan` command line: `rustgan train | sample | evaluate | edit ... | train-translate | translate |
+train-cycle`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from . import cli_edit, cli_translate, distributed, plot
+from . import cli_cycle, cli_edit, cli_translate, distributed, plot
 from .cli_common import (
     BUILTIN_DATA,
     MIXTURE_STD,
@@ -380,6 +381,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_edit.add_parser(commands, formatter)
     cli_translate.add_parser(commands, formatter)
+    cli_cycle.add_parser(commands, formatter)
     return parser
 
 

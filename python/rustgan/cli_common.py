@@ -8,6 +8,8 @@ import difflib
 import json
 from pathlib import Path
 
+import torch
+
 from . import data
 from .errors import InvalidArgumentError
 
@@ -16,6 +18,7 @@ SHAPES = dict(n=10_000, size=32)  # `--data shapes`: the set its targets are mea
 MIXTURE_STD = {"ring2d": 0.01, "grid2d": 0.05}  # the loaders' defaults
 MIXTURE_POINTS = 100_000  # PacGAN's training set size
 RUN_FILE = "run.json"  # beside a run's checkpoint: what it trained on
+HELD_OUT = 500  # most items a translation run keeps back, to show and score on
 
 
 def load_data(name: str, image_size: int, channels: int, labelled: bool = False):
@@ -45,6 +48,14 @@ def load_data(name: str, image_size: int, channels: int, labelled: bool = False)
     if labelled:
         return data.image_folder(name, size=image_size, channels=channels, labels="subfolders")
     return data.image_folder(name, size=image_size, channels=channels), None
+
+
+def held_out_split(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """A fixed random split into (training, held-out) items, at most a fifth held out;
+    data may come sorted."""
+    held = min(HELD_OUT, len(x) // 5)
+    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))
+    return x[order[held:]], x[order[:held]]
 
 
 def mixture_centers(name: str | None):

@@ -1,5 +1,6 @@
 """`rustgan train-translate` and `rustgan translate`: pix2pix on paired tasks built from
-a data set (completion, 4x super-resolution, edges to image), writing PNG grids."""
+a data set (completion, 4x super-resolution, edges to image), writing PNG grids;
+`translate` hands CycleGAN checkpoints to `cli_cycle`."""
 
 from __future__ import annotations
 
@@ -11,27 +12,19 @@ from pathlib import Path
 
 import torch
 
-from . import distributed, edit, plot
-from .cli_common import BUILTIN_DATA, RUN_FILE, image_path, load_data
+from . import cli_cycle, distributed, edit, plot
+from .cli_common import BUILTIN_DATA, RUN_FILE, held_out_split, image_path, load_data
 from .data import pairs
 from .errors import InvalidArgumentError
 from .pairs import MASKS, TASKS
 from .translator import OPTIONS, Translator
 
 SHOWN = 12  # held-out examples in each grid
-HELD_OUT = 500  # items kept back from training, to show and score on
 RUN_OUTPUTS = ("checkpoint", "translations.png", "loss.png", "log.jsonl", RUN_FILE)
 # What a run trains with unless told otherwise: about 6 minutes on 2 CPU cores at 28 px,
 # the settings of the table in benches/README.md.
 DEFAULT_STEPS = 2500
 DEFAULT_EMA = 0.999
-
-
-def _split(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """A fixed random split into (training, held-out) items; data may come sorted."""
-    held = min(HELD_OUT, len(x) // 5)
-    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))
-    return x[order[held:]], x[order[:held]]
 
 
 def _grid(translator: Translator, task: str, images: torch.Tensor, mask: str, path: Path, title: str) -> None:
@@ -50,7 +43,7 @@ def train(args) -> int:
     x, _ = load_data(args.data, args.image_size, args.channels)
     if x.dim() != 4:
         raise InvalidArgumentError(f"translation works on images, not on {args.data}")
-    train_images, held_out = _split(x)
+    train_images, held_out = held_out_split(x)
     inputs, targets = pairs(train_images, args.task, mask=args.mask, seed=args.seed)
     out = Path(args.out)
     args.device = distributed.init_from_environment(args.device)
@@ -127,6 +120,10 @@ def _run_settings(checkpoint: str) -> dict:
 
 
 def translate(args) -> int:
+    if cli_cycle.is_cycle_checkpoint(args.checkpoint):
+        return cli_cycle.translate(args)
+    if args.to is not None:
+        raise InvalidArgumentError("--to picks a CycleGAN's direction; this checkpoint is a pix2pix translator")
     translator = Translator.load(args.checkpoint, device=args.device)
     settings = _run_settings(args.checkpoint)
     task = args.task or settings.get("task")
@@ -181,11 +178,16 @@ def add_parser(commands, formatter) -> None:
     p = commands.add_parser(
         "translate",
         formatter_class=formatter,
-        help="translate images with a trained translator into a PNG grid",
-        description="Make the inputs of the translator's task from images, translate them, and write a grid of "
-        "inputs, outputs and originals.",
+        help="translate images with a trained translator or CycleGAN into a PNG grid",
+        description="pix2pix: make the inputs of the translator's task from images, translate them, and write a "
+        "grid of inputs, outputs and originals. CycleGAN: translate images of one domain into the other (--to).",
     )
-    p.add_argument("--checkpoint", required=True, help="a translator checkpoint, e.g. runs/translate/checkpoint")
+    p.add_argument(
+        "--checkpoint", required=True, help="a translator or CycleGAN checkpoint, e.g. runs/translate/checkpoint"
+    )
+    p.add_argument(
+        "--to", choices=cli_cycle.DOMAINS, default=None, help="CycleGAN: the domain to translate into (default: b)"
+    )
     p.add_argument("--data", default=None, help="images to translate (default: the data the run trained on)")
     p.add_argument("--task", choices=TASKS, default=None, help="default: the task the run trained for")
     p.add_argument("--mask", choices=MASKS, default=None, help="for completion (default: the run's)")

@@ -302,6 +302,33 @@ class PatchDiscriminator(nn.Sequential):
         return super().forward(torch.cat([inputs, outputs], 1))
 
 
+class ImageDiscriminator(PatchDiscriminator):
+    """CycleGAN's PatchGAN: images ``[N, C, H, W]`` of one domain -> logits
+    ``[N, 1, h, w]``, one per patch; pix2pix's network without the input beside them."""
+
+    def __init__(self, shape: Sequence[int] = (1, 28, 28), base_channels: int = 64, layers: int = 2):
+        super().__init__((0, *shape[1:]), shape, base_channels, layers)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return nn.Sequential.forward(self, images)
+
+
+def _patch_layers(config: Mapping, shape: Sequence[int]) -> int:
+    return config["patch_layers"] or (2 if min(shape[1:]) <= 32 else 3)
+
+
+def cycle_networks(config: Mapping) -> dict[str, nn.Module]:
+    """The PyTorch networks of a `CycleGAN.config`, by the names of its checkpoint files:
+    ``generator_ab``, ``generator_ba``, ``discriminator_a``, ``discriminator_b``."""
+    a, b, width = config["shape_a"], config["shape_b"], config["base_channels"]
+    return {
+        "generator_ab": UNetGenerator(a, b, width, config["dropout"]),
+        "generator_ba": UNetGenerator(b, a, width, config["dropout"]),
+        "discriminator_a": ImageDiscriminator(a, width, _patch_layers(config, a)),
+        "discriminator_b": ImageDiscriminator(b, width, _patch_layers(config, b)),
+    }
+
+
 def _refuse(config: Mapping, network: str, features: Sequence[str]) -> None:
     used = [name for name in features if config.get(name)]
     if used:
@@ -324,7 +351,7 @@ def generator(config: Mapping) -> nn.Module:
 def discriminator(config: Mapping) -> nn.Module:
     """The PyTorch discriminator for a rustgan config (`GAN.config` or `Translator.config`)."""
     if "in_shape" in config:
-        layers = config["patch_layers"] or (2 if min(config["in_shape"][1:]) <= 32 else 3)
+        layers = _patch_layers(config, config["in_shape"])
         return PatchDiscriminator(config["in_shape"], config["out_shape"], config["base_channels"], layers)
     _refuse(config, "discriminator", ["num_classes", "clusters", "spectral_norm"])
     shape, pac = config["data_shape"], config.get("pac", 1)
@@ -337,12 +364,23 @@ def discriminator(config: Mapping) -> nn.Module:
     return MLPDiscriminator(shape, hidden_dim, depth, pac, config.get("maxout", 1))
 
 
-def export_torch(gan, ema: bool = True) -> tuple[nn.Module, nn.Module]:
+def export_torch(gan, ema: bool = True) -> tuple[nn.Module, ...]:
     """The generator (the EMA one when there is one and `ema`) and discriminator of a
-    `GAN` or `Translator` as PyTorch modules on the CPU, in eval mode."""
+    `GAN` or `Translator` as PyTorch modules on the CPU, in eval mode; for a `CycleGAN`
+    the four networks: generator a→b, generator b→a, the discriminators of a and of b."""
     config = gan.config
-    modules = generator(config), discriminator(config)
-    for module, state in zip(modules, (gan.generator_state_dict(ema), gan.discriminator_state_dict())):
+    if "shape_a" in config:
+        modules = tuple(cycle_networks(config).values())  # in the order of the states
+        states = [
+            gan.generator_state_dict(ema, to="b"),
+            gan.generator_state_dict(ema, to="a"),
+            gan.discriminator_state_dict("a"),
+            gan.discriminator_state_dict("b"),
+        ]
+    else:
+        modules = generator(config), discriminator(config)
+        states = [gan.generator_state_dict(ema), gan.discriminator_state_dict()]
+    for module, state in zip(modules, states):
         module.load_state_dict(state, strict=True)
         module.eval()
     return modules

@@ -44,35 +44,36 @@ pub trait Stored: Trainable {
     /// restarts from a new generator, and what described the old weights goes.
     fn weights_loaded(&mut self, network: &str);
 
-    /// Copies of the named variables of "generator", "generator_ema" or "discriminator",
-    /// as in the state dicts of `rustgan.torch_modules`.
+    /// Copies of the named variables of one of `weight_files()`' networks ("generator",
+    /// "generator_ema", "discriminator" of a GAN), as in the state dicts of
+    /// `rustgan.torch_modules`.
     fn state_dict(&self, network: &str) -> Result<Vec<(String, Tensor)>> {
-        match self.weight_files().into_iter().find(|(name, _)| *name == network) {
+        let files = self.weight_files();
+        match files.iter().find(|(name, _)| *name == network) {
             Some((_, variables)) => {
-                Ok(variables.into_iter().map(|(name, t)| (name, t.detach().copy())).collect())
+                Ok(variables.iter().map(|(name, t)| (name.clone(), t.detach().copy())).collect())
             }
-            None if network == "generator_ema" => invalid("this model keeps no EMA generator"),
-            None => invalid(format!(
-                "unknown network '{network}': use 'generator', 'generator_ema' or 'discriminator'"
-            )),
+            None if network.ends_with("_ema") => invalid("this model keeps no EMA generator"),
+            None => {
+                let names: Vec<&str> = files.iter().map(|(name, _)| *name).collect();
+                invalid(format!("unknown network '{network}': use one of {names:?}"))
+            }
         }
     }
 
-    /// Replaces the weights of "generator" or "discriminator" by `tensors`, which must
-    /// match the network's names and shapes exactly.
+    /// Replaces the weights of a trained network ("generator" or "discriminator" of a
+    /// GAN) by `tensors`, which must match the network's names and shapes exactly.
     fn load_state_dict(&mut self, network: &str, tensors: Vec<(String, Tensor)>) -> Result<()> {
-        let targets = match network {
-            "generator" | "discriminator" => {
-                self.weight_files().into_iter().find(|f| f.0 == network)
-            }
-            _ => None,
-        };
-        let Some((_, targets)) = targets else {
+        let mut trained: Vec<_> =
+            self.weight_files().into_iter().filter(|(name, _)| !name.ends_with("_ema")).collect();
+        let Some(index) = trained.iter().position(|(name, _)| *name == network) else {
+            let names: Vec<&str> = trained.iter().map(|(name, _)| *name).collect();
             return invalid(format!(
-                "cannot load weights into '{network}': use 'generator' or 'discriminator' (an \
-                 EMA copy restarts from the generator)"
+                "cannot load weights into '{network}': use one of {names:?} (an EMA copy \
+                 restarts from its generator)"
             ));
         };
+        let (_, targets) = trained.swap_remove(index);
         copy_named(tensors.into_iter().collect(), targets)
             .map_err(|reason| Error::InvalidArgument(format!("{network} state_dict: {reason}")))?;
         self.weights_loaded(network);

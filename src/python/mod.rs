@@ -1,5 +1,6 @@
 //! The native module `rustgan._rustgan`: the only place that imports pyo3.
 
+mod cycle;
 mod edit;
 mod errors;
 mod gan;
@@ -18,6 +19,8 @@ pub fn _rustgan(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(options::gan_options, m)?)?;
     m.add_class::<translator::PyTranslator>()?;
     m.add_function(wrap_pyfunction!(translator::translator_options, m)?)?;
+    m.add_class::<cycle::PyCycleGan>()?;
+    m.add_function(wrap_pyfunction!(cycle::cycle_options, m)?)?;
     m.add_function(wrap_pyfunction!(options::recipe, m)?)?;
     m.add("NAN_POLICIES", crate::train::NanPolicy::NAMES.to_vec())?;
     m.add("GUIDES", crate::guide::Guide::NAMES.to_vec())?;

@@ -120,7 +120,7 @@ impl<M: Stored> Shared<M> {
     }
 
     pub fn has_ema(&self) -> bool {
-        self.trainer().model().weight_files().iter().any(|(name, _)| *name == "generator_ema")
+        self.trainer().model().weight_files().iter().any(|(name, _)| name.ends_with("_ema"))
     }
 }
 

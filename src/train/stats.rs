@@ -14,12 +14,16 @@ pub enum Stat {
     G,
     /// A translator's mean absolute error between its outputs and the targets.
     L1,
+    /// CycleGAN's cycle-consistency L1, both ways.
+    Cycle,
+    /// CycleGAN's identity L1, both ways.
+    Identity,
     /// 1 when the step's update was dropped for a non-finite loss.
     Skipped,
 }
 
 impl Stat {
-    pub const ALL: [Stat; 8] = [
+    pub const ALL: [Stat; 10] = [
         Stat::D,
         Stat::DReal,
         Stat::DFake,
@@ -27,6 +31,8 @@ impl Stat {
         Stat::R1,
         Stat::G,
         Stat::L1,
+        Stat::Cycle,
+        Stat::Identity,
         Stat::Skipped,
     ];
 
@@ -39,6 +45,8 @@ impl Stat {
             Stat::R1 => "loss/d/r1",
             Stat::G => "loss/g",
             Stat::L1 => "loss/g/l1",
+            Stat::Cycle => "loss/g/cycle",
+            Stat::Identity => "loss/g/identity",
             Stat::Skipped => "nan/skipped",
         }
     }

@@ -9,8 +9,10 @@ mod step;
 mod stored;
 mod unet;
 
-pub use config::{TranslatorConfig, SPECS, TRANSLATOR_LOSSES};
+pub use config::{TranslatorConfig, MAX_SIZE, SPECS, TRANSLATOR_LOSSES};
+pub use patchgan::PatchGan;
 pub use step::Pairs;
+pub use unet::UNet;
 
 use tch::{Device, Tensor};
 
@@ -19,8 +21,6 @@ use crate::error::{invalid, Result};
 use crate::models::{initialise, WeightInit};
 use crate::network::Ema;
 use crate::rng::Rng;
-use patchgan::PatchGan;
-use unet::UNet;
 
 pub struct Translator {
     pub config: TranslatorConfig,

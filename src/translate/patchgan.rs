@@ -1,5 +1,5 @@
 //! pix2pix's discriminator: a PatchGAN that judges each patch of an (input, output) pair,
-//! stacked along the channels, as real or translated. Stride-2 4x4 convolutions, then two
+//! stacked along the channels, as real or translated (CycleGAN's judges images alone). Stride-2 4x4 convolutions, then two
 //! stride-1 ones; the logits `[N, 1, h, w]` each see one patch of the image.
 //!
 //! An `nn.Sequential` in `rustgan.torch_modules.PatchDiscriminator`: layers are numbered
@@ -20,7 +20,13 @@ pub struct PatchGan {
 }
 
 impl PatchGan {
+    /// pix2pix's discriminator of (input, output) pairs.
     pub fn new(device: tch::Device, config: &TranslatorConfig) -> Self {
+        Self::judging(device, config.in_shape[0] + config.out_shape[0], config)
+    }
+
+    /// A PatchGAN of images with `channels` channels, as wide and deep as `config` says.
+    pub fn judging(device: tch::Device, channels: i64, config: &TranslatorConfig) -> Self {
         let vs = nn::VarStore::new(device);
         let root = vs.root();
         let compute = config.precision.compute_kind();
@@ -30,7 +36,7 @@ impl PatchGan {
             index += 1;
             &root / (index - 1)
         };
-        let mut inputs = config.in_shape[0] + config.out_shape[0];
+        let mut inputs = channels;
         let layers = config.discriminator_layers() as usize;
         // Stride 2 for `layers` layers, then stride 1 twice; the last gives one logit per patch.
         for layer in 0..layers + 2 {
@@ -59,6 +65,11 @@ impl PatchGan {
     /// Logits `[N, 1, h, w]` of the pairs `inputs` `[N, in_C, H, W]`, `outputs` `[N, out_C, H, W]`.
     pub fn forward(&self, inputs: &tch::Tensor, outputs: &tch::Tensor, train: bool) -> tch::Tensor {
         let pair = tch::Tensor::cat(&[inputs, &outputs.to_kind(inputs.kind())], 1);
-        nn::ModuleT::forward_t(&self.net, &pair, train).to_kind(tch::Kind::Float)
+        self.judge(&pair, train)
+    }
+
+    /// Logits `[N, 1, h, w]` of images `[N, channels, H, W]`.
+    pub fn judge(&self, images: &tch::Tensor, train: bool) -> tch::Tensor {
+        nn::ModuleT::forward_t(&self.net, images, train).to_kind(tch::Kind::Float)
     }
 }

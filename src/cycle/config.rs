@@ -1,0 +1,185 @@
+//! The configuration of a `CycleGan` and its options: names, defaults, value checks.
+//! Saved as JSON beside the weights, like a translator's.
+
+use serde_json::{Map, Value as Json};
+
+use crate::config::{LossKind, Precision};
+use crate::error::{invalid, Error, Result};
+use crate::option_table::{check_ranges, option_table, Bounds, Kind};
+use crate::options::{apply_values, as_json, Value};
+use crate::translate::{TranslatorConfig, MAX_SIZE, TRANSLATOR_LOSSES};
+
+/// Most translations a pool keeps: beyond it a typo would exhaust memory.
+const MAX_POOL: i64 = 10_000;
+
+option_table! {
+    /// The options of `rustgan.CycleGAN`.
+    pub struct CycleConfig, table SPECS {
+        /// Shape of one image of domain a, `[C, H, W]`.
+        shape_a: Vec<i64> = vec![1, 28, 28], Kind::Shape { max: MAX_SIZE },
+            "shape of one image of domain a (C, H, W)";
+        /// Shape of one image of domain b, `[C, H, W]`, the same size as domain a's.
+        shape_b: Vec<i64> = vec![1, 28, 28], Kind::Shape { max: MAX_SIZE },
+            "shape of one image of domain b (C, H, W), same H and W";
+        /// Channels of the networks' first layer; deeper layers double it up to 8x.
+        base_channels: i64 = 32, Kind::Int { min: 1, max: 1024 },
+            "width of the networks' first layer";
+        /// Weight of the cycle L1: a translated image translated back must be the input.
+        cycle_weight: f64 = 10.0, Kind::Float(Bounds::NON_NEGATIVE),
+            "weight of the cycle-consistency L1 (CycleGAN: 10)";
+        /// Weight of the identity L1: an image of the target domain must pass unchanged.
+        /// CycleGAN's 0.5 of the cycle weight; it keeps colours and weak styles in place.
+        identity_weight: f64 = 5.0, Kind::Float(Bounds::NON_NEGATIVE),
+            "weight of the identity L1 (0: none; needs equal channels)";
+        /// Weight of the adversarial losses.
+        adversarial_weight: f64 = 1.0, Kind::Float(Bounds::NON_NEGATIVE),
+            "weight of the adversarial losses";
+        /// Translations each discriminator learns from besides the newest: half of every
+        /// batch it sees comes from this history (Shrivastava et al. 2017). 0: none.
+        pool_size: i64 = 50, Kind::Int { min: 0, max: MAX_POOL },
+            "past translations each discriminator draws from (0: none)";
+        /// Dropout of the generators' innermost decoder layers while training.
+        dropout: f64 = 0.0, Kind::Float(Bounds::FRACTION),
+            "dropout of the generators' innermost decoder layers";
+        loss: LossKind = LossKind::Lsgan, Kind::Choice(TRANSLATOR_LOSSES), "adversarial loss";
+        /// Stride-2 layers of the PatchGAN discriminators; 0 picks 2 up to 32 px, else 3.
+        patch_layers: i64 = 0, Kind::Int { min: 0, max: 6 },
+            "stride-2 layers of the PatchGANs (0: by size)";
+        lr_g: f64 = 2e-4, Kind::Float(Bounds::POSITIVE), "Adam learning rate of the generators";
+        lr_d: f64 = 2e-4, Kind::Float(Bounds::POSITIVE),
+            "Adam learning rate of the discriminators";
+        betas_g: (f64, f64) = (0.5, 0.999), Kind::Pair(Bounds::FRACTION), "Adam betas of G";
+        betas_d: (f64, f64) = (0.5, 0.999), Kind::Pair(Bounds::FRACTION), "Adam betas of D";
+        /// Decay of the exponential moving average of both generators' weights.
+        ema: Option<f64> = None, Kind::OptionalFloat(Bounds::OPEN_UNIT),
+            "EMA decay of the generators (None: no EMA)";
+        precision: Precision = Precision::Fp32, Kind::Choice(Precision::NAMES),
+            "bf16: mixed-precision convolutions";
+        /// Seeds initialisation, the pools' draws and batch order.
+        seed: u64 = 0, Kind::Seed, "seeds initialisation, pools and batch order";
+    }
+}
+
+/// Which way a generator translates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    AToB,
+    BToA,
+}
+
+impl Direction {
+    /// The direction that produces images of domain `to` ("a" or "b").
+    pub fn to_domain(to: &str) -> Result<Self> {
+        match to {
+            "b" => Ok(Direction::AToB),
+            "a" => Ok(Direction::BToA),
+            other => invalid(format!("to must be 'a' or 'b', got {other:?}")),
+        }
+    }
+
+    pub fn reverse(self) -> Self {
+        match self {
+            Direction::AToB => Direction::BToA,
+            Direction::BToA => Direction::AToB,
+        }
+    }
+}
+
+impl CycleConfig {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a config always serialises")
+    }
+
+    pub fn defaults() -> Map<String, Json> {
+        as_json(&CycleConfig::default())
+    }
+
+    /// A checked config from named option values; options not given keep their defaults.
+    pub fn from_values(values: &[(String, Value)]) -> Result<Self> {
+        Self::from_json_value(apply_values(SPECS, Self::defaults(), values)?)
+    }
+
+    /// A config saved as JSON (in a checkpoint), checked like a new one.
+    pub fn from_json(json: &str) -> Result<Self> {
+        let value = serde_json::from_str(json)
+            .map_err(|e| Error::InvalidArgument(format!("CycleGAN config: {e}")))?;
+        Self::from_json_value(value)
+    }
+
+    fn from_json_value(value: Json) -> Result<Self> {
+        let config: CycleConfig = serde_json::from_value(value)
+            .map_err(|e| Error::InvalidArgument(format!("CycleGAN config: {e}")))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// A narrow CycleGAN of 16 px grey images, for tests.
+    #[cfg(test)]
+    pub fn tiny() -> Self {
+        CycleConfig {
+            shape_a: vec![1, 16, 16],
+            shape_b: vec![1, 16, 16],
+            base_channels: 4,
+            pool_size: 6,
+            ..Default::default()
+        }
+    }
+
+    /// The shape of images of the domain `direction` translates from.
+    pub fn source_shape(&self, direction: Direction) -> &[i64] {
+        match direction {
+            Direction::AToB => &self.shape_a,
+            Direction::BToA => &self.shape_b,
+        }
+    }
+
+    /// The networks of one direction are pix2pix's U-Net and PatchGAN, built from the
+    /// translator config this gives.
+    pub fn network_config(&self, direction: Direction) -> TranslatorConfig {
+        let (from, to) = match direction {
+            Direction::AToB => (&self.shape_a, &self.shape_b),
+            Direction::BToA => (&self.shape_b, &self.shape_a),
+        };
+        TranslatorConfig {
+            in_shape: from.clone(),
+            out_shape: to.clone(),
+            base_channels: self.base_channels,
+            dropout: self.dropout,
+            loss: self.loss,
+            patch_layers: self.patch_layers,
+            precision: self.precision,
+            seed: self.seed,
+            ..Default::default()
+        }
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        check_ranges(SPECS, &as_json(self))?;
+        if self.shape_a.get(1..) != self.shape_b.get(1..) {
+            return invalid(format!(
+                "shape_a {:?} and shape_b {:?} must have the same height and width: resize \
+                 one set to the other's size",
+                self.shape_a, self.shape_b
+            ));
+        }
+        // The networks' own checks: shapes and patch layers that fit.
+        self.network_config(Direction::AToB).validate().map_err(|e| match e {
+            Error::InvalidArgument(message) => Error::InvalidArgument(
+                message.replace("in_shape", "shape_a").replace("out_shape", "shape_b"),
+            ),
+            other => other,
+        })?;
+        if self.identity_weight > 0.0 && self.shape_a[0] != self.shape_b[0] {
+            return invalid(format!(
+                "identity_weight={} feeds images of each domain to the generator into it, which \
+                 needs equal channel counts; shape_a has {} and shape_b {}: pass \
+                 identity_weight=0",
+                self.identity_weight, self.shape_a[0], self.shape_b[0]
+            ));
+        }
+        if self.cycle_weight == 0.0 && self.adversarial_weight == 0.0 {
+            return invalid("cycle_weight and adversarial_weight are both 0: nothing to learn");
+        }
+        Ok(())
+    }
+}

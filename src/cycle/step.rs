@@ -1,0 +1,214 @@
+//! A `CycleGan` as a `Trainable`: two unpaired sets drawn independently, four networks,
+//! and CycleGAN's step (both discriminators on real images and pooled translations, then
+//! both generators on the adversarial, cycle and identity losses).
+
+use tch::{Device, Tensor};
+
+use super::{CycleGan, Direction};
+use crate::error::{invalid, Result};
+use crate::losses::{discriminator_loss, generator_loss};
+use crate::optim::{gradients, FlatParams};
+use crate::train::stats::{DiscriminatorStats, GeneratorStats, Stat};
+use crate::train::{scalars, BatchOf, Context, Optimised, Side, StepPath, Trainable, TrainingData};
+
+/// Images of domain a `[N_a, *shape_a]` and of domain b `[N_b, *shape_b]`, unrelated
+/// item by item; checked and on the device.
+pub struct Unpaired {
+    pub a: Tensor,
+    pub b: Tensor,
+}
+
+impl TrainingData for Unpaired {
+    type Batch = Unpaired;
+
+    fn sizes(&self) -> Vec<i64> {
+        vec![self.a.size()[0], self.b.size()[0]]
+    }
+
+    fn batch(&self, indices: &[Tensor]) -> Result<Unpaired> {
+        Ok(Unpaired {
+            a: self.a.f_index_select(0, &indices[0])?,
+            b: self.b.f_index_select(0, &indices[1])?,
+        })
+    }
+}
+
+/// What the discriminators' pass keeps for the generators': the real batch and its
+/// translations a→b and b→a, still attached to the generators' graphs.
+struct Kept {
+    real: Unpaired,
+    fake_b: Tensor,
+    fake_a: Tensor,
+}
+
+#[derive(Default)]
+struct CycleStep {
+    kept: Option<Kept>,
+}
+
+impl StepPath<CycleGan> for CycleStep {
+    fn discriminator_pass(
+        &mut self,
+        ctx: &mut Context<CycleGan>,
+        real: &Unpaired,
+        _last: bool,
+    ) -> Result<(DiscriminatorStats, Vec<Tensor>)> {
+        let (model, config) = (ctx.model, &ctx.model.config);
+        let (to_b, to_a) = (&model.a_to_b, &model.b_to_a);
+        let fake_b = to_b.generator.forward(&real.a, true, Some(&mut *ctx.streams));
+        let fake_a = to_a.generator.forward(&real.b, true, Some(&mut *ctx.streams));
+        let mut losses = vec![];
+        for (half, real, fake) in [(to_a, &real.a, &fake_a), (to_b, &real.b, &fake_b)] {
+            let pooled = half
+                .pool
+                .lock()
+                .expect("a step holds the pool alone")
+                .query(fake, &mut *ctx.streams)?;
+            let real_logits = half.discriminator.judge(real, true);
+            let fake_logits = half.discriminator.judge(&pooled, true);
+            losses.push(discriminator_loss(config.loss, &real_logits, &fake_logits));
+        }
+        // Halved, as CycleGAN does, to slow D against G; the two are independent.
+        let real_loss = (&losses[0].real + &losses[1].real) * 0.5;
+        let fake_loss = (&losses[0].fake + &losses[1].fake) * 0.5;
+        let total = &real_loss + &fake_loss;
+        let values = scalars(&[total.shallow_clone(), real_loss, fake_loss])?;
+        let stats = DiscriminatorStats {
+            total: values[0],
+            real: values[1],
+            fake: values[2],
+            ..Default::default()
+        };
+        let grads = gradients(&total, &[&to_a.discriminator.params, &to_b.discriminator.params])?;
+        let real = Unpaired { a: real.a.shallow_clone(), b: real.b.shallow_clone() };
+        self.kept = Some(Kept { real, fake_b, fake_a });
+        Ok((stats, grads))
+    }
+
+    fn generator_pass(
+        &mut self,
+        ctx: &mut Context<CycleGan>,
+    ) -> Result<(GeneratorStats, Vec<Tensor>)> {
+        let Kept { real, fake_b, fake_a } =
+            self.kept.take().expect("the critic pass keeps its items");
+        let (model, config) = (ctx.model, &ctx.model.config);
+        let (to_b, to_a) = (&model.a_to_b, &model.b_to_a);
+        let adversarial = generator_loss(config.loss, &to_b.discriminator.judge(&fake_b, true))
+            + generator_loss(config.loss, &to_a.discriminator.judge(&fake_a, true));
+        let distance = |x: &Tensor, y: &Tensor| (x - y).abs().mean(None);
+        let cycle =
+            distance(&to_a.generator.forward(&fake_b, true, Some(&mut *ctx.streams)), &real.a)
+                + distance(
+                    &to_b.generator.forward(&fake_a, true, Some(&mut *ctx.streams)),
+                    &real.b,
+                );
+        let mut loss = &adversarial * config.adversarial_weight + &cycle * config.cycle_weight;
+        let mut terms = vec![adversarial, cycle];
+        if config.identity_weight > 0.0 {
+            let identity =
+                distance(&to_b.generator.forward(&real.b, true, Some(&mut *ctx.streams)), &real.b)
+                    + distance(
+                        &to_a.generator.forward(&real.a, true, Some(&mut *ctx.streams)),
+                        &real.a,
+                    );
+            loss = loss + &identity * config.identity_weight;
+            terms.push(identity);
+        }
+        let values = scalars(&terms)?;
+        let mut stats =
+            GeneratorStats { adversarial: values[0], terms: vec![(Stat::Cycle, values[1])] };
+        stats.terms.extend(values.get(2).map(|&v| (Stat::Identity, v)));
+        let grads = gradients(&loss, &[&to_b.generator.params, &to_a.generator.params])?;
+        Ok((stats, grads))
+    }
+}
+
+impl Trainable for CycleGan {
+    type Data = Unpaired;
+
+    fn device(&self) -> Device {
+        self.device
+    }
+
+    fn seed(&self) -> u64 {
+        self.config.seed
+    }
+
+    fn networks(&self) -> Vec<Optimised<'_>> {
+        let config = &self.config;
+        let network = |name, side, params, (lr, betas)| Optimised { name, side, params, lr, betas };
+        let (d, g) = ((config.lr_d, config.betas_d), (config.lr_g, config.betas_g));
+        vec![
+            network("discriminator_a", Side::Discriminator, &self.b_to_a.discriminator.params, d),
+            network("discriminator_b", Side::Discriminator, &self.a_to_b.discriminator.params, d),
+            network("generator_ab", Side::Generator, &self.a_to_b.generator.params, g),
+            network("generator_ba", Side::Generator, &self.b_to_a.generator.params, g),
+        ]
+    }
+
+    fn params_mut(&mut self, index: usize) -> &mut FlatParams {
+        match index {
+            0 => &mut self.b_to_a.discriminator.params,
+            1 => &mut self.a_to_b.discriminator.params,
+            2 => &mut self.a_to_b.generator.params,
+            _ => &mut self.b_to_a.generator.params,
+        }
+    }
+
+    fn step_path(&self) -> Box<dyn StepPath<CycleGan>> {
+        Box::new(CycleStep::default())
+    }
+
+    fn fit_data(&mut self, a: &Tensor, b: Option<&Tensor>) -> Result<Unpaired> {
+        self.step_batch(a, b)
+    }
+
+    fn step_batch(&self, a: &Tensor, b: Option<&Tensor>) -> Result<BatchOf<Self>> {
+        let Some(b) = b else {
+            return invalid("a CycleGAN trains on two sets: give images of domain b too");
+        };
+        Ok(Unpaired { a: self.checked(a, Direction::AToB)?, b: self.checked(b, Direction::BToA)? })
+    }
+
+    fn generators_updated(&mut self, update: i64) {
+        for half in [&mut self.a_to_b, &mut self.b_to_a] {
+            if let Some(ema) = half.ema.as_mut() {
+                ema.update(&half.generator, update);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cycle::CycleConfig;
+    use crate::train::{FitOptions, NanPolicy, Trainer};
+    use tch::Kind;
+
+    fn trainer(config: CycleConfig) -> Trainer<CycleGan> {
+        let (model, rng) = CycleGan::with_training_stream(config, Device::Cpu).unwrap();
+        Trainer::new(model, rng)
+    }
+
+    /// A step moves all four networks and reports the cycle and identity terms; sets of
+    /// different sizes train together, and a missing set is named.
+    #[test]
+    fn cyclegan_steps_through_the_same_trainer() {
+        let mut trainer = trainer(CycleConfig { ema: Some(0.9), ..CycleConfig::tiny() });
+        let before: Vec<Tensor> =
+            trainer.model().networks().iter().map(|n| n.params.flat.copy()).collect();
+        let a = Tensor::rand([12, 1, 16, 16], (Kind::Float, Device::Cpu)) * 2.0 - 1.0;
+        let b = Tensor::rand([7, 1, 16, 16], (Kind::Float, Device::Cpu)) * 2.0 - 1.0;
+        let options =
+            FitOptions { steps: 3, batch_size: 4, log_every: 1, on_nan: NanPolicy::Raise };
+        let history = trainer.fit(&a, Some(&b), &options, |_, _| Ok(())).unwrap().history;
+        let names: Vec<&str> = history[2].means.iter().map(|(stat, _)| stat.name()).collect();
+        assert!(names.contains(&"loss/g/cycle") && names.contains(&"loss/g/identity"), "{names:?}");
+        for (network, old) in trainer.model().networks().iter().zip(&before) {
+            assert!(!network.params.flat.equal(old), "{} did not move", network.name);
+        }
+        let error = trainer.model().step_batch(&a, None).err().map(|e| e.to_string());
+        assert!(error.unwrap_or_default().contains("domain b"));
+    }
+}
