@@ -18,7 +18,7 @@ export VIRTUAL_ENV := $(abspath $(VENV))
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 .PHONY: demo test test-fast lint docs gallery notebooks build setup clean bench bench-2d bench-recipe bench-stabilisers bench-families \
-	bench-translation bench-edit bench-real bench-all
+	bench-translation bench-edit bench-real bench-cycle bench-all
 
 demo: $(BUILT)
 	$(VENV)/bin/rustgan train --data mnist --out runs/demo --overwrite
@@ -114,7 +114,12 @@ bench-real: $(BUILT)
 	$(PYTHON) benches/mri_translation.py --budget 600 --out $(BENCH_OUT)/mri
 	$(PYTHON) benches/gan_train_test.py --budget 600 --out $(BENCH_OUT)/gan-train-test
 
-bench-all: bench bench-2d bench-recipe bench-stabilisers bench-families bench-translation bench-edit bench-real
+# CycleGAN between unpaired sets: digits to handwriting, shapes to another palette, one
+# photograph to another's look, 10 minutes of training each.
+bench-cycle: $(BUILT)
+	$(PYTHON) benches/cyclegan.py --out $(BENCH_OUT)/cyclegan
+
+bench-all: bench bench-2d bench-recipe bench-stabilisers bench-families bench-translation bench-edit bench-real bench-cycle
 
 build: $(BUILT)
 setup: $(DEPS)

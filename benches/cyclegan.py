@@ -44,10 +44,18 @@ CHUNK = 50  # steps between checks of the clock
 
 
 def train(cycle: rustgan.CycleGAN, a: torch.Tensor, b: torch.Tensor, args, task: str) -> dict:
-    """Trains in chunks until the budget is spent; the steps and seconds taken."""
+    """Trains in chunks until the budget is spent, or for `--steps` steps; the steps and
+    seconds taken."""
     started = time.perf_counter()
-    while time.perf_counter() - started < args.budget:
-        cycle.fit(a, b, steps=CHUNK, batch_size=BATCH_SIZES[task], progress=False, log_every=CHUNK)
+
+    def more() -> bool:
+        if args.steps is not None:
+            return cycle.steps_done < args.steps
+        return time.perf_counter() - started < args.budget
+
+    while more():
+        steps = CHUNK if args.steps is None else min(CHUNK, args.steps - cycle.steps_done)
+        cycle.fit(a, b, steps=steps, batch_size=BATCH_SIZES[task], progress=False, log_every=CHUNK)
     return {"steps": cycle.steps_done, "seconds": round(time.perf_counter() - started, 1)}
 
 
@@ -158,6 +166,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tasks", nargs="+", choices=TASKS, default=list(TASKS))
     parser.add_argument("--budget", type=float, default=600, help="training seconds per task")
+    parser.add_argument("--steps", type=int, default=None, help="train this many steps instead (quick checks)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--digits-frame",

@@ -143,7 +143,7 @@ class ReferenceCycleGAN:
         g_loss.backward()
         self.g_optim.step()
         self._judges_learn(True)
-        return {"loss/d": float(d_loss), "loss/g": float(adversarial)}
+        return {"loss/d": d_loss.item(), "loss/g": adversarial.item()}
 
     def _judges_learn(self, learn: bool) -> None:
         for parameter in (*self.judge_a.parameters(), *self.judge_b.parameters()):

@@ -33,7 +33,9 @@ pub fn checked_batch(items: &Tensor, shape: &[i64], what: &str, device: Device) 
     if !items.is_floating_point() {
         return invalid(format!("{what} must be floating point, got {:?}", items.kind()));
     }
-    let items = items.f_to_device(device)?.f_to_kind(Kind::Float)?;
+    // Contiguous: a strided view (one column of a larger tensor) sends every layer it
+    // reaches down slow paths.
+    let items = items.f_to_device(device)?.f_to_kind(Kind::Float)?.f_contiguous()?;
     if !bool::try_from(items.f_isfinite()?.f_all()?)? {
         return invalid(format!("{what} contains NaN or infinite values"));
     }

@@ -53,6 +53,15 @@ def test_step_benchmark_compares_like_with_like_and_the_fused_step_wins(monkeypa
         for mine, reference in pairs:
             shapes = {k: tuple(v.shape) for k, v in reference.state_dict().items()}
             assert shapes == {k: tuple(v.shape) for k, v in mine.items()}, name
+    ours, theirs = (bench_step.make(bench_step.CASES["cyclegan-28x28x1-b32"], side, 8) for side in ("rustgan", "torch"))
+    pairs = [
+        (ours.model.generator_state_dict(to="b"), theirs.to_b),
+        (ours.model.generator_state_dict(to="a"), theirs.to_a),
+        (ours.model.discriminator_state_dict("a"), theirs.judge_a),
+        (ours.model.discriminator_state_dict("b"), theirs.judge_b),
+    ]
+    for mine, reference in pairs:
+        assert {k: tuple(v.shape) for k, v in reference.state_dict().items()} == {k: tuple(v.shape) for k, v in mine.items()}
     result = bench_step.bench("mlp-2d-b64", 3, 20, 2, 8, bench_step.attainable_flops(repeats=1))
     # The hand-differentiated MLP step ran 2.67x the reference's speed (benches/README.md).
     assert result["speedup"] > 1.2, result

@@ -21,10 +21,9 @@ from .translator import OPTIONS, Translator
 
 SHOWN = 12  # held-out examples in each grid
 RUN_OUTPUTS = ("checkpoint", "translations.png", "loss.png", "log.jsonl", RUN_FILE)
-# What a run trains with unless told otherwise: about 6 minutes on 2 CPU cores at 28 px,
-# the settings of the table in benches/README.md.
+# What a run trains for unless told otherwise: about 6 minutes on 2 CPU cores at 28 px,
+# the setting of the table in benches/README.md.
 DEFAULT_STEPS = 2500
-DEFAULT_EMA = 0.999
 
 
 def _grid(translator: Translator, task: str, images: torch.Tensor, mask: str, path: Path, title: str) -> None:
@@ -164,7 +163,7 @@ def add_parser(commands, formatter) -> None:
         default=OPTIONS["adversarial_weight"].default,
         help=OPTIONS["adversarial_weight"].doc,
     )
-    p.add_argument("--ema", type=float, default=DEFAULT_EMA, help=OPTIONS["ema"].doc)
+    p.add_argument("--ema", type=float, default=OPTIONS["ema"].default, help=OPTIONS["ema"].doc)
     p.add_argument("--seed", type=int, default=0, help=OPTIONS["seed"].doc)
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     p.add_argument("--image-size", type=int, default=64, help="for image folders: side in px (a multiple of 4)")

@@ -42,8 +42,9 @@ class Translator(NativeModel):
         patch_layers: stride-2 layers of the PatchGAN, which set the patch it judges
             (0: 2 up to 32 px, so a patch spans the image, else 3: 70 px patches).
         lr_g, lr_d, betas_g, betas_d: Adam settings of the generator and discriminator.
-        ema: decay of an exponential moving average of the generator; `translate` then
-            uses the average by default.
+        ema: decay of an exponential moving average of the generator, which `translate`
+            uses by default (it translates better than the trained weights); None keeps
+            no average.
         precision: ``"fp32"`` or ``"bf16"`` (mixed precision, as for `GAN`).
         seed: seeds initialisation, dropout and batch order.
         device: ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
@@ -52,7 +53,7 @@ class Translator(NativeModel):
     `rustgan.data.pairs`::
 
         inputs, targets = rustgan.data.pairs(images, task="superres")
-        translator = rustgan.Translator(inputs.shape[1:], targets.shape[1:], ema=0.999)
+        translator = rustgan.Translator(inputs.shape[1:], targets.shape[1:])
         translator.fit(inputs, targets, steps=2500)
         sharp = translator.translate(inputs[:8])
     """
