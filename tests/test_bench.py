@@ -61,7 +61,9 @@ def test_step_benchmark_compares_like_with_like_and_the_fused_step_wins(monkeypa
         (ours.model.discriminator_state_dict("b"), theirs.judge_b),
     ]
     for mine, reference in pairs:
-        assert {k: tuple(v.shape) for k, v in reference.state_dict().items()} == {k: tuple(v.shape) for k, v in mine.items()}
+        assert {k: tuple(v.shape) for k, v in reference.state_dict().items()} == {
+            k: tuple(v.shape) for k, v in mine.items()
+        }
     result = bench_step.bench("mlp-2d-b64", 3, 20, 2, 8, bench_step.attainable_flops(repeats=1))
     # The hand-differentiated MLP step ran 2.67x the reference's speed (benches/README.md).
     assert result["speedup"] > 1.2, result

@@ -4,14 +4,12 @@ line trains and translates, and bad input is refused by name."""
 
 import copy
 import inspect
-import socket
-import subprocess
-import sys
 import textwrap
 
 import pytest
 import rustgan
 import torch
+from conftest import assert_trained_alike, run_two_replicas
 from rustgan.cycle import OPTIONS
 
 
@@ -153,22 +151,9 @@ REPLICA = textwrap.dedent(
 
 @pytest.mark.slow
 def test_two_replicas_stay_identical(tmp_path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    processes = [
-        subprocess.Popen([sys.executable, "-c", REPLICA, str(rank), str(port), str(tmp_path)], stderr=subprocess.PIPE)
-        for rank in range(2)
-    ]
-    for process in processes:
-        assert process.wait(timeout=240) == 0, process.stderr.read().decode()
-    rank0, rank1 = torch.load(tmp_path / "rank0.pt"), torch.load(tmp_path / "rank1.pt")
+    rank0, rank1 = run_two_replicas(REPLICA, tmp_path)
     start = rustgan.CycleGAN((1, 16, 16), (1, 16, 16), base_channels=4, pool_size=4, seed=3, device="cpu")
-    for name, value in start.generator_state_dict(to="a").items():
-        if "running" in name or "num_batches" in name:
-            continue  # batch statistics stay per process, as for GANs
-        assert torch.equal(rank0[name], rank1[name]), name
-        assert not torch.equal(rank0[name], value), f"{name} was trained"
+    assert_trained_alike(rank0, rank1, start.generator_state_dict(to="a"))
     assert rustgan.CycleGAN.load(tmp_path / "ck").steps_done == 4
 
 

@@ -11,11 +11,13 @@ STUBS = Path(_rustgan.__file__).parent / "_rustgan.pyi"
 def stub_names():
     tree = ast.parse(STUBS.read_text())
     functions = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
-    classes = {
-        n.name: {m.name for m in n.body if isinstance(m, ast.FunctionDef)}
-        for n in tree.body
-        if isinstance(n, ast.ClassDef)
-    }
+    nodes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
+
+    def methods(node: ast.ClassDef) -> set[str]:
+        inherited = set().union(*(methods(nodes[b.id]) for b in node.bases if b.id in nodes))
+        return inherited | {m.name for m in node.body if isinstance(m, ast.FunctionDef)}
+
+    classes = {name: methods(node) for name, node in nodes.items() if not name.startswith("_")}
     return functions, classes
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -22,6 +21,8 @@ from .cli_common import (
     image_path,
     load_data,
     mixture_centers,
+    prepare_out,
+    print_written,
     run_data,
     write_run_file,
 )
@@ -99,23 +100,6 @@ def _resume_conflicts(args, gan: GAN) -> list[str]:
     return conflicts
 
 
-def _prepare_out(args, out: Path) -> None:
-    """Refuses to mix a new run into an existing one, unless told to continue or replace it."""
-    existing = [name for name in RUN_OUTPUTS if (out / name).exists()]
-    if args.resume:
-        if not (out / "checkpoint").is_dir():
-            raise InvalidArgumentError(f"--resume: no checkpoint to continue in {out}")
-        return
-    if existing and not args.overwrite:
-        raise InvalidArgumentError(
-            f"{out} already holds a run ({', '.join(existing)}): pass --resume to continue it, "
-            "--overwrite to replace it, or another --out"
-        )
-    for name in existing:
-        path = out / name
-        shutil.rmtree(path) if path.is_dir() else path.unlink()
-
-
 def _hold_out(x, labels, n: int):
     """Splits off `n` items (a fixed random subset) to calibrate D on after training:
     (training items, their labels, (held-out items, their labels) or None)."""
@@ -144,7 +128,7 @@ def train(args) -> int:
     size = x.shape[-1] if kind != "vectors" else None
     options, batch_size, steps = training_settings(args, kind, len(x), size)
     if main_process:
-        _prepare_out(args, out)
+        prepare_out(args, out, RUN_OUTPUTS)
     if args.resume:
         gan = GAN.load(out / "checkpoint", device=args.device)
         conflicts = _resume_conflicts(args, gan)
@@ -217,7 +201,7 @@ def train(args) -> int:
         )
     resumed = f" (resumed at step {first_step}, now at {gan.steps_done})" if first_step else ""
     print(f"trained {gan.steps_done - first_step} steps{resumed} in {elapsed:.0f} s", file=sys.stderr)
-    _print_written(
+    print_written(
         [
             ("samples", final),
             ("loss plot", out / "loss.png"),
@@ -226,13 +210,6 @@ def train(args) -> int:
         ]
     )
     return 0
-
-
-def _print_written(paths: list[tuple[str, Path]]) -> None:
-    """Prints the paths that exist, and only those."""
-    for label, path in paths:
-        if path.exists():
-            print(f"{label + ':':<12}{path.resolve()}")
 
 
 def sample(args) -> int:

@@ -6,11 +6,12 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import shutil
 from pathlib import Path
 
 import torch
 
-from . import data
+from . import data, plot
 from .errors import InvalidArgumentError
 
 BUILTIN_DATA = ("mnist", "fashion", "digits", "shapes", "emoji", "clipart", "ring2d", "grid2d")
@@ -48,6 +49,49 @@ def load_data(name: str, image_size: int, channels: int, labelled: bool = False)
     if labelled:
         return data.image_folder(name, size=image_size, channels=channels, labels="subfolders")
     return data.image_folder(name, size=image_size, channels=channels), None
+
+
+def prepare_out(args, out: Path, outputs: tuple[str, ...]) -> None:
+    """Refuses to mix a new run into the one in `out` (whose files are `outputs`) unless
+    `--resume` continues it or `--overwrite` replaces it; replacing deletes them."""
+    existing = [name for name in outputs if (out / name).exists()]
+    if args.resume:
+        if not (out / "checkpoint").is_dir():
+            raise InvalidArgumentError(f"--resume: no checkpoint to continue in {out}")
+        return
+    if existing and not args.overwrite:
+        raise InvalidArgumentError(
+            f"{out} already holds a run ({', '.join(existing)}): pass --resume to continue it, "
+            "--overwrite to replace it, or another --out"
+        )
+    for name in existing:
+        path = out / name
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
+def print_written(paths: list[tuple[str, Path]]) -> None:
+    """Prints the paths that exist, and only those."""
+    for label, path in paths:
+        if path.exists():
+            print(f"{label + ':':<14}{path.resolve()}")
+
+
+def write_history(out: Path, history: list[dict]) -> None:
+    """Appends a translation run's log records to `out`/log.jsonl and plots them all."""
+    with open(out / "log.jsonl", "a") as log:
+        log.writelines(json.dumps(record) + "\n" for record in history)
+    if history:
+        plot.history(history, path=out / "loss.png")
+
+
+def translation_outputs(out: Path, grid: Path) -> list[tuple[str, Path]]:
+    """What a translation run writes, labelled for `print_written`."""
+    return [
+        ("translations", grid),
+        ("loss plot", out / "loss.png"),
+        ("log", out / "log.jsonl"),
+        ("checkpoint", out / "checkpoint"),
+    ]
 
 
 def held_out_split(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -5,7 +5,6 @@ CycleGAN half of `rustgan translate`."""
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -13,7 +12,17 @@ from pathlib import Path
 import torch
 
 from . import distributed, plot
-from .cli_common import BUILTIN_DATA, RUN_FILE, held_out_split, image_path, load_data
+from .cli_common import (
+    BUILTIN_DATA,
+    RUN_FILE,
+    held_out_split,
+    image_path,
+    load_data,
+    prepare_out,
+    print_written,
+    translation_outputs,
+    write_history,
+)
 from .cycle import DOMAINS, OPTIONS, CycleGAN
 from .errors import InvalidArgumentError
 
@@ -67,19 +76,11 @@ def train(args) -> int:
     out = Path(args.out)
     args.device = distributed.init_from_environment(args.device)
     main_process = distributed.is_main_process()
-    existing = [name for name in RUN_OUTPUTS if (out / name).exists()]
+    if main_process:
+        prepare_out(args, out, RUN_OUTPUTS)
     if args.resume:
         cycle = CycleGAN.load(out / "checkpoint", device=args.device)
     else:
-        if existing and not args.overwrite:
-            raise InvalidArgumentError(
-                f"{out} already holds a run ({', '.join(existing)}): pass --resume to continue it, "
-                "--overwrite to replace it, or another --out"
-            )
-        if main_process:
-            for name in existing:
-                path = out / name
-                shutil.rmtree(path) if path.is_dir() else path.unlink()
         identity_weight = args.identity_weight
         if a.shape[1] != b.shape[1] and identity_weight > 0:
             print("the domains' channel counts differ: no identity loss", file=sys.stderr)
@@ -111,10 +112,7 @@ def train(args) -> int:
     if not main_process:
         return 0
     elapsed = time.perf_counter() - started
-    with open(out / "log.jsonl", "a") as log:
-        log.writelines(json.dumps(record) + "\n" for record in history)
-    if history:
-        plot.history(history, path=out / "loss.png")
+    write_history(out, history)
     grid = out / "translations.png"
     _grid(cycle, a_held[:SHOWN], b_held[:SHOWN], grid)
     round_a = _psnr(cycle.translate(cycle.translate(a_held, to="b"), to="a"), a_held)
@@ -124,14 +122,7 @@ def train(args) -> int:
         f"a→b→a {round_a:.1f} dB, b→a→b {round_b:.1f} dB PSNR",
         file=sys.stderr,
     )
-    for label, path in [
-        ("translations", grid),
-        ("loss plot", out / "loss.png"),
-        ("log", out / "log.jsonl"),
-        ("checkpoint", out / "checkpoint"),
-    ]:
-        if path.exists():
-            print(f"{label + ':':<14}{path.resolve()}")
+    print_written(translation_outputs(out, grid))
     return 0
 
 

@@ -5,7 +5,6 @@ a data set (completion, 4x super-resolution, edges to image), writing PNG grids;
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -13,7 +12,17 @@ from pathlib import Path
 import torch
 
 from . import cli_cycle, distributed, edit, plot
-from .cli_common import BUILTIN_DATA, RUN_FILE, held_out_split, image_path, load_data
+from .cli_common import (
+    BUILTIN_DATA,
+    RUN_FILE,
+    held_out_split,
+    image_path,
+    load_data,
+    prepare_out,
+    print_written,
+    translation_outputs,
+    write_history,
+)
 from .data import pairs
 from .errors import InvalidArgumentError
 from .pairs import MASKS, TASKS
@@ -47,19 +56,11 @@ def train(args) -> int:
     out = Path(args.out)
     args.device = distributed.init_from_environment(args.device)
     main_process = distributed.is_main_process()
-    existing = [name for name in RUN_OUTPUTS if (out / name).exists()]
+    if main_process:
+        prepare_out(args, out, RUN_OUTPUTS)
     if args.resume:
         translator = Translator.load(out / "checkpoint", device=args.device)
     else:
-        if existing and not args.overwrite:
-            raise InvalidArgumentError(
-                f"{out} already holds a run ({', '.join(existing)}): pass --resume to continue it, "
-                "--overwrite to replace it, or another --out"
-            )
-        if main_process:
-            for name in existing:
-                path = out / name
-                shutil.rmtree(path) if path.is_dir() else path.unlink()
         translator = Translator(
             inputs.shape[1:],
             targets.shape[1:],
@@ -87,10 +88,7 @@ def train(args) -> int:
     if not main_process:
         return 0
     elapsed = time.perf_counter() - started
-    with open(out / "log.jsonl", "a") as log:
-        log.writelines(json.dumps(record) + "\n" for record in history)
-    if history:
-        plot.history(history, path=out / "loss.png")
+    write_history(out, history)
     grid = out / "translations.png"
     _grid(translator, args.task, held_out[:SHOWN], args.mask, grid, f"{args.task}: input, output, truth (held out)")
     test_inputs, truth = pairs(held_out, args.task, mask=args.mask)
@@ -100,14 +98,7 @@ def train(args) -> int:
         f"mean absolute error on {len(held_out)} held-out items: {error:.3f}",
         file=sys.stderr,
     )
-    for label, path in [
-        ("translations", grid),
-        ("loss plot", out / "loss.png"),
-        ("log", out / "log.jsonl"),
-        ("checkpoint", out / "checkpoint"),
-    ]:
-        if path.exists():
-            print(f"{label + ':':<14}{path.resolve()}")
+    print_written(translation_outputs(out, grid))
     return 0
 
 

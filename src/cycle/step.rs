@@ -4,7 +4,7 @@
 
 use tch::{Device, Tensor};
 
-use super::{CycleGan, Direction};
+use super::{CycleGan, Direction, Half};
 use crate::error::{invalid, Result};
 use crate::losses::{discriminator_loss, generator_loss};
 use crate::optim::{gradients, FlatParams};
@@ -96,21 +96,14 @@ impl StepPath<CycleGan> for CycleStep {
         let adversarial = generator_loss(config.loss, &to_b.discriminator.judge(&fake_b, true))
             + generator_loss(config.loss, &to_a.discriminator.judge(&fake_a, true));
         let distance = |x: &Tensor, y: &Tensor| (x - y).abs().mean(None);
-        let cycle =
-            distance(&to_a.generator.forward(&fake_b, true, Some(&mut *ctx.streams)), &real.a)
-                + distance(
-                    &to_b.generator.forward(&fake_a, true, Some(&mut *ctx.streams)),
-                    &real.b,
-                );
+        let streams = &mut *ctx.streams;
+        let mut run = |half: &Half, x: &Tensor| half.generator.forward(x, true, Some(streams));
+        let cycle = distance(&run(to_a, &fake_b), &real.a) + distance(&run(to_b, &fake_a), &real.b);
         let mut loss = &adversarial * config.adversarial_weight + &cycle * config.cycle_weight;
         let mut terms = vec![adversarial, cycle];
         if config.identity_weight > 0.0 {
             let identity =
-                distance(&to_b.generator.forward(&real.b, true, Some(&mut *ctx.streams)), &real.b)
-                    + distance(
-                        &to_a.generator.forward(&real.a, true, Some(&mut *ctx.streams)),
-                        &real.a,
-                    );
+                distance(&run(to_b, &real.b), &real.b) + distance(&run(to_a, &real.a), &real.a);
             loss = loss + &identity * config.identity_weight;
             terms.push(identity);
         }
