@@ -104,6 +104,19 @@ def test_clipart_by_category_and_name(tmp_path):
         data.clipart(root=tmp_path)
 
 
+def test_clipart_leaves_out_drawings_too_large_to_decode(tmp_path, monkeypatch):
+    from PIL import Image
+
+    for folder, side in [("small", 20), ("huge", 100)]:
+        (tmp_path / folder).mkdir()
+        Image.new("RGBA", (side, side), (255, 0, 0, 255)).save(tmp_path / folder / f"{folder}.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 100 x 100 is over twice the guard
+    x, y = data.clipart(size=16, root=tmp_path)
+    assert x.shape == (1, 3, 16, 16) and y.tolist() == [data.clipart_categories(tmp_path).index("small")]
+    with pytest.raises(rustgan.DataError, match="too large"):
+        data.clipart(size=16, category="huge", root=tmp_path)
+
+
 @needs_mri
 def test_mri_slices_and_label_maps_share_a_grid():
     slices = data.mri(axis=2, size=32)
