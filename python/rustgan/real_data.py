@@ -178,7 +178,7 @@ def clipart(size: int = 64, category: str | None = None, name: str | None = None
 
     `category` picks a folder, top-level (``"animals"``) or below it (``"animals/birds"``);
     `name` keeps the files whose name contains it (``"cat"``). Drawings beyond Pillow's
-    decompression-bomb guard (over 179 megapixels: one poster among the 8,121) are left
+    decompression-bomb guard (over 179 megapixels: 3 posters among the 8,121) are left
     out. All of them take about a minute to load."""
     size = _size(size, "clipart")
     root = Path(root) if root is not None else CLIPART_ROOT
