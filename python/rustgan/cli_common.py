@@ -7,6 +7,7 @@ import argparse
 import difflib
 import json
 import shutil
+import time
 from pathlib import Path
 
 import torch
@@ -76,12 +77,26 @@ def print_written(paths: list[tuple[str, Path]]) -> None:
             print(f"{label + ':':<14}{path.resolve()}")
 
 
-def write_history(out: Path, history: list[dict]) -> None:
-    """Appends a translation run's log records to `out`/log.jsonl and plots them all."""
-    with open(out / "log.jsonl", "a") as log:
-        log.writelines(json.dumps(record) + "\n" for record in history)
-    if history:
-        plot.history(history, path=out / "loss.png")
+def fit_translation(model, items, other, args, out: Path, main_process: bool) -> tuple[int, float]:
+    """Trains a translation run's `model` with its flags, checkpointing into
+    `out`/checkpoint; the main process appends the log records to `out`/log.jsonl and
+    plots them. Returns the steps trained and the seconds they took."""
+    started, first_step = time.perf_counter(), model.steps_done
+    history = model.fit(
+        items,
+        other,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        log_every=args.log_every,
+        out=out / "checkpoint",
+        checkpoint_every=args.checkpoint_every,
+    )
+    if main_process:
+        with open(out / "log.jsonl", "a") as log:
+            log.writelines(json.dumps(record) + "\n" for record in history)
+        if history:
+            plot.history(history, path=out / "loss.png")
+    return model.steps_done - first_step, time.perf_counter() - started
 
 
 def translation_outputs(out: Path, grid: Path) -> list[tuple[str, Path]]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
 import torch
@@ -15,13 +14,13 @@ from . import distributed, plot
 from .cli_common import (
     BUILTIN_DATA,
     RUN_FILE,
+    fit_translation,
     held_out_split,
     image_path,
     load_data,
     prepare_out,
     print_written,
     translation_outputs,
-    write_history,
 )
 from .cycle import DOMAINS, OPTIONS, CycleGAN
 from .errors import InvalidArgumentError
@@ -99,26 +98,15 @@ def train(args) -> int:
         out.mkdir(parents=True, exist_ok=True)
         (out / RUN_FILE).write_text(json.dumps({"data_a": args.data_a, "data_b": args.data_b}) + "\n")
         print(f"{cycle} on {len(a_train)} images of {args.data_a} and {len(b_train)} of {args.data_b}", file=sys.stderr)
-    started, first_step = time.perf_counter(), cycle.steps_done
-    history = cycle.fit(
-        a_train,
-        b_train,
-        steps=args.steps,
-        batch_size=args.batch_size,
-        log_every=args.log_every,
-        out=out / "checkpoint",
-        checkpoint_every=args.checkpoint_every,
-    )
+    steps, elapsed = fit_translation(cycle, a_train, b_train, args, out, main_process)
     if not main_process:
         return 0
-    elapsed = time.perf_counter() - started
-    write_history(out, history)
     grid = out / "translations.png"
     _grid(cycle, a_held[:SHOWN], b_held[:SHOWN], grid)
     round_a = _psnr(cycle.translate(cycle.translate(a_held, to="b"), to="a"), a_held)
     round_b = _psnr(cycle.translate(cycle.translate(b_held, to="a"), to="b"), b_held)
     print(
-        f"trained {cycle.steps_done - first_step} steps in {elapsed:.0f} s; round trips of held-out images: "
+        f"trained {steps} steps in {elapsed:.0f} s; round trips of held-out images: "
         f"a→b→a {round_a:.1f} dB, b→a→b {round_b:.1f} dB PSNR",
         file=sys.stderr,
     )

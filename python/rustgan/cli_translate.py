@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
 import torch
@@ -15,13 +14,13 @@ from . import cli_cycle, distributed, edit, plot
 from .cli_common import (
     BUILTIN_DATA,
     RUN_FILE,
+    fit_translation,
     held_out_split,
     image_path,
     load_data,
     prepare_out,
     print_written,
     translation_outputs,
-    write_history,
 )
 from .data import pairs
 from .errors import InvalidArgumentError
@@ -75,27 +74,15 @@ def train(args) -> int:
         out.mkdir(parents=True, exist_ok=True)
         (out / RUN_FILE).write_text(json.dumps({"data": args.data, "task": args.task, "mask": args.mask}) + "\n")
         print(f"{translator} on {len(inputs)} {args.task} pairs from {args.data}", file=sys.stderr)
-    started, first_step = time.perf_counter(), translator.steps_done
-    history = translator.fit(
-        inputs,
-        targets,
-        steps=args.steps,
-        batch_size=args.batch_size,
-        log_every=args.log_every,
-        out=out / "checkpoint",
-        checkpoint_every=args.checkpoint_every,
-    )
+    steps, elapsed = fit_translation(translator, inputs, targets, args, out, main_process)
     if not main_process:
         return 0
-    elapsed = time.perf_counter() - started
-    write_history(out, history)
     grid = out / "translations.png"
     _grid(translator, args.task, held_out[:SHOWN], args.mask, grid, f"{args.task}: input, output, truth (held out)")
     test_inputs, truth = pairs(held_out, args.task, mask=args.mask)
     error = (translator.translate(test_inputs) - truth).abs().mean().item()
     print(
-        f"trained {translator.steps_done - first_step} steps in {elapsed:.0f} s; "
-        f"mean absolute error on {len(held_out)} held-out items: {error:.3f}",
+        f"trained {steps} steps in {elapsed:.0f} s; mean absolute error on {len(held_out)} held-out items: {error:.3f}",
         file=sys.stderr,
     )
     print_written(translation_outputs(out, grid))
