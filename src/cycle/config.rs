@@ -1,12 +1,10 @@
 //! The configuration of a `CycleGan` and its options: names, defaults, value checks.
 //! Saved as JSON beside the weights, like a translator's.
 
-use serde_json::{Map, Value as Json};
-
 use crate::config::{LossKind, Precision};
 use crate::error::{invalid, Error, Result};
-use crate::option_table::{check_ranges, option_table, Bounds, Kind};
-use crate::options::{apply_values, as_json, Value};
+use crate::option_table::{check_ranges, option_table, Bounds, Kind, OptionSpec};
+use crate::options::{as_json, TableConfig};
 use crate::translate::{TranslatorConfig, MAX_SIZE, TRANSLATOR_LOSSES};
 
 /// Most translations a pool keeps: beyond it a typo would exhaust memory.
@@ -86,33 +84,6 @@ impl Direction {
 }
 
 impl CycleConfig {
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("a config always serialises")
-    }
-
-    pub fn defaults() -> Map<String, Json> {
-        as_json(&CycleConfig::default())
-    }
-
-    /// A checked config from named option values; options not given keep their defaults.
-    pub fn from_values(values: &[(String, Value)]) -> Result<Self> {
-        Self::from_json_value(apply_values(SPECS, Self::defaults(), values)?)
-    }
-
-    /// A config saved as JSON (in a checkpoint), checked like a new one.
-    pub fn from_json(json: &str) -> Result<Self> {
-        let value = serde_json::from_str(json)
-            .map_err(|e| Error::InvalidArgument(format!("CycleGAN config: {e}")))?;
-        Self::from_json_value(value)
-    }
-
-    fn from_json_value(value: Json) -> Result<Self> {
-        let config: CycleConfig = serde_json::from_value(value)
-            .map_err(|e| Error::InvalidArgument(format!("CycleGAN config: {e}")))?;
-        config.validate()?;
-        Ok(config)
-    }
-
     /// A narrow CycleGAN of 16 px grey images, for tests.
     #[cfg(test)]
     pub fn tiny() -> Self {
@@ -152,8 +123,13 @@ impl CycleConfig {
             ..Default::default()
         }
     }
+}
 
-    pub fn validate(&self) -> Result<()> {
+impl TableConfig for CycleConfig {
+    const SPECS: &'static [OptionSpec] = SPECS;
+    const NAME: &'static str = "CycleGAN config";
+
+    fn validate(&self) -> Result<()> {
         check_ranges(SPECS, &as_json(self))?;
         if self.shape_a.get(1..) != self.shape_b.get(1..) {
             return invalid(format!(

@@ -20,6 +20,7 @@ use crate::batch::{check_output_size, checked_batch};
 use crate::error::Result;
 use crate::models::{initialise, WeightInit};
 use crate::network::Ema;
+use crate::options::TableConfig;
 use crate::rng::Rng;
 use crate::translate::{PatchGan, UNet};
 use pool::ImagePool;

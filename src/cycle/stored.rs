@@ -9,6 +9,7 @@ use super::{CycleConfig, CycleGan, Direction};
 use crate::checkpoint::store::{checkpoint_error, write_tensors};
 use crate::checkpoint::Stored;
 use crate::error::Result;
+use crate::options::TableConfig;
 use crate::rng::Rng;
 use crate::weights::{named_variables, read_safetensors};
 

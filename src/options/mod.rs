@@ -148,6 +148,45 @@ fn convert(spec: &OptionSpec, value: &Value) -> Result<Json> {
     }
 }
 
+/// A model's config built from its option table: new from named values, saved and read
+/// back as JSON, checked by `validate` every way it is made.
+pub trait TableConfig: serde::Serialize + serde::de::DeserializeOwned + Default {
+    /// The options, as the config's `option_table!` defines them.
+    const SPECS: &'static [OptionSpec];
+    /// What error messages call it: "translator config".
+    const NAME: &'static str;
+
+    fn validate(&self) -> Result<()>;
+
+    fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a config always serialises")
+    }
+
+    /// The default of every option, as JSON.
+    fn defaults() -> Map<String, Json> {
+        as_json(&Self::default())
+    }
+
+    /// A checked config from named option values; options not given keep their defaults.
+    fn from_values(values: &[(String, Value)]) -> Result<Self> {
+        Self::from_json_value(apply_values(Self::SPECS, Self::defaults(), values)?)
+    }
+
+    /// A config saved as JSON (in a checkpoint), checked like a new one.
+    fn from_json(json: &str) -> Result<Self> {
+        let value = serde_json::from_str(json)
+            .map_err(|e| Error::InvalidArgument(format!("{}: {e}", Self::NAME)))?;
+        Self::from_json_value(value)
+    }
+
+    fn from_json_value(value: Json) -> Result<Self> {
+        let config: Self = serde_json::from_value(value)
+            .map_err(|e| Error::InvalidArgument(format!("{}: {e}", Self::NAME)))?;
+        config.validate()?;
+        Ok(config)
+    }
+}
+
 /// The option values `json` with the named `values`, checked against `specs`, in place of theirs.
 pub fn apply_values(
     specs: &[OptionSpec],

@@ -9,6 +9,7 @@ use super::model::{native_model_methods, Shared};
 use super::options::{describe, values};
 use crate::cycle::{CycleConfig, CycleGan, Direction, SPECS};
 use crate::options::parse_device;
+use crate::options::TableConfig;
 use crate::train::Trainer;
 
 #[pyclass(name = "CycleGanCore", module = "rustgan._rustgan")]

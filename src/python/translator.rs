@@ -8,6 +8,7 @@ use super::errors::without_gil;
 use super::model::{native_model_methods, Shared};
 use super::options::{describe, values};
 use crate::options::parse_device;
+use crate::options::TableConfig;
 use crate::train::Trainer;
 use crate::translate::{Translator, TranslatorConfig, SPECS};
 

@@ -1,12 +1,10 @@
 //! The configuration of a `Translator` and its options: names, defaults, value checks.
 //! Saved as JSON beside the weights, like a GAN's.
 
-use serde_json::{Map, Value as Json};
-
 use crate::config::{LossKind, Precision};
-use crate::error::{invalid, Error, Result};
-use crate::option_table::{check_ranges, option_table, Bounds, Kind};
-use crate::options::{apply_values, as_json, Value};
+use crate::error::{invalid, Result};
+use crate::option_table::{check_ranges, option_table, Bounds, Kind, OptionSpec};
+use crate::options::{as_json, TableConfig};
 
 /// Adversarial losses a translator trains with; WGAN-GP's critic has no place in a
 /// PatchGAN with batch norm.
@@ -62,34 +60,6 @@ option_table! {
 }
 
 impl TranslatorConfig {
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("a config always serialises")
-    }
-
-    /// The default of every option, as JSON.
-    pub fn defaults() -> Map<String, Json> {
-        as_json(&TranslatorConfig::default())
-    }
-
-    /// A checked config from named option values; options not given keep their defaults.
-    pub fn from_values(values: &[(String, Value)]) -> Result<Self> {
-        Self::from_json_value(apply_values(SPECS, Self::defaults(), values)?)
-    }
-
-    /// A config saved as JSON (in a checkpoint), checked like a new one.
-    pub fn from_json(json: &str) -> Result<Self> {
-        let value = serde_json::from_str(json)
-            .map_err(|e| Error::InvalidArgument(format!("translator config: {e}")))?;
-        Self::from_json_value(value)
-    }
-
-    fn from_json_value(value: Json) -> Result<Self> {
-        let config: TranslatorConfig = serde_json::from_value(value)
-            .map_err(|e| Error::InvalidArgument(format!("translator config: {e}")))?;
-        config.validate()?;
-        Ok(config)
-    }
-
     /// A narrow translator of 16 px grey images, for tests.
     #[cfg(test)]
     pub fn tiny() -> Self {
@@ -114,8 +84,13 @@ impl TranslatorConfig {
             layers => layers,
         }
     }
+}
 
-    pub fn validate(&self) -> Result<()> {
+impl TableConfig for TranslatorConfig {
+    const SPECS: &'static [OptionSpec] = SPECS;
+    const NAME: &'static str = "translator config";
+
+    fn validate(&self) -> Result<()> {
         check_ranges(SPECS, &as_json(self))?;
         for (name, shape) in [("in_shape", &self.in_shape), ("out_shape", &self.out_shape)] {
             let fits = |side: &i64| (MIN_SIZE..=MAX_SIZE).contains(side);

@@ -20,6 +20,7 @@ use crate::batch::{check_output_size, checked_batch};
 use crate::error::{invalid, Result};
 use crate::models::{initialise, WeightInit};
 use crate::network::Ema;
+use crate::options::TableConfig;
 use crate::rng::Rng;
 
 pub struct Translator {

@@ -5,6 +5,7 @@ use tch::{Device, Tensor};
 use super::{Translator, TranslatorConfig};
 use crate::checkpoint::{weight_files, Stored};
 use crate::error::Result;
+use crate::options::TableConfig;
 use crate::rng::Rng;
 
 impl Stored for Translator {
