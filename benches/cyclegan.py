@@ -59,6 +59,11 @@ def train(cycle: rustgan.CycleGAN, a: torch.Tensor, b: torch.Tensor, args, task:
     return {"steps": cycle.steps_done, "seconds": round(time.perf_counter() - started, 1)}
 
 
+def options(args) -> dict:
+    """CycleGAN options the command line changes from the defaults."""
+    return {} if args.lr_half_life is None else {"lr_half_life": args.lr_half_life}
+
+
 def accuracy(images: torch.Tensor, labels: torch.Tensor) -> float:
     return float((metrics.digit_logits(images).argmax(1) == labels).double().mean())
 
@@ -85,7 +90,7 @@ def digits_task(args) -> dict:
     a = enlarged(small)[args.digits_frame]
     a_train, _, a_test, test_labels = data.split(a, labels, held_out=0.2)
     mnist_train, mnist_test = data.split(data.mnist()[0], held_out=0.2)
-    cycle = rustgan.CycleGAN(a.shape[1:], mnist_train.shape[1:], seed=args.seed)
+    cycle = rustgan.CycleGAN(a.shape[1:], mnist_train.shape[1:], seed=args.seed, **options(args))
     row = train(cycle, a_train, mnist_train, args, "digits")
     translated = cycle.translate(a_test, to="b")
     row["accuracy"] = accuracy(translated, test_labels)
@@ -115,7 +120,7 @@ def shapes_task(args) -> dict:
     a, _ = palette_shapes(5000, (0, 1, 2), seed=args.seed)
     b, _ = palette_shapes(5000, (3, 4, 5), seed=args.seed + 1)
     test, test_labels = palette_shapes(1000, (0, 1, 2), seed=args.seed + 2)
-    cycle = rustgan.CycleGAN(a.shape[1:], b.shape[1:], seed=args.seed)
+    cycle = rustgan.CycleGAN(a.shape[1:], b.shape[1:], seed=args.seed, **options(args))
     row = train(cycle, a, b, args, "shapes")
     translated = cycle.translate(test, to="b")
     fitted = shape_renderer.fit(translated)
@@ -142,7 +147,7 @@ def photos_task(args) -> dict:
     china, flower = data.photos(("china",)), data.photos(("flower",))
     a, b = data.patches(china, n=2000, seed=args.seed), data.patches(flower, n=2000, seed=args.seed + 1)
     a_test, b_test = data.patches(china, n=500, seed=args.seed + 2), data.patches(flower, n=500, seed=args.seed + 3)
-    cycle = rustgan.CycleGAN(a.shape[1:], b.shape[1:], seed=args.seed)
+    cycle = rustgan.CycleGAN(a.shape[1:], b.shape[1:], seed=args.seed, **options(args))
     row = train(cycle, a, b, args, "photos")
     to_b, to_a = cycle.translate(a_test, to="b"), cycle.translate(b_test, to="a")
     row["SWD a→b"] = metrics.swd(to_b, b_test)["mean"]
@@ -168,6 +173,7 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=600, help="training seconds per task")
     parser.add_argument("--steps", type=int, default=None, help="train this many steps instead (quick checks)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--lr-half-life", type=int, default=None, help="instead of CycleGAN's default")
     parser.add_argument(
         "--digits-frame",
         choices=("bilinear 20 px, padded", "bilinear 28 px"),

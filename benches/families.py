@@ -7,7 +7,9 @@ the classifier's split, scored with its features (FID, precision / recall, class
 KL), as `mnist_recipe.py`. Both families train with the image recipe's options; the
 "labels" runs condition on the data's classes instead of the recipe's clusters (in the
 residual family: conditional batch norm in G, a projection head in D), and the "batch 32,
-lr 1.6e-3" runs take twice the steps, half as large, at 8x the learning rate.
+lr 1.6e-3" runs take twice the steps, half as large, at 8x the learning rate. The
+"re-clustered" run re-clusters its data on D's features every 1,000 steps
+(`recluster_every`) instead of keeping the clusters of pixels.
 
     python benches/families.py --data shapes --budget 600 --out runs/families
     python benches/families.py --data mnist --steps 100 --n 300   # smoke test
@@ -32,6 +34,9 @@ RUNS: dict[str, dict] = {
     "resnet, width 16": dict(RECIPE, arch="resnet", base_channels=16),
     "resnet, width 16, batch 32, lr 1.6e-3": dict(
         RECIPE, arch="resnet", base_channels=16, batch_size=32, lr_g=1.6e-3, lr_d=1.6e-3
+    ),
+    "resnet, width 16, batch 32, lr 1.6e-3, re-clustered": dict(
+        RECIPE, arch="resnet", base_channels=16, batch_size=32, lr_g=1.6e-3, lr_d=1.6e-3, recluster_every=1000
     ),
     "resnet, width 16, labels": dict(RECIPE, arch="resnet", base_channels=16, clusters=0, num_classes=True),
     "resnet, width 16, labels, batch 32": dict(

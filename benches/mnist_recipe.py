@@ -47,6 +47,7 @@ RUNS: dict[str, dict] = {
     "width 32, clusters 50": dict(ema=0.999, base_channels=32, clusters=50),
     "width 32, clusters 100": dict(ema=0.999, base_channels=32, clusters=100),
     "recipe": RECIPE,
+    "recipe, re-clustered on D's features": dict(RECIPE, recluster_every=1000),
     "clusters recipe": CLUSTERS_RECIPE,
     "clusters recipe + top-k 0.5": dict(CLUSTERS_RECIPE, top_k=0.5),
     "clusters recipe + TTUR": dict(CLUSTERS_RECIPE, lr_d=4e-4, lr_g=1e-4),

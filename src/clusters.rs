@@ -29,6 +29,19 @@ pub struct Clusters {
     pub centroids: Tensor,
     /// `[k]`, float64: the share of the training data in each cluster.
     pub weights: Tensor,
+    /// Once re-clustered on D's features (`recluster.rs`), where the clusters lie there.
+    pub in_features: Option<FeatureClusters>,
+}
+
+/// A self-conditioned GAN's clusters in D's feature space, once re-clustered.
+pub struct FeatureClusters {
+    /// `[k, feature_dim]`: the cluster centres of D's unit-length features.
+    pub centres: Tensor,
+    /// `[N]` int64: the cluster of each item of the data last clustered, which a resumed
+    /// `fit` on the same data trains with again.
+    pub assignments: Tensor,
+    /// `[2]` float64: that data's mean and mean square, which recognise it.
+    pub fingerprint: Tensor,
 }
 
 impl Clusters {
@@ -62,7 +75,7 @@ impl Clusters {
         let (_, centroids) = best.expect("STARTS >= 1");
         let counts = nearest_ids(&flat, &centroids).bincount::<Tensor>(None, k);
         let weights = counts.to_kind(Kind::Double) / n as f64;
-        Ok(Clusters { centroids, weights })
+        Ok(Clusters { centroids, weights, in_features: None })
     }
 
     /// The nearest cluster of each item `[N, ...]`: `[N]` int64.

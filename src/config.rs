@@ -74,6 +74,15 @@ pub const MAX_CLASSES: i64 = 1 << 12;
 /// Most layers, pieces or packed samples: beyond it a typo would exhaust memory.
 const MAX_COUNT: i64 = 64;
 
+/// The factor of learning rates that halve every `half_life` steps (0: constant), after
+/// `step` updates.
+pub fn half_life_factor(half_life: i64, step: i64) -> f64 {
+    if half_life == 0 {
+        return 1.0;
+    }
+    0.5f64.powf(step.max(0) as f64 / half_life as f64)
+}
+
 const fn int(min: i64, max: i64) -> Kind {
     Kind::Int { min, max }
 }
@@ -149,6 +158,11 @@ option_table! {
         /// training data, drawn at their shares; 0 is off.
         clusters: i64 = 0, int(0, MAX_CLASSES),
             "self-conditioning on k-means clusters of the data (0: off)";
+        /// Re-clusters a self-conditioned GAN's data on D's features every this many steps
+        /// (Liu et al. 2020), matching the new clusters to the old; 0 keeps the clusters of
+        /// pixels found at the start.
+        recluster_every: i64 = 0, int(0, i64::MAX),
+            "re-cluster on D's features every N steps (0: keep the pixel clusters)";
         /// A self-conditioned GAN's latent carries its cluster as a code of its own, after
         /// z (`[N, latent_dim + clusters]`), which editing searches and sets; else (as
         /// saved before) the quantile of z's first coordinate picks the cluster.
@@ -235,10 +249,7 @@ impl GanConfig {
 
     /// The learning rates' factor after `step` updates.
     pub fn lr_factor(&self, step: i64) -> f64 {
-        if self.lr_half_life == 0 {
-            return 1.0;
-        }
-        0.5f64.powf(step.max(0) as f64 / self.lr_half_life as f64)
+        half_life_factor(self.lr_half_life, step)
     }
 
     /// A small MLP GAN on 2D points, for tests.

@@ -6,12 +6,13 @@ use tch::{Device, Kind, Tensor};
 
 use crate::batch::{check_output_size, checked_batch};
 use crate::calibration::Calibration;
-use crate::clusters::Clusters;
+use crate::clusters::{Clusters, FeatureClusters};
 use crate::config::GanConfig;
 use crate::error::{invalid, Error, Result};
 use crate::models;
 use crate::network::{Ema, Network};
 use crate::options;
+use crate::recluster;
 use crate::rng::{classes_of, Rng};
 use crate::weights::named_variables;
 
@@ -161,14 +162,18 @@ impl Gan {
     }
 
     /// Keeps the clusters G and D are conditioned on, which must be `config.clusters`
-    /// centroids of the data's size.
+    /// centroids of the data's size (and, re-clustered, as many centres of D's features).
     pub fn set_clusters(&mut self, clusters: Clusters) -> Result<()> {
         let k = self.config.clusters;
         let (centroids, weights) = (clusters.centroids.size(), clusters.weights.size());
-        if centroids != [k, self.config.data_numel()] || weights != [k] {
+        let centres = clusters.in_features.as_ref().map(|found| found.centres.size());
+        if centroids != [k, self.config.data_numel()]
+            || weights != [k]
+            || centres.as_ref().is_some_and(|centres| centres.len() != 2 || centres[0] != k)
+        {
             return invalid(format!(
-                "clusters of shape {centroids:?} and shares {weights:?} do not match clusters={k} \
-                 of items with {} values",
+                "clusters of shape {centroids:?}, shares {weights:?} and feature centres \
+                 {centres:?} do not match clusters={k} of items with {} values",
                 self.config.data_numel()
             ));
         }
@@ -176,8 +181,36 @@ impl Gan {
         self.clusters = Some(Clusters {
             centroids: clusters.centroids.to_device(device),
             weights: clusters.weights.to_device(device),
+            in_features: clusters.in_features.map(|found| FeatureClusters {
+                centres: found.centres.to_device(device),
+                assignments: found.assignments.to_device(device),
+                fingerprint: found.fingerprint.to_device(Device::Cpu),
+            }),
         });
         Ok(())
+    }
+
+    /// The clusters `[N]` a self-conditioned GAN trains items `data` `[N, ...]` with.
+    pub fn item_clusters(&self, data: &Tensor) -> Result<Tensor> {
+        if self.config.clusters == 0 {
+            return invalid("clusters_of asks a self-conditioned GAN, and this one has clusters=0");
+        }
+        let data = self.check_batch(data, "images")?;
+        Ok(self
+            .data_labels(&data, None, "images")?
+            .expect("a self-conditioned GAN labels its data"))
+    }
+
+    /// The cluster of each item of `data` `[N, ...]`: the nearest centre of its D features
+    /// once the clusters were found there, else of its pixels.
+    fn data_clusters(&self, clusters: &Clusters, data: &Tensor) -> Tensor {
+        match &clusters.in_features {
+            Some(found) => recluster::nearest(
+                &recluster::features_of(&self.discriminator, data),
+                &found.centres,
+            ),
+            None => clusters.assign(data),
+        }
     }
 
     /// The shares `[k]` of a self-conditioned GAN's clusters (equal before any training).
@@ -207,7 +240,7 @@ impl Gan {
             ));
         }
         match &self.clusters {
-            Some(found) => Ok(Some(found.assign(data))),
+            Some(found) => Ok(Some(self.data_clusters(found, data))),
             None => invalid(format!(
                 "this GAN (clusters={}) finds the clusters of its data when fit() first trains \
                  it: call fit",

@@ -29,6 +29,7 @@ pub mod network;
 pub mod optim;
 pub mod option_table;
 pub mod options;
+pub mod recluster;
 pub mod replica;
 pub mod rng;
 pub mod train;

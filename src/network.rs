@@ -114,6 +114,12 @@ impl Network {
         }
     }
 
+    /// A discriminator's features of `xs` before its head, in evaluation mode, flattened
+    /// to `[N, feature_dim]`: what its projection reads.
+    pub fn features(&self, xs: &Tensor) -> Tensor {
+        self.body.forward(xs, None, false).flatten(1, -1).to_kind(Kind::Float)
+    }
+
     /// A generator's activations after its first block, flattened to `[N, features]`, in
     /// evaluation mode.
     pub fn first_activations(&self, z: &Tensor, labels: Option<&Tensor>) -> Tensor {

@@ -1,5 +1,7 @@
 """Self-conditioning on k-means clusters of the training data (`clusters=k`)."""
 
+import itertools
+
 import pytest
 import rustgan
 import torch
@@ -104,12 +106,41 @@ def test_projection_searches_the_cluster_code_and_returns_latents_that_render_it
     assert rustgan.edit.psnr(found.images, drawn).min() > 30
 
 
+def test_reclustering_on_features_is_matched_saved_and_resumed_exactly(mnist, tmp_path):
+    x = mnist[0][:400]
+    gan = tiny_dcgan(clusters=5, recluster_every=2)
+    gan.fit(x, steps=1, batch_size=32, progress=False)
+    on_pixels = gan.clusters_of(x)
+    gan.fit(x, steps=1, batch_size=32, progress=False)  # re-clusters after the second step
+    on_features = gan.clusters_of(x)
+    assert on_features.shape == (400,) and on_features.dtype == torch.int64
+    assert 0 <= int(on_features.min()) and int(on_features.max()) < 5
+    # New clusters take the numbers of the old ones they share most items with: more
+    # items keep their number than under any other numbering of the same clusters.
+    overlap = torch.zeros(5, 5)
+    overlap.index_put_((on_pixels, on_features), torch.ones(400), accumulate=True)
+    kept = int(overlap.diagonal().sum())
+    best = max(int(overlap[:, list(perm)].diagonal().sum()) for perm in itertools.permutations(range(5)))
+    assert kept == best, overlap
+    # A save holds the clusters G trains with; the resumed run re-clusters alike.
+    gan.save(tmp_path / "ckpt")
+    loaded = rustgan.GAN.load(tmp_path / "ckpt")
+    assert torch.equal(loaded.clusters_of(x), on_features)
+    for g in (gan, loaded):
+        g.fit(x, steps=3, batch_size=32, progress=False)
+    assert torch.equal(loaded.sample(6, seed=0), gan.sample(6, seed=0))
+    assert torch.equal(loaded.clusters_of(x), gan.clusters_of(x))
+    with pytest.raises(rustgan.InvalidArgumentError, match="clusters=0"):
+        tiny_dcgan().clusters_of(x)
+
+
 @pytest.mark.parametrize(
     "options, message",
     [
         (dict(clusters=-1), "clusters must be at least 0"),
         (dict(clusters=3, num_classes=3), "use it with num_classes=0 and pac=1"),
         (dict(clusters=3, pac=2), "use it with num_classes=0 and pac=1"),
+        (dict(recluster_every=10), "use it with clusters > 0"),
     ],
 )
 def test_bad_cluster_settings_are_named(options, message):

@@ -10,7 +10,7 @@ ROOT = Path(__file__).parents[1]
 # Rust top-level modules of the core crate, bottom layer first.
 RUST_LAYERS = [
     {"config", "option_table", "rng", "error", "batch", "weights", "replica", "calibration", "clusters"},
-    {"models", "network", "optim"},
+    {"models", "network", "optim", "recluster"},
     {"options"},
     {"gan", "latents"},
     {"losses", "augment"},

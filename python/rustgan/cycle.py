@@ -54,6 +54,8 @@ class CycleGAN(NativeModel):
         loss: ``"lsgan"`` (CycleGAN), ``"bce"`` or ``"hinge"``.
         patch_layers: stride-2 layers of the PatchGANs (0: 2 up to 32 px, else 3).
         lr_g, lr_d, betas_g, betas_d: Adam settings of the generators and discriminators.
+        lr_half_life: all learning rates halve every `lr_half_life` steps (0: constant),
+            so the translations settle instead of drifting on.
         ema: decay of an exponential moving average of both generators; `translate`
             then uses the averages by default.
         precision: ``"fp32"`` or ``"bf16"`` (mixed precision, as for `GAN`).
@@ -86,6 +88,7 @@ class CycleGAN(NativeModel):
         lr_d: float = _default("lr_d"),
         betas_g: tuple[float, float] = _default("betas_g"),
         betas_d: tuple[float, float] = _default("betas_d"),
+        lr_half_life: int = _default("lr_half_life"),
         ema: float | None = _default("ema"),
         precision: str = _default("precision"),
         seed: int = _default("seed"),

@@ -101,6 +101,11 @@ class GAN(NativeModel):
             the data's shares, and a latent carries its cluster as a one-hot code after z
             (``[N, latent_dim + clusters]``, see `latent_width`). Editing moves z and
             searches or sets the code apart. 0: off.
+        recluster_every: a self-conditioned GAN re-clusters its data on D's features
+            every this many steps (Liu et al. 2020), so the clusters come to follow what
+            the images show rather than where their pixels lie; each new cluster takes
+            the number of the old one it shares most items with. 0 keeps the clusters of
+            pixels that the first `fit` finds.
         cluster_code: False keeps the rule of GANs saved before cluster codes, which
             loads them unchanged: the quantile of z's first coordinate picks the cluster.
         conditional_batch_norm: a conditioned ``arch="resnet"`` G reads its class (or
@@ -149,6 +154,7 @@ class GAN(NativeModel):
         augment: str | Sequence[str] = _default("augment"),
         num_classes: int = _default("num_classes"),
         clusters: int = _default("clusters"),
+        recluster_every: int = _default("recluster_every"),
         cluster_code: bool = _default("cluster_code"),
         conditional_batch_norm: bool = _default("conditional_batch_norm"),
         ema: float | None = _default("ema"),
@@ -319,6 +325,12 @@ class GAN(NativeModel):
     def calibration(self) -> dict[str, float] | None:
         """D's calibration for guided sampling (see `calibrate`), or None."""
         return self._core.calibration
+
+    def clusters_of(self, images) -> torch.Tensor:
+        """The cluster ``[N]`` (int64) a self-conditioned GAN trains each of `images`
+        ``[N, *data_shape]`` with: the nearest cluster centre of the image's D features
+        once the GAN has re-clustered (`recluster_every`), else of its pixels."""
+        return self._core.clusters_of(as_batch(images, self.data_shape, "images"))
 
     # --- evaluation --------------------------------------------------------------------
     def evaluate(self, real, n: int = 2000, seed: int = 0, **options) -> dict:

@@ -7,7 +7,7 @@ use tch::{Device, Tensor};
 
 use super::store::{self, checkpoint_error, write_tensors};
 use super::{weight_files, Stored};
-use crate::clusters::Clusters;
+use crate::clusters::{Clusters, FeatureClusters};
 use crate::error::Result;
 use crate::gan::Gan;
 use crate::options::config_from_json;
@@ -24,7 +24,17 @@ fn read_clusters(path: &Path) -> Result<Clusters> {
     let mut take = |name: &str| {
         tensors.remove(name).ok_or_else(|| checkpoint_error(path, format!("no tensor '{name}'")))
     };
-    Ok(Clusters { centroids: take("centroids")?, weights: take("weights")? })
+    let (centroids, weights) = (take("centroids")?, take("weights")?);
+    // Re-clustered GANs also keep where the clusters lie in D's features.
+    let in_features = match take("feature_centres") {
+        Ok(centres) => Some(FeatureClusters {
+            centres,
+            assignments: take("assignments")?,
+            fingerprint: take("fingerprint")?,
+        }),
+        Err(_) => None,
+    };
+    Ok(Clusters { centroids, weights, in_features })
 }
 
 impl Stored for Gan {
@@ -60,10 +70,17 @@ impl Stored for Gan {
 
     fn write_extras(&self, dir: &Path) -> Result<()> {
         if let Some(clusters) = self.clusters() {
-            let tensors = vec![
+            let mut tensors = vec![
                 ("centroids".to_string(), clusters.centroids.shallow_clone()),
                 ("weights".to_string(), clusters.weights.shallow_clone()),
             ];
+            if let Some(found) = &clusters.in_features {
+                tensors.extend([
+                    ("feature_centres".to_string(), found.centres.shallow_clone()),
+                    ("assignments".to_string(), found.assignments.shallow_clone()),
+                    ("fingerprint".to_string(), found.fingerprint.shallow_clone()),
+                ]);
+            }
             write_tensors(&dir.join(CLUSTERS_FILE), tensors)?;
         }
         if let Some(calibration) = self.calibration() {

@@ -48,6 +48,10 @@ option_table! {
             "Adam learning rate of the discriminators";
         betas_g: (f64, f64) = (0.5, 0.999), Kind::Pair(Bounds::FRACTION), "Adam betas of G";
         betas_d: (f64, f64) = (0.5, 0.999), Kind::Pair(Bounds::FRACTION), "Adam betas of D";
+        /// Exponential learning-rate decay: all four rates halve every `lr_half_life`
+        /// steps, so the translations settle instead of drifting on; 0 keeps them constant.
+        lr_half_life: i64 = 0, Kind::Int { min: 0, max: i64::MAX },
+            "steps over which the learning rates halve (0: constant)";
         /// Decay of the exponential moving average of both generators' weights.
         ema: Option<f64> = None, Kind::OptionalFloat(Bounds::OPEN_UNIT),
             "EMA decay of the generators (None: no EMA)";

@@ -5,6 +5,7 @@
 use tch::{Device, Tensor};
 
 use super::{CycleGan, Direction, Half};
+use crate::config::half_life_factor;
 use crate::error::{invalid, Result};
 use crate::losses::{discriminator_loss, generator_loss};
 use crate::optim::{gradients, FlatParams};
@@ -146,6 +147,10 @@ impl Trainable for CycleGan {
             2 => &mut self.a_to_b.generator.params,
             _ => &mut self.b_to_a.generator.params,
         }
+    }
+
+    fn lr_factor(&self, step: i64) -> f64 {
+        half_life_factor(self.config.lr_half_life, step)
     }
 
     fn step_path(&self) -> Box<dyn StepPath<CycleGan>> {

@@ -24,6 +24,11 @@ pub fn validate(config: &GanConfig) -> Result<()> {
              num_classes=0 and pac=1",
         );
     }
+    if config.recluster_every > 0 && config.clusters == 0 {
+        return invalid(
+            "recluster_every re-clusters a self-conditioned GAN: use it with clusters > 0",
+        );
+    }
     let mlp_only =
         [config.batch_norm_g, config.maxout > 1, config.hidden_dim_d > 0, config.depth_d > 0];
     if mlp_only.contains(&true) && config.arch != Arch::Mlp {

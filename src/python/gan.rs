@@ -122,6 +122,12 @@ impl PyGan {
         calibration_dict(py, &calibration)
     }
 
+    /// The clusters `[N]` a self-conditioned GAN trains `images` with.
+    fn clusters_of(&self, py: Python<'_>, images: PyTensor) -> PyResult<PyTensor> {
+        let images = images.0;
+        without_gil(py, move || self.trainer().model().item_clusters(&images)).map(PyTensor)
+    }
+
     /// The stored calibration as a dict, or None.
     #[getter]
     fn calibration<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {

@@ -10,6 +10,7 @@ use crate::clusters::Clusters;
 use crate::error::{invalid, Result};
 use crate::gan::Gan;
 use crate::optim::FlatParams;
+use crate::recluster;
 use crate::rng::Rng;
 
 /// Real training items, with class labels `[B]` when the GAN is conditional.
@@ -97,8 +98,36 @@ impl Trainable for Gan {
             let mut rng = Rng::new(self.config.seed ^ CLUSTER_STREAM);
             self.set_clusters(Clusters::fit(&images, self.config.clusters, &mut rng)?)?;
         }
+        // The data last re-clustered trains on with the clusters it was given then, so a
+        // resumed run goes on as an unbroken one.
+        let found = self.clusters().and_then(|clusters| clusters.in_features.as_ref());
+        if let Some(found) = found.filter(|found| {
+            labels.is_none()
+                && found.assignments.size()[0] == images.size()[0]
+                && recluster::same_data(&found.fingerprint, &images)
+        }) {
+            let labels = Some(found.assignments.shallow_clone());
+            return Ok(GanData { images, labels });
+        }
         let labels = self.data_labels(&images, labels, "labels")?;
         Ok(GanData { images, labels })
+    }
+
+    fn after_step(&mut self, data: &mut GanData, steps: i64) -> Result<()> {
+        let every = self.config.recluster_every;
+        let (Some(clusters), Some(previous)) = (self.clusters(), data.labels.as_ref()) else {
+            return Ok(());
+        };
+        if every == 0 || steps % every != 0 {
+            return Ok(());
+        }
+        // Every replica re-clusters alike: same D, same data, a stream of the step.
+        let mut rng = Rng::new(self.config.seed ^ CLUSTER_STREAM ^ (steps as u64).rotate_left(32));
+        let features = recluster::features_of(&self.discriminator, &data.images);
+        let found =
+            recluster::recluster(&features, &data.images, previous, &clusters.centroids, &mut rng)?;
+        data.labels = found.in_features.as_ref().map(|found| found.assignments.shallow_clone());
+        self.set_clusters(found)
     }
 
     fn step_batch(&self, items: &Tensor, labels: Option<&Tensor>) -> Result<Batch> {

@@ -115,6 +115,11 @@ pub trait Trainable: Send + Sized + 'static {
     /// labels, a translator's inputs and targets), checked and on the device; the model
     /// may first learn from them what training needs (a GAN's clusters).
     fn fit_data(&mut self, items: &Tensor, other: Option<&Tensor>) -> Result<Self::Data>;
+    /// Runs in `fit` after each step, `steps` steps done, before anything sees the new
+    /// state: the model may relearn from its data what training needs (a GAN's clusters).
+    fn after_step(&mut self, _data: &mut Self::Data, _steps: i64) -> Result<()> {
+        Ok(())
+    }
     /// One batch for `Trainer::train_step` from the caller's tensors, checked.
     fn step_batch(&self, items: &Tensor, other: Option<&Tensor>) -> Result<BatchOf<Self>>;
     /// Runs after every update of the discriminators.
@@ -266,7 +271,7 @@ impl<M: Trainable> Trainer<M> {
         options: &FitOptions,
         mut monitor: impl FnMut(i64, Option<&Record>) -> Result<()>,
     ) -> Result<FitOutcome> {
-        let data = self.model.fit_data(items, other)?;
+        let mut data = self.model.fit_data(items, other)?;
         let world_size = self.streams.world_size();
         for n in data.sizes() {
             options.check(n, world_size, self.model.batch_multiple())?;
@@ -294,6 +299,7 @@ impl<M: Trainable> Trainer<M> {
                 })
                 .collect::<Result<Vec<_>>>()?;
             let stats = self.train_step(&batches, options.on_nan)?;
+            self.model.after_step(&mut data, self.step)?;
             if log.stop_after(&stats, &mut self.log_window, self.step, done, &mut monitor)? {
                 interrupted = true;
                 break;
