@@ -91,6 +91,7 @@ def train(args) -> int:
             cycle_weight=args.cycle_weight,
             identity_weight=identity_weight,
             ema=args.ema,
+            lr_half_life=args.lr_half_life,
             seed=args.seed,
             device=args.device,
         )
@@ -162,6 +163,9 @@ def add_parser(commands, formatter) -> None:
         "--identity-weight", type=float, default=OPTIONS["identity_weight"].default, help=OPTIONS["identity_weight"].doc
     )
     p.add_argument("--ema", type=float, default=OPTIONS["ema"].default, help=OPTIONS["ema"].doc)
+    p.add_argument(
+        "--lr-half-life", type=int, default=OPTIONS["lr_half_life"].default, help=OPTIONS["lr_half_life"].doc
+    )
     p.add_argument("--seed", type=int, default=0, help=OPTIONS["seed"].doc)
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     p.add_argument("--image-size", type=int, default=64, help="for image folders: side in px (a multiple of 4)")
