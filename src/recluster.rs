@@ -14,10 +14,15 @@ use crate::rng::Rng;
 /// Items per pass through D: memory stays bounded for large images.
 const CHUNK: i64 = 256;
 
-/// The mean and mean square of `images`, float64 `[2]` on the CPU.
+/// The mean and mean square of `images`, float64 `[2]` on the CPU, summed in chunks so
+/// large data sets are never copied whole.
 pub fn fingerprint(images: &Tensor) -> Tensor {
-    let values = images.to_kind(Kind::Double);
-    Tensor::stack(&[values.mean(None), values.square().mean(None)], 0).to_device(Device::Cpu)
+    let mut sums = Tensor::zeros([2], (Kind::Double, images.device()));
+    for chunk in images.split(CHUNK, 0) {
+        let values = chunk.to_kind(Kind::Double);
+        sums += Tensor::stack(&[values.sum(None), values.square().sum(None)], 0);
+    }
+    (sums / images.numel() as f64).to_device(Device::Cpu)
 }
 
 /// Whether `images` look like the data of `fingerprint`, up to the rounding of sums
