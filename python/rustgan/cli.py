@@ -143,6 +143,8 @@ def train(args) -> int:
             options["num_classes"] = int(labels.max()) + 1
             if args.clusters is None:
                 options["clusters"] = 0  # the classes take the clusters' place
+        if not options.get("clusters") and args.recluster_every is None:
+            options.pop("recluster_every", None)  # the recipe's re-clustering needs clusters
         options.setdefault("arch", KIND_ARCH[kind])
         gan = GAN(data_shape=tuple(x.shape[1:]), device=args.device, **options)
     labels = labels if gan.num_classes else None
