@@ -48,7 +48,8 @@ def recipe(kind: str, items: int | None = None, size: int | None = None) -> dict
     ``rustgan.GAN((2,), **options)``.
 
     Given the number of training `items`, the self-conditioning clusters are as many as
-    the data carries: at most one per 20 items, and none below two. Given the images'
+    the data carries: at most one per 20 items, and none below two; a recipe that
+    re-clusters does so no more often than every ``items / 10`` steps. Given the images'
     `size` in pixels, colour images of 64 px and more get a DCGAN with DiffAugment
     instead of the residual family, which wins below that (``benches/README.md``).
     """
