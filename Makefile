@@ -101,10 +101,10 @@ bench-edit: $(BUILT)
 	    --methods posterior --out $(BENCH_OUT)/inpainting-seed-$$seed || exit 1; \
 	done
 
-# Real data (about 2 hours): Fashion-MNIST for 10 minutes per run, emoji and clipart for 30
-# CPU-minutes (the recipe and the eager peer side by side, one core each), each beside a
-# PyTorch eager DCGAN; pix2pix from brain-region maps to MRI slices; GAN-train and GAN-test
-# on Fashion-MNIST.
+# Real data (about 2 hours): the recipes beside a PyTorch eager DCGAN on Fashion-MNIST for
+# 10 minutes per run, and on emoji and clipart for 30 CPU-minutes (the two side by side, one
+# core each); pix2pix from brain-region maps to MRI slices; GAN-train and GAN-test on
+# Fashion-MNIST.
 bench-real: $(BUILT)
 	$(PYTHON) benches/real_data.py --data fashion --budget 600 --runs "images recipe" "PyTorch eager DCGAN" \
 	  --out $(BENCH_OUT)/real

@@ -37,10 +37,12 @@ pub fn recipe_for(
         if items < 1 {
             return invalid(format!("items must be at least 1, got {items}"));
         }
+        let mut clustered = true;
         for (name, value) in settings.iter_mut() {
             if *name == "clusters" {
                 let clusters = value.as_i64().unwrap_or(0).min(items / ITEMS_PER_CLUSTER);
-                *value = Json::from(if clusters >= 2 { clusters } else { 0 });
+                clustered = clusters >= 2;
+                *value = Json::from(if clustered { clusters } else { 0 });
             }
             if *name == "recluster_every" {
                 let every = value.as_i64().unwrap_or(0).max(items / ITEMS_PER_RECLUSTER_STEP);
@@ -48,7 +50,7 @@ pub fn recipe_for(
             }
         }
         // Too few items for clusters: nothing to re-cluster either.
-        if settings.iter().any(|(name, value)| *name == "clusters" && value == &Json::from(0)) {
+        if !clustered {
             settings.retain(|(name, _)| *name != "recluster_every");
         }
     }
