@@ -4,6 +4,7 @@ line trains and translates, and bad input is refused by name."""
 
 import copy
 import inspect
+import json
 import textwrap
 
 import pytest
@@ -77,13 +78,31 @@ def test_pytorch_twins_compute_the_same_function_both_ways(digits):
     with torch.no_grad():
         assert torch.allclose(to_b(digits[:8]), cycle.translate(digits[:8], to="b"), atol=1e-5)
         assert torch.allclose(to_a(colour[:8]), cycle.translate(colour[:8], to="a"), atol=1e-5)
-        assert judge_a(digits[:8]).shape == judge_b(colour[:8]).shape == (8, 1, 2, 2)
+        assert judge_a(digits[:8]).shape == judge_b(colour[:8]).shape == (8, 1, 6, 6), "16 px patches of 16 px"
     fresh = tiny((1, 16, 16), (3, 16, 16), identity_weight=0.0, seed=5)
     fresh.load_generator_state_dict(to_b.state_dict(), to="b")
     fresh.load_discriminator_state_dict(judge_a.state_dict(), domain="a")
     assert torch.allclose(fresh.translate(digits[:8], to="b"), cycle.translate(digits[:8], to="b"), atol=1e-6)
     with pytest.raises(rustgan.InvalidArgumentError, match="missing"):
         fresh.load_generator_state_dict({}, to="a")
+
+
+def test_patches_by_size_and_checkpoints_that_stored_zero(tmp_path, digits):
+    """A new CycleGAN takes the deepest PatchGAN (up to 3 layers) whose patches fit in its
+    images; a checkpoint whose config says 0 keeps the discriminators it was built with."""
+    for side, layers in {16: 1, 28: 1, 32: 1, 64: 2, 128: 3, 256: 3}.items():
+        assert tiny((1, side, side), (1, side, side)).config["patch_layers"] == layers, side
+    assert tiny(patch_layers=2).config["patch_layers"] == 2
+    old = tiny(patch_layers=2)
+    old.fit(digits[:32], -digits[32:64], steps=2, batch_size=8, progress=False)
+    old.save(tmp_path / "old")
+    config_path = tmp_path / "old" / "config.json"
+    config = json.loads(config_path.read_text())
+    config["patch_layers"] = 0
+    config_path.write_text(json.dumps(config))
+    loaded = rustgan.CycleGAN.load(tmp_path / "old")
+    assert loaded.discriminator_state_dict("a").keys() == old.discriminator_state_dict("a").keys()
+    assert torch.equal(loaded.translate(digits[:4], to="b"), old.translate(digits[:4], to="b"))
 
 
 # --- options and bad input -----------------------------------------------------------------

@@ -52,7 +52,9 @@ class CycleGAN(NativeModel):
         pool_size: past translations each discriminator draws half its fakes from.
         dropout: dropout of the generators' innermost decoder layers while training.
         loss: ``"lsgan"`` (CycleGAN), ``"bce"`` or ``"hinge"``.
-        patch_layers: stride-2 layers of the PatchGANs (0: 2 up to 32 px, else 3).
+        patch_layers: stride-2 layers of the PatchGANs. 0 (the default) takes the deepest,
+            up to CycleGAN's 3, whose patches (16, 34 or 70 px for 1, 2 or 3 layers) fit in
+            the images, so the discriminators judge style rather than content.
         lr_g, lr_d, betas_g, betas_d: Adam settings of the generators and discriminators.
         lr_half_life: all learning rates halve every `lr_half_life` steps (0: constant),
             so the translations settle instead of drifting on.
