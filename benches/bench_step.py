@@ -78,11 +78,9 @@ def make(case: dict, side: str, base_channels: int):
     if case["arch"] == "cyclegan":
         shape, width = case["data_shape"], min(base_channels, CYCLEGAN_CHANNELS)
         torch.manual_seed(0)
-        return (
-            CycleSide(rustgan.CycleGAN(shape, shape, base_channels=width, device="cpu"))
-            if side == "rustgan"
-            else ReferenceCycleGAN(shape, width)
-        )
+        cycle = rustgan.CycleGAN(shape, shape, base_channels=width, device="cpu")
+        # The reference builds the discriminators as deep as rustgan's default picks.
+        return CycleSide(cycle) if side == "rustgan" else ReferenceCycleGAN(shape, width, cycle.config["patch_layers"])
     if side == "rustgan":
         precision = case.get("precision", "fp32")
         return rustgan.GAN(

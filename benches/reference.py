@@ -111,7 +111,7 @@ class ReferenceCycleGAN:
     PatchGAN discriminators, LSGAN, cycle L1 x 10, identity L1 x 5, pools of 50. A batch
     ``[N, 2, C, H, W]`` holds an image of domain a and one of domain b per item."""
 
-    def __init__(self, shape, base_channels: int = 32, patch_layers: int = 2):
+    def __init__(self, shape, base_channels: int = 32, patch_layers: int = 1):
         self.to_b, self.to_a = (UNetGenerator(shape, shape, base_channels, dropout=0.0) for _ in range(2))
         self.judge_a, self.judge_b = (ImageDiscriminator(shape, base_channels, patch_layers) for _ in range(2))
         for module in (self.to_b, self.to_a, self.judge_a, self.judge_b):

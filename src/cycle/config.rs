@@ -109,13 +109,15 @@ impl CycleConfig {
     /// Checkpoints store the number; those that stored 0 keep pix2pix's rule
     /// (`TranslatorConfig::discriminator_layers`), which built their networks.
     pub fn with_patches_by_size(mut self) -> Self {
-        let side = self.shape_a.iter().skip(1).copied().min().unwrap_or(0);
         if self.patch_layers == 0 {
-            let (mut layers, mut patch) = (0, 7); // two stride-1 4x4 convolutions see 7 px
+            let side = self.shape_a.iter().skip(1).copied().min().unwrap_or(0);
+            // One stride-2 layer sees 16 px, as small as images may be; each more layer
+            // doubles that, plus 2.
+            let (mut layers, mut patch) = (1, 16);
             while layers < 3 && 2 * patch + 2 <= side {
                 (layers, patch) = (layers + 1, 2 * patch + 2);
             }
-            self.patch_layers = layers.max(1);
+            self.patch_layers = layers;
         }
         self
     }
