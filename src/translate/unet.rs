@@ -140,10 +140,14 @@ impl UNet {
             skips.push(h.shallow_clone());
         }
         for (level, up) in self.ups.iter().enumerate().rev() {
+            // ReLU before joining, not after: the join's backward hands each half a
+            // strided slice of one gradient, which batch norm's backward takes a slow path
+            // for, while ReLU's backward writes it out densely.
+            h = h.relu();
             if level + 1 < self.ups.len() {
-                h = Tensor::cat(&[&h, &skips[level]], 1);
+                h = Tensor::cat(&[&h, &skips[level].relu()], 1);
             }
-            h = h.relu().apply_t(&up.conv, train);
+            h = h.apply_t(&up.conv, train);
             if let Some(norm) = &up.norm {
                 h = h.apply_t(norm, train);
             }
