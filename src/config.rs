@@ -27,6 +27,10 @@ named_choices! {
         Hinge = "hinge",
         /// Wasserstein loss with gradient penalty (Gulrajani et al. 2017).
         WganGp = "wgan-gp",
+        /// Relativistic pairing (Jolicoeur-Martineau 2019), R3GAN's loss (Huang et al.
+        /// 2024) with R1 and R2: D minimises softplus(-(D(real) - D(fake))) over pairs of a
+        /// real and a generated item, G the mirror. Logged whole as D's real half.
+        Relativistic = "relativistic",
     }
 }
 
@@ -138,6 +142,9 @@ option_table! {
         /// Lazy regularisation (Karras et al. 2020): R1 every `r1_every` steps, scaled up to
         /// match.
         r1_every: i64 = 1, int(1, MAX_DIM), "lazy R1: apply it every N steps";
+        /// R2 penalty gamma / 2 * E|grad_x D(x_fake)|^2 on generated items (R3GAN pairs it
+        /// with R1 of the same gamma), on the steps R1 is applied; 0 is off.
+        r2_gamma: f64 = 0.0, Kind::Float(Bounds::NON_NEGATIVE), "R2 penalty weight (0: off)";
         /// Spectral normalisation of every D layer (Miyato et al. 2018); D then has no
         /// batch norm.
         spectral_norm: bool = false, Kind::Bool, "spectrally normalised D";

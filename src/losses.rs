@@ -27,16 +27,30 @@ pub fn discriminator_loss(
             ((-real_logits + 1.0).relu().mean(None), (fake_logits + 1.0).relu().mean(None))
         }
         LossKind::WganGp => (-real_logits.mean(None), fake_logits.mean(None)),
+        LossKind::Relativistic => {
+            let pairs = (fake_logits - real_logits).softplus().mean(None);
+            (pairs.shallow_clone(), pairs.zeros_like())
+        }
     };
     DiscriminatorLoss { real, fake }
 }
 
-pub fn generator_loss(kind: LossKind, fake_logits: &Tensor) -> Tensor {
+/// G's loss on D's logits of its items. `real_logits`, of as many real items, are only
+/// read by the relativistic loss, which needs them.
+pub fn generator_loss(
+    kind: LossKind,
+    fake_logits: &Tensor,
+    real_logits: Option<&Tensor>,
+) -> Tensor {
     match kind {
         // Non-saturating: -log sigmoid(f).
         LossKind::Bce => (-fake_logits).softplus().mean(None),
         LossKind::Lsgan => (fake_logits - 1.0).square().mean(None) * 0.5,
         LossKind::Hinge | LossKind::WganGp => -fake_logits.mean(None),
+        LossKind::Relativistic => {
+            let real = real_logits.expect("the relativistic loss is given D's real logits");
+            (real - fake_logits).softplus().mean(None)
+        }
     }
 }
 
@@ -67,6 +81,7 @@ pub fn discriminator_loss_and_gradient(kind: LossKind, logits: &Tensor) -> (Tens
             (per_row(margins.relu()), margins.gt(0.0).to_kind(logits.kind()) * (signs / count))
         }
         LossKind::WganGp => (per_row(logits * &signs), (signs / count).expand_as(logits)),
+        LossKind::Relativistic => unreachable!("the fused step takes no relativistic loss"),
     }
 }
 
@@ -85,6 +100,7 @@ pub fn generator_loss_and_gradient(kind: LossKind, fake_logits: &Tensor) -> (Ten
         LossKind::Hinge | LossKind::WganGp => {
             (-fake_logits.mean(None), fake_logits.full_like(-1.0 / count))
         }
+        LossKind::Relativistic => unreachable!("the fused step takes no relativistic loss"),
     }
 }
 
@@ -102,10 +118,10 @@ pub fn gradient_penalty(mixed: &Tensor, logits: &Tensor) -> Result<Tensor> {
     Ok((input_gradient_norms(mixed, logits)? - 1.0).square().mean(None))
 }
 
-/// Mescheder et al. 2018: E[||grad_x D(x)||^2] at real samples `real` (requiring grad),
-/// without the gamma / 2 factor.
-pub fn r1_penalty(real: &Tensor, logits: &Tensor) -> Result<Tensor> {
-    Ok(input_gradient_norms(real, logits)?.square().mean(None))
+/// Mescheder et al. 2018: E[||grad_x D(x)||^2] at `inputs` (requiring grad), without the
+/// gamma / 2 factor. At real samples it is R1; at generated ones, R2.
+pub fn r1_penalty(inputs: &Tensor, logits: &Tensor) -> Result<Tensor> {
+    Ok(input_gradient_norms(inputs, logits)?.square().mean(None))
 }
 
 #[cfg(test)]
@@ -127,9 +143,15 @@ mod tests {
         let hinge = discriminator_loss(LossKind::Hinge, &real, &fake);
         assert!((scalar(&hinge.real) - (0.0 + 2.0) / 2.0).abs() < 1e-6);
         assert!((scalar(&hinge.fake) - (1.5 + 0.0) / 2.0).abs() < 1e-6);
-        let ls = generator_loss(LossKind::Lsgan, &fake);
+        let ls = generator_loss(LossKind::Lsgan, &fake, None);
         assert!((scalar(&ls) - 0.5 * (0.25 + 16.0) / 2.0).abs() < 1e-6);
-        assert!((scalar(&generator_loss(LossKind::WganGp, &fake)) - 1.25).abs() < 1e-6);
+        assert!((scalar(&generator_loss(LossKind::WganGp, &fake, None)) - 1.25).abs() < 1e-6);
+        // Pairs (2, 0.5) and (-1, -3): D's loss softplus(f - r), G's the mirror.
+        let paired = discriminator_loss(LossKind::Relativistic, &real, &fake);
+        assert!((scalar(&paired.real) - (sp(-1.5) + sp(-2.0)) / 2.0).abs() < 1e-6);
+        assert_eq!(scalar(&paired.fake), 0.0);
+        let mirrored = generator_loss(LossKind::Relativistic, &fake, Some(&real));
+        assert!((scalar(&mirrored) - (sp(1.5) + sp(2.0)) / 2.0).abs() < 1e-6);
     }
 
     #[test]
@@ -151,7 +173,7 @@ mod tests {
             );
 
             let fake = logits.get(1);
-            let loss = generator_loss(kind, &fake);
+            let loss = generator_loss(kind, &fake, None);
             let expected =
                 Tensor::run_backward(&[&loss], &[&logits], false, false).remove(0).get(1);
             let (value, grad) = generator_loss_and_gradient(kind, &fake.detach());

@@ -24,6 +24,7 @@ def mlp(**options) -> rustgan.GAN:
         dict(pac=2, loss="lsgan"),
         dict(augment="translation, cutout, color"),
         dict(augment=["translation"], pac=2, spectral_norm=True, r1_gamma=1.0),
+        dict(loss="relativistic", r1_gamma=1.0, r2_gamma=1.0),
     ],
     ids=str,
 )
@@ -40,6 +41,8 @@ def test_each_stabiliser_trains_a_dcgan(options, mnist):
     assert differs_from(gan, train()[0])
     if "r1_gamma" in options:
         assert history[0]["loss/d/r1"] > 0
+    if "r2_gamma" in options:
+        assert history[0]["loss/d/r2"] > 0
     if "gradient_penalty" in options:
         assert history[0]["loss/d/gp"] > 0
 
@@ -58,6 +61,26 @@ def test_lazy_r1_runs_every_k_steps_and_penalises_gradients(ring):
     for _ in range(7):
         unregularised.step(ring[0][:64])
     assert differs_from(gan, unregularised)
+
+
+def test_relativistic_pairing_with_r1_and_r2(ring):
+    """R3GAN's loss: D's whole pairing loss is logged as its real half, and both penalties
+    enter D's loss on the lazy steps; with top-k and packing it still trains."""
+    gan = mlp(loss="relativistic", r1_gamma=1.0, r2_gamma=2.0, r1_every=2)
+    steps = [gan.step(ring[0][:64]) for _ in range(4)]
+    assert ["loss/d/r2" in stats for stats in steps] == [True, False, True, False]
+    for stats in steps:
+        assert stats["loss/d/fake"] == 0
+        penalties = 2 / 2 * (1.0 * stats.get("loss/d/r1", 0.0) + 2.0 * stats.get("loss/d/r2", 0.0))
+        assert stats["loss/d"] == pytest.approx(stats["loss/d/real"] + penalties, rel=1e-5)
+    assert steps[0]["loss/d/real"] == pytest.approx(math.log(2), abs=0.05), "D starts undecided"
+    paired_by_bce = mlp(r1_gamma=1.0, r2_gamma=2.0, r1_every=2)
+    for _ in range(4):
+        paired_by_bce.step(ring[0][:64])
+    assert differs_from(gan, paired_by_bce)
+    packed = mlp(loss="relativistic", pac=2, top_k=0.5, r1_gamma=0.1)
+    history = packed.fit(ring[0], steps=20, batch_size=64, log_every=10, progress=False)
+    assert all(math.isfinite(v) for record in history for v in record.values())
 
 
 def test_spectral_norm_keeps_the_power_iteration_vector_in_the_checkpoint(tmp_path):
@@ -89,6 +112,8 @@ def test_packing_needs_whole_groups(ring):
         (dict(augment="color"), "augment"),
         (dict(augment="blur", arch="dcgan"), "augment"),
         (dict(r1_gamma=-1.0), "r1_gamma"),
+        (dict(r2_gamma=-1.0), "r2_gamma"),
+        (dict(loss="relativistic", arch="dcgan", r2_gamma=float("nan")), "r2_gamma"),
         (dict(num_classes=-1), "num_classes"),
         (dict(pac=0), "pac"),
         (dict(maxout=0), "maxout"),

@@ -66,7 +66,10 @@ class GAN(NativeModel):
         arch: ``"dcgan"`` or ``"resnet"`` (SNGAN-style residual networks) for images,
             ``"mlp"`` for vectors (e.g. 2D points).
         latent_dim: size of the latent code z ~ N(0, I).
-        loss: ``"bce"`` (non-saturating), ``"lsgan"``, ``"hinge"`` or ``"wgan-gp"``.
+        loss: ``"bce"`` (non-saturating), ``"lsgan"``, ``"hinge"``, ``"wgan-gp"`` or
+            ``"relativistic"`` (R3GAN's relativistic pairing: D minimises
+            ``softplus(-(D(real) - D(fake)))`` over pairs of a real and a generated item,
+            G the mirror; use it with `r1_gamma` and `r2_gamma`).
         base_channels: width of the image networks at full resolution (doubled at each
             halving).
         hidden_dim, depth: width and number of hidden layers of the MLP networks.
@@ -83,8 +86,10 @@ class GAN(NativeModel):
         gradient_penalty: adds WGAN-GP's penalty on D's input gradients to any loss.
         r1_gamma: R1 penalty ``r1_gamma / 2 * E|grad D(x_real)|^2`` (0: off); 10 is usual
             for the non-saturating loss, ~0.1 for 2D points.
-        r1_every: lazy regularisation: the R1 penalty is applied every `r1_every` steps,
-            scaled up to match (StyleGAN2 uses 16).
+        r1_every: lazy regularisation: the R1 (and R2) penalties are applied every
+            `r1_every` steps, scaled up to match (StyleGAN2 uses 16).
+        r2_gamma: R2 penalty ``r2_gamma / 2 * E|grad D(G(z))|^2`` on generated items (0:
+            off); R3GAN sets it equal to `r1_gamma`.
         spectral_norm: spectrally normalised D layers (SN-GAN); D then has no batch norm.
         pac: PacGAN packing: D judges `pac` samples at once, which exposes mode collapse
             to it. Batch sizes must be multiples of `pac`.
@@ -149,6 +154,7 @@ class GAN(NativeModel):
         gradient_penalty: bool = _default("gradient_penalty"),
         r1_gamma: float = _default("r1_gamma"),
         r1_every: int = _default("r1_every"),
+        r2_gamma: float = _default("r2_gamma"),
         spectral_norm: bool = _default("spectral_norm"),
         pac: int = _default("pac"),
         top_k: float = _default("top_k"),

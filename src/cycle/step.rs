@@ -94,8 +94,9 @@ impl StepPath<CycleGan> for CycleStep {
             self.kept.take().expect("the critic pass keeps its items");
         let (model, config) = (ctx.model, &ctx.model.config);
         let (to_b, to_a) = (&model.a_to_b, &model.b_to_a);
-        let adversarial = generator_loss(config.loss, &to_b.discriminator.judge(&fake_b, true))
-            + generator_loss(config.loss, &to_a.discriminator.judge(&fake_a, true));
+        let judged = |half: &Half, fake: &Tensor| half.discriminator.judge(fake, true);
+        let adversarial = generator_loss(config.loss, &judged(to_b, &fake_b), None)
+            + generator_loss(config.loss, &judged(to_a, &fake_a), None);
         let distance = |x: &Tensor, y: &Tensor| (x - y).abs().mean(None);
         let streams = &mut *ctx.streams;
         let mut run = |half: &Half, x: &Tensor| half.generator.forward(x, true, Some(streams));

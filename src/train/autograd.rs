@@ -6,14 +6,23 @@ use super::stats::{DiscriminatorStats, GeneratorStats};
 use super::{scalars, Batch, Context, StepPath};
 use crate::augment::augment;
 use crate::clusters;
+use crate::config::LossKind;
 use crate::error::Result;
 use crate::gan::Gan;
 use crate::losses::{discriminator_loss, generator_loss, gradient_penalty, r1_penalty, strongest};
 
+/// What the last critic iteration keeps for G's update.
+struct Kept {
+    /// The generated items, with their graph, and their labels.
+    fake: Tensor,
+    labels: Option<Tensor>,
+    /// The real batch, which the relativistic loss pairs G's items with.
+    real: Batch,
+}
+
 #[derive(Default)]
 pub struct Autograd {
-    /// The last critic iteration's generated items (with their graph) and labels.
-    kept: Option<(Tensor, Option<Tensor>)>,
+    kept: Option<Kept>,
 }
 
 impl StepPath<Gan> for Autograd {
@@ -25,7 +34,10 @@ impl StepPath<Gan> for Autograd {
     ) -> Result<(DiscriminatorStats, Vec<Tensor>)> {
         let (gan, config) = (ctx.model, &ctx.model.config);
         let batch = real.images.size()[0];
-        let r1_now = config.r1_gamma > 0.0 && ctx.step % config.r1_every == 0;
+        // Lazy regularisation: R1 and R2 on the same steps.
+        let penalty_step = ctx.step % config.r1_every == 0;
+        let r1_now = config.r1_gamma > 0.0 && penalty_step;
+        let r2_now = config.r2_gamma > 0.0 && penalty_step;
         let z = ctx.streams.draw(batch, &[config.latent_dim], false);
         // A class each: the caller's kind, or a cluster drawn at its share apart from z.
         let drawn = match gan.code_shares() {
@@ -41,7 +53,7 @@ impl StepPath<Gan> for Autograd {
         // the same); earlier ones need no graph.
         let generate = || gan.generator.forward(&z, fake_labels.as_ref(), true);
         let generated = if last { generate() } else { tch::no_grad(generate) };
-        let fake_input = generated.detach();
+        let fake_input = generated.detach().set_requires_grad(r2_now);
         let real_input = real.images.detach().set_requires_grad(r1_now);
         let augmented_real = augment(&real_input, &config.augment, ctx.streams);
         let augmented_fake = augment(&fake_input, &config.augment, ctx.streams);
@@ -67,6 +79,11 @@ impl StepPath<Gan> for Autograd {
             loss = loss + &penalty * (config.r1_gamma / 2.0 * config.r1_every as f64);
             penalties.push(penalty);
         }
+        if r2_now {
+            let penalty = r1_penalty(&fake_input, &fake_logits)?;
+            loss = loss + &penalty * (config.r2_gamma / 2.0 * config.r1_every as f64);
+            penalties.push(penalty);
+        }
         let mut logged = vec![loss.shallow_clone(), parts.real, parts.fake];
         logged.extend(penalties);
         let values = scalars(&logged)?;
@@ -77,23 +94,36 @@ impl StepPath<Gan> for Autograd {
             fake: values[2],
             gradient_penalty: if config.uses_gradient_penalty() { extra.next() } else { None },
             r1: if r1_now { extra.next() } else { None },
+            r2: if r2_now { extra.next() } else { None },
         };
         let grad = gan.discriminator.params.gradient(&loss)?;
         if last {
-            self.kept = Some((generated, fake_labels));
+            let real = Batch {
+                images: real.images.shallow_clone(),
+                labels: real.labels.as_ref().map(Tensor::shallow_clone),
+            };
+            self.kept = Some(Kept { fake: generated, labels: fake_labels, real });
         }
         Ok((stats, vec![grad]))
     }
 
     fn generator_pass(&mut self, ctx: &mut Context<Gan>) -> Result<(GeneratorStats, Vec<Tensor>)> {
-        let (fake, labels) = self.kept.take().expect("the last critic iteration keeps its items");
+        let Kept { fake, labels, real } =
+            self.kept.take().expect("the last critic iteration keeps its items");
         let (gan, config) = (ctx.model, &ctx.model.config);
         let augmented = augment(&fake, &config.augment, ctx.streams);
         let mut logits = gan.discriminator.forward(&augmented, labels.as_ref(), true);
+        // The relativistic loss pairs each item with a real one, judged by D as it is now.
+        let mut real_logits = (config.loss == LossKind::Relativistic).then(|| {
+            let augmented = augment(&real.images, &config.augment, ctx.streams);
+            tch::no_grad(|| gan.discriminator.forward(&augmented, real.labels.as_ref(), true))
+        });
         if let Some(k) = config.top_k_count(logits.size()[0], ctx.step) {
-            logits = logits.f_index_select(0, &strongest(&logits, k))?;
+            let strongest = strongest(&logits, k);
+            logits = logits.f_index_select(0, &strongest)?;
+            real_logits = real_logits.map(|r| r.f_index_select(0, &strongest)).transpose()?;
         }
-        let loss = generator_loss(config.loss, &logits);
+        let loss = generator_loss(config.loss, &logits, real_logits.as_ref());
         let value = loss.f_double_value(&[])?;
         Ok((GeneratorStats::adversarial(value), vec![gan.generator.params.gradient(&loss)?]))
     }

@@ -11,7 +11,7 @@ use tch::Tensor;
 
 use super::stats::{DiscriminatorStats, GeneratorStats};
 use super::{scalars, Batch, Context, StepPath};
-use crate::config::{Arch, GanConfig, Precision};
+use crate::config::{Arch, GanConfig, LossKind, Precision};
 use crate::error::Result;
 use crate::gan::Gan;
 use crate::losses::{discriminator_loss_and_gradient, generator_loss_and_gradient, strongest};
@@ -127,6 +127,8 @@ fn applies_to(config: &GanConfig) -> bool {
     config.arch == Arch::Mlp
         && !config.uses_gradient_penalty()
         && config.r1_gamma == 0.0
+        && config.r2_gamma == 0.0
+        && config.loss != LossKind::Relativistic
         && !config.spectral_norm
         && config.conditioning_classes() == 0
         && config.precision == Precision::Fp32
@@ -273,7 +275,11 @@ mod tests {
             let expected = gan
                 .generator
                 .params
-                .gradient(&generator_loss(loss, &gan.discriminator.forward(&fake, None, true)))
+                .gradient(&generator_loss(
+                    loss,
+                    &gan.discriminator.forward(&fake, None, true),
+                    None,
+                ))
                 .unwrap()
                 .copy();
             tch::no_grad(|| {

@@ -11,6 +11,8 @@ pub enum Stat {
     GradientPenalty,
     /// The R1 penalty (before its weight), on the steps that apply it.
     R1,
+    /// The R2 penalty on generated items (before its weight), on the same steps.
+    R2,
     G,
     /// A translator's mean absolute error between its outputs and the targets.
     L1,
@@ -23,12 +25,13 @@ pub enum Stat {
 }
 
 impl Stat {
-    pub const ALL: [Stat; 10] = [
+    pub const ALL: [Stat; 11] = [
         Stat::D,
         Stat::DReal,
         Stat::DFake,
         Stat::GradientPenalty,
         Stat::R1,
+        Stat::R2,
         Stat::G,
         Stat::L1,
         Stat::Cycle,
@@ -43,6 +46,7 @@ impl Stat {
             Stat::DFake => "loss/d/fake",
             Stat::GradientPenalty => "loss/d/gp",
             Stat::R1 => "loss/d/r1",
+            Stat::R2 => "loss/d/r2",
             Stat::G => "loss/g",
             Stat::L1 => "loss/g/l1",
             Stat::Cycle => "loss/g/cycle",
@@ -60,13 +64,16 @@ pub struct DiscriminatorStats {
     pub fake: f64,
     pub gradient_penalty: Option<f64>,
     pub r1: Option<f64>,
+    pub r2: Option<f64>,
 }
 
 impl DiscriminatorStats {
     /// The values the finite check looks at.
     pub fn values(&self) -> Vec<f64> {
-        [Some(self.total), Some(self.real), Some(self.fake), self.gradient_penalty, self.r1]
+        let penalties = [self.gradient_penalty, self.r1, self.r2];
+        [Some(self.total), Some(self.real), Some(self.fake)]
             .into_iter()
+            .chain(penalties)
             .flatten()
             .collect()
     }
@@ -112,6 +119,7 @@ impl StepStats {
         let mut entries = vec![(Stat::D, d.total), (Stat::DReal, d.real), (Stat::DFake, d.fake)];
         entries.extend(d.gradient_penalty.map(|v| (Stat::GradientPenalty, v)));
         entries.extend(d.r1.map(|v| (Stat::R1, v)));
+        entries.extend(d.r2.map(|v| (Stat::R2, v)));
         entries.push((Stat::G, self.generator.adversarial));
         entries.extend(self.generator.terms.iter().copied());
         entries.push((Stat::Skipped, if self.skipped { 1.0 } else { 0.0 }));
@@ -182,7 +190,7 @@ mod tests {
 
     fn step(d: f64, r1: Option<f64>, skipped: bool) -> StepStats {
         let discriminator =
-            DiscriminatorStats { total: d, real: d, fake: 0.0, gradient_penalty: None, r1 };
+            DiscriminatorStats { total: d, real: d, fake: 0.0, r1, ..Default::default() };
         StepStats { discriminator, generator: GeneratorStats::adversarial(1.0), skipped }
     }
 

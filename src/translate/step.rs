@@ -75,7 +75,7 @@ impl StepPath<Translator> for Pix2Pix {
         let (real, outputs) = self.kept.take().expect("the critic iteration keeps its items");
         let (model, config) = (ctx.model, &ctx.model.config);
         let logits = model.discriminator.forward(&real.inputs, &outputs, true);
-        let adversarial = generator_loss(config.loss, &logits);
+        let adversarial = generator_loss(config.loss, &logits, None);
         let l1 = (&outputs - &real.targets).abs().mean(None);
         let loss = &adversarial * config.adversarial_weight + &l1 * config.l1_weight;
         let values = scalars(&[adversarial, l1])?;
