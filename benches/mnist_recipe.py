@@ -48,6 +48,7 @@ RUNS: dict[str, dict] = {
     "width 32, clusters 100": dict(ema=0.999, base_channels=32, clusters=100),
     "recipe": RECIPE,
     "recipe, re-clustered on D's features": dict(RECIPE, recluster_every=1000),
+    "recipe with R3GAN's loss": dict(RECIPE, loss="relativistic", r1_gamma=0.1, r2_gamma=0.1, r1_every=4),
     "clusters recipe": CLUSTERS_RECIPE,
     "clusters recipe + top-k 0.5": dict(CLUSTERS_RECIPE, top_k=0.5),
     "clusters recipe + TTUR": dict(CLUSTERS_RECIPE, lr_d=4e-4, lr_g=1e-4),
