@@ -9,7 +9,8 @@ KL), as `mnist_recipe.py`. Both families train with the image recipe's options; 
 residual family: conditional batch norm in G, a projection head in D), and the "batch 32,
 lr 1.6e-3" runs take twice the steps, half as large, at 8x the learning rate. The
 "re-clustered" run re-clusters its data on D's features every 1,000 steps
-(`recluster_every`) instead of keeping the clusters of pixels.
+(`recluster_every`) instead of keeping the clusters of pixels. The "colour recipe" runs
+take `recipe("colour")` as shipped, with one lever changed each.
 
     python benches/families.py --data shapes --budget 600 --out runs/families
     python benches/families.py --data mnist --steps 100 --n 300   # smoke test
@@ -25,6 +26,9 @@ import rustgan
 from mnist_recipe import RECIPE, train
 from rustgan import data, metrics, plot
 
+# The colour recipe's GAN options (`train` takes its batch size, the budget its steps).
+COLOUR = {name: value for name, value in rustgan.recipe("colour").items() if name != "steps"}
+
 # Each run: GAN options on top of the recipe.
 RUNS: dict[str, dict] = {
     "dcgan": dict(RECIPE),
@@ -37,6 +41,11 @@ RUNS: dict[str, dict] = {
     ),
     "resnet, width 16, batch 32, lr 1.6e-3, re-clustered": dict(
         RECIPE, arch="resnet", base_channels=16, batch_size=32, lr_g=1.6e-3, lr_d=1.6e-3, recluster_every=1000
+    ),
+    "colour recipe": COLOUR,
+    "colour recipe, R3GAN's loss": dict(COLOUR, loss="relativistic", r1_gamma=0.1, r2_gamma=0.1, r1_every=4),
+    "colour recipe, adaptive augmentation": dict(
+        COLOUR, augment=["color", "translation", "cutout"], augment_target=0.6
     ),
     "resnet, width 16, labels": dict(RECIPE, arch="resnet", base_channels=16, clusters=0, num_classes=True),
     "resnet, width 16, labels, batch 32": dict(

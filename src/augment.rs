@@ -1,7 +1,8 @@
 //! DiffAugment (Zhao et al. 2020, "Differentiable Augmentation for Data-Efficient GAN
 //! Training"): the same random, differentiable transformations are applied to real and
 //! generated images before D sees them, so D cannot memorise a small data set and G still
-//! receives gradients through them.
+//! receives gradients through them. With adaptive augmentation (`adaptive_augment`) each
+//! transformation reaches an image only with a probability.
 
 use tch::{Kind, Tensor};
 
@@ -13,14 +14,28 @@ const TRANSLATION_RATIO: f64 = 0.125;
 /// Side of the `cutout` square, as a fraction of the image size.
 const CUTOUT_RATIO: f64 = 0.5;
 
-/// Applies `policy` to images `[B, C, H, W]`, with fresh draws from `random`.
-pub fn augment(images: &Tensor, policy: &[Augment], random: &mut impl UniformSource) -> Tensor {
+/// Applies `policy` to images `[B, C, H, W]`, with fresh draws from `random`: each
+/// transformation to each image with `probability` (1: to every image).
+pub fn augment(
+    images: &Tensor,
+    policy: &[Augment],
+    probability: f64,
+    random: &mut impl UniformSource,
+) -> Tensor {
     let mut x = images.shallow_clone();
+    if probability <= 0.0 {
+        return x;
+    }
     for kind in policy {
-        x = match kind {
+        let transformed = match kind {
             Augment::Color => color(&x, random),
             Augment::Translation => translation(&x, random),
             Augment::Cutout => cutout(&x, random),
+        };
+        x = if probability >= 1.0 {
+            transformed
+        } else {
+            transformed.where_self(&per_image(&x, random).lt(probability), &x)
         };
     }
     x
@@ -100,7 +115,7 @@ mod tests {
     fn translation_moves_content_and_keeps_gradients() {
         let policy = [Augment::Translation];
         let x = images();
-        let shifted = augment(&x, &policy, &mut Rng::new(0));
+        let shifted = augment(&x, &policy, 1.0, &mut Rng::new(0));
         assert_eq!(shifted.size(), x.size());
         // Shifts of at most 4 px (of 28) leave at least 24 x 24 ones and at most all.
         let kept = shifted.sum_dim_intlist([1i64, 2, 3].as_slice(), false, None);
@@ -113,7 +128,7 @@ mod tests {
     #[test]
     fn cutout_zeroes_at_most_a_half_size_square() {
         let policy = [Augment::Cutout];
-        let cut = augment(&images(), &policy, &mut Rng::new(0));
+        let cut = augment(&images(), &policy, 1.0, &mut Rng::new(0));
         let zeroed = cut.eq(0.0).sum_dim_intlist([1i64, 2, 3].as_slice(), false, None);
         assert!(zeroed.max().double_value(&[]) <= 14.0 * 14.0);
         assert!(
@@ -126,10 +141,25 @@ mod tests {
     fn color_changes_brightness_per_image() {
         let policy = [Augment::Color];
         let x = Tensor::rand([8, 3, 28, 28], (Kind::Float, Device::Cpu));
-        let means =
-            augment(&x, &policy, &mut Rng::new(0)).mean_dim([1i64, 2, 3].as_slice(), false, None)
-                - x.mean_dim([1i64, 2, 3].as_slice(), false, None);
+        let image_means = |t: &Tensor| t.mean_dim([1i64, 2, 3].as_slice(), false, None);
+        let means = image_means(&augment(&x, &policy, 1.0, &mut Rng::new(0))) - image_means(&x);
         let spread = means.max().double_value(&[]) - means.min().double_value(&[]);
         assert!(spread > 0.1 && means.abs().max().double_value(&[]) <= 0.5 + 1e-5, "{spread}");
+    }
+
+    /// With probability p an image is transformed or left as it was, whole; 0 leaves all.
+    #[test]
+    fn a_probability_transforms_some_images_whole() {
+        let policy = [Augment::Color];
+        let x = Tensor::rand([64, 3, 8, 8], (Kind::Float, Device::Cpu));
+        let unchanged = |p: f64| {
+            let y = augment(&x, &policy, p, &mut Rng::new(0));
+            let same = (&y - &x).abs().amax([1i64, 2, 3].as_slice(), false).eq(0.0);
+            same.sum(Kind::Int64).int64_value(&[])
+        };
+        assert_eq!(unchanged(0.0), 64);
+        assert_eq!(unchanged(1.0), 0);
+        let half = unchanged(0.5);
+        assert!((16..=48).contains(&half), "{half} of 64 left");
     }
 }

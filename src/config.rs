@@ -157,6 +157,11 @@ option_table! {
             "top-k training: least share of fakes G learns from (1: off)";
         /// DiffAugment policy; empty is off. Images only.
         augment: Vec<Augment> = vec![], Kind::Choices(Augment::NAMES), "DiffAugment policy";
+        /// Adaptive augmentation (Karras et al. 2020): each of `augment`'s transformations
+        /// reaches an image with a probability p, from 0, adjusted every 4 steps towards
+        /// E[sign(D(real))] = this target (0.6 in the paper); 0 applies them always.
+        augment_target: f64 = 0.0, Kind::Float(Bounds::FRACTION),
+            "adaptive augmentation: target of E[sign(D(real))] (0: augment always)";
         /// Number of classes of a class-conditional GAN (labels 0..k-1); 0 is
         /// unconditional. D is a projection discriminator.
         num_classes: i64 = 0, int(0, MAX_CLASSES),

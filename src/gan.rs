@@ -4,6 +4,7 @@
 
 use tch::{Device, Kind, Tensor};
 
+use crate::adaptive_augment::AdaptiveAugment;
 use crate::batch::{check_output_size, checked_batch};
 use crate::calibration::Calibration;
 use crate::clusters::{Clusters, FeatureClusters};
@@ -29,6 +30,9 @@ pub struct Gan {
     calibration: Option<Calibration>,
     /// With `config.clusters`, the clusters of the training data, found by the first `fit`.
     clusters: Option<Clusters>,
+    /// With `config.augment_target`, how often D's inputs are augmented, as training
+    /// has adjusted it.
+    pub adaptive_augment: Option<AdaptiveAugment>,
 }
 
 /// Batch norm's running-statistics momentum (PyTorch's and tch's default).
@@ -60,6 +64,7 @@ impl Gan {
         });
         let sample_rng = rng.fork();
         let (calibration, clusters) = (None, None);
+        let adaptive_augment = (config.augment_target > 0.0).then(AdaptiveAugment::default);
         let gan = Gan {
             config,
             device,
@@ -69,8 +74,15 @@ impl Gan {
             sample_rng,
             calibration,
             clusters,
+            adaptive_augment,
         };
         Ok((gan, rng))
+    }
+
+    /// The probability with which each of `config.augment`'s transformations reaches an
+    /// image D sees: adjusted during training with `augment_target`, else 1.
+    pub fn augment_probability(&self) -> f64 {
+        self.adaptive_augment.as_ref().map_or(1.0, |ada| ada.p)
     }
 
     /// Checks that `data` is a finite float batch `[N, *data_shape]` and moves it to the

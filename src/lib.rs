@@ -1,7 +1,8 @@
 //! rustgan: GAN training and image editing on libtorch tensors, exposed to Python as
 //! `rustgan._rustgan` (with the `python` feature, which maturin enables).
 //!
-//! Layers, each using only those above it: `config`, `rng`, `error`, `calibration` →
+//! Layers, each using only those above it: `config`, `rng`, `error`, `calibration`,
+//! `adaptive_augment` →
 //! `models` → `network`, `optim` → `options` → `gan` (the model) → `augment`, `losses` →
 //! `train` (the trainer) → `checkpoint`, `edit`, `guide`, `metrics`, `translate` (pix2pix) →
 //! `cycle` (CycleGAN, on pix2pix's networks) → `python` (the bindings).
@@ -10,6 +11,7 @@
 // not an assignment operator in disguise.
 #![allow(clippy::assign_op_pattern)]
 
+pub mod adaptive_augment;
 pub mod augment;
 pub mod batch;
 pub mod calibration;

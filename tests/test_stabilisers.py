@@ -96,6 +96,27 @@ def test_spectral_norm_keeps_the_power_iteration_vector_in_the_checkpoint(tmp_pa
     assert torch.equal(loaded.discriminator_state_dict()["0.weight_u"], after["0.weight_u"])
 
 
+def test_adaptive_augmentation_follows_d_and_resumes_exactly(mnist, tmp_path):
+    """On 32 digits D soon tells them from G's: E[sign(D(real))] passes 0.6 and p rises
+    from 0. A checkpoint between two adjustments keeps p and what D showed since."""
+    x = mnist[0][:32]
+    gan = tiny_dcgan(augment="translation,cutout", augment_target=0.6)
+    assert gan.augment_probability == 0.0
+    history = gan.fit(x, steps=30, batch_size=16, log_every=10, progress=False)
+    assert history[-1]["augment/real_sign"] > 0.6
+    assert 0 < history[1]["augment/p"] < history[-1]["augment/p"] <= gan.augment_probability
+    gan.save(tmp_path / "ck")  # 30 steps: two updates after the last adjustment
+    loaded = rustgan.GAN.load(tmp_path / "ck")
+    assert loaded.augment_probability == gan.augment_probability
+    for model in (gan, loaded):
+        model.fit(x, steps=10, batch_size=16, progress=False)
+    assert loaded.augment_probability == gan.augment_probability > history[-1]["augment/p"]
+    assert torch.equal(loaded.sample(8, seed=0), gan.sample(8, seed=0))
+    (tmp_path / "ck" / "adaptive_augment.json").write_text('{"p": 2.0}')
+    with pytest.raises(rustgan.CheckpointError, match="adaptive_augment.json"):
+        rustgan.GAN.load(tmp_path / "ck")
+
+
 def test_packing_needs_whole_groups(ring):
     gan = mlp(pac=4)
     with pytest.raises(rustgan.InvalidArgumentError, match="multiple of pac=4"):
@@ -111,6 +132,9 @@ def test_packing_needs_whole_groups(ring):
         (dict(pac=2, num_classes=3), "pac"),
         (dict(augment="color"), "augment"),
         (dict(augment="blur", arch="dcgan"), "augment"),
+        (dict(augment_target=0.6, arch="dcgan"), "set augment too"),
+        (dict(augment="color", augment_target=1.0, arch="dcgan"), "augment_target"),
+        (dict(augment="color", augment_target=-0.1, arch="dcgan"), "augment_target"),
         (dict(r1_gamma=-1.0), "r1_gamma"),
         (dict(r2_gamma=-1.0), "r2_gamma"),
         (dict(loss="relativistic", arch="dcgan", r2_gamma=float("nan")), "r2_gamma"),

@@ -98,6 +98,12 @@ class GAN(NativeModel):
             (1: off; the paper's floor is 0.5).
         augment: DiffAugment policy for small image sets: any of ``"color"``,
             ``"translation"``, ``"cutout"``, as a list or a comma-separated string.
+        augment_target: adaptive augmentation (StyleGAN2-ADA, Karras et al. 2020): each
+            of `augment`'s transformations reaches an image with a probability p that
+            starts at 0 and is adjusted every 4 steps, up while E[sign(D(real))] is above
+            this target (D grows sure of the training images), down while below; 0.6 is
+            the paper's. The history logs ``"augment/p"`` and ``"augment/real_sign"``;
+            `augment_probability` is p now. 0: `augment` applies always.
         num_classes: > 0 makes a class-conditional GAN (one-hot label into G, or its
             conditional batch norm with ``arch="resnet"``; projection discriminator); `fit`,
             `step`, `generate` and `sample` then take labels.
@@ -159,6 +165,7 @@ class GAN(NativeModel):
         pac: int = _default("pac"),
         top_k: float = _default("top_k"),
         augment: str | Sequence[str] = _default("augment"),
+        augment_target: float = _default("augment_target"),
         num_classes: int = _default("num_classes"),
         clusters: int = _default("clusters"),
         recluster_every: int = _default("recluster_every"),
@@ -332,6 +339,12 @@ class GAN(NativeModel):
     def calibration(self) -> dict[str, float] | None:
         """D's calibration for guided sampling (see `calibrate`), or None."""
         return self._core.calibration
+
+    @property
+    def augment_probability(self) -> float:
+        """The probability with which each of `augment`'s transformations reaches an image
+        D sees: adjusted by training with `augment_target`, else 1."""
+        return self._core.augment_probability
 
     def clusters_of(self, images) -> torch.Tensor:
         """The cluster ``[N]`` (int64) a self-conditioned GAN trains each of `images`

@@ -1,5 +1,5 @@
-//! What a GAN's checkpoint holds besides its networks: its clusters, its calibration and
-//! its sampling stream.
+//! What a GAN's checkpoint holds besides its networks: its clusters, its calibration, its
+//! adaptive augmentation and its sampling stream.
 
 use std::path::Path;
 
@@ -7,6 +7,7 @@ use tch::{Device, Tensor};
 
 use super::store::{self, checkpoint_error, write_tensors};
 use super::{weight_files, Stored};
+use crate::adaptive_augment::AdaptiveAugment;
 use crate::clusters::{Clusters, FeatureClusters};
 use crate::error::Result;
 use crate::gan::Gan;
@@ -18,6 +19,8 @@ use crate::weights::read_safetensors;
 const CLUSTERS_FILE: &str = "clusters.safetensors";
 /// D's calibration for guided sampling, where the GAN has one; older checkpoints lack it.
 const CALIBRATION_FILE: &str = "calibration.json";
+/// Adaptive augmentation's state, where the GAN augments adaptively.
+const ADAPTIVE_AUGMENT_FILE: &str = "adaptive_augment.json";
 
 fn read_clusters(path: &Path) -> Result<Clusters> {
     let mut tensors = read_safetensors(path).map_err(|reason| checkpoint_error(path, reason))?;
@@ -86,6 +89,9 @@ impl Stored for Gan {
         if let Some(calibration) = self.calibration() {
             store::write_json(dir, CALIBRATION_FILE, calibration)?;
         }
+        if let Some(ada) = &self.adaptive_augment {
+            store::write_json(dir, ADAPTIVE_AUGMENT_FILE, ada)?;
+        }
         Ok(())
     }
 
@@ -97,6 +103,15 @@ impl Stored for Gan {
         }
         if dir.join(CALIBRATION_FILE).is_file() {
             self.set_calibration(store::read_json(dir, CALIBRATION_FILE, "calibration")?);
+        }
+        if self.adaptive_augment.is_some() && dir.join(ADAPTIVE_AUGMENT_FILE).is_file() {
+            let ada: AdaptiveAugment =
+                store::read_json(dir, ADAPTIVE_AUGMENT_FILE, "adaptive augmentation")?;
+            if !(0.0..=1.0).contains(&ada.p) {
+                let reason = format!("probability {} is not in [0, 1]", ada.p);
+                return Err(checkpoint_error(&dir.join(ADAPTIVE_AUGMENT_FILE), reason));
+            }
+            self.adaptive_augment = Some(ada);
         }
         Ok(())
     }

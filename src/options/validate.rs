@@ -40,6 +40,9 @@ pub fn validate(config: &GanConfig) -> Result<()> {
     if !config.augment.is_empty() && config.arch == Arch::Mlp {
         return invalid("augment applies to images: use it with arch='dcgan' or 'resnet'");
     }
+    if config.augment_target > 0.0 && config.augment.is_empty() {
+        return invalid("augment_target adapts how often augment applies: set augment too");
+    }
     let parameters = family.parameter_estimate(config);
     if parameters > MAX_PARAMETERS {
         return invalid(format!(

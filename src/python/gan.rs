@@ -128,6 +128,12 @@ impl PyGan {
         without_gil(py, move || self.trainer().model().item_clusters(&images)).map(PyTensor)
     }
 
+    /// The probability with which augmentations reach D's inputs (1 unless adaptive).
+    #[getter]
+    fn augment_probability(&self) -> f64 {
+        self.trainer().model().augment_probability()
+    }
+
     /// The stored calibration as a dict, or None.
     #[getter]
     fn calibration<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {

@@ -1,8 +1,8 @@
 //! The step path for any GAN: losses built on autograd's graph, gradients by backward.
 
-use tch::Tensor;
+use tch::{Kind, Tensor};
 
-use super::stats::{DiscriminatorStats, GeneratorStats};
+use super::stats::{AugmentStats, DiscriminatorStats, GeneratorStats};
 use super::{scalars, Batch, Context, StepPath};
 use crate::augment::augment;
 use crate::clusters;
@@ -55,8 +55,9 @@ impl StepPath<Gan> for Autograd {
         let generated = if last { generate() } else { tch::no_grad(generate) };
         let fake_input = generated.detach().set_requires_grad(r2_now);
         let real_input = real.images.detach().set_requires_grad(r1_now);
-        let augmented_real = augment(&real_input, &config.augment, ctx.streams);
-        let augmented_fake = augment(&fake_input, &config.augment, ctx.streams);
+        let p = gan.augment_probability();
+        let augmented_real = augment(&real_input, &config.augment, p, ctx.streams);
+        let augmented_fake = augment(&fake_input, &config.augment, p, ctx.streams);
         let real_logits = gan.discriminator.forward(&augmented_real, real.labels.as_ref(), true);
         let fake_logits = gan.discriminator.forward(&augmented_fake, fake_labels.as_ref(), true);
         let parts = discriminator_loss(config.loss, &real_logits, &fake_logits);
@@ -68,7 +69,7 @@ impl StepPath<Gan> for Autograd {
             let mixed = (&real.images + (&fake_input - &real.images) * &alpha)
                 .detach()
                 .set_requires_grad(true);
-            let augmented_mixed = augment(&mixed, &config.augment, ctx.streams);
+            let augmented_mixed = augment(&mixed, &config.augment, p, ctx.streams);
             let logits = gan.discriminator.forward(&augmented_mixed, real.labels.as_ref(), true);
             let penalty = gradient_penalty(&mixed, &logits)?;
             loss = loss + &penalty * config.gp_weight;
@@ -86,6 +87,13 @@ impl StepPath<Gan> for Autograd {
         }
         let mut logged = vec![loss.shallow_clone(), parts.real, parts.fake];
         logged.extend(penalties);
+        let adaptive = gan.adaptive_augment.is_some();
+        if adaptive {
+            // Averaged across replicas like a gradient, so that every replica adjusts alike.
+            let real_sign = real_logits.detach().sign().mean(Kind::Float);
+            ctx.streams.sync_gradient(&real_sign)?;
+            logged.push(real_sign);
+        }
         let values = scalars(&logged)?;
         let mut extra = values[3..].iter().copied();
         let stats = DiscriminatorStats {
@@ -95,6 +103,11 @@ impl StepPath<Gan> for Autograd {
             gradient_penalty: if config.uses_gradient_penalty() { extra.next() } else { None },
             r1: if r1_now { extra.next() } else { None },
             r2: if r2_now { extra.next() } else { None },
+            augment: adaptive.then(|| AugmentStats {
+                p,
+                real_sign: extra.next().expect("logged after the penalties"),
+                items: (batch * ctx.streams.world_size()) as f64,
+            }),
         };
         let grad = gan.discriminator.params.gradient(&loss)?;
         if last {
@@ -111,11 +124,12 @@ impl StepPath<Gan> for Autograd {
         let Kept { fake, labels, real } =
             self.kept.take().expect("the last critic iteration keeps its items");
         let (gan, config) = (ctx.model, &ctx.model.config);
-        let augmented = augment(&fake, &config.augment, ctx.streams);
+        let p = gan.augment_probability();
+        let augmented = augment(&fake, &config.augment, p, ctx.streams);
         let mut logits = gan.discriminator.forward(&augmented, labels.as_ref(), true);
         // The relativistic loss pairs each item with a real one, judged by D as it is now.
         let mut real_logits = (config.loss == LossKind::Relativistic).then(|| {
-            let augmented = augment(&real.images, &config.augment, ctx.streams);
+            let augmented = augment(&real.images, &config.augment, p, ctx.streams);
             tch::no_grad(|| gan.discriminator.forward(&augmented, real.labels.as_ref(), true))
         });
         if let Some(k) = config.top_k_count(logits.size()[0], ctx.step) {

@@ -5,6 +5,7 @@ use tch::{Device, Tensor};
 
 use super::autograd::Autograd;
 use super::fused_mlp::FusedMlp;
+use super::stats::DiscriminatorStats;
 use super::{Optimised, StepPath, Trainable, TrainingData};
 use crate::clusters::Clusters;
 use crate::error::{invalid, Result};
@@ -140,8 +141,11 @@ impl Trainable for Gan {
         Ok(Batch { images, labels })
     }
 
-    fn discriminators_updated(&mut self) {
+    fn discriminators_updated(&mut self, stats: &DiscriminatorStats) {
         self.weights_changed();
+        if let (Some(ada), Some(seen)) = (self.adaptive_augment.as_mut(), stats.augment) {
+            ada.observe(seen.real_sign * seen.items, seen.items, self.config.augment_target);
+        }
     }
 
     fn generators_updated(&mut self, update: i64) {

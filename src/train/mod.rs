@@ -122,8 +122,8 @@ pub trait Trainable: Send + Sized + 'static {
     }
     /// One batch for `Trainer::train_step` from the caller's tensors, checked.
     fn step_batch(&self, items: &Tensor, other: Option<&Tensor>) -> Result<BatchOf<Self>>;
-    /// Runs after every update of the discriminators.
-    fn discriminators_updated(&mut self) {}
+    /// Runs after every update of the discriminators, with the losses they were updated on.
+    fn discriminators_updated(&mut self, _stats: &DiscriminatorStats) {}
     /// Runs after the generators' update number `update` (counted from 0): the EMA.
     fn generators_updated(&mut self, update: i64);
     /// Runs when `fit` ends, stopped or not.
@@ -235,7 +235,7 @@ impl<M: Trainable> Trainer<M> {
                 return Ok(self.finish_step(discriminator, GeneratorStats::skipped(), true));
             }
             self.update(Side::Discriminator, &grads)?;
-            self.model.discriminators_updated();
+            self.model.discriminators_updated(&discriminator);
         }
         let mut ctx = Context { model: &self.model, streams: &mut self.streams, step: self.step };
         let (generator, grads) = self.path.generator_pass(&mut ctx)?;

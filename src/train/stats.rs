@@ -20,12 +20,16 @@ pub enum Stat {
     Cycle,
     /// CycleGAN's identity L1, both ways.
     Identity,
+    /// Adaptive augmentation's probability, as the step applied it.
+    AugmentP,
+    /// E[sign(D(real))], which adaptive augmentation holds at its target.
+    RealSign,
     /// 1 when the step's update was dropped for a non-finite loss.
     Skipped,
 }
 
 impl Stat {
-    pub const ALL: [Stat; 11] = [
+    pub const ALL: [Stat; 13] = [
         Stat::D,
         Stat::DReal,
         Stat::DFake,
@@ -36,6 +40,8 @@ impl Stat {
         Stat::L1,
         Stat::Cycle,
         Stat::Identity,
+        Stat::AugmentP,
+        Stat::RealSign,
         Stat::Skipped,
     ];
 
@@ -51,6 +57,8 @@ impl Stat {
             Stat::L1 => "loss/g/l1",
             Stat::Cycle => "loss/g/cycle",
             Stat::Identity => "loss/g/identity",
+            Stat::AugmentP => "augment/p",
+            Stat::RealSign => "augment/real_sign",
             Stat::Skipped => "nan/skipped",
         }
     }
@@ -65,6 +73,18 @@ pub struct DiscriminatorStats {
     pub gradient_penalty: Option<f64>,
     pub r1: Option<f64>,
     pub r2: Option<f64>,
+    /// With adaptive augmentation, what it applied and saw.
+    pub augment: Option<AugmentStats>,
+}
+
+/// Adaptive augmentation in one critic iteration.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AugmentStats {
+    /// The probability D's inputs were augmented with.
+    pub p: f64,
+    /// E[sign(D(real))] over the (global) batch of `items` real items.
+    pub real_sign: f64,
+    pub items: f64,
 }
 
 impl DiscriminatorStats {
@@ -120,6 +140,9 @@ impl StepStats {
         entries.extend(d.gradient_penalty.map(|v| (Stat::GradientPenalty, v)));
         entries.extend(d.r1.map(|v| (Stat::R1, v)));
         entries.extend(d.r2.map(|v| (Stat::R2, v)));
+        if let Some(augment) = d.augment {
+            entries.extend([(Stat::AugmentP, augment.p), (Stat::RealSign, augment.real_sign)]);
+        }
         entries.push((Stat::G, self.generator.adversarial));
         entries.extend(self.generator.terms.iter().copied());
         entries.push((Stat::Skipped, if self.skipped { 1.0 } else { 0.0 }));
