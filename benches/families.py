@@ -43,10 +43,6 @@ RUNS: dict[str, dict] = {
         RECIPE, arch="resnet", base_channels=16, batch_size=32, lr_g=1.6e-3, lr_d=1.6e-3, recluster_every=1000
     ),
     "colour recipe": COLOUR,
-    "colour recipe, R3GAN's loss": dict(COLOUR, loss="relativistic", r1_gamma=0.1, r2_gamma=0.1, r1_every=4),
-    "colour recipe, adaptive augmentation": dict(
-        COLOUR, augment=["color", "translation", "cutout"], augment_target=0.6
-    ),
     "resnet, width 16, labels": dict(RECIPE, arch="resnet", base_channels=16, clusters=0, num_classes=True),
     "resnet, width 16, labels, batch 32": dict(
         RECIPE, arch="resnet", base_channels=16, clusters=0, num_classes=True, batch_size=32
@@ -56,6 +52,16 @@ RUNS: dict[str, dict] = {
     ),
 }
 
+# One lever each on top of the colour recipe.
+COLOUR_LEVERS: dict[str, dict] = {
+    "R3GAN's loss": dict(loss="relativistic", r1_gamma=0.1, r2_gamma=0.1, r1_every=4),
+    "adaptive augmentation": dict(augment=["color", "translation", "cutout"], augment_target=0.6),
+    "adaptive translation": dict(augment=["translation"], augment_target=0.6),
+    "top-k 0.5": dict(top_k=0.5),
+    "lr half-life 3000": dict(lr_half_life=3000),
+    "lr 2.4e-3": dict(lr_g=2.4e-3, lr_d=2.4e-3),
+}
+RUNS.update({f"colour recipe, {name}": COLOUR | lever for name, lever in COLOUR_LEVERS.items()})
 
 TARGETS = {
     "shapes": "high quality >= 90%, 18/18 modes, reverse KL <= 0.05",

@@ -46,6 +46,7 @@ DIFF_AUGMENT = ["color", "translation", "cutout"]
 RUNS = {
     "images recipe": ("images", None, {}),
     "colour recipe": ("colour", None, {}),
+    "colour recipe, adaptive augmentation": ("colour", None, {"augment_target": 0.6}),
     "residual colour recipe": ("colour", 32, {}),
     "residual colour recipe + DiffAugment": ("colour", 32, {"augment": DIFF_AUGMENT}),
 }
@@ -130,7 +131,8 @@ def main() -> None:
             options = dict(run_options(name, x), seed=args.seed)
             gan, steps, seconds = train(options, x, args.budget, args.chunk, args.steps)
         scores = metrics.evaluate(gan, reference, n=args.n, features=features)
-        results.append({"run": name, "steps": steps, "seconds": seconds} | scores)
+        adapted = {"augment_p": gan.augment_probability} if name != EAGER else {}
+        results.append({"run": name, "steps": steps, "seconds": seconds} | scores | adapted)
         row = f"{scores['fid']:.2f} | {scores['precision']:.3f} | {scores['recall']:.3f}"
         print(f"| {name} | {steps} | {seconds:.0f} | {row} |", flush=True)
         if args.out is not None:

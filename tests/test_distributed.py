@@ -12,8 +12,8 @@ import rustgan
 import torch
 
 # One replica: MLP GAN without batch norm, trained `steps` steps of 16 items per process
-# (continuing OUT/ck with "resume"), then saves its weights; with "die" rank 1 exits in the
-# middle of training.
+# (continuing OUT/ck with "resume"; with "adaptive" a DCGAN with adaptive augmentation on
+# digits), then saves its weights; with "die" rank 1 exits in the middle of training.
 REPLICA = textwrap.dedent(
     """
     import os, sys, datetime, torch, torch.distributed as dist, rustgan
@@ -26,6 +26,10 @@ REPLICA = textwrap.dedent(
     gan = rustgan.GAN(2, arch="mlp", latent_dim=4, hidden_dim=32, depth=2, loss="hinge", seed=3, device="cpu")
     if mode == "resume":
         gan = rustgan.GAN.load(out + "/ck", device="cpu")
+    if mode == "adaptive":  # digits, each replica augmenting as often as the other
+        x = rustgan.data.mnist()[0][:64]
+        gan = rustgan.GAN((1, 28, 28), arch="dcgan", latent_dim=16, base_channels=4, seed=3, device="cpu",
+                          augment="translation,cutout", augment_target=0.6)
     if mode == "die":
         gan.fit(x, steps=steps, batch_size=16, progress=False)
         if rank == 1:
@@ -38,6 +42,7 @@ REPLICA = textwrap.dedent(
         os._exit(0)
     gan.fit(x, steps=steps, batch_size=16, progress=False, out=out + "/ck")
     torch.save(weights(gan), f"{out}/{mode}{rank}.pt")
+    torch.save(gan.augment_probability, f"{out}/{mode}{rank}.p")
     dist.destroy_process_group()  # gloo's threads must stop before the interpreter exits
     """
 )
@@ -98,6 +103,17 @@ def test_resume_with_the_same_world_size(tmp_path):
     straight, resumed = torch.load(tmp_path / "straight" / "train0.pt"), torch.load(tmp_path / "resumed" / "resume1.pt")
     for name in straight:
         assert torch.equal(straight[name], resumed[name]), name
+
+
+@pytest.mark.slow
+def test_replicas_adapt_their_augmentation_alike(tmp_path):
+    """D's certainty on real images is averaged across replicas, so p moves in step."""
+    run_replicas(tmp_path, "adaptive")
+    p0, p1 = (torch.load(tmp_path / f"adaptive{rank}.p") for rank in (0, 1))
+    assert p0 == p1 > 0
+    rank0, rank1 = torch.load(tmp_path / "adaptive0.pt"), torch.load(tmp_path / "adaptive1.pt")
+    for name in [name for name in rank0 if "running" not in name]:  # batch norm's own slices
+        assert torch.equal(rank0[name], rank1[name]), name
 
 
 @pytest.mark.slow
