@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 /// D updates between adjustments of p.
-pub const ADJUST_EVERY: i64 = 4;
+const ADJUST_EVERY: i64 = 4;
 /// Images over which p can move all the way from 0 to 1 (StyleGAN2-ADA's 500k).
 const IMAGES_TO_FULL: f64 = 500_000.0;
 

@@ -2,10 +2,10 @@
 //! `rustgan._rustgan` (with the `python` feature, which maturin enables).
 //!
 //! Layers, each using only those above it: `config`, `rng`, `error`, `calibration`,
-//! `adaptive_augment` →
-//! `models` → `network`, `optim` → `options` → `gan` (the model) → `augment`, `losses` →
-//! `train` (the trainer) → `checkpoint`, `edit`, `guide`, `metrics`, `translate` (pix2pix) →
-//! `cycle` (CycleGAN, on pix2pix's networks) → `python` (the bindings).
+//! `adaptive_augment` → `models` → `network`, `optim` → `options` → `gan` (the model) →
+//! `augment`, `losses` → `train` (the trainer) → `checkpoint`, `edit`, `guide`, `metrics`,
+//! `translate` (pix2pix) → `cycle` (CycleGAN, on pix2pix's networks) → `python` (the
+//! bindings).
 
 // On tensors `x += y` is in place, which autograd forbids on some graphs; `x = x + y` is
 // not an assignment operator in disguise.
