@@ -23,7 +23,7 @@ import json
 from pathlib import Path
 
 import rustgan
-from mnist_recipe import RECIPE, train
+from mnist_recipe import R3GAN, RECIPE, train
 from rustgan import data, metrics, plot
 
 # The colour recipe's GAN options (`train` takes its batch size, the budget its steps).
@@ -54,7 +54,7 @@ RUNS: dict[str, dict] = {
 
 # One lever each on top of the colour recipe.
 COLOUR_LEVERS: dict[str, dict] = {
-    "R3GAN's loss": dict(loss="relativistic", r1_gamma=0.1, r2_gamma=0.1, r1_every=4),
+    "R3GAN's loss": R3GAN,
     "adaptive augmentation": dict(augment=["color", "translation", "cutout"], augment_target=0.6),
     "adaptive translation": dict(augment=["translation"], augment_target=0.6),
     "top-k 0.5": dict(top_k=0.5),

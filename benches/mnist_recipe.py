@@ -27,6 +27,8 @@ RECIPE = {k: v for k, v in rustgan.recipe("images").items() if k not in ("batch_
 # The recipe before hinge loss and spectral norm joined it: the levers "clusters recipe + ..."
 # were measured on top of it.
 CLUSTERS_RECIPE = dict(RECIPE, loss="bce", spectral_norm=False)
+# R3GAN's loss (Huang et al. 2024): relativistic pairing with R1 and R2, lazily every 4 steps.
+R3GAN = dict(loss="relativistic", r1_gamma=0.1, r2_gamma=0.1, r1_every=4)
 # Each run: GAN options, and the batch size when it is not 64.
 RUNS: dict[str, dict] = {
     "baseline": dict(ema=None),
@@ -48,7 +50,7 @@ RUNS: dict[str, dict] = {
     "width 32, clusters 100": dict(ema=0.999, base_channels=32, clusters=100),
     "recipe": RECIPE,
     "recipe, re-clustered on D's features": dict(RECIPE, recluster_every=1000),
-    "recipe with R3GAN's loss": dict(RECIPE, loss="relativistic", r1_gamma=0.1, r2_gamma=0.1, r1_every=4),
+    "recipe with R3GAN's loss": dict(RECIPE, **R3GAN),
     "clusters recipe": CLUSTERS_RECIPE,
     "clusters recipe + top-k 0.5": dict(CLUSTERS_RECIPE, top_k=0.5),
     "clusters recipe + TTUR": dict(CLUSTERS_RECIPE, lr_d=4e-4, lr_g=1e-4),

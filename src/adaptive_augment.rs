@@ -24,10 +24,11 @@ pub struct AdaptiveAugment {
 }
 
 impl AdaptiveAugment {
-    /// Takes one D update's `sign_sum` over `items` real items, and every `ADJUST_EVERY`
-    /// updates moves p towards more augmentation if r exceeds `target`, less if below.
-    pub fn observe(&mut self, sign_sum: f64, items: f64, target: f64) {
-        self.sign_sum += sign_sum;
+    /// Takes one D update's mean `real_sign` over `items` real items, and every
+    /// `ADJUST_EVERY` updates moves p towards more augmentation if r exceeds `target`, less
+    /// if below.
+    pub fn observe(&mut self, real_sign: f64, items: f64, target: f64) {
+        self.sign_sum += real_sign * items;
         self.items += items;
         self.batches += 1;
         if self.batches < ADJUST_EVERY {
@@ -53,7 +54,7 @@ mod tests {
     fn after(updates: i64, sign_mean: f64) -> AdaptiveAugment {
         let mut ada = AdaptiveAugment::default();
         for _ in 0..updates {
-            ada.observe(sign_mean * 500.0, 500.0, 0.6);
+            ada.observe(sign_mean, 500.0, 0.6);
         }
         ada
     }
@@ -71,11 +72,11 @@ mod tests {
         assert_eq!(after(40, 0.6).p, 0.0, "at the target p stays");
         let mut ada = AdaptiveAugment { p: 0.999, ..Default::default() };
         for _ in 0..8 {
-            ada.observe(500.0, 500.0, 0.6);
+            ada.observe(1.0, 500.0, 0.6);
         }
         assert_eq!(ada.p, 1.0);
         for _ in 0..4 {
-            ada.observe(-500.0, 500.0, 0.6);
+            ada.observe(-1.0, 500.0, 0.6);
         }
         assert!(ada.p < 1.0);
     }

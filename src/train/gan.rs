@@ -144,7 +144,7 @@ impl Trainable for Gan {
     fn discriminators_updated(&mut self, stats: &DiscriminatorStats) {
         self.weights_changed();
         if let (Some(ada), Some(seen)) = (self.adaptive_augment.as_mut(), stats.augment) {
-            ada.observe(seen.real_sign * seen.items, seen.items, self.config.augment_target);
+            ada.observe(seen.real_sign, seen.items, self.config.augment_target);
         }
     }
 
