@@ -1,7 +1,7 @@
 """Seeded results are pinned: a short seeded run of each training path (DCGAN through
 autograd, the hand-differentiated MLP step, conditional, packing with R1, the residual
 family, self-conditioning on clusters (picked by z, as saved before cluster codes, and
-carried as a code), and the pix2pix translator) ends with the same
+carried as a code), the pix2pix translator and CycleGAN) ends with the same
 weights as when these values were recorded.
 
 Each network's weights are reduced to a fingerprint: their projections onto four fixed
@@ -39,6 +39,7 @@ PATHS = {
     "dcgan-clusters": (dict(IMAGES, clusters=5, cluster_code=False), "images"),
     "dcgan-cluster-code": (dict(IMAGES, clusters=5), "images"),
     "translator": (dict(base_channels=8, ema=0.9), "pairs"),
+    "cycle": (dict(base_channels=8, ema=0.9), "unpaired"),
 }
 
 TOLERANCE = 1e-3
@@ -86,6 +87,11 @@ EXPECTED = {
         "discriminator": [-6.249473342887536, 5.797033266220284, -10.10098710939754, -7.735644667643533],
         "sample": [0.2240661580003389, 0.9433316519636987, -0.6488942784510594, -0.8253886149933528],
     },
+    "cycle": {
+        "generator": [-3.65024109603059, 5.4559699163128075, -19.54549507085008, -0.7862234106285402],
+        "discriminator": [2.2574540110182713, 3.446387781821919, -1.3138770939805544, 0.9556198560143534],
+        "sample": [-1.5483719001738032, 1.2389245323343854, -0.828888255816437, -0.8994188084520032],
+    },
 }
 
 
@@ -102,6 +108,9 @@ def trained(name: str, mnist, ring):
         inputs, targets = rustgan.data.pairs(x[:512], "superres")
         model = rustgan.Translator(inputs.shape[1:], targets.shape[1:], **options, seed=3, device="cpu")
         model.fit(inputs, targets, steps=6, batch_size=32, progress=False)
+    elif data == "unpaired":
+        model = rustgan.CycleGAN((1, 28, 28), (1, 28, 28), **options, seed=3, device="cpu")
+        model.fit(x[:256], -x[256:512], steps=6, batch_size=16, progress=False)
     elif data == "images":
         model = rustgan.GAN(**options, seed=3, device="cpu")
         model.fit(x[:512], steps=6, batch_size=32, labels=y[:512] if model.num_classes else None, progress=False)
@@ -114,6 +123,8 @@ def trained(name: str, mnist, ring):
 def fingerprints(model, mnist) -> dict[str, list[float]]:
     if isinstance(model, rustgan.Translator):
         output = model.translate(rustgan.data.pairs(mnist[0][-16:], "superres")[0])
+    elif isinstance(model, rustgan.CycleGAN):
+        output = model.translate(mnist[0][-16:], to="b")
     else:
         output = model.sample(16, seed=5)
     return {
