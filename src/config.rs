@@ -194,11 +194,41 @@ option_table! {
     }
 }
 
-impl GanConfig {
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("a config always serialises")
-    }
+/// The options the hand-differentiated MLP step (`gan::fused_mlp`) follows at any value.
+/// A GAN takes that step when `arch` is 'mlp', its loss one of `FUSED_MLP_LOSSES` and
+/// every option not listed here at its default: a new option takes autograd's path until
+/// the fused step learns it and it joins this list.
+pub const FUSED_MLP_OPTIONS: &[&str] = &[
+    "data_shape",
+    "latent_dim",
+    "hidden_dim",
+    "depth",
+    "hidden_dim_d",
+    "depth_d",
+    "lr_g",
+    "lr_d",
+    "betas_g",
+    "betas_d",
+    "lr_half_life",
+    "n_critic",
+    "pac",
+    "top_k",
+    "ema",
+    "seed",
+    // Read only by image networks or beside options that keep their defaults here.
+    "base_channels",
+    "gp_weight",
+    "r1_every",
+    "augment_target",
+    "recluster_every",
+    "cluster_code",
+    "conditional_batch_norm",
+];
 
+/// The losses the fused MLP step differentiates in closed form.
+pub const FUSED_MLP_LOSSES: &[LossKind] = &[LossKind::Bce, LossKind::Lsgan, LossKind::Hinge];
+
+impl GanConfig {
     /// Number of values in one data item.
     pub fn data_numel(&self) -> i64 {
         self.data_shape.iter().product()

@@ -49,11 +49,11 @@ const MIN_CANDIDATES: i64 = 256;
 /// rank samples by something D never learned). Batches are near-equal parts of at most
 /// `BATCH` packs, and D's running statistics are left as they were.
 fn logits(gan: &Gan, items: &Tensor, labels: Option<&Tensor>) -> Result<Vec<f64>> {
-    let pac = gan.config.pac;
+    let pac = gan.config().pac;
     let packs = items.size()[0] / pac;
     let parts = (packs + BATCH - 1) / BATCH;
     let chunk = (packs + parts - 1) / parts * pac;
-    let buffers = gan.discriminator.buffers();
+    let buffers = gan.discriminator().buffers();
     let saved: Vec<Tensor> = buffers.iter().map(Tensor::copy).collect();
     let logits: Vec<Tensor> = tch::no_grad(|| {
         let label_chunks = labels.map(|l| l.split(chunk, 0));
@@ -61,7 +61,9 @@ fn logits(gan: &Gan, items: &Tensor, labels: Option<&Tensor>) -> Result<Vec<f64>
             .split(chunk, 0)
             .iter()
             .enumerate()
-            .map(|(i, c)| gan.discriminator.forward(c, label_chunks.as_ref().map(|l| &l[i]), true))
+            .map(|(i, c)| {
+                gan.discriminator().forward(c, label_chunks.as_ref().map(|l| &l[i]), true)
+            })
             .collect()
     });
     tch::no_grad(|| {
@@ -83,7 +85,7 @@ pub fn calibrate(
 ) -> Result<Calibration> {
     let real = gan.check_batch(real, "real items")?;
     let labels = gan.data_labels(&real, labels, "labels")?;
-    let pac = gan.config.pac;
+    let pac = gan.config().pac;
     let packs = real.size()[0] / pac;
     if packs < 2 {
         return invalid(format!(
@@ -94,12 +96,12 @@ pub fn calibrate(
     }
     // Packs of real items are random groups: held-out data is often sorted by class.
     let mut rng = Rng::new(seed);
-    let order = rng.permutation(real.size()[0] as usize, gan.device).narrow(0, 0, packs * pac);
+    let order = rng.permutation(real.size()[0] as usize, gan.device()).narrow(0, 0, packs * pac);
     let real = real.f_index_select(0, &order)?;
     let labels = labels.map(|l| l.index_select(0, &order));
     let z = gan.latent(packs * pac, Some(rng.next_u64()))?;
     // Samples of the real items' classes; a self-conditioned GAN's follow their latents.
-    let given = if gan.config.conditional() { labels.as_ref() } else { None };
+    let given = if gan.config().conditional() { labels.as_ref() } else { None };
     let fake = gan.generate(&z, given, use_ema)?;
     let mut calibration = Calibration::fit(
         &logits(gan, &real, labels.as_ref())?,
@@ -123,15 +125,15 @@ pub fn sample(gan: &mut Gan, guide: Guide, draw: &Draw) -> Result<Tensor> {
         return invalid(format!("number of samples must be at least 1, got {}", draw.n));
     }
     let labels = gan.check_labels(draw.labels, draw.n, "labels")?;
-    let pac = gan.config.pac;
+    let pac = gan.config().pac;
     let packs = (draw.n + pac - 1) / pac;
     let mut rng = match draw.seed {
         Some(seed) => Rng::new(seed),
-        None => gan.sample_rng.fork(),
+        None => gan.fork_sample_rng(),
     };
     // A self-conditioned GAN draws each slot's cluster first, at the clusters' shares, and
     // resamples within it: D's preferences between clusters would skew their shares.
-    let clusters = match gan.config.clusters {
+    let clusters = match gan.config().clusters {
         0 => None,
         _ => {
             let latents = gan.latent(packs, Some(rng.next_u64()))?;
@@ -144,7 +146,7 @@ pub fn sample(gan: &mut Gan, guide: Guide, draw: &Draw) -> Result<Tensor> {
         Guide::MetropolisHastings => metropolis_hastings(gan, &mut proposals, packs)?,
     };
     let mut shape = vec![packs * pac];
-    shape.extend_from_slice(&gan.config.data_shape);
+    shape.extend_from_slice(&gan.config().data_shape);
     Ok(packed.f_reshape(&shape)?.f_narrow(0, 0, draw.n)?.f_contiguous()?)
 }
 
@@ -170,16 +172,16 @@ impl Proposals<'_> {
     /// scores them among at least `MIN_CANDIDATES` packs, so that few slots still get
     /// batch statistics like those of training; the extra packs are dropped.
     fn propose(&mut self, gan: &mut Gan, slots: &Tensor) -> Result<(Tensor, Vec<f64>)> {
-        let (pac, wanted) = (gan.config.pac, slots.size()[0]);
+        let (pac, wanted) = (gan.config().pac, slots.size()[0]);
         let packs = wanted.max(MIN_CANDIDATES);
         let latents = gan.latent(packs * pac, Some(self.rng.next_u64()))?;
         let mut z = truncated(gan, &latents, self.draw);
         // Extra packs reuse the slots' labels (or clusters) in turn.
-        let cycle = Tensor::arange(packs, (Kind::Int64, gan.device)).remainder(wanted);
+        let cycle = Tensor::arange(packs, (Kind::Int64, gan.device())).remainder(wanted);
         let of_slots = |per_slot: &Tensor| per_slot.index_select(0, &slots.index_select(0, &cycle));
         let labels = self.labels.as_ref().map(of_slots);
         if let Some(ids) = &self.clusters {
-            let position = self.rng.uniform_tensor(&[packs], gan.device);
+            let position = self.rng.uniform_tensor(&[packs], gan.device());
             z = gan.in_clusters(&z, &of_slots(ids), Some(&position));
         }
         let items = gan.generate(&z, labels.as_ref(), self.draw.use_ema)?;
@@ -189,7 +191,7 @@ impl Proposals<'_> {
             .map(|l| self.calibration.log_ratio(l))
             .collect();
         let mut shape = vec![packs, pac];
-        shape.extend_from_slice(&gan.config.data_shape);
+        shape.extend_from_slice(&gan.config().data_shape);
         Ok((items.f_reshape(&shape)?.f_narrow(0, 0, wanted)?, ratios))
     }
 }
@@ -197,12 +199,13 @@ impl Proposals<'_> {
 /// Latents with z scaled by the draw's truncation; a cluster code stays as it is.
 fn truncated(gan: &Gan, latents: &Tensor, draw: &Draw) -> Tensor {
     let z = gan.style_part(latents) * draw.truncation;
-    let code = latents.narrow(1, gan.config.latent_dim, latents.size()[1] - gan.config.latent_dim);
+    let code =
+        latents.narrow(1, gan.config().latent_dim, latents.size()[1] - gan.config().latent_dim);
     Tensor::cat(&[z, code], 1)
 }
 
 fn slot_tensor(slots: &[i64], gan: &Gan) -> Tensor {
-    Tensor::from_slice(slots).to_device(gan.device)
+    Tensor::from_slice(slots).to_device(gan.device())
 }
 
 /// DRS: each slot draws candidates until one is kept, with probability
@@ -225,7 +228,7 @@ fn rejection(gan: &mut Gan, proposals: &mut Proposals, packs: i64) -> Result<Ten
         let out = out.get_or_insert_with(|| {
             let mut shape = candidates.size();
             shape[0] = packs;
-            Tensor::zeros(shape.as_slice(), (Kind::Float, gan.device))
+            Tensor::zeros(shape.as_slice(), (Kind::Float, gan.device()))
         });
         let (mut kept, mut still) = (vec![], vec![]);
         for (i, (&slot, &ratio)) in pending.iter().zip(&ratios).enumerate() {
@@ -256,7 +259,7 @@ fn rejection(gan: &mut Gan, proposals: &mut Proposals, packs: i64) -> Result<Ten
 /// MH-GAN: one independence chain per slot, started at a sample, that moves to each of
 /// `CHAIN_LENGTH` proposals with probability min(1, ratio(proposal) / ratio(current)).
 fn metropolis_hastings(gan: &mut Gan, proposals: &mut Proposals, packs: i64) -> Result<Tensor> {
-    let all = Tensor::arange(packs, (Kind::Int64, gan.device));
+    let all = Tensor::arange(packs, (Kind::Int64, gan.device()));
     let (mut current, mut ratios) = proposals.propose(gan, &all)?;
     for _ in 1..CHAIN_LENGTH {
         let (candidates, candidate_ratios) = proposals.propose(gan, &all)?;
@@ -269,7 +272,7 @@ fn metropolis_hastings(gan: &mut Gan, proposals: &mut Proposals, packs: i64) -> 
         }
         let mut mask_shape = vec![1i64; current.dim()];
         mask_shape[0] = packs;
-        let mask = Tensor::from_slice(&moves).to_device(gan.device).view(mask_shape.as_slice());
+        let mask = Tensor::from_slice(&moves).to_device(gan.device()).view(mask_shape.as_slice());
         current = candidates.f_where_self(&mask, &current)?;
     }
     Ok(current)

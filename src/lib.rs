@@ -11,19 +11,17 @@
 // not an assignment operator in disguise.
 #![allow(clippy::assign_op_pattern)]
 
-pub mod adaptive_augment;
 pub mod augment;
 pub mod batch;
 pub mod calibration;
 pub mod checkpoint;
-pub mod clusters;
 pub mod config;
 pub mod cycle;
 pub mod edit;
 pub mod error;
+pub mod flat_params;
 pub mod gan;
 pub mod guide;
-pub mod latents;
 pub mod losses;
 pub mod metrics;
 pub mod models;
@@ -31,7 +29,6 @@ pub mod network;
 pub mod optim;
 pub mod option_table;
 pub mod options;
-pub mod recluster;
 pub mod replica;
 pub mod rng;
 pub mod train;

@@ -5,8 +5,9 @@ use tch::nn::{self, ModuleT, SequentialT};
 use tch::{Device, Kind, Tensor};
 
 use crate::config::GanConfig;
-use crate::models::{self, Body, DenseLayer};
-use crate::optim::FlatParams;
+use crate::flat_params::FlatParams;
+use crate::models::unet::UNet;
+use crate::models::{self, Body, DenseLayer, LayerInputs};
 use crate::weights::named_variables;
 
 /// How a network reads class labels.
@@ -25,6 +26,8 @@ pub struct Network {
     pub vs: nn::VarStore,
     /// G's first layer with its normalisation and nonlinearity, before `body`.
     first_block: Option<SequentialT>,
+    /// G's network from its input to the body's per-layer inputs, in a family that has one.
+    per_layer: Option<SequentialT>,
     body: Box<dyn Body>,
     /// D's last layer, applied to the body's features.
     head: Option<SequentialT>,
@@ -48,6 +51,7 @@ impl Network {
         };
         let mut network = Network::finish(vs, built.body, None, conditioning, built.dense_layers);
         network.first_block = Some(built.first_block);
+        network.per_layer = built.per_layer;
         network
     }
 
@@ -78,13 +82,15 @@ impl Network {
         dense_layers: Vec<DenseLayer>,
     ) -> Self {
         let params = FlatParams::new(&vs);
-        Network { vs, first_block: None, body, head, conditioning, params, dense_layers }
+        let (first_block, per_layer) = (None, None);
+        Network { vs, first_block, per_layer, body, head, conditioning, params, dense_layers }
     }
 
     /// `labels` (class labels `[N]`, int64, or codes `[N, classes]`) are required by
     /// conditional networks and ignored otherwise; callers check them.
     pub fn forward(&self, xs: &Tensor, labels: Option<&Tensor>, train: bool) -> Tensor {
         let mut input = self.with_labels(xs, labels);
+        let per_layer = self.per_layer.as_ref().map(|network| network.forward_t(&input, train));
         if let Some(first_block) = &self.first_block {
             input = first_block.forward_t(&input, train);
         }
@@ -94,8 +100,9 @@ impl Network {
             }
             _ => None,
         };
+        let inputs = LayerInputs { classes: classes.as_ref(), per_layer: per_layer.as_ref() };
         // Outputs are fp32 whatever the compute precision, as under autocast.
-        let features = self.body.forward(&input, classes.as_ref(), train);
+        let features = self.body.forward(&input, inputs, train);
         let Some(head) = &self.head else {
             return features.to_kind(Kind::Float);
         };
@@ -117,7 +124,7 @@ impl Network {
     /// A discriminator's features of `xs` before its head, in evaluation mode, flattened
     /// to `[N, feature_dim]`: what its projection reads.
     pub fn features(&self, xs: &Tensor) -> Tensor {
-        self.body.forward(xs, None, false).flatten(1, -1).to_kind(Kind::Float)
+        self.body.forward(xs, LayerInputs::default(), false).flatten(1, -1).to_kind(Kind::Float)
     }
 
     /// A generator's activations after its first block, flattened to `[N, features]`, in
@@ -161,6 +168,16 @@ pub trait Averaged {
             .map(|(_, v)| v)
             .filter(|v| !v.requires_grad())
             .collect()
+    }
+}
+
+impl Averaged for UNet {
+    fn params(&self) -> &FlatParams {
+        &self.params
+    }
+
+    fn var_store(&self) -> &nn::VarStore {
+        &self.vs
     }
 }
 

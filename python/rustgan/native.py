@@ -120,7 +120,9 @@ class NativeModel:
             if bar is not None:
                 bar.update(start + trained + done - bar.n)
                 if record is not None:
-                    bar.set_postfix({k.split("/", 1)[1]: f"{record[k]:.3f}" for k in ("loss/d", "loss/g")})
+                    # The losses of each side ("loss/d", "loss/g"), not their parts.
+                    losses = {k.split("/")[1]: f"{v:.3f}" for k, v in record.items() if k.count("/") == 1 and k.startswith("loss/")}
+                    bar.set_postfix(losses)
 
         history, interrupted = [], False
         try:

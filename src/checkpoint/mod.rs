@@ -3,7 +3,6 @@
 //! as JSON, and what the model keeps besides (a GAN's clusters and calibration), saved
 //! whole or not at all (see `store`). A model takes part by implementing `Stored`.
 
-mod gan;
 pub mod store;
 
 use std::path::Path;
@@ -158,46 +157,4 @@ pub fn load<M: Stored>(dir: &Path, device: Device) -> Result<Trainer<M>> {
     }
     model.read_extras(dir)?;
     Ok(trainer)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::GanConfig;
-    use crate::gan::Gan;
-    use crate::train::{FitOptions, NanPolicy};
-    use tch::Kind;
-
-    fn fit(trainer: &mut Trainer<Gan>, data: &Tensor, steps: i64) {
-        let options = FitOptions { steps, batch_size: 10, log_every: 5, on_nan: NanPolicy::Raise };
-        trainer.fit(data, None, &options, |_, _| Ok(())).unwrap();
-    }
-
-    fn weights<M: Stored>(trainer: &Trainer<M>) -> Vec<Tensor> {
-        trainer.model().networks().iter().map(|n| n.params.flat.copy()).collect()
-    }
-
-    /// A loaded checkpoint continues as the run it was saved from would: weights, Adam's
-    /// moments, the step, the streams and the clusters all come back.
-    #[test]
-    fn training_resumes_exactly_from_a_checkpoint() {
-        let config = GanConfig { clusters: 3, ema: Some(0.9), ..GanConfig::tiny_mlp() };
-        let data = Tensor::randn([60, 2], (Kind::Float, Device::Cpu));
-        let (gan, rng) = Gan::with_training_stream(config, Device::Cpu).unwrap();
-        let mut original = Trainer::new(gan, rng);
-        fit(&mut original, &data, 4);
-        let dir = std::env::temp_dir().join(format!("rustgan-resume-{}", std::process::id()));
-        save(&original, &dir).unwrap();
-        let mut resumed: Trainer<Gan> = load(&dir, Device::Cpu).unwrap();
-        std::fs::remove_dir_all(&dir).unwrap();
-        assert_eq!(resumed.step(), 4);
-        assert!(resumed.model().clusters().is_some());
-        fit(&mut original, &data, 3);
-        fit(&mut resumed, &data, 3);
-        for (a, b) in weights(&original).iter().zip(weights(&resumed)) {
-            assert!(a.equal(&b));
-        }
-        let (a, b) = (original.model_mut().latent(4, None), resumed.model_mut().latent(4, None));
-        assert!(a.unwrap().equal(&b.unwrap()), "the sampling stream continues too");
-    }
 }

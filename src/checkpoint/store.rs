@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use tch::{Device, Tensor};
 
 use crate::error::{Error, Result};
-use crate::optim::{Adam, FlatParams};
+use crate::flat_params::FlatParams;
+use crate::optim::Adam;
 use crate::rng::Rng;
 use crate::weights::{copy_named, read_safetensors};
 

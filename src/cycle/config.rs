@@ -2,10 +2,11 @@
 //! Saved as JSON beside the weights, like a translator's.
 
 use crate::config::{LossKind, Precision};
-use crate::error::{invalid, Error, Result};
+use crate::error::{invalid, Result};
+use crate::models::patchgan::{self, PatchGanSpec};
+use crate::models::unet::{check_image_shape, UNetSpec, MAX_SIZE};
 use crate::option_table::{check_ranges, option_table, Bounds, Kind, OptionSpec};
 use crate::options::{as_json, TableConfig};
-use crate::translate::{TranslatorConfig, MAX_SIZE, TRANSLATOR_LOSSES};
 
 /// Most translations a pool keeps: beyond it a typo would exhaust memory.
 const MAX_POOL: i64 = 10_000;
@@ -39,7 +40,7 @@ option_table! {
         /// Dropout of the generators' innermost decoder layers while training.
         dropout: f64 = 0.0, Kind::Float(Bounds::FRACTION),
             "dropout of the generators' innermost decoder layers";
-        loss: LossKind = LossKind::Lsgan, Kind::Choice(TRANSLATOR_LOSSES), "adversarial loss";
+        loss: LossKind = LossKind::Lsgan, Kind::Choice(patchgan::LOSSES), "adversarial loss";
         /// Stride-2 layers of the PatchGAN discriminators; 0 picks them by size
         /// (`with_patches_by_size`).
         patch_layers: i64 = 0, Kind::Int { min: 0, max: 6 },
@@ -107,8 +108,8 @@ impl CycleConfig {
     /// translation towards other content; one that sees parts judges style. On sklearn's
     /// digits into MNIST (28 px), 16 px patches kept 88.3% of the digits, 34 px ones 82.2%.
     /// Checkpoints store the number; those that stored 0 keep pix2pix's rule
-    /// (`TranslatorConfig::discriminator_layers`), which built their networks.
-    pub fn with_patches_by_size(mut self) -> Self {
+    /// (`discriminator_layers`), which built their networks.
+    pub(super) fn with_patches_by_size(mut self) -> Self {
         if self.patch_layers == 0 {
             let side = self.shape_a.iter().skip(1).copied().min().unwrap_or(0);
             // One stride-2 layer sees 16 px, as small as images may be; each more layer
@@ -130,23 +131,36 @@ impl CycleConfig {
         }
     }
 
-    /// The networks of one direction are pix2pix's U-Net and PatchGAN, built from the
-    /// translator config this gives.
-    pub fn network_config(&self, direction: Direction) -> TranslatorConfig {
-        let (from, to) = match direction {
-            Direction::AToB => (&self.shape_a, &self.shape_b),
-            Direction::BToA => (&self.shape_b, &self.shape_a),
-        };
-        TranslatorConfig {
-            in_shape: from.clone(),
-            out_shape: to.clone(),
+    /// Stride-2 layers of the PatchGANs: `patch_layers`, or pix2pix's rule where a
+    /// checkpoint stored 0.
+    pub fn discriminator_layers(&self) -> i64 {
+        match self.patch_layers {
+            0 => patchgan::layers_by_size(self.shape_a[1], self.shape_a[2]),
+            layers => layers,
+        }
+    }
+
+    /// The U-Net of one direction.
+    pub fn generator_spec(&self, direction: Direction) -> UNetSpec {
+        let (from, to) = (self.source_shape(direction), self.source_shape(direction.reverse()));
+        UNetSpec {
+            in_channels: from[0],
+            out_channels: to[0],
+            height: from[1],
+            width: from[2],
             base_channels: self.base_channels,
             dropout: self.dropout,
-            loss: self.loss,
-            patch_layers: self.patch_layers,
             precision: self.precision,
-            seed: self.seed,
-            ..Default::default()
+        }
+    }
+
+    /// The PatchGAN of the domain `direction` translates into, which judges its images.
+    pub fn discriminator_spec(&self, direction: Direction) -> PatchGanSpec {
+        PatchGanSpec {
+            channels: self.source_shape(direction.reverse())[0],
+            base_channels: self.base_channels,
+            layers: self.discriminator_layers(),
+            precision: self.precision,
         }
     }
 }
@@ -157,20 +171,16 @@ impl TableConfig for CycleConfig {
 
     fn validate(&self) -> Result<()> {
         check_ranges(SPECS, &as_json(self))?;
-        if self.shape_a.get(1..) != self.shape_b.get(1..) {
+        check_image_shape("shape_a", &self.shape_a)?;
+        check_image_shape("shape_b", &self.shape_b)?;
+        if self.shape_a[1..] != self.shape_b[1..] {
             return invalid(format!(
                 "shape_a {:?} and shape_b {:?} must have the same height and width: resize \
                  one set to the other's size",
                 self.shape_a, self.shape_b
             ));
         }
-        // The networks' own checks: shapes and patch layers that fit.
-        self.network_config(Direction::AToB).validate().map_err(|e| match e {
-            Error::InvalidArgument(message) => Error::InvalidArgument(
-                message.replace("in_shape", "shape_a").replace("out_shape", "shape_b"),
-            ),
-            other => other,
-        })?;
+        patchgan::check_layers(self.discriminator_layers(), self.shape_a[1], self.shape_a[2])?;
         if self.identity_weight > 0.0 && self.shape_a[0] != self.shape_b[0] {
             return invalid(format!(
                 "identity_weight={} feeds images of each domain to the generator into it, which \

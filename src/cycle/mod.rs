@@ -1,8 +1,8 @@
 //! Unpaired image-to-image translation with CycleGAN (Zhu et al. 2017): two generators,
 //! a→b and b→a, each judged by a PatchGAN of its target domain, trained on the
 //! adversarial losses plus the cycle L1 (a→b→a gives back the input) and the identity L1
-//! (an image already of the target domain passes unchanged). The networks are pix2pix's
-//! (`translate`); `step` trains them and `stored` checkpoints them.
+//! (an image already of the target domain passes unchanged). The networks are a U-Net and
+//! a PatchGAN (`models`); `step` trains them and `stored` checkpoints them.
 
 mod config;
 mod pool;
@@ -18,45 +18,53 @@ use tch::{Device, Tensor};
 
 use crate::batch::{check_output_size, checked_batch};
 use crate::error::Result;
+use crate::models::patchgan::PatchGan;
+use crate::models::unet::UNet;
 use crate::models::{initialise, WeightInit};
 use crate::network::Ema;
 use crate::options::TableConfig;
 use crate::rng::Rng;
-use crate::translate::{PatchGan, UNet};
 use pool::ImagePool;
 
 /// One half of a CycleGAN: one direction's generator and the discriminator of the domain it translates into.
 pub struct Half {
-    pub generator: UNet,
-    pub discriminator: PatchGan,
-    pub ema: Option<Ema<UNet>>,
+    generator: UNet,
+    discriminator: PatchGan,
+    ema: Option<Ema<UNet>>,
     /// Past translations the discriminator learns from; locked only inside a step.
     pool: Mutex<ImagePool>,
 }
 
 pub struct CycleGan {
-    pub config: CycleConfig,
-    pub device: Device,
+    config: CycleConfig,
+    device: Device,
     /// The a→b generator, and the discriminator of domain b.
-    pub a_to_b: Half,
+    a_to_b: Half,
     /// The b→a generator, and the discriminator of domain a.
-    pub b_to_a: Half,
+    b_to_a: Half,
 }
 
 impl CycleGan {
-    /// A new CycleGAN, and the random stream its training continues from.
+    /// A new CycleGAN, and the random stream its training continues from. `patch_layers`
+    /// 0 picks the PatchGANs' depth by image size (`CycleConfig::with_patches_by_size`).
     pub fn with_training_stream(config: CycleConfig, device: Device) -> Result<(Self, Rng)> {
+        config.validate()?;
+        Self::build(config.with_patches_by_size(), device)
+    }
+
+    /// The CycleGAN `config` describes as it stands, as a checkpoint stored it.
+    fn build(config: CycleConfig, device: Device) -> Result<(Self, Rng)> {
         config.validate()?;
         let mut rng = Rng::new(config.seed);
         let mut half = |direction| {
-            let networks = config.network_config(direction);
-            let generator = UNet::new(device, &networks);
-            let discriminator = PatchGan::judging(device, networks.out_shape[0], &networks);
+            let generator_spec = config.generator_spec(direction);
+            let generator = UNet::new(device, &generator_spec);
+            let discriminator = PatchGan::new(device, &config.discriminator_spec(direction));
             // pix2pix's and CycleGAN's initialisation: N(0, 0.02) weights.
             initialise(&generator.vs, WeightInit::Normal, &mut rng);
             initialise(&discriminator.vs, WeightInit::Normal, &mut rng);
             let ema = config.ema.map(|decay| {
-                let mut ema = Ema { decay, generator: UNet::new(device, &networks) };
+                let mut ema = Ema { decay, generator: UNet::new(device, &generator_spec) };
                 ema.reset(&generator);
                 ema
             });

@@ -7,10 +7,10 @@ use tch::{Device, Tensor};
 use super::{CycleGan, Direction, Half};
 use crate::config::half_life_factor;
 use crate::error::{invalid, Result};
+use crate::flat_params::{gradients, FlatParams};
 use crate::losses::{discriminator_loss, generator_loss};
-use crate::optim::{gradients, FlatParams};
-use crate::train::stats::{DiscriminatorStats, GeneratorStats, Stat};
-use crate::train::{scalars, BatchOf, Context, Optimised, Side, StepPath, Trainable, TrainingData};
+use crate::train::stats::Stats;
+use crate::train::{BatchOf, Context, Optimised, Side, StepPath, Trainable, TrainingData};
 
 /// Images of domain a `[N_a, *shape_a]` and of domain b `[N_b, *shape_b]`, unrelated
 /// item by item; checked and on the device.
@@ -53,7 +53,7 @@ impl StepPath<CycleGan> for CycleStep {
         ctx: &mut Context<CycleGan>,
         real: &Unpaired,
         _last: bool,
-    ) -> Result<(DiscriminatorStats, Vec<Tensor>)> {
+    ) -> Result<(Stats, Vec<Tensor>)> {
         let (model, config) = (ctx.model, &ctx.model.config);
         let (to_b, to_a) = (&model.a_to_b, &model.b_to_a);
         let fake_b = to_b.generator.forward(&real.a, true, Some(&mut *ctx.streams));
@@ -73,23 +73,18 @@ impl StepPath<CycleGan> for CycleStep {
         let real_loss = (&losses[0].real + &losses[1].real) * 0.5;
         let fake_loss = (&losses[0].fake + &losses[1].fake) * 0.5;
         let total = &real_loss + &fake_loss;
-        let values = scalars(&[total.shallow_clone(), real_loss, fake_loss])?;
-        let stats = DiscriminatorStats {
-            total: values[0],
-            real: values[1],
-            fake: values[2],
-            ..Default::default()
-        };
+        let stats = Stats::of(vec![
+            ("loss/d", total.shallow_clone()),
+            ("loss/d/real", real_loss),
+            ("loss/d/fake", fake_loss),
+        ])?;
         let grads = gradients(&total, &[&to_a.discriminator.params, &to_b.discriminator.params])?;
         let real = Unpaired { a: real.a.shallow_clone(), b: real.b.shallow_clone() };
         self.kept = Some(Kept { real, fake_b, fake_a });
         Ok((stats, grads))
     }
 
-    fn generator_pass(
-        &mut self,
-        ctx: &mut Context<CycleGan>,
-    ) -> Result<(GeneratorStats, Vec<Tensor>)> {
+    fn generator_pass(&mut self, ctx: &mut Context<CycleGan>) -> Result<(Stats, Vec<Tensor>)> {
         let Kept { real, fake_b, fake_a } =
             self.kept.take().expect("the critic pass keeps its items");
         let (model, config) = (ctx.model, &ctx.model.config);
@@ -102,17 +97,14 @@ impl StepPath<CycleGan> for CycleStep {
         let mut run = |half: &Half, x: &Tensor| half.generator.forward(x, true, Some(streams));
         let cycle = distance(&run(to_a, &fake_b), &real.a) + distance(&run(to_b, &fake_a), &real.b);
         let mut loss = &adversarial * config.adversarial_weight + &cycle * config.cycle_weight;
-        let mut terms = vec![adversarial, cycle];
+        let mut terms = vec![("loss/g", adversarial), ("loss/g/cycle", cycle)];
         if config.identity_weight > 0.0 {
             let identity =
                 distance(&run(to_b, &real.b), &real.b) + distance(&run(to_a, &real.a), &real.a);
             loss = loss + &identity * config.identity_weight;
-            terms.push(identity);
+            terms.push(("loss/g/identity", identity));
         }
-        let values = scalars(&terms)?;
-        let mut stats =
-            GeneratorStats { adversarial: values[0], terms: vec![(Stat::Cycle, values[1])] };
-        stats.terms.extend(values.get(2).map(|&v| (Stat::Identity, v)));
+        let stats = Stats::of(terms)?;
         let grads = gradients(&loss, &[&to_b.generator.params, &to_a.generator.params])?;
         Ok((stats, grads))
     }
@@ -202,7 +194,7 @@ mod tests {
         let options =
             FitOptions { steps: 3, batch_size: 4, log_every: 1, on_nan: NanPolicy::Raise };
         let history = trainer.fit(&a, Some(&b), &options, |_, _| Ok(())).unwrap().history;
-        let names: Vec<&str> = history[2].means.iter().map(|(stat, _)| stat.name()).collect();
+        let names: Vec<&str> = history[2].means.iter().map(|(name, _)| *name).collect();
         assert!(names.contains(&"loss/g/cycle") && names.contains(&"loss/g/identity"), "{names:?}");
         for (network, old) in trainer.model().networks().iter().zip(&before) {
             assert!(!network.params.flat.equal(old), "{} did not move", network.name);

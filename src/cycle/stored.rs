@@ -26,7 +26,7 @@ impl Stored for CycleGan {
     }
 
     fn from_config_json(json: &str, device: Device) -> Result<(Self, Rng)> {
-        CycleGan::with_training_stream(CycleConfig::from_json(json)?, device)
+        CycleGan::build(CycleConfig::from_json(json)?, device)
     }
 
     fn weight_files(&self) -> Vec<(&'static str, Vec<(String, Tensor)>)> {

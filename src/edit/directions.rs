@@ -6,8 +6,9 @@
 use tch::{Device, Kind, Tensor};
 
 use crate::error::{invalid, Result};
+use crate::gan::latents::class_ids;
 use crate::gan::Gan;
-use crate::latents::class_ids;
+use crate::models::{self, LatentLayout};
 
 /// Unit vectors `[k, latent_dim]`, most important first, and the share of the variation
 /// each explains `[k]`.
@@ -37,8 +38,8 @@ const DOUBLE: (Kind, Device) = (Kind::Double, Device::Cpu);
 /// first coordinate, so that coordinate is a choice of cluster, not a style to move along;
 /// directions leave it alone.
 pub fn style_coordinates(gan: &Gan) -> Tensor {
-    let mask = Tensor::ones([gan.config.latent_dim], DOUBLE);
-    if gan.config.clusters > 0 && !gan.has_cluster_code() {
+    let mask = Tensor::ones([gan.config().latent_dim], DOUBLE);
+    if gan.config().clusters > 0 && !gan.has_cluster_code() {
         let _ = mask.get(0).fill_(0.0);
     }
     mask
@@ -54,7 +55,7 @@ fn check_count(k: i64, latent_dim: i64) -> Result<()> {
 /// Eigenvectors of `WᵀW` for G's first weight `W` restricted to z (to its style
 /// coordinates): the directions its first layer amplifies most. `explained` is each eigenvalue's share of their sum.
 pub fn sefa(gan: &Gan, k: i64) -> Result<Directions> {
-    let latent_dim = gan.config.latent_dim;
+    let latent_dim = gan.config().latent_dim;
     check_count(k, latent_dim)?;
     let weight = first_weight(gan)?;
     let (values, vectors) = Tensor::f_linalg_eigh(&weight.tr().matmul(&weight), "L")?; // ascending
@@ -69,17 +70,16 @@ pub fn sefa(gan: &Gan, k: i64) -> Result<Directions> {
 /// G's first layer as a matrix `[outputs, latent_dim]` from z's style coordinates (the
 /// one-hot columns of a conditional generator left out), in double precision.
 fn first_weight(gan: &Gan) -> Result<Tensor> {
+    let layer = models::family(gan.config().arch).latent_layer();
     let variables = gan.sampling_generator(true).vs.variables();
-    let Some(weight) = variables.get("0.weight") else {
-        return invalid("this generator has no first layer named '0.weight'");
+    let Some(weight) = variables.get(layer.weight) else {
+        return invalid(format!("this generator has no latent layer '{}'", layer.weight));
     };
-    let matrix = match weight.dim() {
-        // A transposed convolution from z `[N, D, 1, 1]`: weight `[D, C, k, k]`.
-        4 => weight.flatten(1, -1).tr(),
-        2 => weight.shallow_clone(), // a linear layer `[outputs, D]`
-        _ => return invalid(format!("unexpected first weight of shape {:?}", weight.size())),
+    let matrix = match layer.layout {
+        LatentLayout::TransposedConv => weight.flatten(1, -1).tr(),
+        LatentLayout::Linear => weight.shallow_clone(),
     };
-    let from_z = matrix.narrow(1, 0, gan.config.latent_dim).to_kind(Kind::Double).detach();
+    let from_z = matrix.narrow(1, 0, gan.config().latent_dim).to_kind(Kind::Double).detach();
     Ok(from_z.to_device(Device::Cpu) * style_coordinates(gan))
 }
 
@@ -88,7 +88,7 @@ fn first_weight(gan: &Gan) -> Result<Tensor> {
 /// not dominate), pulled back to z by least squares: `z ≈ coordinates · U`. `explained` is
 /// each component's share of the activations' variance.
 pub fn pca(gan: &Gan, z: &Tensor, labels: Option<&Tensor>, k: i64) -> Result<Directions> {
-    let latent_dim = gan.config.latent_dim;
+    let latent_dim = gan.config().latent_dim;
     check_count(k, latent_dim)?;
     let n = z.size()[0];
     if n <= latent_dim {
@@ -154,7 +154,7 @@ pub fn boundary(
     keep: Option<&Tensor>,
 ) -> Result<Boundary> {
     let latents = gan.check_latents(z, "latents")?;
-    let (n, latent_dim) = (latents.size()[0], gan.config.latent_dim);
+    let (n, latent_dim) = (latents.size()[0], gan.config().latent_dim);
     if values.size() != [n] {
         return invalid(format!(
             "the attribute must give one value per sample, shape [{n}], got {:?}",

@@ -10,8 +10,9 @@ pub mod posterior;
 use tch::{Kind, Tensor};
 
 use crate::error::{invalid, Result};
+use crate::flat_params::FlatParams;
 use crate::gan::Gan;
-use crate::optim::{Adam, FlatParams};
+use crate::optim::Adam;
 use crate::rng::Rng;
 
 crate::option_table::named_choices! {
@@ -68,15 +69,15 @@ fn slerp(z0: &Tensor, z1: &Tensor, t: f64) -> Tensor {
 /// the cluster code becomes theirs (a latent without a code moves its first coordinate
 /// into the cluster's range, at the place it held in its own).
 pub fn into_clusters(gan: &Gan, z: &Tensor, ids: &Tensor) -> Result<Tensor> {
-    if gan.config.clusters == 0 {
+    if gan.config().clusters == 0 {
         return invalid("moving latents into clusters needs a self-conditioned GAN (clusters > 0)");
     }
     let z = gan.check_latents(z, "latents")?;
-    let (n, k) = (z.size()[0], gan.config.clusters);
+    let (n, k) = (z.size()[0], gan.config().clusters);
     if ids.size() != [n] {
         return invalid(format!("one cluster per latent [{n}] expected, got {:?}", ids.size()));
     }
-    let ids = ids.to_kind(Kind::Int64).to_device(gan.device);
+    let ids = ids.to_kind(Kind::Int64).to_device(gan.device());
     let (low, high) = (ids.min().int64_value(&[]), ids.max().int64_value(&[]));
     if low < 0 || high >= k {
         return invalid(format!("clusters must lie in [0, {k}), got {low}..={high}"));
@@ -141,7 +142,7 @@ pub fn project(
     if !(options.lr.is_finite() && options.lr > 0.0) {
         return invalid(format!("lr must be a positive number, got {}", options.lr));
     }
-    if options.realism_weight > 0.0 && gan.config.pac > 1 {
+    if options.realism_weight > 0.0 && gan.config().pac > 1 {
         return invalid("realism_weight needs a discriminator that judges single images; this one packs pac > 1");
     }
     let mask = match mask {
@@ -177,7 +178,7 @@ pub fn project(
             objective = objective + shell.square() * options.prior_weight;
         }
         if options.realism_weight > 0.0 {
-            let logits = gan.discriminator.forward(&generated, conditioning.as_ref(), false);
+            let logits = gan.discriminator().forward(&generated, conditioning.as_ref(), false);
             objective = objective + (-logits).softplus() * options.realism_weight;
         }
         let loss = objective.sum(None);
@@ -192,13 +193,13 @@ pub fn project(
             masked_mse(&gan.render(generator, &latents, labels_k, false), &targets_k, &mask_k)
                 .view([k, n]);
         let ranked = errors.argsort(0, false).narrow(0, 0, options.average_best); // [M, N] start indices
-        let rows = (&ranked * n + Tensor::arange(n, (Kind::Int64, gan.device))).flatten(0, -1);
+        let rows = (&ranked * n + Tensor::arange(n, (Kind::Int64, gan.device()))).flatten(0, -1);
         // [M * N, D], best start first; row r is image r % N, like the rows of `labels_k`.
         let kept = latents.index_select(0, &rows);
         let kept_labels = labels_k.map(|l| l.narrow(0, 0, options.average_best * n));
         let generated = gan.render(generator, &kept, kept_labels.as_ref(), false);
         let mut shape = vec![options.average_best, n];
-        shape.extend(&gan.config.data_shape);
+        shape.extend(&gan.config().data_shape);
         let images =
             generated.view(shape.as_slice()).mean_dim([0i64].as_slice(), false, Kind::Float);
         let latents = kept.narrow(0, 0, n);
@@ -230,11 +231,11 @@ impl<'a> LatentSearch<'a> {
     /// cluster (`candidate_clusters`), so that the starts cover the likely clusters.
     fn start(gan: &'a Gan, targets: &Tensor, mask: &Tensor, k: i64, seed: u64) -> Self {
         let n = targets.size()[0];
-        let z = Rng::new(seed).normal_tensor(&[k * n, gan.config.latent_dim], gan.device);
+        let z = Rng::new(seed).normal_tensor(&[k * n, gan.config().latent_dim], gan.device());
         let params = if gan.has_cluster_code() {
-            let clusters = gan.config.clusters;
+            let clusters = gan.config().clusters;
             let ranked = candidate_clusters(gan, targets, mask); // [N, clusters]
-            let starts = Tensor::arange(k, (Kind::Int64, gan.device)).remainder(clusters);
+            let starts = Tensor::arange(k, (Kind::Int64, gan.device())).remainder(clusters);
             let chosen = ranked.index_select(1, &starts).tr().flatten(0, -1); // start-major
             let favoured =
                 (START_CODE_WEIGHT * (clusters - 1) as f64 / (1.0 - START_CODE_WEIGHT)).ln();
@@ -250,11 +251,11 @@ impl<'a> LatentSearch<'a> {
         if !self.gan.has_cluster_code() {
             return self.params.shallow_clone();
         }
-        let dim = self.gan.config.latent_dim;
+        let dim = self.gan.config().latent_dim;
         let z = self.params.narrow(1, 0, dim);
         let code = match &self.hard {
-            Some(ids) => ids.one_hot(self.gan.config.clusters).to_kind(Kind::Float),
-            None => self.params.narrow(1, dim, self.gan.config.clusters).softmax(1, Kind::Float),
+            Some(ids) => ids.one_hot(self.gan.config().clusters).to_kind(Kind::Float),
+            None => self.params.narrow(1, dim, self.gan.config().clusters).softmax(1, Kind::Float),
         };
         Tensor::cat(&[z, code], 1)
     }
@@ -262,8 +263,8 @@ impl<'a> LatentSearch<'a> {
     /// Fixes each start's code to its most likely cluster.
     fn harden(&mut self) {
         if self.gan.has_cluster_code() && self.hard.is_none() {
-            let dim = self.gan.config.latent_dim;
-            let logits = self.params.narrow(1, dim, self.gan.config.clusters);
+            let dim = self.gan.config().latent_dim;
+            let logits = self.params.narrow(1, dim, self.gan.config().clusters);
             self.hard = Some(tch::no_grad(|| logits.argmax(1, false)));
         }
     }
@@ -272,9 +273,9 @@ impl<'a> LatentSearch<'a> {
 /// Clusters `[N, clusters]` ranked for each target, most likely first: by the distance of
 /// its known pixels to each cluster's centre. In index order before the clusters are found.
 fn candidate_clusters(gan: &Gan, targets: &Tensor, mask: &Tensor) -> Tensor {
-    let (n, count) = (targets.size()[0], gan.config.clusters);
+    let (n, count) = (targets.size()[0], gan.config().clusters);
     let Some(found) = gan.clusters() else {
-        return Tensor::arange(count, (Kind::Int64, gan.device)).unsqueeze(0).repeat([n, 1]);
+        return Tensor::arange(count, (Kind::Int64, gan.device())).unsqueeze(0).repeat([n, 1]);
     };
     tch::no_grad(|| {
         let (targets, mask) = (targets.flatten(1, -1), mask.flatten(1, -1));

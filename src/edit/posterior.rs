@@ -71,9 +71,9 @@ pub fn inpaint(
     let mut z = starts.latents.detach(); // [S * N, D]
     let epsilon = options.step_size;
     // A self-conditioned GAN's cluster is the chain's start's: chains move z alone.
-    let code = Tensor::zeros([width - gan.config.latent_dim], (Kind::Double, tch::Device::Cpu));
+    let code = Tensor::zeros([width - gan.config().latent_dim], (Kind::Double, tch::Device::Cpu));
     let moving = Tensor::cat(&[style_coordinates(gan), code], 0);
-    let moving = moving.to_kind(Kind::Float).to_device(gan.device);
+    let moving = moving.to_kind(Kind::Float).to_device(gan.device());
     for _ in 0..options.steps {
         let leaf = z.set_requires_grad(true);
         let generated = gan.render(generator, &leaf, labels_s.as_ref(), false);
@@ -81,12 +81,12 @@ pub fn inpaint(
         let log_posterior = -(gan.style_part(&leaf).square().sum(Kind::Float) * 0.5)
             - squared_error.sum(Kind::Float) / (2.0 * noise * noise);
         let gradient = Tensor::f_run_backward(&[log_posterior], &[&leaf], false, false)?.remove(0);
-        let kick = rng.normal_tensor(&[s * n, width], gan.device) * (2.0 * epsilon).sqrt();
+        let kick = rng.normal_tensor(&[s * n, width], gan.device()) * (2.0 * epsilon).sqrt();
         z = tch::no_grad(|| leaf.detach() + (gradient * epsilon + kick) * &moving);
     }
     tch::no_grad(|| {
         let mut shape = vec![s, n];
-        shape.extend(&gan.config.data_shape);
+        shape.extend(&gan.config().data_shape);
         let samples = gan.render(generator, &z, labels_s.as_ref(), false).view(shape.as_slice());
         let mean = samples.mean_dim([0i64].as_slice(), false, Kind::Float);
         let std = samples.std_correction([0i64].as_slice(), 0, false);

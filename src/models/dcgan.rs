@@ -7,7 +7,7 @@ use tch::Kind;
 use super::layers::{Conv, Weight};
 use super::{
     check_square_images, discriminator_uses_batch_norm, Discriminator, Family, Generator,
-    WeightInit,
+    LatentLayer, LatentLayout, WeightInit,
 };
 use crate::config::GanConfig;
 use crate::error::Result;
@@ -33,7 +33,7 @@ impl Family for Dcgan {
 
     fn generator(&self, p: &nn::Path, config: &GanConfig) -> Generator {
         let (first_block, body) = generator(p, config);
-        Generator { first_block, body: Box::new(body), dense_layers: vec![] }
+        Generator { first_block, body: Box::new(body), per_layer: None, dense_layers: vec![] }
     }
 
     fn discriminator(&self, p: &nn::Path, config: &GanConfig) -> Discriminator {
@@ -42,6 +42,10 @@ impl Family for Dcgan {
 
     fn weight_init(&self) -> WeightInit {
         WeightInit::Normal
+    }
+
+    fn latent_layer(&self) -> LatentLayer {
+        LatentLayer { weight: "0.weight", layout: LatentLayout::TransposedConv }
     }
 }
 

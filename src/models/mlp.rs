@@ -5,7 +5,7 @@
 use tch::nn::{self, SequentialT};
 
 use super::layers::{Linear, Weight};
-use super::{DenseLayer, Discriminator, Family, Generator, WeightInit};
+use super::{DenseLayer, Discriminator, Family, Generator, LatentLayer, LatentLayout, WeightInit};
 use crate::config::GanConfig;
 use crate::error::Result;
 
@@ -53,7 +53,7 @@ impl Family for Mlp {
         let (body, dense_layers) = stack.finish(plain);
         let body = body.add_fn(move |x| x.view(out_shape.as_slice())); // [N, *data_shape]
         let first_block = first_block.unwrap_or_else(nn::seq_t);
-        Generator { first_block, body: Box::new(body), dense_layers }
+        Generator { first_block, body: Box::new(body), per_layer: None, dense_layers }
     }
 
     /// depth x (Linear + LeakyReLU(0.2), or a maxout unit of `maxout` pieces), then one
@@ -85,6 +85,10 @@ impl Family for Mlp {
 
     fn weight_init(&self) -> WeightInit {
         WeightInit::UniformFanIn
+    }
+
+    fn latent_layer(&self) -> LatentLayer {
+        LatentLayer { weight: "0.weight", layout: LatentLayout::Linear }
     }
 }
 

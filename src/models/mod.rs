@@ -9,8 +9,10 @@ pub mod classifier;
 pub mod dcgan;
 pub mod layers;
 pub mod mlp;
+pub mod patchgan;
 pub mod resnet;
 pub mod spectral_norm;
+pub mod unet;
 
 use tch::nn::{self, ModuleT, SequentialT};
 use tch::{Kind, Tensor};
@@ -31,6 +33,24 @@ pub trait Family: Sync {
     fn discriminator(&self, p: &nn::Path, config: &GanConfig) -> Discriminator;
     /// How weight matrices and kernels are drawn at initialisation.
     fn weight_init(&self) -> WeightInit;
+    /// The generator's layer that reads the latent first, which SeFa factorises.
+    fn latent_layer(&self) -> LatentLayer;
+}
+
+/// The generator weight that first reads the latent (z, then any class code).
+pub struct LatentLayer {
+    /// Its name among the generator's variables.
+    pub weight: &'static str,
+    pub layout: LatentLayout,
+}
+
+/// How a latent layer's weight lays out the latent's coordinates.
+pub enum LatentLayout {
+    /// A linear layer's `[outputs, latent]`.
+    Linear,
+    /// A transposed convolution's `[latent, channels, k, k]`, reading the latent as
+    /// `[N, latent, 1, 1]`.
+    TransposedConv,
 }
 
 pub fn family(arch: Arch) -> &'static dyn Family {
@@ -61,14 +81,24 @@ pub struct DenseLayer {
     pub bias: Tensor,
 }
 
-/// A stack of layers. Those of a generator with conditional batch norm also read the
-/// one-hot class labels `[N, classes]`; the others ignore them.
+/// What the layers of a generator's body may read besides the activations; a family
+/// reads what it needs and ignores the rest.
+#[derive(Clone, Copy, Default)]
+pub struct LayerInputs<'a> {
+    /// One-hot class codes `[N, classes]`, for conditional batch norm.
+    pub classes: Option<&'a Tensor>,
+    /// One input per layer `[N, layers, width]`, made by the generator's `per_layer`
+    /// network (a style-based family's w).
+    pub per_layer: Option<&'a Tensor>,
+}
+
+/// A stack of layers.
 pub trait Body: std::fmt::Debug + Send {
-    fn forward(&self, xs: &Tensor, classes: Option<&Tensor>, train: bool) -> Tensor;
+    fn forward(&self, xs: &Tensor, inputs: LayerInputs, train: bool) -> Tensor;
 }
 
 impl Body for SequentialT {
-    fn forward(&self, xs: &Tensor, _classes: Option<&Tensor>, train: bool) -> Tensor {
+    fn forward(&self, xs: &Tensor, _inputs: LayerInputs, train: bool) -> Tensor {
         self.forward_t(xs, train)
     }
 }
@@ -79,6 +109,9 @@ pub struct Generator {
     pub first_block: SequentialT,
     /// The first block's activations to data `[N, *data_shape]`.
     pub body: Box<dyn Body>,
+    /// Latents (with one-hot labels) to the body's per-layer inputs, for a family whose
+    /// layers each read one.
+    pub per_layer: Option<SequentialT>,
     /// Input to output, when the network is a plain stack of dense layers; else empty.
     pub dense_layers: Vec<DenseLayer>,
 }

@@ -12,7 +12,10 @@ use tch::nn::{self, ModuleT, SequentialT};
 use tch::{Kind, Tensor};
 
 use super::layers::{Conv, Linear, Weight};
-use super::{check_square_images, Body, Discriminator, Family, Generator, WeightInit};
+use super::{
+    check_square_images, Body, Discriminator, Family, Generator, LatentLayer, LatentLayout,
+    LayerInputs, WeightInit,
+};
 use crate::config::GanConfig;
 use crate::error::Result;
 
@@ -44,6 +47,10 @@ impl Family for Resnet {
 
     fn weight_init(&self) -> WeightInit {
         WeightInit::XavierUniform
+    }
+
+    fn latent_layer(&self) -> LatentLayer {
+        LatentLayer { weight: "0.weight", layout: LatentLayout::Linear }
     }
 }
 
@@ -180,11 +187,11 @@ struct GeneratorBody {
 }
 
 impl Body for GeneratorBody {
-    fn forward(&self, xs: &Tensor, classes: Option<&Tensor>, train: bool) -> Tensor {
+    fn forward(&self, xs: &Tensor, inputs: LayerInputs, train: bool) -> Tensor {
         let h = self
             .blocks
             .iter()
-            .fold(xs.shallow_clone(), |h, block| block.forward(&h, classes, train));
+            .fold(xs.shallow_clone(), |h, block| block.forward(&h, inputs.classes, train));
         h.apply_t(&self.output, train)
     }
 }
@@ -248,7 +255,7 @@ fn generator(p: &nn::Path, config: &GanConfig) -> Generator {
         .add(layers.conv(&(next + 2).to_string(), inputs, channels, 3)) // [N, C, size, size]
         .add_fn(|x| x.tanh());
     let body = GeneratorBody { blocks: up_blocks, output };
-    Generator { first_block, body: Box::new(body), dense_layers: vec![] }
+    Generator { first_block, body: Box::new(body), per_layer: None, dense_layers: vec![] }
 }
 
 /// Layers of `rustgan.torch_modules.ResNetDiscriminator`: the blocks, then the head's
@@ -296,7 +303,8 @@ mod tests {
             let g = generator(&vs.root(), &config);
             let d = discriminator(&(vs.root() / "d"), &config);
             let z = Tensor::randn([3, 16], (Kind::Float, Device::Cpu));
-            let images = g.body.forward(&z.apply_t(&g.first_block, true), None, true);
+            let images =
+                g.body.forward(&z.apply_t(&g.first_block, true), LayerInputs::default(), true);
             assert_eq!(images.size(), [3, channels, size, size]);
             let features = images.apply_t(&d.body, true);
             assert_eq!(features.size(), [3, d.feature_dim]);
@@ -318,7 +326,8 @@ mod tests {
         let classes =
             Tensor::from_slice(&[0i64, 0, 0, 0, 1, 1, 1, 1]).one_hot(3).to_kind(Kind::Float);
         let hidden = z.apply_t(&g.first_block, false);
-        let images = g.body.forward(&hidden, Some(&classes), false);
+        let inputs = LayerInputs { classes: Some(&classes), per_layer: None };
+        let images = g.body.forward(&hidden, inputs, false);
         let gap = (images.narrow(0, 0, 4) - images.narrow(0, 4, 4)).abs().mean(Kind::Float);
         assert!(gap.double_value(&[]) > 1e-4, "same z, different classes, same images");
     }

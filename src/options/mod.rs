@@ -5,10 +5,8 @@
 //! apart, and one fault raises one exception class.
 
 mod recipe;
-mod validate;
 
 pub use recipe::{recipe, recipe_for, FIT_SETTINGS};
-pub use validate::validate;
 
 use serde_json::{Map, Value as Json};
 use tch::Device;
@@ -202,31 +200,6 @@ pub fn apply_values(
     Ok(Json::Object(json))
 }
 
-/// A checked config from named option values; options not given keep their defaults.
-pub fn config_from_values(values: &[(String, Value)]) -> Result<GanConfig> {
-    let json = apply_values(SPECS, defaults(), values)?;
-    let config: GanConfig = serde_json::from_value(json)
-        .map_err(|e| Error::InvalidArgument(format!("GAN config: {e}")))?;
-    validate(&config)?;
-    Ok(config)
-}
-
-/// A config saved as JSON (in a checkpoint), checked like a new one.
-pub fn config_from_json(json: &str) -> Result<GanConfig> {
-    let mut saved: Json = serde_json::from_str(json)
-        .map_err(|e| Error::InvalidArgument(format!("GAN config: {e}")))?;
-    if let Json::Object(fields) = &mut saved {
-        // Configs saved before conditional batch norm gave G its class beside z.
-        fields.entry("conditional_batch_norm").or_insert(Json::Bool(false));
-        // ... and before the cluster code, z's first coordinate picked the cluster.
-        fields.entry("cluster_code").or_insert(Json::Bool(false));
-    }
-    let config: GanConfig = serde_json::from_value(saved)
-        .map_err(|e| Error::InvalidArgument(format!("GAN config: {e}")))?;
-    validate(&config)?;
-    Ok(config)
-}
-
 pub fn parse_device(name: &str) -> Result<Device> {
     let index = match name {
         "auto" => return Ok(Device::cuda_if_available()),
@@ -244,97 +217,5 @@ pub fn parse_device(name: &str) -> Result<Device> {
             "device='{name}' but there are only {} CUDA devices",
             tch::Cuda::device_count()
         )),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::{Arch, Augment, LossKind, Precision};
-
-    fn values(pairs: &[(&str, Value)]) -> Vec<(String, Value)> {
-        pairs.iter().map(|(n, v)| (n.to_string(), v.clone())).collect()
-    }
-
-    #[test]
-    fn every_config_field_has_one_spec() {
-        let names: Vec<&str> = SPECS.iter().map(|s| s.name).collect();
-        let mut fields: Vec<String> = defaults().keys().cloned().collect();
-        let mut sorted_names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-        fields.sort();
-        sorted_names.sort();
-        assert_eq!(fields, sorted_names);
-    }
-
-    #[test]
-    fn values_convert_and_faults_have_one_class_each() {
-        let config = config_from_values(&values(&[
-            ("data_shape", Value::Int(2)),
-            ("arch", Value::Str("mlp".into())),
-            ("lr_g", Value::Int(1)),
-            ("ema", Value::Float(0.99)),
-            ("precision", Value::Str("bf16".into())),
-        ]))
-        .unwrap();
-        assert_eq!(
-            (config.data_shape.clone(), config.arch, config.lr_g, config.ema),
-            (vec![2], Arch::Mlp, 1.0, Some(0.99))
-        );
-        assert_eq!(config.precision, Precision::Bf16);
-        let images =
-            config_from_values(&values(&[("augment", Value::Str("translation, cutout".into()))]))
-                .unwrap();
-        assert_eq!(images.augment, vec![Augment::Translation, Augment::Cutout]);
-        let fault = |pairs: &[(&str, Value)]| config_from_values(&values(pairs)).unwrap_err();
-        assert!(matches!(fault(&[("latent_dim", Value::Float(3.0))]), Error::ArgumentType(_)));
-        assert!(matches!(fault(&[("spectral_norm", Value::Int(1))]), Error::ArgumentType(_)));
-        assert!(matches!(fault(&[("loss", Value::Int(1))]), Error::ArgumentType(_)));
-        assert!(matches!(fault(&[("latent_dim", Value::Int(0))]), Error::InvalidArgument(_)));
-        assert!(matches!(fault(&[("lr_d", Value::Float(f64::NAN))]), Error::InvalidArgument(_)));
-        assert!(matches!(fault(&[("loss", Value::Str("l2".into()))]), Error::InvalidArgument(_)));
-        assert!(matches!(fault(&[("seed", Value::Int(-1))]), Error::InvalidArgument(_)));
-        assert_eq!(
-            config_from_values(&values(&[("seed", Value::Int(u64::MAX as i128))])).unwrap().seed,
-            u64::MAX
-        );
-    }
-
-    #[test]
-    fn json_round_trip_and_errors() {
-        let config = config_from_json(r#"{"loss": "wgan-gp", "ema": 0.99}"#).unwrap();
-        assert_eq!(config.loss, LossKind::WganGp);
-        assert_eq!(config_from_json(&config.to_json()).unwrap(), config);
-        let err = config_from_json(r#"{"arch": "transformer"}"#).unwrap_err().to_string();
-        assert!(err.contains("transformer") && err.contains("resnet"), "{err}");
-        assert!(config_from_json(r#"{"data_shape": [1, 30, 30]}"#).is_err());
-        assert!(config_from_json(r#"{"latent_dims": 3}"#).is_err());
-        assert!(config_from_json(r#"{"pac": 2, "num_classes": 10}"#).is_err());
-        assert!(config_from_json(r#"{"arch": "mlp", "data_shape": [2], "augment": ["color"]}"#)
-            .is_err());
-        assert!(config_from_json(r#"{"precision": "fp16"}"#).is_err());
-    }
-
-    #[test]
-    fn configs_saved_before_conditional_batch_norm_keep_the_one_hot_input() {
-        let old =
-            config_from_json(r#"{"arch": "resnet", "data_shape": [3, 32, 32], "num_classes": 4}"#);
-        assert!(!old.unwrap().class_batch_norm());
-        let new = config_from_values(&values(&[
-            ("arch", Value::Str("resnet".into())),
-            ("data_shape", Value::List(vec![Value::Int(3), Value::Int(32), Value::Int(32)])),
-            ("num_classes", Value::Int(4)),
-        ]))
-        .unwrap();
-        assert!(new.class_batch_norm());
-        assert_eq!(config_from_json(&new.to_json()).unwrap(), new);
-    }
-
-    #[test]
-    fn configs_saved_before_the_cluster_code_keep_the_first_coordinate() {
-        let old = config_from_json(r#"{"arch": "mlp", "data_shape": [2], "clusters": 4}"#).unwrap();
-        assert!(!old.cluster_code);
-        let new = config_from_values(&values(&[("clusters", Value::Int(4))])).unwrap();
-        assert!(new.cluster_code);
-        assert_eq!(config_from_json(&new.to_json()).unwrap(), new);
     }
 }

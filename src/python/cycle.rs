@@ -26,7 +26,7 @@ impl PyCycleGan {
     fn new(py: Python<'_>, options: &Bound<'_, PyDict>, device: &str) -> PyResult<Self> {
         let values = values(options)?;
         let (model, rng) = without_gil(py, || {
-            let config = CycleConfig::from_values(&values)?.with_patches_by_size();
+            let config = CycleConfig::from_values(&values)?;
             CycleGan::with_training_stream(config, parse_device(device)?)
         })?;
         Ok(PyCycleGan { core: Shared::new(Trainer::new(model, rng)) })

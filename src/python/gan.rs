@@ -10,9 +10,10 @@ use super::errors::{to_py_err, without_gil};
 use super::model::{native_model_methods, Shared};
 use super::options::values;
 use crate::calibration::Calibration;
+use crate::config::GanConfig;
 use crate::gan::Gan;
 use crate::guide::{self, Draw, Guide};
-use crate::options::{config_from_values, parse_device};
+use crate::options::{parse_device, TableConfig};
 use crate::train::Trainer;
 
 fn calibration_dict<'py>(py: Python<'py>, c: &Calibration) -> PyResult<Bound<'py, PyDict>> {
@@ -46,7 +47,7 @@ impl PyGan {
     fn new(py: Python<'_>, options: &Bound<'_, PyDict>, device: &str) -> PyResult<Self> {
         let values = values(options)?;
         let (gan, rng) = without_gil(py, || {
-            Gan::with_training_stream(config_from_values(&values)?, parse_device(device)?)
+            Gan::with_training_stream(GanConfig::from_values(&values)?, parse_device(device)?)
         })?;
         Ok(PyGan { core: Shared::new(Trainer::new(gan, rng)) })
     }

@@ -20,8 +20,8 @@ const MONITOR_INTERVAL: Duration = Duration::from_millis(100);
 
 pub fn stats_dict<'py>(py: Python<'py>, stats: &StepStats) -> PyResult<Bound<'py, PyDict>> {
     let dict = PyDict::new(py);
-    for (stat, value) in stats.entries() {
-        dict.set_item(stat.name(), value)?;
+    for (name, value) in stats.entries() {
+        dict.set_item(name, value)?;
     }
     Ok(dict)
 }
@@ -29,8 +29,8 @@ pub fn stats_dict<'py>(py: Python<'py>, stats: &StepStats) -> PyResult<Bound<'py
 pub fn record_dict<'py>(py: Python<'py>, record: &Record) -> PyResult<Bound<'py, PyDict>> {
     let dict = PyDict::new(py);
     dict.set_item("step", record.step)?;
-    for (stat, value) in &record.means {
-        dict.set_item(stat.name(), value)?;
+    for (name, value) in &record.means {
+        dict.set_item(name, value)?;
     }
     Ok(dict)
 }

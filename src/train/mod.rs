@@ -2,29 +2,26 @@
 //! count, log window and random streams, runs the fused training step (critic
 //! iterations, the generators' update, the EMA) and the `fit` loop over in-memory data.
 //! A model takes part by implementing `Trainable` (its networks, data and hooks); how a
-//! step computes losses and gradients is its `StepPath`: for a GAN autograd or the
-//! hand-differentiated MLP step (`gan.rs`), for pix2pix `translate::step`.
+//! step computes losses and gradients is its `StepPath`, which lives with the model.
+//! Nothing here knows any model.
 
-mod autograd;
 mod fit;
-mod fused_mlp;
-mod gan;
 pub(crate) mod sampler;
 pub mod stats;
 pub mod streams;
 
 pub use fit::{FitOptions, FitOutcome, NanPolicy};
-pub use gan::{Batch, GanData};
 
 use tch::{Device, Kind, Tensor};
 
 use crate::error::Result;
-use crate::optim::{Adam, FlatParams};
+use crate::flat_params::FlatParams;
+use crate::optim::Adam;
 use crate::replica::Replica;
 use crate::rng::Rng;
 use fit::FitLog;
 use sampler::EpochSampler;
-use stats::{DiscriminatorStats, GeneratorStats, Record, StepStats, Window};
+use stats::{Record, Stats, StepStats, Window};
 use streams::Streams;
 
 /// The side of the game a network plays.
@@ -122,8 +119,8 @@ pub trait Trainable: Send + Sized + 'static {
     }
     /// One batch for `Trainer::train_step` from the caller's tensors, checked.
     fn step_batch(&self, items: &Tensor, other: Option<&Tensor>) -> Result<BatchOf<Self>>;
-    /// Runs after every update of the discriminators, with the losses they were updated on.
-    fn discriminators_updated(&mut self, _stats: &DiscriminatorStats) {}
+    /// Runs after every update of the discriminators, with what the pass reported.
+    fn discriminators_updated(&mut self, _stats: &Stats) {}
     /// Runs after the generators' update number `update` (counted from 0): the EMA.
     fn generators_updated(&mut self, update: i64);
     /// Runs when `fit` ends, stopped or not.
@@ -151,11 +148,11 @@ pub trait StepPath<M: Trainable>: Send {
         ctx: &mut Context<M>,
         real: &BatchOf<M>,
         last: bool,
-    ) -> Result<(DiscriminatorStats, Vec<Tensor>)>;
+    ) -> Result<(Stats, Vec<Tensor>)>;
 
     /// The generators' losses on what the last critic iteration kept, and the gradient
     /// w.r.t. each generator's flat parameters, in `networks()` order.
-    fn generator_pass(&mut self, ctx: &mut Context<M>) -> Result<(GeneratorStats, Vec<Tensor>)>;
+    fn generator_pass(&mut self, ctx: &mut Context<M>) -> Result<(Stats, Vec<Tensor>)>;
 }
 
 /// Mixed into the model's seed for the order of data sets after the first.
@@ -195,6 +192,13 @@ impl<M: Trainable> Trainer<M> {
         self.step
     }
 
+    /// Steps through `path` instead of the model's own, and counts from `step`: tests
+    /// compare step paths at a given point of training.
+    #[cfg(test)]
+    pub(crate) fn force(&mut self, path: Box<dyn StepPath<M>>, step: i64) {
+        (self.path, self.step) = (path, step);
+    }
+
     /// Trains as one replica of a data-parallel group, or alone with `None`.
     pub fn set_replica(&mut self, replica: Option<Replica>) {
         self.streams.replica = replica;
@@ -224,7 +228,7 @@ impl<M: Trainable> Trainer<M> {
         on_nan: NanPolicy,
     ) -> Result<StepStats> {
         let n_critic = self.model.critic_iterations() as usize;
-        let mut discriminator = DiscriminatorStats::default();
+        let mut discriminator = Stats::default();
         for i in 0..n_critic {
             let mut ctx =
                 Context { model: &self.model, streams: &mut self.streams, step: self.step };
@@ -232,7 +236,7 @@ impl<M: Trainable> Trainer<M> {
             let (stats, grads) = self.path.discriminator_pass(&mut ctx, real, i + 1 == n_critic)?;
             discriminator = stats;
             if !on_nan.check(self.step + 1, "discriminator loss", &discriminator.values())? {
-                return Ok(self.finish_step(discriminator, GeneratorStats::skipped(), true));
+                return Ok(self.finish_step(discriminator, Stats::default(), true));
             }
             self.update(Side::Discriminator, &grads)?;
             self.model.discriminators_updated(&discriminator);
@@ -247,12 +251,7 @@ impl<M: Trainable> Trainer<M> {
         Ok(self.finish_step(discriminator, generator, false))
     }
 
-    fn finish_step(
-        &mut self,
-        discriminator: DiscriminatorStats,
-        generator: GeneratorStats,
-        skipped: bool,
-    ) -> StepStats {
+    fn finish_step(&mut self, discriminator: Stats, generator: Stats, skipped: bool) -> StepStats {
         self.step += 1;
         StepStats { discriminator, generator, skipped }
     }
@@ -331,84 +330,7 @@ impl<M: Trainable> Trainer<M> {
 }
 
 /// Values of scalar tensors, in one copy from the device.
-pub(crate) fn scalars(tensors: &[Tensor]) -> Result<Vec<f64>> {
+pub fn scalars(tensors: &[Tensor]) -> Result<Vec<f64>> {
     let stacked = Tensor::f_stack(tensors, 0)?.f_to_kind(Kind::Double)?;
     Ok(Vec::<f64>::try_from(&stacked)?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::GanConfig;
-    use crate::error::Error;
-    use crate::gan::Gan;
-
-    fn mlp_gan() -> Trainer<Gan> {
-        let config = GanConfig { ema: Some(0.9), ..GanConfig::tiny_mlp() };
-        let (gan, rng) = Gan::with_training_stream(config, Device::Cpu).unwrap();
-        Trainer::new(gan, rng)
-    }
-
-    fn options(steps: i64) -> FitOptions {
-        FitOptions { steps, batch_size: 8, log_every: 2, on_nan: NanPolicy::Raise }
-    }
-
-    fn max_difference(a: &Tensor, b: &Tensor) -> f64 {
-        (a - b).abs().max().double_value(&[])
-    }
-
-    /// Training in chunks draws the batches and latents of one call: the weights and the
-    /// log records agree.
-    #[test]
-    fn fit_in_chunks_trains_as_one_call() {
-        let data = Tensor::randn([40, 2], (Kind::Float, Device::Cpu));
-        let (mut whole, mut chunked) = (mlp_gan(), mlp_gan());
-        let history = whole.fit(&data, None, &options(6), |_, _| Ok(())).unwrap().history;
-        let mut chunks = vec![];
-        for steps in [2, 4] {
-            chunks
-                .extend(chunked.fit(&data, None, &options(steps), |_, _| Ok(())).unwrap().history);
-        }
-        assert_eq!(history.len(), 3);
-        assert_eq!(history, chunks);
-        for (a, b) in whole.model().networks().iter().zip(chunked.model().networks()) {
-            assert!(max_difference(&a.params.flat, &b.params.flat) < 1e-6, "{}", a.name);
-        }
-        assert_eq!((whole.step(), chunked.step()), (6, 6));
-    }
-
-    /// A non-finite loss applies nothing: skipped, the step is counted and no weight moves;
-    /// raised, the error names the step.
-    #[test]
-    fn a_non_finite_loss_updates_nothing() {
-        let mut trainer = mlp_gan();
-        let before: Vec<Tensor> =
-            trainer.model().networks().iter().map(|n| n.params.flat.copy()).collect();
-        let nan = Tensor::full([8, 2], f64::NAN, (Kind::Float, Device::Cpu));
-        let batch = Batch { images: nan, labels: None };
-        let stats = trainer.train_step(std::slice::from_ref(&batch), NanPolicy::Skip).unwrap();
-        assert!(stats.skipped && trainer.step() == 1);
-        for (network, old) in trainer.model().networks().iter().zip(&before) {
-            assert!(network.params.flat.equal(old), "{} moved", network.name);
-        }
-        let error = trainer.train_step(&[batch], NanPolicy::Raise).unwrap_err();
-        assert!(matches!(error, Error::NonFinite { step: 2, .. }), "{error}");
-    }
-
-    /// The monitor's interruption ends `fit` with the history so far.
-    #[test]
-    fn an_interrupting_monitor_stops_training() {
-        let data = Tensor::randn([40, 2], (Kind::Float, Device::Cpu));
-        let mut trainer = mlp_gan();
-        let stop_after_three = |done: i64, _: Option<&Record>| {
-            if done == 3 {
-                Err(crate::error::Error::Interrupted)
-            } else {
-                Ok(())
-            }
-        };
-        let outcome = trainer.fit(&data, None, &options(10), stop_after_three).unwrap();
-        assert!(outcome.interrupted && trainer.step() == 3 && outcome.history.len() == 1);
-        assert_eq!(trainer.flush_log().map(|r| r.step), Some(3), "the partial window");
-    }
 }

@@ -1,151 +1,73 @@
-//! Typed statistics of training steps, and their running means between log records.
+//! Named statistics of training steps, and their running means between log records. A
+//! step path reports what it computes under path-like names ("loss/d/real"), as the
+//! Python side shows them; nothing here knows which names a model uses.
 
-/// A statistic a step reports. Names are path-like, as the Python side shows them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stat {
-    /// D's whole loss, penalties included.
-    D,
-    DReal,
-    DFake,
-    /// WGAN-GP's gradient penalty (before its weight).
-    GradientPenalty,
-    /// The R1 penalty (before its weight), on the steps that apply it.
-    R1,
-    /// The R2 penalty on generated items (before its weight), on the same steps.
-    R2,
-    G,
-    /// A translator's mean absolute error between its outputs and the targets.
-    L1,
-    /// CycleGAN's cycle-consistency L1, both ways.
-    Cycle,
-    /// CycleGAN's identity L1, both ways.
-    Identity,
-    /// Adaptive augmentation's probability, as the step applied it.
-    AugmentP,
-    /// E[sign(D(real))], which adaptive augmentation holds at its target.
-    RealSign,
-    /// 1 when the step's update was dropped for a non-finite loss.
-    Skipped,
+use tch::Tensor;
+
+use crate::error::Result;
+
+/// Whether a step's update was dropped for a non-finite loss: 1 or 0 per step, and the
+/// number of such steps in a log record.
+pub const SKIPPED: &str = "nan/skipped";
+
+/// The named values one pass of a training step reports, in the order it reports them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Stats {
+    /// Logged, and checked for finite values before an update.
+    logged: Vec<(&'static str, f64)>,
+    /// What the model's hooks read besides (`Trainable::discriminators_updated`).
+    notes: Vec<(&'static str, f64)>,
 }
 
-impl Stat {
-    pub const ALL: [Stat; 13] = [
-        Stat::D,
-        Stat::DReal,
-        Stat::DFake,
-        Stat::GradientPenalty,
-        Stat::R1,
-        Stat::R2,
-        Stat::G,
-        Stat::L1,
-        Stat::Cycle,
-        Stat::Identity,
-        Stat::AugmentP,
-        Stat::RealSign,
-        Stat::Skipped,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Stat::D => "loss/d",
-            Stat::DReal => "loss/d/real",
-            Stat::DFake => "loss/d/fake",
-            Stat::GradientPenalty => "loss/d/gp",
-            Stat::R1 => "loss/d/r1",
-            Stat::R2 => "loss/d/r2",
-            Stat::G => "loss/g",
-            Stat::L1 => "loss/g/l1",
-            Stat::Cycle => "loss/g/cycle",
-            Stat::Identity => "loss/g/identity",
-            Stat::AugmentP => "augment/p",
-            Stat::RealSign => "augment/real_sign",
-            Stat::Skipped => "nan/skipped",
-        }
+impl Stats {
+    /// Reports each scalar tensor under its name, copied from the device at once.
+    pub fn of(named: Vec<(&'static str, Tensor)>) -> Result<Self> {
+        let (names, tensors): (Vec<_>, Vec<_>) = named.into_iter().unzip();
+        let values = super::scalars(&tensors)?;
+        Ok(Stats { logged: names.into_iter().zip(values).collect(), notes: vec![] })
     }
-}
 
-/// D's losses of one critic iteration.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct DiscriminatorStats {
-    pub total: f64,
-    pub real: f64,
-    pub fake: f64,
-    pub gradient_penalty: Option<f64>,
-    pub r1: Option<f64>,
-    pub r2: Option<f64>,
-    /// With adaptive augmentation, what it applied and saw.
-    pub augment: Option<AugmentStats>,
-}
+    /// Reports `value` as `name`.
+    pub fn push(&mut self, name: &'static str, value: f64) {
+        self.logged.push((name, value));
+    }
 
-/// Adaptive augmentation in one critic iteration.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct AugmentStats {
-    /// The probability D's inputs were augmented with.
-    pub p: f64,
-    /// E[sign(D(real))] over the (global) batch of `items` real items.
-    pub real_sign: f64,
-    pub items: f64,
-}
+    /// Hands `value` to the model's hooks as `name`, without logging it.
+    pub fn note(&mut self, name: &'static str, value: f64) {
+        self.notes.push((name, value));
+    }
 
-impl DiscriminatorStats {
-    /// The values the finite check looks at.
+    /// The value reported or noted as `name`.
+    pub fn get(&self, name: &str) -> Option<f64> {
+        (self.logged.iter().chain(&self.notes)).find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+
+    /// The reported values, which the finite check looks at.
     pub fn values(&self) -> Vec<f64> {
-        let penalties = [self.gradient_penalty, self.r1, self.r2];
-        [Some(self.total), Some(self.real), Some(self.fake)]
-            .into_iter()
-            .chain(penalties)
-            .flatten()
-            .collect()
+        self.logged.iter().map(|(_, v)| *v).collect()
+    }
+
+    pub fn entries(&self) -> &[(&'static str, f64)] {
+        &self.logged
     }
 }
 
-/// G's losses of one step: the adversarial loss and the model's other terms (a
-/// translator's L1 distance to its targets).
-#[derive(Clone, Debug)]
-pub struct GeneratorStats {
-    pub adversarial: f64,
-    pub terms: Vec<(Stat, f64)>,
-}
-
-impl GeneratorStats {
-    pub fn adversarial(value: f64) -> Self {
-        GeneratorStats { adversarial: value, terms: vec![] }
-    }
-
-    /// What a step reports for G when D's update was dropped.
-    pub fn skipped() -> Self {
-        GeneratorStats::adversarial(f64::NAN)
-    }
-
-    /// The values the finite check looks at.
-    pub fn values(&self) -> Vec<f64> {
-        std::iter::once(self.adversarial).chain(self.terms.iter().map(|(_, v)| *v)).collect()
-    }
-}
-
-/// What one training step reports: D's losses of its last critic iteration, G's losses
-/// (NaN when D's step was skipped), and whether the update was dropped.
+/// What one training step reports: the discriminators' statistics of the last critic
+/// iteration, the generators' (none when that iteration was dropped), and whether the
+/// update was dropped.
 #[derive(Clone, Debug)]
 pub struct StepStats {
-    pub discriminator: DiscriminatorStats,
-    pub generator: GeneratorStats,
+    pub discriminator: Stats,
+    pub generator: Stats,
     pub skipped: bool,
 }
 
 impl StepStats {
-    /// The reported statistics, in a fixed order; penalties only where the step took them.
-    pub fn entries(&self) -> Vec<(Stat, f64)> {
-        let d = &self.discriminator;
-        let mut entries = vec![(Stat::D, d.total), (Stat::DReal, d.real), (Stat::DFake, d.fake)];
-        entries.extend(d.gradient_penalty.map(|v| (Stat::GradientPenalty, v)));
-        entries.extend(d.r1.map(|v| (Stat::R1, v)));
-        entries.extend(d.r2.map(|v| (Stat::R2, v)));
-        if let Some(augment) = d.augment {
-            entries.extend([(Stat::AugmentP, augment.p), (Stat::RealSign, augment.real_sign)]);
-        }
-        entries.push((Stat::G, self.generator.adversarial));
-        entries.extend(self.generator.terms.iter().copied());
-        entries.push((Stat::Skipped, if self.skipped { 1.0 } else { 0.0 }));
+    /// The reported statistics in order: the discriminators', the generators', `SKIPPED`.
+    pub fn entries(&self) -> Vec<(&'static str, f64)> {
+        let mut entries = self.discriminator.entries().to_vec();
+        entries.extend_from_slice(self.generator.entries());
+        entries.push((SKIPPED, if self.skipped { 1.0 } else { 0.0 }));
         entries
     }
 }
@@ -154,32 +76,43 @@ impl StepStats {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Record {
     pub step: i64,
-    pub means: Vec<(Stat, f64)>,
+    pub means: Vec<(&'static str, f64)>,
 }
 
 #[derive(Clone, Copy, Default)]
 struct Mean {
     sum: f64,
     count: f64,
-    seen: bool,
 }
 
 /// Running means of the statistics between two log records. Skipped steps are counted,
-/// not averaged; statistics taken only on some steps (lazy R1) average over those steps.
-/// Kept across `fit` calls so that chunked training logs like one call.
+/// not averaged; statistics taken only on some steps (lazy R1) average over those steps
+/// and keep their place among the others. Kept across `fit` calls so that chunked
+/// training logs like one call.
 #[derive(Default)]
 pub struct Window {
-    means: [Mean; Stat::ALL.len()],
+    means: Vec<(&'static str, Mean)>,
+    steps: usize,
     skipped: f64,
 }
 
 impl Window {
     pub fn add(&mut self, stats: &StepStats) {
+        self.steps += 1;
         self.skipped += if stats.skipped { 1.0 } else { 0.0 };
-        for (stat, value) in stats.entries() {
-            let mean = &mut self.means[stat as usize];
-            mean.seen = true;
+        // A name not seen yet goes after the one the step reported before it.
+        let mut place = 0;
+        for (name, value) in stats.entries() {
+            let index = match self.means.iter().position(|(n, _)| *n == name) {
+                Some(index) => index,
+                None => {
+                    self.means.insert(place, (name, Mean::default()));
+                    place
+                }
+            };
+            place = index + 1;
             if !stats.skipped {
+                let mean = &mut self.means[index].1;
                 mean.sum += value;
                 mean.count += 1.0;
             }
@@ -188,18 +121,15 @@ impl Window {
 
     /// Whether no step was added since the last record.
     pub fn is_empty(&self) -> bool {
-        !self.means[Stat::Skipped as usize].seen
+        self.steps == 0
     }
 
     /// The record at `step`; starts a new window.
     pub fn take(&mut self, step: i64) -> Record {
-        let means = Stat::ALL
-            .into_iter()
-            .filter(|stat| self.means[*stat as usize].seen)
-            .map(|stat| {
-                let Mean { sum, count, .. } = self.means[stat as usize];
+        let means = (self.means.iter())
+            .map(|&(name, Mean { sum, count })| {
                 // NaN when every step of the window was skipped.
-                (stat, if stat == Stat::Skipped { self.skipped } else { sum / count })
+                (name, if name == SKIPPED { self.skipped } else { sum / count })
             })
             .collect();
         *self = Window::default();
@@ -212,24 +142,40 @@ mod tests {
     use super::*;
 
     fn step(d: f64, r1: Option<f64>, skipped: bool) -> StepStats {
-        let discriminator =
-            DiscriminatorStats { total: d, real: d, fake: 0.0, r1, ..Default::default() };
-        StepStats { discriminator, generator: GeneratorStats::adversarial(1.0), skipped }
+        let mut discriminator = Stats::default();
+        discriminator.push("loss/d", d);
+        if let Some(r1) = r1 {
+            discriminator.push("loss/d/r1", r1);
+        }
+        discriminator.push("augment/p", 0.5);
+        let mut generator = Stats::default();
+        generator.push("loss/g", 1.0);
+        StepStats { discriminator, generator, skipped }
     }
 
     #[test]
     fn window_averages_applied_steps_and_counts_skipped_ones() {
         let mut window = Window::default();
-        window.add(&step(1.0, Some(4.0), false));
-        window.add(&step(3.0, None, false));
+        window.add(&step(1.0, None, false));
+        window.add(&step(3.0, Some(4.0), false));
         window.add(&step(f64::NAN, None, true));
         let record = window.take(3);
         assert_eq!(record.step, 3);
-        let value = |stat| record.means.iter().find(|(s, _)| *s == stat).map(|(_, v)| *v);
-        assert_eq!(value(Stat::D), Some(2.0));
-        assert_eq!(value(Stat::R1), Some(4.0), "lazy R1 averages over the steps that took it");
-        assert_eq!(value(Stat::GradientPenalty), None);
-        assert_eq!(value(Stat::Skipped), Some(1.0));
-        assert!(window.take(4).means.is_empty(), "taking a record starts a new window");
+        let names: Vec<&str> = record.means.iter().map(|(name, _)| *name).collect();
+        assert_eq!(names, ["loss/d", "loss/d/r1", "augment/p", "loss/g", SKIPPED]);
+        let value = |name| record.means.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+        assert_eq!(value("loss/d"), Some(2.0));
+        assert_eq!(value("loss/d/r1"), Some(4.0), "lazy R1 averages over the steps that took it");
+        assert_eq!(value(SKIPPED), Some(1.0));
+        assert!(window.is_empty() && window.take(4).means.is_empty(), "a record starts anew");
+    }
+
+    #[test]
+    fn notes_reach_hooks_but_not_the_log() {
+        let mut stats = Stats::default();
+        stats.push("loss/d", 0.5);
+        stats.note("augment/items", 64.0);
+        assert_eq!((stats.get("loss/d"), stats.get("augment/items")), (Some(0.5), Some(64.0)));
+        assert_eq!(stats.values(), [0.5]);
     }
 }

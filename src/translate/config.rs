@@ -3,17 +3,10 @@
 
 use crate::config::{LossKind, Precision};
 use crate::error::{invalid, Result};
+use crate::models::patchgan::{self, PatchGanSpec};
+use crate::models::unet::{check_image_shape, UNetSpec, MAX_SIZE};
 use crate::option_table::{check_ranges, option_table, Bounds, Kind, OptionSpec};
 use crate::options::{as_json, TableConfig};
-
-/// Adversarial losses a translator trains with; WGAN-GP's critic has no place in a
-/// PatchGAN with batch norm.
-pub const TRANSLATOR_LOSSES: &[&str] =
-    &[LossKind::Bce.name(), LossKind::Lsgan.name(), LossKind::Hinge.name()];
-
-/// Smallest and largest image side the U-Net and PatchGAN are built for.
-pub const MIN_SIZE: i64 = 16;
-pub const MAX_SIZE: i64 = 512;
 /// Most channels of the networks' widest layers: beyond it a typo would exhaust memory.
 const MAX_BASE_CHANNELS: i64 = 1024;
 
@@ -39,7 +32,7 @@ option_table! {
         /// Dropout of G's three innermost decoder layers while training: its only noise.
         dropout: f64 = 0.5, Kind::Float(Bounds::FRACTION),
             "dropout of G's innermost decoder layers while training";
-        loss: LossKind = LossKind::Bce, Kind::Choice(TRANSLATOR_LOSSES), "adversarial loss";
+        loss: LossKind = LossKind::Bce, Kind::Choice(patchgan::LOSSES), "adversarial loss";
         /// Stride-2 layers of the PatchGAN discriminator; 0 picks 2 up to 32 px and 3 above.
         patch_layers: i64 = 0, Kind::Int { min: 0, max: 6 },
             "stride-2 layers of the PatchGAN (0: by size)";
@@ -79,9 +72,32 @@ impl TranslatorConfig {
     /// Stride-2 layers of the PatchGAN.
     pub fn discriminator_layers(&self) -> i64 {
         match self.patch_layers {
-            0 if self.size().0.min(self.size().1) <= 32 => 2,
-            0 => 3,
+            0 => patchgan::layers_by_size(self.size().0, self.size().1),
             layers => layers,
+        }
+    }
+
+    /// The U-Net from inputs to outputs.
+    pub fn generator_spec(&self) -> UNetSpec {
+        let (height, width) = self.size();
+        UNetSpec {
+            in_channels: self.in_shape[0],
+            out_channels: self.out_shape[0],
+            height,
+            width,
+            base_channels: self.base_channels,
+            dropout: self.dropout,
+            precision: self.precision,
+        }
+    }
+
+    /// The PatchGAN of (input, output) pairs.
+    pub fn discriminator_spec(&self) -> PatchGanSpec {
+        PatchGanSpec {
+            channels: self.in_shape[0] + self.out_shape[0],
+            base_channels: self.base_channels,
+            layers: self.discriminator_layers(),
+            precision: self.precision,
         }
     }
 }
@@ -92,15 +108,8 @@ impl TableConfig for TranslatorConfig {
 
     fn validate(&self) -> Result<()> {
         check_ranges(SPECS, &as_json(self))?;
-        for (name, shape) in [("in_shape", &self.in_shape), ("out_shape", &self.out_shape)] {
-            let fits = |side: &i64| (MIN_SIZE..=MAX_SIZE).contains(side);
-            if shape.len() != 3 || !(1..=64).contains(&shape[0]) || !shape[1..].iter().all(fits) {
-                return invalid(format!(
-                    "{name} must be (channels, height, width) with 1-64 channels and sides in \
-                     [{MIN_SIZE}, {MAX_SIZE}], got {shape:?}"
-                ));
-            }
-        }
+        check_image_shape("in_shape", &self.in_shape)?;
+        check_image_shape("out_shape", &self.out_shape)?;
         if self.in_shape[1..] != self.out_shape[1..] {
             return invalid(format!(
                 "in_shape {:?} and out_shape {:?} must have the same height and width; \
@@ -112,14 +121,6 @@ impl TableConfig for TranslatorConfig {
             return invalid("l1_weight and adversarial_weight are both 0: G would learn nothing");
         }
         let (height, width) = self.size();
-        let layers = self.discriminator_layers();
-        // Two stride-1 convolutions of kernel 4 follow the stride-2 ones, each one smaller.
-        if layers > 6 || (height.min(width) >> layers) < 3 {
-            return invalid(format!(
-                "patch_layers={layers} halves {height}x{width} images below 3 px before the \
-                 last two layers: use fewer"
-            ));
-        }
-        Ok(())
+        patchgan::check_layers(self.discriminator_layers(), height, width)
     }
 }

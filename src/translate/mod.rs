@@ -4,31 +4,29 @@
 //! model lives here; `trainer` trains it and `checkpoint` stores it.
 
 mod config;
-mod patchgan;
 mod step;
 mod stored;
-mod unet;
 
-pub use config::{TranslatorConfig, MAX_SIZE, SPECS, TRANSLATOR_LOSSES};
-pub use patchgan::PatchGan;
+pub use config::{TranslatorConfig, SPECS};
 pub use step::Pairs;
-pub use unet::UNet;
 
 use tch::{Device, Tensor};
 
 use crate::batch::{check_output_size, checked_batch};
 use crate::error::{invalid, Result};
+use crate::models::patchgan::PatchGan;
+use crate::models::unet::UNet;
 use crate::models::{initialise, WeightInit};
 use crate::network::Ema;
 use crate::options::TableConfig;
 use crate::rng::Rng;
 
 pub struct Translator {
-    pub config: TranslatorConfig,
-    pub device: Device,
-    pub generator: UNet,
-    pub discriminator: PatchGan,
-    pub ema: Option<Ema<UNet>>,
+    config: TranslatorConfig,
+    device: Device,
+    generator: UNet,
+    discriminator: PatchGan,
+    ema: Option<Ema<UNet>>,
 }
 
 impl Translator {
@@ -36,13 +34,13 @@ impl Translator {
     pub fn with_training_stream(config: TranslatorConfig, device: Device) -> Result<(Self, Rng)> {
         config.validate()?;
         let mut rng = Rng::new(config.seed);
-        let generator = UNet::new(device, &config);
-        let discriminator = PatchGan::new(device, &config);
+        let generator = UNet::new(device, &config.generator_spec());
+        let discriminator = PatchGan::new(device, &config.discriminator_spec());
         // pix2pix's initialisation: N(0, 0.02) weights, N(1, 0.02) batch-norm scales.
         initialise(&generator.vs, WeightInit::Normal, &mut rng);
         initialise(&discriminator.vs, WeightInit::Normal, &mut rng);
         let ema = config.ema.map(|decay| {
-            let copy = UNet::new(device, &config);
+            let copy = UNet::new(device, &config.generator_spec());
             let mut ema = Ema { decay, generator: copy };
             ema.reset(&generator);
             ema

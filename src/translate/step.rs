@@ -6,10 +6,10 @@ use tch::{Device, Tensor};
 
 use super::Translator;
 use crate::error::Result;
+use crate::flat_params::FlatParams;
 use crate::losses::{discriminator_loss, generator_loss};
-use crate::optim::FlatParams;
-use crate::train::stats::{DiscriminatorStats, GeneratorStats, Stat};
-use crate::train::{scalars, BatchOf, Context, Optimised, StepPath, Trainable, TrainingData};
+use crate::train::stats::Stats;
+use crate::train::{BatchOf, Context, Optimised, StepPath, Trainable, TrainingData};
 
 /// Inputs `[N, *in_shape]` and their targets `[N, *out_shape]`, checked and on the device.
 pub struct Pairs {
@@ -45,7 +45,7 @@ impl StepPath<Translator> for Pix2Pix {
         ctx: &mut Context<Translator>,
         real: &Pairs,
         _last: bool,
-    ) -> Result<(DiscriminatorStats, Vec<Tensor>)> {
+    ) -> Result<(Stats, Vec<Tensor>)> {
         let (model, config) = (ctx.model, &ctx.model.config);
         let outputs = model.generator.forward(&real.inputs, true, Some(&mut *ctx.streams));
         let discriminator = &model.discriminator;
@@ -54,13 +54,11 @@ impl StepPath<Translator> for Pix2Pix {
         let parts = discriminator_loss(config.loss, &real_logits, &fake_logits);
         // Halved, as pix2pix does, to slow D against G.
         let loss = (&parts.real + &parts.fake) * 0.5;
-        let values = scalars(&[loss.shallow_clone(), parts.real, parts.fake])?;
-        let stats = DiscriminatorStats {
-            total: values[0],
-            real: values[1],
-            fake: values[2],
-            ..Default::default()
-        };
+        let stats = Stats::of(vec![
+            ("loss/d", loss.shallow_clone()),
+            ("loss/d/real", parts.real),
+            ("loss/d/fake", parts.fake),
+        ])?;
         let grad = discriminator.params.gradient(&loss)?;
         let pairs =
             Pairs { inputs: real.inputs.shallow_clone(), targets: real.targets.shallow_clone() };
@@ -68,18 +66,14 @@ impl StepPath<Translator> for Pix2Pix {
         Ok((stats, vec![grad]))
     }
 
-    fn generator_pass(
-        &mut self,
-        ctx: &mut Context<Translator>,
-    ) -> Result<(GeneratorStats, Vec<Tensor>)> {
+    fn generator_pass(&mut self, ctx: &mut Context<Translator>) -> Result<(Stats, Vec<Tensor>)> {
         let (real, outputs) = self.kept.take().expect("the critic iteration keeps its items");
         let (model, config) = (ctx.model, &ctx.model.config);
         let logits = model.discriminator.forward(&real.inputs, &outputs, true);
         let adversarial = generator_loss(config.loss, &logits, None);
         let l1 = (&outputs - &real.targets).abs().mean(None);
         let loss = &adversarial * config.adversarial_weight + &l1 * config.l1_weight;
-        let values = scalars(&[adversarial, l1])?;
-        let stats = GeneratorStats { adversarial: values[0], terms: vec![(Stat::L1, values[1])] };
+        let stats = Stats::of(vec![("loss/g", adversarial), ("loss/g/l1", l1)])?;
         Ok((stats, vec![model.generator.params.gradient(&loss)?]))
     }
 }
@@ -151,7 +145,7 @@ mod tests {
         let x = Tensor::rand([4, 1, 16, 16], (Kind::Float, Device::Cpu)) * 2.0 - 1.0;
         let batch = trainer.model().step_batch(&x, Some(&(-&x))).unwrap();
         let stats = trainer.train_step(&[batch], NanPolicy::Raise).unwrap();
-        assert!(stats.generator.terms.iter().any(|(stat, v)| *stat == Stat::L1 && *v > 0.0));
+        assert!(stats.generator.get("loss/g/l1").is_some_and(|l1| l1 > 0.0));
         for (network, old) in trainer.model().networks().iter().zip(&before) {
             assert!(!network.params.flat.equal(old), "{} did not move", network.name);
         }

@@ -9,13 +9,15 @@
 
 use tch::Tensor;
 
-use super::stats::{DiscriminatorStats, GeneratorStats};
-use super::{scalars, Batch, Context, StepPath};
-use crate::config::{Arch, GanConfig, LossKind, Precision};
+use super::Batch;
+use super::Gan;
+use crate::config::{Arch, GanConfig, FUSED_MLP_LOSSES, FUSED_MLP_OPTIONS, SPECS};
 use crate::error::Result;
-use crate::gan::Gan;
 use crate::losses::{discriminator_loss_and_gradient, generator_loss_and_gradient, strongest};
 use crate::network::Network;
+use crate::options::as_json;
+use crate::train::stats::Stats;
+use crate::train::{Context, StepPath};
 
 #[derive(Clone, Copy)]
 enum Activation {
@@ -123,17 +125,16 @@ pub struct FusedMlp {
     kept: Option<Trace>,
 }
 
+/// Whether the fused step follows `config` exactly: the allow rule of
+/// `config::FUSED_MLP_OPTIONS`.
 fn applies_to(config: &GanConfig) -> bool {
+    let (given, defaults) = (as_json(config), as_json(&GanConfig::default()));
+    let at_default = |name: &&str| given.get(*name) == defaults.get(*name);
     config.arch == Arch::Mlp
-        && !config.uses_gradient_penalty()
-        && config.r1_gamma == 0.0
-        && config.r2_gamma == 0.0
-        && config.loss != LossKind::Relativistic
-        && !config.spectral_norm
-        && config.conditioning_classes() == 0
-        && config.precision == Precision::Fp32
-        && !config.batch_norm_g
-        && config.maxout == 1
+        && FUSED_MLP_LOSSES.contains(&config.loss)
+        && (SPECS.iter().map(|spec| spec.name))
+            .filter(|name| !["arch", "loss"].contains(name) && !FUSED_MLP_OPTIONS.contains(name))
+            .all(|name| at_default(&name))
 }
 
 impl FusedMlp {
@@ -153,7 +154,7 @@ impl StepPath<Gan> for FusedMlp {
         ctx: &mut Context<Gan>,
         real: &Batch,
         last: bool,
-    ) -> Result<(DiscriminatorStats, Vec<Tensor>)> {
+    ) -> Result<(Stats, Vec<Tensor>)> {
         let config = &ctx.model.config;
         let batch = real.images.size()[0];
         let groups = batch / config.pac; // D's items: `pac` samples side by side
@@ -169,13 +170,11 @@ impl StepPath<Gan> for FusedMlp {
             let d_trace = d.forward(&both);
             let (losses, grad_logits) =
                 discriminator_loss_and_gradient(config.loss, &d_trace.output.view([2, groups]));
-            let values = scalars(&[losses.sum(None), losses.get(0), losses.get(1)])?;
-            let stats = DiscriminatorStats {
-                total: values[0],
-                real: values[1],
-                fake: values[2],
-                ..Default::default()
-            };
+            let stats = Stats::of(vec![
+                ("loss/d", losses.sum(None)),
+                ("loss/d/real", losses.get(0)),
+                ("loss/d/fake", losses.get(1)),
+            ])?;
             d.backward(&d_trace, grad_logits.reshape([-1, 1]), true, false);
             if last {
                 self.kept = Some(generation);
@@ -184,7 +183,7 @@ impl StepPath<Gan> for FusedMlp {
         })
     }
 
-    fn generator_pass(&mut self, ctx: &mut Context<Gan>) -> Result<(GeneratorStats, Vec<Tensor>)> {
+    fn generator_pass(&mut self, ctx: &mut Context<Gan>) -> Result<(Stats, Vec<Tensor>)> {
         let generation = self.kept.take().expect("the last critic iteration keeps its items");
         let (g, d, pac) = (&self.generator, &self.discriminator, ctx.model.config.pac);
         tch::no_grad(|| {
@@ -202,12 +201,12 @@ impl StepPath<Gan> for FusedMlp {
                 }
                 None => generator_loss_and_gradient(ctx.model.config.loss, &logits),
             };
-            let value = loss.f_double_value(&[])?;
+            let stats = Stats::of(vec![("loss/g", loss)])?;
             let grad_fake = d
                 .backward(&d_trace, grad_logits.reshape([-1, 1]), false, true)
                 .expect("input gradient asked for");
             g.backward(&generation, grad_fake.view([batch, -1]), true, false);
-            Ok((GeneratorStats::adversarial(value), vec![g.grad.shallow_clone()]))
+            Ok((stats, vec![g.grad.shallow_clone()]))
         })
     }
 }

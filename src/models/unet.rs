@@ -10,12 +10,16 @@
 use tch::nn;
 use tch::{Kind, Tensor};
 
-use super::TranslatorConfig;
-use crate::models::layers::{Conv, Weight};
-use crate::models::LeakyRelu;
-use crate::network::Averaged;
-use crate::optim::FlatParams;
+use super::layers::{Conv, Weight};
+use super::LeakyRelu;
+use crate::config::Precision;
+use crate::error::{invalid, Result};
+use crate::flat_params::FlatParams;
 use crate::rng::UniformSource;
+
+/// Smallest and largest image side the U-Net and the PatchGAN are built for.
+pub const MIN_SIZE: i64 = 16;
+pub const MAX_SIZE: i64 = 512;
 
 /// Most encoder levels: pix2pix's 256 px U-Net goes down 8 times, to 1x1.
 const MAX_LEVELS: usize = 8;
@@ -58,30 +62,49 @@ pub struct UNet {
     dropout: f64,
 }
 
-impl Averaged for UNet {
-    fn params(&self) -> &FlatParams {
-        &self.params
-    }
+/// What a U-Net is built from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UNetSpec {
+    pub in_channels: i64,
+    pub out_channels: i64,
+    /// Image sides, shared by inputs and outputs.
+    pub height: i64,
+    pub width: i64,
+    /// Channels of the outermost level; deeper levels double it up to 8x.
+    pub base_channels: i64,
+    /// Dropout of the three innermost decoder layers while training.
+    pub dropout: f64,
+    pub precision: Precision,
+}
 
-    fn var_store(&self) -> &nn::VarStore {
-        &self.vs
+/// Checks that `shape` (the option `name`) is an image the U-Net and the PatchGAN are
+/// built for: `(channels, height, width)` with 1-64 channels and sides in
+/// [`MIN_SIZE`, `MAX_SIZE`].
+pub fn check_image_shape(name: &str, shape: &[i64]) -> Result<()> {
+    let fits = |side: &i64| (MIN_SIZE..=MAX_SIZE).contains(side);
+    if shape.len() != 3 || !(1..=64).contains(&shape[0]) || !shape[1..].iter().all(fits) {
+        return invalid(format!(
+            "{name} must be (channels, height, width) with 1-64 channels and sides in \
+             [{MIN_SIZE}, {MAX_SIZE}], got {shape:?}"
+        ));
     }
+    Ok(())
 }
 
 impl UNet {
-    pub fn new(device: tch::Device, config: &TranslatorConfig) -> Self {
+    pub fn new(device: tch::Device, spec: &UNetSpec) -> Self {
         let vs = nn::VarStore::new(device);
         let root = vs.root();
-        let compute = config.precision.compute_kind();
-        let (height, width) = config.size();
+        let compute = spec.precision.compute_kind();
+        let (height, width) = (spec.height, spec.width);
         let sizes = level_sizes(height, width);
         let levels = sizes.len();
-        let channels = |level: usize| level_width(config.base_channels, level);
+        let channels = |level: usize| level_width(spec.base_channels, level);
         let conv_config = nn::ConvConfig { stride: 2, padding: 1, ..Default::default() };
         let mut downs = vec![];
         for level in 0..levels {
             let p = &root / "down" / level;
-            let inputs = if level == 0 { config.in_shape[0] } else { channels(level - 1) };
+            let inputs = if level == 0 { spec.in_channels } else { channels(level - 1) };
             // The outermost layer sees the image and the innermost a few pixels: neither
             // is normalised, as in pix2pix. Normalised layers need no bias.
             let normalised = level > 0 && level + 1 < levels;
@@ -96,7 +119,7 @@ impl UNet {
         for level in 0..levels {
             let p = &root / "up" / level;
             let inputs = if level + 1 == levels { channels(level) } else { 2 * channels(level) };
-            let outputs = if level == 0 { config.out_shape[0] } else { channels(level - 1) };
+            let outputs = if level == 0 { spec.out_channels } else { channels(level - 1) };
             let normalised = level > 0;
             let transposed = nn::ConvTransposeConfig {
                 stride: 2,
@@ -116,7 +139,7 @@ impl UNet {
             ups.push(Up { conv, norm, dropout });
         }
         let params = FlatParams::new(&vs);
-        UNet { vs, params, downs, ups, dropout: config.dropout }
+        UNet { vs, params, downs, ups, dropout: spec.dropout }
     }
 
     /// Images `[N, in_C, H, W]` to `[N, out_C, H, W]` in [-1, 1]. While training, batch
@@ -174,13 +197,16 @@ mod tests {
         assert_eq!(level_sizes(32, 32).len(), 5);
         assert_eq!(level_sizes(512, 512).len(), MAX_LEVELS);
         for (height, width, ins, outs) in [(28, 28, 2, 1), (32, 48, 3, 3), (64, 64, 1, 3)] {
-            let config = TranslatorConfig {
-                in_shape: vec![ins, height, width],
-                out_shape: vec![outs, height, width],
+            let spec = UNetSpec {
+                in_channels: ins,
+                out_channels: outs,
+                height,
+                width,
                 base_channels: 4,
-                ..Default::default()
+                dropout: 0.5,
+                precision: Precision::Fp32,
             };
-            let unet = UNet::new(Device::Cpu, &config);
+            let unet = UNet::new(Device::Cpu, &spec);
             let xs = Tensor::randn([2, ins, height, width], (Kind::Float, Device::Cpu));
             let ys = unet.forward(&xs, true, None);
             assert_eq!(ys.size(), [2, outs, height, width]);

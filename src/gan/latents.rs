@@ -8,9 +8,9 @@
 
 use tch::{Kind, Tensor};
 
-use crate::clusters;
+use super::clusters;
+use super::Gan;
 use crate::error::{invalid, Result};
-use crate::gan::Gan;
 use crate::network::Network;
 use crate::rng::Rng;
 

@@ -2,29 +2,41 @@
 //! generator on one device, and the stream that draws latents for sampling. Training
 //! state lives in `train::Trainer`.
 
+pub mod adaptive_augment;
+mod autograd;
+pub mod clusters;
+mod fused_mlp;
+pub mod latents;
+mod options;
+pub mod recluster;
+mod stored;
+mod trainable;
+
+pub use options::config_from_json;
+pub use trainable::{Batch, GanData};
+
 use tch::{Device, Kind, Tensor};
 
-use crate::adaptive_augment::AdaptiveAugment;
+use self::adaptive_augment::AdaptiveAugment;
+use self::clusters::{Clusters, FeatureClusters};
 use crate::batch::{check_output_size, checked_batch};
 use crate::calibration::Calibration;
-use crate::clusters::{Clusters, FeatureClusters};
 use crate::config::GanConfig;
 use crate::error::{invalid, Error, Result};
 use crate::models;
 use crate::network::{Ema, Network};
-use crate::options;
-use crate::recluster;
+use crate::options::TableConfig;
 use crate::rng::{classes_of, Rng};
 use crate::weights::named_variables;
 
 pub struct Gan {
-    pub config: GanConfig,
-    pub device: Device,
-    pub generator: Network,
-    pub discriminator: Network,
-    pub ema: Option<Ema>,
+    config: GanConfig,
+    device: Device,
+    generator: Network,
+    discriminator: Network,
+    ema: Option<Ema>,
     /// Latents of `sample` calls without a seed, kept apart so sampling never changes training.
-    pub sample_rng: Rng,
+    sample_rng: Rng,
     /// D's calibration for guided sampling, fitted after training (`guide::calibrate`);
     /// any change of the weights drops it.
     calibration: Option<Calibration>,
@@ -32,7 +44,7 @@ pub struct Gan {
     clusters: Option<Clusters>,
     /// With `config.augment_target`, how often D's inputs are augmented, as training
     /// has adjusted it.
-    pub adaptive_augment: Option<AdaptiveAugment>,
+    adaptive_augment: Option<AdaptiveAugment>,
 }
 
 /// Batch norm's running-statistics momentum (PyTorch's and tch's default).
@@ -50,7 +62,7 @@ impl Gan {
     /// A new GAN, and the random stream its training continues from: the seed's stream
     /// initialises the networks, forks the sampling stream, and goes on drawing batches.
     pub fn with_training_stream(config: GanConfig, device: Device) -> Result<(Self, Rng)> {
-        options::validate(&config)?;
+        config.validate()?;
         let mut rng = Rng::new(config.seed);
         let generator = Network::generator(device, &config);
         let discriminator = Network::discriminator(device, &config);
@@ -77,6 +89,34 @@ impl Gan {
             adaptive_augment,
         };
         Ok((gan, rng))
+    }
+
+    pub fn config(&self) -> &GanConfig {
+        &self.config
+    }
+
+    pub fn device(&self) -> Device {
+        self.device
+    }
+
+    /// The trained generator.
+    pub fn generator(&self) -> &Network {
+        &self.generator
+    }
+
+    pub fn discriminator(&self) -> &Network {
+        &self.discriminator
+    }
+
+    /// The EMA copy of the generator, where the GAN keeps one.
+    pub fn ema(&self) -> Option<&Ema> {
+        self.ema.as_ref()
+    }
+
+    /// A stream of its own for a sampling call without a seed, forked from the sampling
+    /// stream, which moves on.
+    pub fn fork_sample_rng(&mut self) -> Rng {
+        self.sample_rng.fork()
     }
 
     /// The probability with which each of `config.augment`'s transformations reaches an

@@ -5,13 +5,14 @@ use std::path::Path;
 
 use tch::{Device, Tensor};
 
-use super::store::{self, checkpoint_error, write_tensors};
-use super::{weight_files, Stored};
-use crate::adaptive_augment::AdaptiveAugment;
-use crate::clusters::{Clusters, FeatureClusters};
+use super::adaptive_augment::AdaptiveAugment;
+use super::clusters::{Clusters, FeatureClusters};
+use super::config_from_json;
+use super::Gan;
+use crate::checkpoint::store::{self, checkpoint_error, write_tensors};
+use crate::checkpoint::{weight_files, Stored};
 use crate::error::Result;
-use crate::gan::Gan;
-use crate::options::config_from_json;
+use crate::options::TableConfig;
 use crate::rng::Rng;
 use crate::weights::read_safetensors;
 
@@ -114,5 +115,47 @@ impl Stored for Gan {
             self.adaptive_augment = Some(ada);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checkpoint::{load, save};
+    use crate::config::GanConfig;
+    use crate::train::{FitOptions, NanPolicy, Trainer};
+    use tch::Kind;
+
+    fn fit(trainer: &mut Trainer<Gan>, data: &Tensor, steps: i64) {
+        let options = FitOptions { steps, batch_size: 10, log_every: 5, on_nan: NanPolicy::Raise };
+        trainer.fit(data, None, &options, |_, _| Ok(())).unwrap();
+    }
+
+    fn weights<M: Stored>(trainer: &Trainer<M>) -> Vec<Tensor> {
+        trainer.model().networks().iter().map(|n| n.params.flat.copy()).collect()
+    }
+
+    /// A loaded checkpoint continues as the run it was saved from would: weights, Adam's
+    /// moments, the step, the streams and the clusters all come back.
+    #[test]
+    fn training_resumes_exactly_from_a_checkpoint() {
+        let config = GanConfig { clusters: 3, ema: Some(0.9), ..GanConfig::tiny_mlp() };
+        let data = Tensor::randn([60, 2], (Kind::Float, Device::Cpu));
+        let (gan, rng) = Gan::with_training_stream(config, Device::Cpu).unwrap();
+        let mut original = Trainer::new(gan, rng);
+        fit(&mut original, &data, 4);
+        let dir = std::env::temp_dir().join(format!("rustgan-resume-{}", std::process::id()));
+        save(&original, &dir).unwrap();
+        let mut resumed: Trainer<Gan> = load(&dir, Device::Cpu).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(resumed.step(), 4);
+        assert!(resumed.model().clusters().is_some());
+        fit(&mut original, &data, 3);
+        fit(&mut resumed, &data, 3);
+        for (a, b) in weights(&original).iter().zip(weights(&resumed)) {
+            assert!(a.equal(&b));
+        }
+        let (a, b) = (original.model_mut().latent(4, None), resumed.model_mut().latent(4, None));
+        assert!(a.unwrap().equal(&b.unwrap()), "the sampling stream continues too");
     }
 }

@@ -3,16 +3,16 @@
 
 use tch::{Device, Tensor};
 
-use super::autograd::Autograd;
+use super::autograd::{Autograd, AUGMENTED_ITEMS, REAL_SIGN};
+use super::clusters::Clusters;
 use super::fused_mlp::FusedMlp;
-use super::stats::DiscriminatorStats;
-use super::{Optimised, StepPath, Trainable, TrainingData};
-use crate::clusters::Clusters;
+use super::recluster;
+use super::Gan;
 use crate::error::{invalid, Result};
-use crate::gan::Gan;
-use crate::optim::FlatParams;
-use crate::recluster;
+use crate::flat_params::FlatParams;
 use crate::rng::Rng;
+use crate::train::stats::Stats;
+use crate::train::{Optimised, StepPath, Trainable, TrainingData};
 
 /// Real training items, with class labels `[B]` when the GAN is conditional.
 pub struct Batch {
@@ -141,10 +141,11 @@ impl Trainable for Gan {
         Ok(Batch { images, labels })
     }
 
-    fn discriminators_updated(&mut self, stats: &DiscriminatorStats) {
+    fn discriminators_updated(&mut self, stats: &Stats) {
         self.weights_changed();
-        if let (Some(ada), Some(seen)) = (self.adaptive_augment.as_mut(), stats.augment) {
-            ada.observe(seen.real_sign, seen.items, self.config.augment_target);
+        let seen = stats.get(REAL_SIGN).zip(stats.get(AUGMENTED_ITEMS));
+        if let (Some(ada), Some((real_sign, items))) = (self.adaptive_augment.as_mut(), seen) {
+            ada.observe(real_sign, items, self.config.augment_target);
         }
     }
 
@@ -163,6 +164,8 @@ impl Trainable for Gan {
 mod tests {
     use super::*;
     use crate::config::{Arch, GanConfig};
+    use crate::error::Error;
+    use crate::train::stats::Record;
     use crate::train::{FitOptions, NanPolicy, Trainer};
     use tch::Kind;
 
@@ -180,11 +183,11 @@ mod tests {
             Batch { images: Tensor::randn([16, 2], (Kind::Float, Device::Cpu)), labels: None };
         let mut fused = trainer(config.clone());
         let mut plain = trainer(config.clone());
-        plain.path = Box::new(Autograd::default());
         let mut full = trainer(GanConfig { top_k: 1.0, ..config });
-        for trainer in [&mut fused, &mut plain, &mut full] {
-            trainer.step = 5000; // past the annealing: G learns from 4 of 16 fakes
-        }
+        // Past the annealing: G learns from 4 of 16 fakes.
+        fused.force(fused.model().step_path(), 5000);
+        plain.force(Box::new(Autograd::default()), 5000);
+        full.force(full.model().step_path(), 5000);
         for _ in 0..3 {
             for trainer in [&mut fused, &mut plain] {
                 trainer.train_step(std::slice::from_ref(&batch), NanPolicy::Raise).unwrap();
@@ -235,5 +238,74 @@ mod tests {
         trainer.train_step(&[batch.unwrap()], NanPolicy::Raise).unwrap();
         let copied = mismatch(trainer.model());
         assert!(own < 0.05 && copied > 20.0 * own, "own {own}, copied {copied}");
+    }
+
+    fn mlp_gan() -> Trainer<Gan> {
+        let config = GanConfig { ema: Some(0.9), ..GanConfig::tiny_mlp() };
+        let (gan, rng) = Gan::with_training_stream(config, Device::Cpu).unwrap();
+        Trainer::new(gan, rng)
+    }
+
+    fn options(steps: i64) -> FitOptions {
+        FitOptions { steps, batch_size: 8, log_every: 2, on_nan: NanPolicy::Raise }
+    }
+
+    fn max_difference(a: &Tensor, b: &Tensor) -> f64 {
+        (a - b).abs().max().double_value(&[])
+    }
+
+    /// Training in chunks draws the batches and latents of one call: the weights and the
+    /// log records agree.
+    #[test]
+    fn fit_in_chunks_trains_as_one_call() {
+        let data = Tensor::randn([40, 2], (Kind::Float, Device::Cpu));
+        let (mut whole, mut chunked) = (mlp_gan(), mlp_gan());
+        let history = whole.fit(&data, None, &options(6), |_, _| Ok(())).unwrap().history;
+        let mut chunks = vec![];
+        for steps in [2, 4] {
+            chunks
+                .extend(chunked.fit(&data, None, &options(steps), |_, _| Ok(())).unwrap().history);
+        }
+        assert_eq!(history.len(), 3);
+        assert_eq!(history, chunks);
+        for (a, b) in whole.model().networks().iter().zip(chunked.model().networks()) {
+            assert!(max_difference(&a.params.flat, &b.params.flat) < 1e-6, "{}", a.name);
+        }
+        assert_eq!((whole.step(), chunked.step()), (6, 6));
+    }
+
+    /// A non-finite loss applies nothing: skipped, the step is counted and no weight moves;
+    /// raised, the error names the step.
+    #[test]
+    fn a_non_finite_loss_updates_nothing() {
+        let mut trainer = mlp_gan();
+        let before: Vec<Tensor> =
+            trainer.model().networks().iter().map(|n| n.params.flat.copy()).collect();
+        let nan = Tensor::full([8, 2], f64::NAN, (Kind::Float, Device::Cpu));
+        let batch = Batch { images: nan, labels: None };
+        let stats = trainer.train_step(std::slice::from_ref(&batch), NanPolicy::Skip).unwrap();
+        assert!(stats.skipped && trainer.step() == 1);
+        for (network, old) in trainer.model().networks().iter().zip(&before) {
+            assert!(network.params.flat.equal(old), "{} moved", network.name);
+        }
+        let error = trainer.train_step(&[batch], NanPolicy::Raise).unwrap_err();
+        assert!(matches!(error, Error::NonFinite { step: 2, .. }), "{error}");
+    }
+
+    /// The monitor's interruption ends `fit` with the history so far.
+    #[test]
+    fn an_interrupting_monitor_stops_training() {
+        let data = Tensor::randn([40, 2], (Kind::Float, Device::Cpu));
+        let mut trainer = mlp_gan();
+        let stop_after_three = |done: i64, _: Option<&Record>| {
+            if done == 3 {
+                Err(Error::Interrupted)
+            } else {
+                Ok(())
+            }
+        };
+        let outcome = trainer.fit(&data, None, &options(10), stop_after_three).unwrap();
+        assert!(outcome.interrupted && trainer.step() == 3 && outcome.history.len() == 1);
+        assert_eq!(trainer.flush_log().map(|r| r.step), Some(3), "the partial window");
     }
 }

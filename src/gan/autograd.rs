@@ -2,14 +2,20 @@
 
 use tch::{Kind, Tensor};
 
-use super::stats::{AugmentStats, DiscriminatorStats, GeneratorStats};
-use super::{scalars, Batch, Context, StepPath};
+use super::clusters;
+use super::Batch;
+use super::Gan;
 use crate::augment::augment;
-use crate::clusters;
 use crate::config::LossKind;
 use crate::error::Result;
-use crate::gan::Gan;
 use crate::losses::{discriminator_loss, generator_loss, gradient_penalty, r1_penalty, strongest};
+use crate::train::stats::Stats;
+use crate::train::{Context, StepPath};
+
+/// E[sign(D(real))] of a critic iteration, which adaptive augmentation holds at its target.
+pub const REAL_SIGN: &str = "augment/real_sign";
+/// How many real items (across replicas) `REAL_SIGN` averages over.
+pub const AUGMENTED_ITEMS: &str = "augment/items";
 
 /// What the last critic iteration keeps for G's update.
 struct Kept {
@@ -31,7 +37,7 @@ impl StepPath<Gan> for Autograd {
         ctx: &mut Context<Gan>,
         real: &Batch,
         last: bool,
-    ) -> Result<(DiscriminatorStats, Vec<Tensor>)> {
+    ) -> Result<(Stats, Vec<Tensor>)> {
         let (gan, config) = (ctx.model, &ctx.model.config);
         let batch = real.images.size()[0];
         // Lazy regularisation: R1 and R2 on the same steps.
@@ -62,7 +68,7 @@ impl StepPath<Gan> for Autograd {
         let fake_logits = gan.discriminator.forward(&augmented_fake, fake_labels.as_ref(), true);
         let parts = discriminator_loss(config.loss, &real_logits, &fake_logits);
         let mut loss = &parts.real + &parts.fake;
-        let mut penalties = vec![];
+        let mut logged = vec![];
         if config.uses_gradient_penalty() {
             let ones = vec![1; config.data_shape.len()];
             let alpha = ctx.streams.draw(batch, &ones, true);
@@ -73,42 +79,36 @@ impl StepPath<Gan> for Autograd {
             let logits = gan.discriminator.forward(&augmented_mixed, real.labels.as_ref(), true);
             let penalty = gradient_penalty(&mixed, &logits)?;
             loss = loss + &penalty * config.gp_weight;
-            penalties.push(penalty);
+            logged.push(("loss/d/gp", penalty));
         }
         if r1_now {
             let penalty = r1_penalty(&real_input, &real_logits)?;
             loss = loss + &penalty * (config.r1_gamma / 2.0 * config.r1_every as f64);
-            penalties.push(penalty);
+            logged.push(("loss/d/r1", penalty));
         }
         if r2_now {
             let penalty = r1_penalty(&fake_input, &fake_logits)?;
             loss = loss + &penalty * (config.r2_gamma / 2.0 * config.r1_every as f64);
-            penalties.push(penalty);
+            logged.push(("loss/d/r2", penalty));
         }
-        let mut logged = vec![loss.shallow_clone(), parts.real, parts.fake];
-        logged.extend(penalties);
+        let losses = [
+            ("loss/d", loss.shallow_clone()),
+            ("loss/d/real", parts.real),
+            ("loss/d/fake", parts.fake),
+        ];
+        logged.splice(0..0, losses);
         let adaptive = gan.adaptive_augment.is_some();
         if adaptive {
             // Averaged across replicas like a gradient, so that every replica adjusts alike.
             let real_sign = real_logits.detach().sign().mean(Kind::Float);
             ctx.streams.sync_gradient(&real_sign)?;
-            logged.push(real_sign);
+            logged.push(("augment/p", real_sign.full_like(p)));
+            logged.push((REAL_SIGN, real_sign));
         }
-        let values = scalars(&logged)?;
-        let mut extra = values[3..].iter().copied();
-        let stats = DiscriminatorStats {
-            total: values[0],
-            real: values[1],
-            fake: values[2],
-            gradient_penalty: if config.uses_gradient_penalty() { extra.next() } else { None },
-            r1: if r1_now { extra.next() } else { None },
-            r2: if r2_now { extra.next() } else { None },
-            augment: adaptive.then(|| AugmentStats {
-                p,
-                real_sign: extra.next().expect("logged after the penalties"),
-                items: (batch * ctx.streams.world_size()) as f64,
-            }),
-        };
+        let mut stats = Stats::of(logged)?;
+        if adaptive {
+            stats.note(AUGMENTED_ITEMS, (batch * ctx.streams.world_size()) as f64);
+        }
         let grad = gan.discriminator.params.gradient(&loss)?;
         if last {
             let real = Batch {
@@ -120,7 +120,7 @@ impl StepPath<Gan> for Autograd {
         Ok((stats, vec![grad]))
     }
 
-    fn generator_pass(&mut self, ctx: &mut Context<Gan>) -> Result<(GeneratorStats, Vec<Tensor>)> {
+    fn generator_pass(&mut self, ctx: &mut Context<Gan>) -> Result<(Stats, Vec<Tensor>)> {
         let Kept { fake, labels, real } =
             self.kept.take().expect("the last critic iteration keeps its items");
         let (gan, config) = (ctx.model, &ctx.model.config);
@@ -138,7 +138,7 @@ impl StepPath<Gan> for Autograd {
             real_logits = real_logits.map(|r| r.f_index_select(0, &strongest)).transpose()?;
         }
         let loss = generator_loss(config.loss, &logits, real_logits.as_ref());
-        let value = loss.f_double_value(&[])?;
-        Ok((GeneratorStats::adversarial(value), vec![gan.generator.params.gradient(&loss)?]))
+        let grad = gan.generator.params.gradient(&loss)?;
+        Ok((Stats::of(vec![("loss/g", loss)])?, vec![grad]))
     }
 }

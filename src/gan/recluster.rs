@@ -6,7 +6,7 @@
 
 use tch::{Device, Kind, Tensor};
 
-use crate::clusters::{Clusters, FeatureClusters};
+use super::clusters::{Clusters, FeatureClusters};
 use crate::error::Result;
 use crate::network::Network;
 use crate::rng::Rng;
