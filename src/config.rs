@@ -2,9 +2,9 @@
 //! Saved as JSON beside the weights; `options` checks it and builds it from the keyword
 //! arguments of `rustgan.GAN`.
 
-use tch::Kind as TensorKind;
-
 use crate::option_table::{named_choices, option_table, Bounds, Kind};
+use crate::shared_options as shared;
+pub use crate::shared_options::{half_life_factor, LossKind, Precision};
 
 named_choices! {
     pub enum Arch ("arch") {
@@ -14,23 +14,6 @@ named_choices! {
         Mlp = "mlp",
         /// SNGAN/BigGAN-style residual networks for 28-128 px images.
         Resnet = "resnet",
-    }
-}
-
-named_choices! {
-    pub enum LossKind ("loss") {
-        /// Non-saturating loss of Goodfellow et al. 2014, as binary cross-entropy on logits.
-        Bce = "bce",
-        /// Least squares GAN (Mao et al. 2017) with targets 1 (real) and 0 (fake).
-        Lsgan = "lsgan",
-        /// Hinge loss (Lim & Ye 2017, Miyato et al. 2018).
-        Hinge = "hinge",
-        /// Wasserstein loss with gradient penalty (Gulrajani et al. 2017).
-        WganGp = "wgan-gp",
-        /// Relativistic pairing (Jolicoeur-Martineau 2019), R3GAN's loss (Huang et al.
-        /// 2024) with R1 and R2: D minimises softplus(-(D(real) - D(fake))) over pairs of a
-        /// real and a generated item, G the mirror. Logged whole as D's real half.
-        Relativistic = "relativistic",
     }
 }
 
@@ -47,26 +30,6 @@ named_choices! {
     }
 }
 
-named_choices! {
-    /// The precision of convolutions and matmuls. Weights, optimiser state, batch-norm
-    /// statistics and losses stay fp32 either way.
-    pub enum Precision ("precision") {
-        Fp32 = "fp32",
-        /// Mixed precision as autocast does it: bf16 inputs and weights for convolutions
-        /// and matmuls. Fast on CUDA and on CPUs with AVX512-BF16 or AMX.
-        Bf16 = "bf16",
-    }
-}
-
-impl Precision {
-    pub fn compute_kind(self) -> TensorKind {
-        match self {
-            Precision::Fp32 => TensorKind::Float,
-            Precision::Bf16 => TensorKind::BFloat16,
-        }
-    }
-}
-
 /// Per-step decay of top-k training's share: halves in about 700 steps, as Sinha et al.'s
 /// 0.99 per epoch does over a long run.
 const TOP_K_DECAY: f64 = 0.999;
@@ -77,15 +40,6 @@ pub const MAX_DIM: i64 = 1 << 16;
 pub const MAX_CLASSES: i64 = 1 << 12;
 /// Most layers, pieces or packed samples: beyond it a typo would exhaust memory.
 const MAX_COUNT: i64 = 64;
-
-/// The factor of learning rates that halve every `half_life` steps (0: constant), after
-/// `step` updates.
-pub fn half_life_factor(half_life: i64, step: i64) -> f64 {
-    if half_life == 0 {
-        return 1.0;
-    }
-    0.5f64.powf(step.max(0) as f64 / half_life as f64)
-}
 
 const fn int(min: i64, max: i64) -> Kind {
     Kind::Int { min, max }
@@ -101,10 +55,10 @@ option_table! {
             "network family: 'dcgan', 'resnet' (images) or 'mlp'";
         /// Size of the latent code z ~ N(0, I).
         latent_dim: i64 = 64, int(1, MAX_DIM), "size of the latent code z ~ N(0, I)";
-        loss: LossKind = LossKind::Bce, Kind::Choice(LossKind::NAMES), "adversarial loss";
+        loss: LossKind = LossKind::Bce, shared::loss(LossKind::NAMES);
         /// Channels of the widest-resolution layer of the image networks; deeper layers
         /// double it.
-        base_channels: i64 = 64, int(1, MAX_DIM), "image networks' width at full resolution";
+        base_channels: i64 = 64, shared::BASE_CHANNELS;
         /// Width of the hidden layers of the MLP networks.
         hidden_dim: i64 = 128, int(1, MAX_DIM), "width of the MLP networks' hidden layers";
         /// Number of hidden layers of the MLP networks.
@@ -120,15 +74,14 @@ option_table! {
         maxout: i64 = 1, int(1, MAX_COUNT),
             "maxout pieces per MLP discriminator unit (1: LeakyReLU)";
         /// Adam learning rate of the generator; `lr_half_life` scales it during training.
-        lr_g: f64 = 2e-4, Kind::Float(Bounds::POSITIVE), "Adam learning rate of G";
+        lr_g: f64 = 2e-4, shared::LR_G;
         /// Adam learning rate of the discriminator.
-        lr_d: f64 = 2e-4, Kind::Float(Bounds::POSITIVE), "Adam learning rate of D";
-        betas_g: (f64, f64) = (0.5, 0.999), Kind::Pair(Bounds::FRACTION), "Adam betas of G";
-        betas_d: (f64, f64) = (0.5, 0.999), Kind::Pair(Bounds::FRACTION), "Adam betas of D";
+        lr_d: f64 = 2e-4, shared::LR_D;
+        betas_g: (f64, f64) = (0.5, 0.999), shared::BETAS_G;
+        betas_d: (f64, f64) = (0.5, 0.999), shared::BETAS_D;
         /// Exponential learning-rate decay: both rates halve every `lr_half_life` steps, so
         /// the game settles late in a run instead of circling; 0 keeps them constant.
-        lr_half_life: i64 = 0, int(0, i64::MAX),
-            "steps over which both learning rates halve (0: constant)";
+        lr_half_life: i64 = 0, shared::LR_HALF_LIFE;
         /// Discriminator updates per generator update (5 is usual with WGAN-GP).
         n_critic: i64 = 1, int(1, MAX_COUNT), "D updates per G update";
         /// Weight of the gradient penalty of WGAN-GP.
@@ -185,12 +138,10 @@ option_table! {
         conditional_batch_norm: bool = true, Kind::Bool,
             "a conditioned resnet G reads its class through batch norm (else beside z)";
         /// Decay of the exponential moving average of G's weights; `None` keeps no EMA copy.
-        ema: Option<f64> = None, Kind::OptionalFloat(Bounds::OPEN_UNIT),
-            "EMA decay of G (None: no EMA)";
-        precision: Precision = Precision::Fp32, Kind::Choice(Precision::NAMES),
-            "bf16: mixed-precision convolutions and matmuls";
+        ema: Option<f64> = None, shared::EMA;
+        precision: Precision = Precision::Fp32, shared::PRECISION;
         /// Seeds initialisation, latents and shuffling.
-        seed: u64 = 0, Kind::Seed, "seeds initialisation, latents and batch order";
+        seed: u64 = 0, shared::SEED;
     }
 }
 

@@ -99,7 +99,7 @@ pub fn calibrate(
     let order = rng.permutation(real.size()[0] as usize, gan.device()).narrow(0, 0, packs * pac);
     let real = real.f_index_select(0, &order)?;
     let labels = labels.map(|l| l.index_select(0, &order));
-    let z = gan.latent(packs * pac, Some(rng.next_u64()))?;
+    let z = gan.latent(packs * pac, Some(rng.next_u64()), 1.0)?;
     // Samples of the real items' classes; a self-conditioned GAN's follow their latents.
     let given = if gan.config().conditional() { labels.as_ref() } else { None };
     let fake = gan.generate(&z, given, use_ema)?;
@@ -122,9 +122,10 @@ pub fn sample(gan: &mut Gan, guide: Guide, draw: &Draw) -> Result<Tensor> {
         );
     };
     if draw.n < 1 {
-        return invalid(format!("number of samples must be at least 1, got {}", draw.n));
+        return invalid(format!("n must be at least 1 (samples), got {}", draw.n));
     }
-    let labels = gan.check_labels(draw.labels, draw.n, "labels")?;
+    let labels = gan.sampling_labels(draw.n, draw.labels);
+    let labels = gan.check_labels(labels.as_ref(), draw.n, "labels")?;
     let pac = gan.config().pac;
     let packs = (draw.n + pac - 1) / pac;
     let mut rng = match draw.seed {
@@ -136,8 +137,8 @@ pub fn sample(gan: &mut Gan, guide: Guide, draw: &Draw) -> Result<Tensor> {
     let clusters = match gan.config().clusters {
         0 => None,
         _ => {
-            let latents = gan.latent(packs, Some(rng.next_u64()))?;
-            gan.clusters_of(&truncated(gan, &latents, draw))
+            let latents = gan.latent(packs, Some(rng.next_u64()), 1.0)?;
+            gan.clusters_of(&gan.truncated(&latents, draw.truncation)?)
         }
     };
     let mut proposals = Proposals { rng, calibration, labels, clusters, draw };
@@ -174,8 +175,8 @@ impl Proposals<'_> {
     fn propose(&mut self, gan: &mut Gan, slots: &Tensor) -> Result<(Tensor, Vec<f64>)> {
         let (pac, wanted) = (gan.config().pac, slots.size()[0]);
         let packs = wanted.max(MIN_CANDIDATES);
-        let latents = gan.latent(packs * pac, Some(self.rng.next_u64()))?;
-        let mut z = truncated(gan, &latents, self.draw);
+        let latents = gan.latent(packs * pac, Some(self.rng.next_u64()), 1.0)?;
+        let mut z = gan.truncated(&latents, self.draw.truncation)?;
         // Extra packs reuse the slots' labels (or clusters) in turn.
         let cycle = Tensor::arange(packs, (Kind::Int64, gan.device())).remainder(wanted);
         let of_slots = |per_slot: &Tensor| per_slot.index_select(0, &slots.index_select(0, &cycle));
@@ -194,14 +195,6 @@ impl Proposals<'_> {
         shape.extend_from_slice(&gan.config().data_shape);
         Ok((items.f_reshape(&shape)?.f_narrow(0, 0, wanted)?, ratios))
     }
-}
-
-/// Latents with z scaled by the draw's truncation; a cluster code stays as it is.
-fn truncated(gan: &Gan, latents: &Tensor, draw: &Draw) -> Tensor {
-    let z = gan.style_part(latents) * draw.truncation;
-    let code =
-        latents.narrow(1, gan.config().latent_dim, latents.size()[1] - gan.config().latent_dim);
-    Tensor::cat(&[z, code], 1)
 }
 
 fn slot_tensor(slots: &[i64], gan: &Gan) -> Tensor {

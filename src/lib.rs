@@ -31,6 +31,7 @@ pub mod option_table;
 pub mod options;
 pub mod replica;
 pub mod rng;
+pub mod shared_options;
 pub mod train;
 pub mod translate;
 pub mod weights;

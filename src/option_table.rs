@@ -163,16 +163,24 @@ pub fn check_ranges(specs: &[OptionSpec], config: &Map<String, Json>) -> Result<
 }
 
 /// Declares a configuration struct whose every field is an option: its doc, then
-/// `name: Type = default, kind, "short doc";`. Makes the struct (serde, defaults for
-/// missing fields, unknown fields refused), its `Default`, and `SPECS`, the options in
-/// declaration order, which is the order of the Python signature.
+/// `name: Type = default, kind, "short doc";`, or `name: Type = default, shared;` for an
+/// option every model shares, whose kind and short doc `shared` (a `shared_options`
+/// entry) holds. Makes the struct (serde, defaults for missing fields, unknown fields
+/// refused), its `Default`, and `SPECS`, the options in declaration order, which is the
+/// order of the Python signature.
 macro_rules! option_table {
+    (@spec $field:ident, $kind:expr, $short:literal) => {
+        $crate::option_table::OptionSpec { name: stringify!($field), kind: $kind, doc: $short }
+    };
+    (@spec $field:ident, $shared:expr) => {
+        $crate::option_table::OptionSpec { name: stringify!($field), kind: $shared.0, doc: $shared.1 }
+    };
     (
         $(#[$meta:meta])*
         pub struct $config:ident, table $specs:ident {
             $(
                 $(#[doc = $doc:literal])*
-                $field:ident : $ty:ty = $default:expr, $kind:expr, $short:literal;
+                $field:ident : $ty:ty = $default:expr, $kind:expr $(, $short:literal)?;
             )+
         }
     ) => {
@@ -191,7 +199,7 @@ macro_rules! option_table {
 
         /// Every option, in declaration order.
         pub const $specs: &[$crate::option_table::OptionSpec] = &[
-            $( $crate::option_table::OptionSpec { name: stringify!($field), kind: $kind, doc: $short }, )+
+            $( $crate::option_table::option_table!(@spec $field, $kind $(, $short)?), )+
         ];
     };
 }

@@ -9,7 +9,7 @@ import textwrap
 import pytest
 import rustgan
 import torch
-from conftest import assert_trained_alike, run_two_replicas
+from conftest import assert_trained_alike, differs_from, run_two_replicas
 from rustgan import edit
 from rustgan.translator import OPTIONS
 
@@ -78,6 +78,14 @@ def test_l1_only_and_step(digits):
     translator = tiny(inputs, targets, adversarial_weight=0.0)
     stats = translator.step(inputs[:16], targets[:16])
     assert stats["loss/g/l1"] > 0 and translator.steps_done == 1
+
+
+def test_the_learning_rates_halve_with_lr_half_life(digits):
+    inputs, targets = rustgan.data.pairs(digits[:64], "edges")
+    constant, halving = tiny(inputs, targets), tiny(inputs, targets, lr_half_life=1)
+    for translator in (constant, halving):
+        translator.fit(inputs, targets, steps=3, batch_size=16, progress=False)
+    assert differs_from(halving, constant)
 
 
 def test_complete_keeps_the_known_pixels(digits):

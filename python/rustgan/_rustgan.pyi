@@ -28,6 +28,9 @@ def gan_options() -> list[OptionDescription]:
     """(name, default, choices, doc, kind, range) of every option of `rustgan.GAN`, in
     signature order."""
 
+def shared_option_names() -> list[str]:
+    """The options every model's table includes, by name."""
+
 class _ModelCore:
     """What `native_model_methods!` gives every native model class."""
 
@@ -63,10 +66,15 @@ class _ModelCore:
     def has_ema(self) -> bool: ...
 
 class GanCore(_ModelCore):
-    def latent(self, n: int, seed: int | None = None) -> torch.Tensor: ...
+    def latent(self, n: int, seed: int | None = None, truncation: float = 1.0) -> torch.Tensor: ...
     def generate(self, z: torch.Tensor, labels: torch.Tensor | None, ema: bool) -> torch.Tensor: ...
     def sample(
-        self, n: int, seed: int | None = None, labels: torch.Tensor | None = None, ema: bool = True
+        self,
+        n: int,
+        seed: int | None = None,
+        labels: torch.Tensor | None = None,
+        ema: bool = True,
+        truncation: float = 1.0,
     ) -> torch.Tensor: ...
     def guided_sample(
         self,
@@ -101,6 +109,29 @@ class CycleGanCore(_ModelCore):
     def translate(self, images: torch.Tensor, to: str, ema: bool) -> torch.Tensor: ...
 
 def interpolate(z0: torch.Tensor, z1: torch.Tensor, steps: int, method: str) -> torch.Tensor: ...
+def interpolate_images(
+    gan: GanCore,
+    z0: torch.Tensor,
+    z1: torch.Tensor,
+    steps: int,
+    method: str,
+    labels: torch.Tensor | None,
+    ema: bool,
+) -> torch.Tensor: ...
+def arithmetic(
+    gan: GanCore, plus: list[torch.Tensor], minus: list[torch.Tensor] | None, base: torch.Tensor | None
+) -> torch.Tensor: ...
+def move_images(
+    gan: GanCore,
+    z: torch.Tensor,
+    directions: torch.Tensor,
+    amounts: torch.Tensor,
+    labels: torch.Tensor | None,
+    ema: bool,
+) -> torch.Tensor: ...
+def steered(
+    gan: GanCore, base: torch.Tensor, directions: torch.Tensor, amounts: torch.Tensor, truncation: float
+) -> torch.Tensor: ...
 def project(
     gan: GanCore,
     images: torch.Tensor,

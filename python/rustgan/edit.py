@@ -61,30 +61,19 @@ class Boundary:
     accuracy: float  # share of the fitted latents on the side their attribute puts them
 
 
-def _latents(gan: GAN, z, name: str) -> torch.Tensor:
+def _latents(z, name: str) -> torch.Tensor:
+    """Latent codes ``[D]`` or ``[N, D]`` as a float batch ``[N, D]``; the GAN checks them."""
     z = as_tensor(z, name).float().cpu()
-    if z.dim() == 1:
-        z = z.unsqueeze(0)
-    widths = sorted({gan.latent_dim, gan.latent_width})
-    if z.dim() != 2 or z.shape[1] not in widths or len(z) == 0:
-        width = " or ".join(map(str, widths))
-        raise InvalidArgumentError(f"{name} must have shape [{width}] or [N, {width}], got {tuple(z.shape)}")
-    if not torch.isfinite(z).all():
-        raise InvalidArgumentError(f"{name} contains NaN or infinite values")
-    return z
+    return z.unsqueeze(0) if z.dim() == 1 else z
 
 
-def _in_z(gan: GAN, vectors: torch.Tensor, width: int) -> torch.Tensor:
-    """Directions in z ``[..., latent_dim]`` padded with zeros over a cluster code, so that
-    moving latents of `width` along them leaves the code alone."""
-    if vectors.shape[-1] == gan.latent_dim < width:
-        return torch.nn.functional.pad(vectors, (0, width - gan.latent_dim))
-    if vectors.dim() in (1, 2) and vectors.shape[-1] != width:
-        raise InvalidArgumentError(
-            f"direction must have shape [{gan.latent_dim}] or [K, {gan.latent_dim}] (latent_dim), "
-            f"got {list(vectors.shape)}"
-        )
-    return vectors
+def _direction(direction) -> torch.Tensor:
+    """A `Directions`' vectors, a `Boundary`'s normal or the vectors themselves."""
+    if isinstance(direction, Directions):
+        direction = direction.vectors
+    elif isinstance(direction, Boundary):
+        direction = direction.normal
+    return as_tensor(direction, "direction").float().cpu()
 
 
 def _numbers(x, name: str) -> torch.Tensor:
@@ -113,18 +102,9 @@ def interpolate(
     two clusters of a self-conditioned GAN, z follows `method` and the cluster code moves
     in a straight line, through soft codes that blend the two."""
     single = getattr(z0, "ndim", None) == 1
-    a, b = _latents(gan, z0, "z0"), _latents(gan, z1, "z1")
-    if a.shape != b.shape:
-        raise InvalidArgumentError(f"z0 and z1 differ in shape: {tuple(a.shape)} vs {tuple(b.shape)}")
+    a, b = _latents(z0, "z0"), _latents(z1, "z1")
     steps, method = _int("steps", steps), _text("method", method)
-    d = gan.latent_dim
-    path = _rustgan.interpolate(a[:, :d], b[:, :d], steps, method)  # [steps, N, latent_dim]
-    if a.shape[1] > d:
-        codes = _rustgan.interpolate(a[:, d:], b[:, d:], steps, "lerp")
-        path = torch.cat([path, codes], 2)
-    labels = _labels(gan, labels, len(a))
-    images = gan.generate(path.flatten(0, 1), labels=None if labels is None else labels.repeat(len(path)))
-    images = images.view(path.shape[0], path.shape[1], *images.shape[1:])
+    images = _rustgan.interpolate_images(gan._core, a, b, steps, method, _labels(gan, labels, len(a)), True)
     return images[:, 0] if single else images
 
 
@@ -139,7 +119,7 @@ def class_swap(gan: GAN, z, classes: Sequence[int] | None = None) -> torch.Tenso
         raise InvalidArgumentError(
             "class_swap needs a class-conditional GAN (num_classes > 0) or a self-conditioned one (clusters > 0)"
         )
-    z = _latents(gan, z, "z")
+    z = _latents(z, "z")
     classes = list(range(gan.num_classes or clusters)) if classes is None else classes
     labels = as_labels(classes, "classes")
     if labels.dim() != 1 or len(labels) == 0:
@@ -163,21 +143,14 @@ def arithmetic(
     codes ``[D]`` or ``[M, D]``, averaged). Returns ``(z [D], image [*data_shape])``,
     rendered in class `label` by a conditional GAN."""
 
-    def mean(group, name):
-        if not isinstance(group, (list, tuple)) or len(group) == 0:
-            raise InvalidArgumentError(f"{name} must be a non-empty list of latent codes")
-        return torch.cat([_latents(gan, z, name) for z in group]).mean(0)
+    def group(latents, name):
+        if not isinstance(latents, (list, tuple)):
+            raise ArgumentTypeError(f"{name} must be a list of latent codes, got {type(latents).__name__}")
+        return [_latents(z, name) for z in latents]
 
-    # z adds up; a cluster code does not: the base's, else the mean of plus's.
-    d = gan.latent_dim
-    added = mean(plus, "plus")
-    z, code = added[:d], added[d:]
-    if minus is not None:
-        z = z - mean(minus, "minus")[:d]
-    if base is not None:
-        base = _latents(gan, base, "base")[0]
-        z, code = z + base[:d], base[d:]
-    z = torch.cat([z, code])
+    minus = None if minus is None else group(minus, "minus")
+    base = None if base is None else _latents(base, "base")
+    z = _rustgan.arithmetic(gan._core, group(plus, "plus"), minus, base)[0]
     return z, gan.generate(z.unsqueeze(0), labels=_labels(gan, label, 1))[0]
 
 
@@ -191,15 +164,12 @@ def directions(gan: GAN, k: int = 8, method: str = "sefa", n: int = 2000, seed: 
     all classes in turn, or a self-conditioned GAN's clusters), so that they describe style
     within a class. `explained` is each direction's share of the variation."""
     method = _choice("method", method, ("sefa", "pca"))
-    k = _int("k", k, 1)
+    k = _int("k", k)
     if method == "sefa":
         vectors, explained = _rustgan.sefa(gan._core, k)
     else:
-        n = _int("n", n, 1)
-        if gan.num_classes and labels is None:
-            labels = torch.arange(n) % gan.num_classes
-        z = gan.latent(n, seed=_int("seed", seed, 0, SEED_MAX))
-        vectors, explained = _rustgan.pca(gan._core, z, _labels(gan, labels, n), k)
+        z = gan.latent(_int("n", n), seed=_int("seed", seed, 0, SEED_MAX))
+        vectors, explained = _rustgan.pca(gan._core, z, _labels(gan, labels, len(z)), k)
     return Directions(vectors, explained, method)
 
 
@@ -221,8 +191,8 @@ def boundary(
     The normal is made orthogonal to each boundary in `keep`, so moving along it leaves
     those attributes alone. A conditional GAN renders the latents in classes `labels`."""
     if z is None:
-        z = gan.latent(_int("n", n, 1), seed=_int("seed", seed, 0, SEED_MAX))
-    z = _latents(gan, z, "z")
+        z = gan.latent(_int("n", n), seed=_int("seed", seed, 0, SEED_MAX))
+    z = _latents(z, "z")
     if gan.num_classes and labels is None:
         labels = torch.arange(len(z)) % gan.num_classes
     labels = _labels(gan, labels, len(z))
@@ -251,18 +221,9 @@ def move(
     the N axis for a single code. Directions move z: a conditional GAN keeps the classes
     `labels` (an int or one per code), a self-conditioned one each latent's cluster code."""
     single_code = getattr(z, "ndim", None) == 1
-    codes = _latents(gan, z, "z")
-    if isinstance(direction, Directions):
-        direction = direction.vectors
-    elif isinstance(direction, Boundary):
-        direction = direction.normal
-    direction = _in_z(gan, as_tensor(direction, "direction").float().cpu(), codes.shape[1])
-    amounts = _numbers(amounts, "amounts")
-    moved = _rustgan.move_latents(codes, direction.float().cpu(), amounts.float())  # [K, A, N, D]
-    labels = _labels(gan, labels, len(codes))
-    repeats = moved.shape[0] * moved.shape[1]
-    images = gan.generate(moved.flatten(0, 2), labels=None if labels is None else labels.repeat(repeats))
-    images = images.view(*moved.shape[:3], *images.shape[1:])
+    codes, direction = _latents(z, "z"), _direction(direction)
+    amounts = _numbers(amounts, "amounts").float()
+    images = _rustgan.move_images(gan._core, codes, direction, amounts, _labels(gan, labels, len(codes)), True)
     if single_code:
         images = images[:, :, 0]
     return images[0] if direction.dim() == 1 else images
@@ -307,12 +268,12 @@ def project(
         targets,
         _labels(gan, labels, len(targets)),
         mask,
-        _int("steps", steps, 1),
+        _int("steps", steps),
         _float("lr", lr),
-        _int("restarts", restarts, 1),
+        _int("restarts", restarts),
         _float("prior_weight", prior_weight),
         _float("realism_weight", realism_weight),
-        _int("average_best", average_best, 1),
+        _int("average_best", average_best),
         _int("seed", seed, 0, SEED_MAX),
         bool(ema),
     )
@@ -363,11 +324,11 @@ def inpaint(
             targets,
             _labels(gan, labels, len(targets)),
             mask.float().cpu(),
-            _int("samples", samples, 1),
-            _int("steps", 50 if steps is None else steps, 0),
+            _int("samples", samples),
+            _int("steps", 50 if steps is None else steps),
             _float("step_size", step_size),
             None if noise is None else _float("noise", noise),
-            _int("candidates", candidates, 1),
+            _int("candidates", candidates),
             _int("seed", seed, 0, SEED_MAX),
         )
         weight = _known_weight(mask, targets, feather)
@@ -376,7 +337,7 @@ def inpaint(
             weight * targets + (1 - weight) * mean.cpu(), None, completions, (1 - weight) * spread.cpu(), noise
         )
     if average_best is None:
-        average_best = max(1, _int("restarts", restarts, 1) // 2)
+        average_best = max(1, _int("restarts", restarts) // 2)
     steps = 500 if steps is None else steps
     projection = project(
         gan, targets, steps, lr, restarts, mask, prior_weight, realism_weight, average_best, seed, labels

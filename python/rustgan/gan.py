@@ -275,11 +275,8 @@ class GAN(NativeModel):
         one-hot cluster code drawn at the clusters' shares; reproducible with `seed`.
         `truncation` < 1 pulls z toward the mean latent (the truncation trick: less
         variety, more typical images)."""
-        truncation = _truncation(truncation)
-        z = self._core.latent(_int("n", n, 1), None if seed is None else _int("seed", seed, 0, SEED_MAX))
-        if truncation != 1.0:
-            z[:, : self.latent_dim] *= truncation
-        return z
+        seed = None if seed is None else _int("seed", seed, 0, SEED_MAX)
+        return self._core.latent(_int("n", n), seed, _float("truncation", truncation))
 
     def generate(self, z: torch.Tensor, ema: bool = True, labels=None) -> torch.Tensor:
         """Renders latents ``[N, latent_width]`` (with the EMA generator if any and
@@ -314,16 +311,14 @@ class GAN(NativeModel):
         sample. Both draw candidates of the requested classes and are deterministic given
         `seed`.
         """
-        n = _int("n", n, 1)
-        if labels is None and self.num_classes:
-            labels = torch.arange(n) % self.num_classes
-        elif isinstance(labels, numbers.Integral) and not isinstance(labels, bool):
-            labels = [int(labels)] * n  # one class for every sample; checked with the rest
-        if guide is None:
-            return self.generate(self.latent(n, seed, truncation), ema, labels)
+        n = _int("n", n)
+        if isinstance(labels, numbers.Integral) and not isinstance(labels, bool):
+            labels = [int(labels)] * max(n, 0)  # one class for every sample; checked with the rest
         seed = None if seed is None else _int("seed", seed, 0, SEED_MAX)
-        guide, truncation = _text("guide", guide), _truncation(truncation)
-        return self._core.guided_sample(n, guide, seed, as_labels(labels), bool(ema), truncation)
+        labels, truncation = as_labels(labels), _float("truncation", truncation)
+        if guide is None:
+            return self._core.sample(n, seed, labels, bool(ema), truncation)
+        return self._core.guided_sample(n, _text("guide", guide), seed, labels, bool(ema), truncation)
 
     def calibrate(self, real, labels=None, seed: int = 0, ema: bool = True) -> dict[str, float]:
         """Calibrates D's logit on real items held back from training (a few hundred or
@@ -358,10 +353,3 @@ class GAN(NativeModel):
         precision/recall, class coverage and SWD for images, mode coverage for 2D
         mixtures. See `rustgan.metrics.evaluate` for the options."""
         return metrics.evaluate(self, real, n=n, seed=seed, **options)
-
-
-def _truncation(value) -> float:
-    truncation = _float("truncation", value)
-    if not 0.0 <= truncation <= 1.0:
-        raise InvalidArgumentError(f"truncation must lie in [0, 1], got {truncation}")
-    return truncation

@@ -121,7 +121,11 @@ class NativeModel:
                 bar.update(start + trained + done - bar.n)
                 if record is not None:
                     # The losses of each side ("loss/d", "loss/g"), not their parts.
-                    losses = {k.split("/")[1]: f"{v:.3f}" for k, v in record.items() if k.count("/") == 1 and k.startswith("loss/")}
+                    losses = {
+                        k.split("/")[1]: f"{v:.3f}"
+                        for k, v in record.items()
+                        if k.count("/") == 1 and k.startswith("loss/")
+                    }
                     bar.set_postfix(losses)
 
         history, interrupted = [], False

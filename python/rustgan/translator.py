@@ -42,6 +42,7 @@ class Translator(NativeModel):
         patch_layers: stride-2 layers of the PatchGAN, which set the patch it judges
             (0: 2 up to 32 px, so a patch spans the image, else 3: 70 px patches).
         lr_g, lr_d, betas_g, betas_d: Adam settings of the generator and discriminator.
+        lr_half_life: steps over which both learning rates halve (0: constant).
         ema: decay of an exponential moving average of the generator, which `translate`
             uses by default (it translates better than the trained weights); None keeps
             no average.
@@ -73,6 +74,7 @@ class Translator(NativeModel):
         lr_d: float = _default("lr_d"),
         betas_g: tuple[float, float] = _default("betas_g"),
         betas_d: tuple[float, float] = _default("betas_d"),
+        lr_half_life: int = _default("lr_half_life"),
         ema: float | None = _default("ema"),
         precision: str = _default("precision"),
         seed: int = _default("seed"),

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from . import edit
+from . import _rustgan, edit
 from ._checks import _choice, _float, _int
 from .errors import InvalidArgumentError
 from .gan import GAN
@@ -60,7 +60,7 @@ class Explorer:
             raise InvalidArgumentError(f"the explorer shows images; this GAN makes items of shape {gan.data_shape}")
         w = _ipywidgets()
         self.gan = gan
-        self.directions = edit.directions(gan, k=_int("k", k, 1), method=_choice("method", method, ("sefa", "pca")))
+        self.directions = edit.directions(gan, k=_int("k", k), method=_choice("method", method, ("sefa", "pca")))
         max_amount = _float("max_amount", max_amount)
         slider = dict(min=-max_amount, max=max_amount, step=0.1, value=0.0, continuous_update=True)
         self.amounts = [
@@ -91,11 +91,11 @@ class Explorer:
 
     def latent(self) -> torch.Tensor:
         """The latent the sliders describe ``[latent_width]``: z moved, a cluster code kept."""
-        d = self.gan.latent_dim
-        moved = self.base[:d] * self.truncation.value
-        for slider, direction in zip(self.amounts, self.directions.vectors):
-            moved = moved + slider.value * direction
-        return torch.cat([moved, self.base[d:]])
+        amounts = torch.tensor([slider.value for slider in self.amounts])
+        steered = _rustgan.steered(
+            self.gan._core, self.base.unsqueeze(0), self.directions.vectors, amounts, self.truncation.value
+        )
+        return steered[0]
 
     def render(self) -> float:
         """Draws the image; returns the seconds it took."""

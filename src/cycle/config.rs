@@ -7,6 +7,7 @@ use crate::models::patchgan::{self, PatchGanSpec};
 use crate::models::unet::{check_image_shape, UNetSpec, MAX_SIZE};
 use crate::option_table::{check_ranges, option_table, Bounds, Kind, OptionSpec};
 use crate::options::{as_json, TableConfig};
+use crate::shared_options as shared;
 
 /// Most translations a pool keeps: beyond it a typo would exhaust memory.
 const MAX_POOL: i64 = 10_000;
@@ -21,8 +22,7 @@ option_table! {
         shape_b: Vec<i64> = vec![1, 28, 28], Kind::Shape { max: MAX_SIZE },
             "shape of one image of domain b (C, H, W), same H and W";
         /// Channels of the networks' first layer; deeper layers double it up to 8x.
-        base_channels: i64 = 32, Kind::Int { min: 1, max: 1024 },
-            "width of the networks' first layer";
+        base_channels: i64 = 32, shared::BASE_CHANNELS;
         /// Weight of the cycle L1: a translated image translated back must be the input.
         cycle_weight: f64 = 10.0, Kind::Float(Bounds::NON_NEGATIVE),
             "weight of the cycle-consistency L1 (CycleGAN: 10)";
@@ -40,27 +40,23 @@ option_table! {
         /// Dropout of the generators' innermost decoder layers while training.
         dropout: f64 = 0.0, Kind::Float(Bounds::FRACTION),
             "dropout of the generators' innermost decoder layers";
-        loss: LossKind = LossKind::Lsgan, Kind::Choice(patchgan::LOSSES), "adversarial loss";
+        loss: LossKind = LossKind::Lsgan, shared::loss(patchgan::LOSSES);
         /// Stride-2 layers of the PatchGAN discriminators; 0 picks them by size
         /// (`with_patches_by_size`).
         patch_layers: i64 = 0, Kind::Int { min: 0, max: 6 },
             "stride-2 layers of the PatchGANs (0: by size)";
-        lr_g: f64 = 2e-4, Kind::Float(Bounds::POSITIVE), "Adam learning rate of the generators";
-        lr_d: f64 = 2e-4, Kind::Float(Bounds::POSITIVE),
-            "Adam learning rate of the discriminators";
-        betas_g: (f64, f64) = (0.5, 0.999), Kind::Pair(Bounds::FRACTION), "Adam betas of G";
-        betas_d: (f64, f64) = (0.5, 0.999), Kind::Pair(Bounds::FRACTION), "Adam betas of D";
+        lr_g: f64 = 2e-4, shared::LR_G;
+        lr_d: f64 = 2e-4, shared::LR_D;
+        betas_g: (f64, f64) = (0.5, 0.999), shared::BETAS_G;
+        betas_d: (f64, f64) = (0.5, 0.999), shared::BETAS_D;
         /// Exponential learning-rate decay: all four rates halve every `lr_half_life`
         /// steps, so the translations settle instead of drifting on; 0 keeps them constant.
-        lr_half_life: i64 = 0, Kind::Int { min: 0, max: i64::MAX },
-            "steps over which the learning rates halve (0: constant)";
+        lr_half_life: i64 = 0, shared::LR_HALF_LIFE;
         /// Decay of the exponential moving average of both generators' weights.
-        ema: Option<f64> = None, Kind::OptionalFloat(Bounds::OPEN_UNIT),
-            "EMA decay of the generators (None: no EMA)";
-        precision: Precision = Precision::Fp32, Kind::Choice(Precision::NAMES),
-            "bf16: mixed-precision convolutions";
+        ema: Option<f64> = None, shared::EMA;
+        precision: Precision = Precision::Fp32, shared::PRECISION;
         /// Seeds initialisation, the pools' draws and batch order.
-        seed: u64 = 0, Kind::Seed, "seeds initialisation, pools and batch order";
+        seed: u64 = 0, shared::SEED;
     }
 }
 

@@ -96,7 +96,7 @@ pub fn pca(gan: &Gan, z: &Tensor, labels: Option<&Tensor>, k: i64) -> Result<Dir
             "pca needs more samples than latent_dim={latent_dim} to pull components back to z, got {n}"
         ));
     }
-    let labels = gan.check_labels(labels, n, "labels")?;
+    let labels = gan.check_labels(gan.sampling_labels(n, labels).as_ref(), n, "labels")?;
     let latents = gan.check_latents(z, "latents")?;
     let conditioning = gan.conditioning(&latents, labels.as_ref());
     let z = gan.style_part(&latents);
@@ -229,7 +229,7 @@ fn orthogonal_to(normal: &Tensor, keep: &Tensor, latent_dim: i64) -> Result<Tens
 }
 
 /// Checks directions `[K, D]` (or `[D]`): the right length, finite and non-zero.
-fn check_directions(directions: &Tensor, latent_dim: i64, what: &str) -> Result<Tensor> {
+pub(super) fn check_directions(directions: &Tensor, latent_dim: i64, what: &str) -> Result<Tensor> {
     let given = directions.size();
     let directions = match directions.dim() {
         1 => directions.unsqueeze(0),

@@ -5,6 +5,7 @@
 //! Generative Models"). Every loop works on a whole batch at once.
 
 pub mod directions;
+pub mod latents;
 pub mod posterior;
 
 use tch::{Kind, Tensor};

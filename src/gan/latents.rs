@@ -75,6 +75,15 @@ impl Gan {
         Ok(latents)
     }
 
+    /// Latents with z pulled toward the mean latent by `truncation` in [0, 1] (the
+    /// truncation trick: less variety, more typical images); a cluster code stays.
+    pub fn truncated(&self, latents: &Tensor, truncation: f64) -> Result<Tensor> {
+        check_truncation(truncation)?;
+        let dim = self.config.latent_dim;
+        let code = latents.narrow(1, dim, latents.size()[1] - dim);
+        Ok(Tensor::f_cat(&[self.style_part(latents) * truncation, code], 1)?)
+    }
+
     /// The z part of latents: all but a cluster code.
     pub fn style_part(&self, latents: &Tensor) -> Tensor {
         latents.narrow(1, 0, self.config.latent_dim)
@@ -135,6 +144,14 @@ impl Gan {
         let conditioning = self.conditioning(latents, labels);
         generator.forward(&self.style_part(latents), conditioning.as_ref(), train)
     }
+}
+
+/// Checks that `truncation` lies in [0, 1].
+pub fn check_truncation(truncation: f64) -> Result<()> {
+    if !(0.0..=1.0).contains(&truncation) {
+        return invalid(format!("truncation must lie in [0, 1], got {truncation}"));
+    }
+    Ok(())
 }
 
 /// Class labels `[N]` of a conditioning: the labels themselves, or the most likely cluster

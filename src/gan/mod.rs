@@ -12,6 +12,7 @@ pub mod recluster;
 mod stored;
 mod trainable;
 
+pub use latents::check_truncation;
 pub use options::config_from_json;
 pub use trainable::{Batch, GanData};
 
@@ -132,13 +133,14 @@ impl Gan {
     }
 
     /// `n` latents `[n, latent_width]` from the sampling stream, or from a stream seeded
-    /// with `seed`.
-    pub fn latent(&mut self, n: i64, seed: Option<u64>) -> Result<Tensor> {
+    /// with `seed`, with z truncated by `truncation` (1: not at all; see `truncated`).
+    pub fn latent(&mut self, n: i64, seed: Option<u64>, truncation: f64) -> Result<Tensor> {
         if n < 1 {
-            return invalid(format!("number of latents must be at least 1, got {n}"));
+            return invalid(format!("n must be at least 1 (latents), got {n}"));
         }
         check_output_size(n, self.latent_width(), "latents")?;
-        Ok(match seed {
+        check_truncation(truncation)?;
+        let latents = match seed {
             Some(seed) => self.draw_latents(&mut Rng::new(seed), n),
             None => {
                 let mut rng = self.sample_rng.clone();
@@ -146,7 +148,8 @@ impl Gan {
                 self.sample_rng = rng;
                 latents
             }
-        })
+        };
+        self.truncated(&latents, truncation)
     }
 
     /// Checks class labels for `n` items: required (int, `[n]`, in `0..num_classes`) by a
@@ -388,8 +391,21 @@ impl Gan {
         seed: Option<u64>,
         labels: Option<&Tensor>,
         use_ema: bool,
+        truncation: f64,
     ) -> Result<Tensor> {
-        let z = self.latent(n, seed)?;
-        self.generate(&z, labels, use_ema)
+        let z = self.latent(n, seed, truncation)?;
+        self.generate(&z, self.sampling_labels(n, labels).as_ref(), use_ema)
+    }
+
+    /// The classes `n` samples render: the caller's `labels`, else a conditional GAN's
+    /// classes in turn.
+    pub fn sampling_labels(&self, n: i64, labels: Option<&Tensor>) -> Option<Tensor> {
+        match labels {
+            Some(labels) => Some(labels.shallow_clone()),
+            None if self.config.conditional() => Some(
+                Tensor::arange(n, (Kind::Int64, self.device)).remainder(self.config.num_classes),
+            ),
+            None => None,
+        }
     }
 }

@@ -155,7 +155,8 @@ mod tests {
         for (a, b) in weights(&original).iter().zip(weights(&resumed)) {
             assert!(a.equal(&b));
         }
-        let (a, b) = (original.model_mut().latent(4, None), resumed.model_mut().latent(4, None));
+        let (a, b) =
+            (original.model_mut().latent(4, None, 1.0), resumed.model_mut().latent(4, None, 1.0));
         assert!(a.unwrap().equal(&b.unwrap()), "the sampling stream continues too");
     }
 }

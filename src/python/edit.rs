@@ -6,7 +6,7 @@ use pyo3_tch::PyTensor;
 use super::errors::without_gil;
 use super::gan::PyGan;
 use crate::edit::posterior::{self, PosteriorOptions};
-use crate::edit::{self, directions, Path, ProjectOptions};
+use crate::edit::{self, directions, latents, Path, ProjectOptions};
 
 #[pyfunction]
 pub fn interpolate(
@@ -18,6 +18,84 @@ pub fn interpolate(
 ) -> PyResult<PyTensor> {
     let (z0, z1) = (z0.0, z1.0);
     without_gil(py, move || edit::interpolate(&z0, &z1, steps, Path::parse(method)?)).map(PyTensor)
+}
+
+/// Images `[steps, N, *data_shape]` along the path from latents `z0` to `z1` `[N, width]`.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+pub fn interpolate_images(
+    py: Python<'_>,
+    gan: &PyGan,
+    z0: PyTensor,
+    z1: PyTensor,
+    steps: i64,
+    method: &str,
+    labels: Option<PyTensor>,
+    ema: bool,
+) -> PyResult<PyTensor> {
+    let (z0, z1, labels) = (z0.0, z1.0, labels.map(|l| l.0));
+    without_gil(py, move || {
+        let path = Path::parse(method)?;
+        let model = gan.trainer();
+        latents::interpolate_images(model.model(), &z0, &z1, steps, path, labels.as_ref(), ema)
+    })
+    .map(PyTensor)
+}
+
+/// `base + mean(plus) - mean(minus)` on z, as a latent `[1, width]`.
+#[pyfunction]
+pub fn arithmetic(
+    py: Python<'_>,
+    gan: &PyGan,
+    plus: Vec<PyTensor>,
+    minus: Option<Vec<PyTensor>>,
+    base: Option<PyTensor>,
+) -> PyResult<PyTensor> {
+    let plus: Vec<tch::Tensor> = plus.into_iter().map(|t| t.0).collect();
+    let minus: Option<Vec<tch::Tensor>> = minus.map(|m| m.into_iter().map(|t| t.0).collect());
+    let base = base.map(|b| b.0);
+    without_gil(py, move || {
+        latents::arithmetic(gan.trainer().model(), &plus, minus.as_deref(), base.as_ref())
+    })
+    .map(PyTensor)
+}
+
+/// Images `[K, A, N, *data_shape]` of latents `z` `[N, width]` moved by `amounts` `[A]`
+/// along `directions` `[K, latent_dim]`.
+#[pyfunction]
+pub fn move_images(
+    py: Python<'_>,
+    gan: &PyGan,
+    z: PyTensor,
+    directions: PyTensor,
+    amounts: PyTensor,
+    labels: Option<PyTensor>,
+    ema: bool,
+) -> PyResult<PyTensor> {
+    let (z, directions, amounts, labels) = (z.0, directions.0, amounts.0, labels.map(|l| l.0));
+    without_gil(py, move || {
+        let model = gan.trainer();
+        latents::move_images(model.model(), &z, &directions, &amounts, labels.as_ref(), ema)
+    })
+    .map(PyTensor)
+}
+
+/// The explorer's latent `[1, width]`: `base` truncated, moved by `amounts` `[K]` along
+/// `directions` `[K, latent_dim]`.
+#[pyfunction]
+pub fn steered(
+    py: Python<'_>,
+    gan: &PyGan,
+    base: PyTensor,
+    directions: PyTensor,
+    amounts: PyTensor,
+    truncation: f64,
+) -> PyResult<PyTensor> {
+    let (base, directions, amounts) = (base.0, directions.0, amounts.0);
+    without_gil(py, move || {
+        latents::steered(gan.trainer().model(), &base, &directions, &amounts, truncation)
+    })
+    .map(PyTensor)
 }
 
 /// Returns (latents, images, loss_curve, errors).

@@ -52,9 +52,15 @@ impl PyGan {
         Ok(PyGan { core: Shared::new(Trainer::new(gan, rng)) })
     }
 
-    #[pyo3(signature = (n, seed=None))]
-    fn latent(&self, py: Python<'_>, n: i64, seed: Option<u64>) -> PyResult<PyTensor> {
-        without_gil(py, || self.trainer().model_mut().latent(n, seed)).map(PyTensor)
+    #[pyo3(signature = (n, seed=None, truncation=1.0))]
+    fn latent(
+        &self,
+        py: Python<'_>,
+        n: i64,
+        seed: Option<u64>,
+        truncation: f64,
+    ) -> PyResult<PyTensor> {
+        without_gil(py, || self.trainer().model_mut().latent(n, seed, truncation)).map(PyTensor)
     }
 
     #[pyo3(signature = (z, labels, ema))]
@@ -70,7 +76,7 @@ impl PyGan {
             .map(PyTensor)
     }
 
-    #[pyo3(signature = (n, seed=None, labels=None, ema=true))]
+    #[pyo3(signature = (n, seed=None, labels=None, ema=true, truncation=1.0))]
     fn sample(
         &self,
         py: Python<'_>,
@@ -78,10 +84,13 @@ impl PyGan {
         seed: Option<u64>,
         labels: Option<PyTensor>,
         ema: bool,
+        truncation: f64,
     ) -> PyResult<PyTensor> {
         let labels = labels.map(|l| l.0);
-        without_gil(py, move || self.trainer().model_mut().sample(n, seed, labels.as_ref(), ema))
-            .map(PyTensor)
+        without_gil(py, move || {
+            self.trainer().model_mut().sample(n, seed, labels.as_ref(), ema, truncation)
+        })
+        .map(PyTensor)
     }
 
     /// Samples resampled by D's calibrated density ratio: `guide` is "drs" or "mh".

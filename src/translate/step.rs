@@ -8,6 +8,7 @@ use super::Translator;
 use crate::error::Result;
 use crate::flat_params::FlatParams;
 use crate::losses::{discriminator_loss, generator_loss};
+use crate::shared_options::half_life_factor;
 use crate::train::stats::Stats;
 use crate::train::{BatchOf, Context, Optimised, StepPath, Trainable, TrainingData};
 
@@ -104,6 +105,10 @@ impl Trainable for Translator {
             0 => &mut self.discriminator.params,
             _ => &mut self.generator.params,
         }
+    }
+
+    fn lr_factor(&self, step: i64) -> f64 {
+        half_life_factor(self.config.lr_half_life, step)
     }
 
     fn step_path(&self) -> Box<dyn StepPath<Translator>> {

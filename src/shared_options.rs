@@ -1,0 +1,95 @@
+//! The options every model shares: the loss, the networks' width, learning rates, betas
+//! and their schedule, the EMA, precision and seed. Each model's `option_table!` names
+//! them with its own default (`lr_g: f64 = 2e-4, shared::LR_G;`), so their kinds, ranges,
+//! ceilings and docs are written here once; a test checks that every table names them all.
+
+use tch::Kind as TensorKind;
+
+use crate::option_table::{named_choices, Bounds, Kind};
+
+named_choices! {
+    pub enum LossKind ("loss") {
+        /// Non-saturating loss of Goodfellow et al. 2014, as binary cross-entropy on logits.
+        Bce = "bce",
+        /// Least squares GAN (Mao et al. 2017) with targets 1 (real) and 0 (fake).
+        Lsgan = "lsgan",
+        /// Hinge loss (Lim & Ye 2017, Miyato et al. 2018).
+        Hinge = "hinge",
+        /// Wasserstein loss with gradient penalty (Gulrajani et al. 2017).
+        WganGp = "wgan-gp",
+        /// Relativistic pairing (Jolicoeur-Martineau 2019), R3GAN's loss (Huang et al.
+        /// 2024) with R1 and R2: D minimises softplus(-(D(real) - D(fake))) over pairs of a
+        /// real and a generated item, G the mirror. Logged whole as D's real half.
+        Relativistic = "relativistic",
+    }
+}
+
+named_choices! {
+    /// The precision of convolutions and matmuls. Weights, optimiser state, batch-norm
+    /// statistics and losses stay fp32 either way.
+    pub enum Precision ("precision") {
+        Fp32 = "fp32",
+        /// Mixed precision as autocast does it: bf16 inputs and weights for convolutions
+        /// and matmuls. Fast on CUDA and on CPUs with AVX512-BF16 or AMX.
+        Bf16 = "bf16",
+    }
+}
+
+impl Precision {
+    pub fn compute_kind(self) -> TensorKind {
+        match self {
+            Precision::Fp32 => TensorKind::Float,
+            Precision::Bf16 => TensorKind::BFloat16,
+        }
+    }
+}
+
+/// A shared option's kind and one-line doc.
+pub type Shared = (Kind, &'static str);
+
+/// Most channels of a network's first layer (deeper layers are wider still): beyond it a
+/// typo would exhaust memory instead of raising an error.
+pub const MAX_BASE_CHANNELS: i64 = 1024;
+
+/// The loss, among the `choices` a model's networks can train with.
+pub const fn loss(choices: &'static [&'static str]) -> Shared {
+    (Kind::Choice(choices), "adversarial loss")
+}
+
+pub const BASE_CHANNELS: Shared =
+    (Kind::Int { min: 1, max: MAX_BASE_CHANNELS }, "width of the networks' first layer");
+pub const LR_G: Shared = (Kind::Float(Bounds::POSITIVE), "Adam learning rate of G");
+pub const LR_D: Shared = (Kind::Float(Bounds::POSITIVE), "Adam learning rate of D");
+pub const BETAS_G: Shared = (Kind::Pair(Bounds::FRACTION), "Adam betas of G");
+pub const BETAS_D: Shared = (Kind::Pair(Bounds::FRACTION), "Adam betas of D");
+pub const LR_HALF_LIFE: Shared = (
+    Kind::Int { min: 0, max: i64::MAX },
+    "steps over which the learning rates halve (0: constant)",
+);
+pub const EMA: Shared = (Kind::OptionalFloat(Bounds::OPEN_UNIT), "EMA decay of G (None: no EMA)");
+pub const PRECISION: Shared =
+    (Kind::Choice(Precision::NAMES), "bf16: mixed-precision convolutions and matmuls");
+pub const SEED: Shared = (Kind::Seed, "seeds initialisation, random draws and batch order");
+
+/// The shared options by name, which every model's table includes.
+pub const NAMES: &[&str] = &[
+    "loss",
+    "base_channels",
+    "lr_g",
+    "lr_d",
+    "betas_g",
+    "betas_d",
+    "lr_half_life",
+    "ema",
+    "precision",
+    "seed",
+];
+
+/// The factor of learning rates that halve every `half_life` steps (0: constant), after
+/// `step` updates.
+pub fn half_life_factor(half_life: i64, step: i64) -> f64 {
+    if half_life == 0 {
+        return 1.0;
+    }
+    0.5f64.powf(step.max(0) as f64 / half_life as f64)
+}
