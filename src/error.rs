@@ -33,6 +33,10 @@ pub enum Error {
 
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// Asked between the pieces of long work (clustering before training, say), so that a
+/// caller can stop it: `Err(Error::Interrupted)` ends the work with that error.
+pub type Poll<'a> = &'a mut dyn FnMut() -> Result<()>;
+
 /// Shorthand for `Err(Error::InvalidArgument(..))`.
 pub fn invalid<T>(message: impl Into<String>) -> Result<T> {
     Err(Error::InvalidArgument(message.into()))

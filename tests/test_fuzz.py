@@ -11,7 +11,7 @@ import rustgan
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rustgan import edit
+from rustgan import cycle, edit, translator
 from rustgan.gan import OPTIONS
 
 CASES = settings(
@@ -99,39 +99,77 @@ def gans():
     }
 
 
-def option_values(name: str, spec) -> st.SearchStrategy:
-    """Values for an option, from its entry in the native option table: small valid ones,
-    the edges of its range from both sides, its other choices and unknown names, and junk."""
+GAN_SHAPES = [(2,), (1, 28, 28), (3, 32, 32)]  # valid and small enough to build quickly
+
+
+def table_values(spec, shapes=GAN_SHAPES) -> st.SearchStrategy:
+    """Values for an option, from its entry in the native option table: small valid ones
+    (`shapes` for a shape), the edges of its range from both sides, its other choices and
+    unknown names."""
     if spec.kind == "shape":
-        valid = st.sampled_from([(2,), (1, 28, 28), (3, 32, 32)])
-        return valid | st.lists(SMALL_INTS, max_size=4) | ANY
+        return st.sampled_from(shapes) | st.lists(SMALL_INTS, max_size=4)
     if spec.kind == "bool":
-        return st.booleans() | ANY
+        return st.booleans()
     if spec.kind in ("choice", "choices"):
         names = list(spec.choices) + ["", "unknown"]
         if spec.kind == "choices":
             names += [",".join(spec.choices[:2]), f"{spec.choices[0]},unknown"]
-        return st.sampled_from(names) | ANY
+        return st.sampled_from(names)
     low, high, _, _ = spec.range
     if spec.kind in ("int", "seed"):
         # Small valid values keep the networks small; the largest valid one only for counts.
         edges = [int(low) - 1, int(low), int(low) + 1, int(low) + 2, int(min(high, 2**64)) + 1]
         if high <= 64:
             edges.append(int(high))
-        return st.sampled_from(edges) | SMALL_INTS | ANY
+        return st.sampled_from(edges) | SMALL_INTS
     edges = [v for v in (low, high) if math.isfinite(v)]
     numbers = st.sampled_from(edges + [e + d for e in edges for d in (-1e-3, 1e-3)] + [0.5]) | FLOATS
     if spec.kind == "pair":
-        return st.tuples(numbers, numbers) | ANY
+        return st.tuples(numbers, numbers)
     if spec.kind == "optional float":
-        return st.none() | numbers | ANY
-    return numbers | ANY
+        return st.none() | numbers
+    return numbers
 
 
-# Every option of the native table, and the device.
-CONSTRUCTOR_ARGUMENTS = {name: option_values(name, spec) for name, spec in OPTIONS.items()} | {
-    "device": st.sampled_from(["cpu", "auto", "cuda:7", "tpu", ""]) | ANY
-}
+def valid_values(spec, shapes) -> st.SearchStrategy:
+    """Values inside an option's range or among its choices (which other options may still
+    rule out), small ones for sizes."""
+    if spec.kind == "shape":
+        return st.sampled_from(shapes)
+    if spec.kind == "bool":
+        return st.booleans()
+    if spec.kind == "choice":
+        return st.sampled_from(spec.choices)
+    if spec.kind == "choices":
+        return st.lists(st.sampled_from(spec.choices), unique=True).map(",".join)
+    low, high, low_included, high_included = spec.range
+
+    def inside(value) -> bool:
+        return (low < value or low_included and value == low) and (value < high or high_included and value == high)
+
+    if spec.kind in ("int", "seed"):
+        start = int(low) + (not low_included)
+        return st.sampled_from([v for v in (start, start + 1, start + 2, int(high)) if inside(v) and v <= 64])
+    edges = [v for v in (low, high) if math.isfinite(v)]
+    numbers = st.sampled_from(
+        [v for v in [*edges, *(e + d for e in edges for d in (-1e-3, 1e-3)), 0.5, 2.0] if inside(v)]
+    )
+    if spec.kind == "pair":
+        return st.tuples(numbers, numbers)
+    if spec.kind == "optional float":
+        return st.none() | numbers
+    return numbers
+
+
+DEVICES = st.sampled_from(["cpu", "auto", "cuda:7", "tpu", ""])
+
+
+def constructor_arguments(options: dict, shapes=GAN_SHAPES) -> dict[str, st.SearchStrategy]:
+    """Every option of a native table, and the device: their table's values, and junk."""
+    return {name: table_values(spec, shapes) | ANY for name, spec in options.items()} | {"device": DEVICES | ANY}
+
+
+CONSTRUCTOR_ARGUMENTS = constructor_arguments(OPTIONS)
 
 
 @CASES
@@ -140,6 +178,81 @@ def test_constructor(kwargs):
     gan = outcome(rustgan.GAN, **kwargs)
     if gan is not REFUSED:
         assert gan.sample(2, seed=0).shape == (2, *gan.data_shape)
+
+
+def as_config(value):
+    """An option's value as a checkpoint's config stores it."""
+    return list(value) if isinstance(value, tuple) else value
+
+
+def build(cls, kwargs: dict):
+    """A model built from `kwargs`, or REFUSED by an exception of rustgan's that names one
+    of the arguments."""
+    try:
+        return cls(**kwargs)
+    except rustgan.RustganError as error:
+        assert any(name in str(error) for name in kwargs), f"{type(error).__name__}: {error}"
+        return REFUSED
+
+
+def assert_built_as_asked(model, options: dict, kwargs: dict, resolved=()) -> None:
+    """A model that was built holds every option it was given; `resolved` ones keep their
+    default only as the value the model works out from it."""
+    config = model.config
+    for name, value in kwargs.items():
+        if name in options and not (name in resolved and value == options[name].default):
+            assert config[name] == as_config(value), name
+
+
+@st.composite
+def translation_arguments(draw, options: dict) -> dict:
+    """Arguments of a translation model: any options with valid values, so that many
+    combinations build, then at most two at the edges of their ranges or beyond and one
+    (or the device) anything at all."""
+    # The sides both images must share: the smallest, or the default shapes' 28 px.
+    side = draw(st.sampled_from([16, 28]))
+    shapes = [(channels, side, side) for channels in (1, 3, 2)]
+    valid = {name: valid_values(spec, shapes) for name, spec in options.items()}
+    kwargs = draw(st.fixed_dictionaries({}, optional=valid | {"device": st.sampled_from(["cpu", "auto"])}))
+    names = st.sampled_from([*options, "device"])
+    edges = {name: table_values(spec, shapes) for name, spec in options.items()} | {"device": DEVICES}
+    for name in draw(st.lists(names, unique=True, max_size=2)):
+        kwargs[name] = draw(edges[name])
+    return kwargs | draw(st.dictionaries(names, ANY, max_size=1))
+
+
+# Each example that builds makes four or eight U-Net and PatchGAN networks: fewer examples.
+TRANSLATION_CASES = settings(CASES, max_examples=150)
+SMALL_WIDTH = {"base_channels": 4}  # unless drawn: the default 32 is slower and tests nothing more
+
+
+@TRANSLATION_CASES
+@given(translation_arguments(translator.OPTIONS))
+def test_translator_constructor(kwargs):
+    model = build(rustgan.Translator, {**SMALL_WIDTH, **kwargs})
+    if model is REFUSED:
+        return
+    assert_built_as_asked(model, translator.OPTIONS, kwargs)
+    inputs, targets = torch.rand(2, *model.in_shape) * 2 - 1, torch.rand(2, *model.out_shape) * 2 - 1
+    stats = outcome(model.step, inputs, targets)
+    if stats is not REFUSED:
+        assert {"loss/d", "loss/g", "loss/g/l1"} <= set(stats)
+    assert model.translate(inputs).shape == (2, *model.out_shape)
+
+
+@TRANSLATION_CASES
+@given(translation_arguments(cycle.OPTIONS))
+def test_cycle_constructor(kwargs):
+    model = build(rustgan.CycleGAN, {**SMALL_WIDTH, **kwargs})
+    if model is REFUSED:
+        return
+    assert_built_as_asked(model, cycle.OPTIONS, kwargs, resolved=("patch_layers",))
+    a, b = torch.rand(2, *model.shape_a) * 2 - 1, torch.rand(2, *model.shape_b) * 2 - 1
+    stats = outcome(model.step, a, b)
+    if stats is not REFUSED:
+        assert {"loss/d", "loss/g", "loss/g/cycle"} <= set(stats)
+    assert model.translate(a, to="b").shape == (2, *model.shape_b)
+    assert model.translate(b, to="a").shape == (2, *model.shape_a)
 
 
 @CASES

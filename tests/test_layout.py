@@ -9,7 +9,18 @@ ROOT = Path(__file__).parents[1]
 
 # Rust top-level modules of the core crate, bottom layer first.
 RUST_LAYERS = [
-    {"config", "option_table", "rng", "error", "batch", "weights", "replica", "calibration", "flat_params"},
+    {
+        "config",
+        "option_table",
+        "rng",
+        "error",
+        "batch",
+        "weights",
+        "replica",
+        "calibration",
+        "flat_params",
+        "shared_options",
+    },
     {"models", "network"},
     {"options"},
     {"losses", "augment", "optim"},

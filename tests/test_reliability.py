@@ -129,37 +129,51 @@ def test_two_threads_train_two_gans_like_one_after_the_other(mnist):
             assert torch.equal(tensor, other.generator_state_dict()[name]), name
 
 
-# Saves a checkpoint, then tries to save again with writes capped at `limit` bytes per
-# file (as a full disk would cut them off), and reports what the second save raised.
+# Saves a checkpoint of a model (GAN, Translator or CycleGAN), takes a step, then tries to
+# save again with writes capped at `limit` bytes per file (as a full disk would cut them
+# off), and reports what the second save raised.
 FAILING_SAVE_SCRIPT = textwrap.dedent(
     """
     import resource, signal, sys, rustgan, torch
-    target, limit = sys.argv[1], int(sys.argv[2])
-    gan = rustgan.GAN((1, 28, 28), latent_dim=16, base_channels=8, seed=0, device="cpu")
-    gan.save(target)
-    gan.step(torch.rand(16, 1, 28, 28) * 2 - 1)
+    target, limit, kind = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    x = torch.rand(16, 1, 28, 28) * 2 - 1
+    if kind == "GAN":
+        model = rustgan.GAN((1, 28, 28), latent_dim=16, base_channels=8, seed=0, device="cpu")
+        step = lambda: model.step(x)
+    else:
+        model = getattr(rustgan, kind)((1, 28, 28), (1, 28, 28), base_channels=8, seed=0, device="cpu")
+        step = lambda: model.step(x, -x)
+    model.save(target)
+    step()
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the cap fails with EFBIG instead
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
     try:
-        gan.save(target)
+        model.save(target)
     except rustgan.CheckpointError as error:
         print("CheckpointError:", error)
     """
 )
+# The GAN's run in the quick tier; the others share its save path.
+MODELS = ["GAN", pytest.param("Translator", marks=pytest.mark.slow), pytest.param("CycleGAN", marks=pytest.mark.slow)]
 
 
-def assert_failed_save_left_no_trace(directory: Path, output: str) -> None:
+def assert_failed_save_left_no_trace(directory: Path, output: str, kind: str = "GAN") -> None:
     assert "CheckpointError" in output, output
     assert [p.name for p in directory.parent.iterdir()] == [directory.name], "the staging directory is removed"
-    assert rustgan.GAN.load(directory, device="cpu").steps_done == 0, "the previous checkpoint stays loadable"
+    loaded = getattr(rustgan, kind).load(directory, device="cpu")
+    assert loaded.steps_done == 0, "the previous checkpoint stays loadable"
 
 
-def test_a_save_cut_off_by_a_file_size_limit_cleans_up(tmp_path):
+@pytest.mark.parametrize("kind", MODELS)
+def test_a_save_cut_off_by_a_file_size_limit_cleans_up(tmp_path, kind):
     target = tmp_path / "run" / "checkpoint"
     result = subprocess.run(
-        [sys.executable, "-c", FAILING_SAVE_SCRIPT, str(target), "20000"], capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", FAILING_SAVE_SCRIPT, str(target), "20000", kind],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
-    assert_failed_save_left_no_trace(target, result.stdout + result.stderr)
+    assert_failed_save_left_no_trace(target, result.stdout + result.stderr, kind)
 
 
 def test_a_save_onto_a_full_disk_cleans_up(tmp_path):
@@ -174,10 +188,81 @@ def test_a_save_onto_a_full_disk_cleans_up(tmp_path):
         filler = "open(sys.argv[1] + '-filler', 'wb').write(bytes(700_000))\n"
         code = code.replace("signal.signal(", filler + "signal.signal(")
         result = subprocess.run(
-            [sys.executable, "-c", code, str(target), "0"], capture_output=True, text=True, timeout=300
+            [sys.executable, "-c", code, str(target), "0", "GAN"], capture_output=True, text=True, timeout=300
         )
         (disk / "checkpoint-filler").unlink()
         assert "No space left on device" in result.stdout, result.stdout + result.stderr
         assert_failed_save_left_no_trace(target, result.stdout)
     finally:
         subprocess.run(["umount", disk])
+
+
+# Trains each model again and again in a fresh interpreter, while another process keeps a
+# CPU busy, and sends itself SIGINT at a random moment of each `fit` (the first steps
+# and the clustering before them included). Prints, per model, the longest wait from the
+# signal to `fit` returning, and what each interrupted model had trained.
+SIGINT_SCRIPT = textwrap.dedent(
+    """
+    import os, random, signal, threading, time, warnings
+    import rustgan, torch
+    warnings.simplefilter("ignore")
+    random.seed(int(os.environ["SIGINT_SEED"]))
+    x = rustgan.data.mnist()[0][:256]
+    points, _ = rustgan.data.ring2d(100_000)
+    inputs, targets = rustgan.data.pairs(x, "superres")
+
+    def vectors():
+        options = rustgan.recipe("vectors", len(points))
+        options.pop("steps"), options.pop("batch_size")
+        gan = rustgan.GAN((2,), arch="mlp", **options, device="cpu")
+        return gan, lambda: gan.fit(points, steps=100_000, batch_size=100, progress=False)
+
+    def images():
+        gan = rustgan.GAN((1, 28, 28), base_channels=8, clusters=10, ema=0.99, device="cpu")
+        return gan, lambda: gan.fit(x, steps=100_000, batch_size=32, progress=False)
+
+    def translator():
+        model = rustgan.Translator(inputs.shape[1:], targets.shape[1:], base_channels=8, device="cpu")
+        return model, lambda: model.fit(inputs, targets, steps=100_000, batch_size=32, progress=False)
+
+    def cycle():
+        model = rustgan.CycleGAN((1, 28, 28), (1, 28, 28), base_channels=8, device="cpu")
+        return model, lambda: model.fit(x[:128], -x[128:], steps=100_000, batch_size=16, progress=False)
+
+    for name, build in [("vectors", vectors), ("images", images), ("translator", translator), ("cycle", cycle)]:
+        longest = 0.0
+        for trial in range(4):
+            model, fit = build()
+            sent = []
+            def interrupt(delay=random.uniform(0.0, 1.5)):
+                time.sleep(delay)
+                sent.append(time.perf_counter())
+                os.kill(os.getpid(), signal.SIGINT)
+            threading.Thread(target=interrupt, daemon=True).start()
+            history = fit()
+            longest = max(longest, time.perf_counter() - sent[0])
+            assert model.steps_done < 100_000 and model.steps_done >= 0, name
+        print(name, round(longest, 3), flush=True)
+    """
+)
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_fit_returns_quickly_on_a_busy_machine():
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"])]
+    try:
+        run = subprocess.run(
+            [sys.executable, "-c", SIGINT_SCRIPT],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env=os.environ | {"SIGINT_SEED": str(random.randrange(1000))},
+        )
+    finally:
+        for process in busy:
+            process.kill()
+    assert run.returncode == 0, run.stderr[-3000:]
+    waits = dict(line.split() for line in run.stdout.splitlines())
+    assert set(waits) == {"vectors", "images", "translator", "cycle"}, run.stdout
+    for name, wait in waits.items():
+        assert float(wait) < 2.0, f"{name}: fit returned {wait} s after SIGINT"

@@ -15,14 +15,21 @@ from tqdm.auto import tqdm
 from . import cli_cycle, cli_edit, cli_translate, distributed, plot
 from .cli_common import (
     BUILTIN_DATA,
+    FLAG_TYPES,
     MIXTURE_STD,
     RUN_FILE,
     HelpFormatter,
+    add_option_flags,
+    default_text,
+    given_options,
     image_path,
     load_data,
     mixture_centers,
+    option_flags,
     prepare_out,
     print_written,
+    refuse_conflicts,
+    resume_conflicts,
     run_data,
     write_run_file,
 )
@@ -45,7 +52,7 @@ NOT_FLAGS = {
 }
 # Flags of `train` that set options of the GAN: flag destination -> options it sets. One
 # flag per option of the native table, beside `--lr`, which sets both rates.
-GAN_FLAGS = {name: (name,) for name in OPTIONS if name not in NOT_FLAGS} | {"lr": ("lr_g", "lr_d")}
+GAN_FLAGS = option_flags(OPTIONS, NOT_FLAGS, extra={"lr": ("lr_g", "lr_d")})
 
 
 def save_samples(gan: GAN, path: Path, centers=None) -> None:
@@ -62,20 +69,13 @@ def save_samples(gan: GAN, path: Path, centers=None) -> None:
         plot.scatter2d(gan.sample(2500, seed=FIXED_NOISE_SEED), centers, path=path, title=f"step {gan.steps_done}")
 
 
-def _flag(dest: str) -> str:
-    return "--" + dest.replace("_", "-")
-
-
 def training_settings(args, kind: str, items: int | None = None, size: int | None = None) -> tuple[dict, int, int]:
     """The GAN options, batch size and steps of a run on `kind` data ("images", "colour"
     or "vectors") of `items` items of `size` pixels: the recommended recipe, overridden by
     the flags given on the command line."""
     options = recipe(kind, items, size)
     batch_size, steps = options.pop("batch_size"), options.pop("steps")
-    for dest, names in GAN_FLAGS.items():
-        value = getattr(args, dest)
-        if value is not None:
-            options.update({name: value for name in names})
+    options.update(given_options(args, GAN_FLAGS))
     return options, args.batch_size or batch_size, steps if args.steps is None else args.steps
 
 
@@ -86,15 +86,7 @@ def _recipe_call(kind: str, size: int | None) -> str:
 
 def _resume_conflicts(args, gan: GAN) -> list[str]:
     """Flags given with --resume whose values differ from the checkpoint's settings."""
-    config, conflicts = gan.config, []
-    for dest, names in GAN_FLAGS.items():
-        value = getattr(args, dest)
-        if value is None:
-            continue
-        wanted = [part.strip() for part in value.split(",") if part.strip()] if dest == "augment" else value
-        if any(config[name] != wanted for name in names):
-            stored = ", ".join(f"{name}={config[name]!r}" for name in names)
-            conflicts.append(f"{_flag(dest)} {value} (checkpoint: {stored})")
+    conflicts = resume_conflicts(args, OPTIONS, GAN_FLAGS, gan.config)
     if args.conditional and not gan.num_classes:
         conflicts.append("--conditional (the checkpoint is unconditional)")
     return conflicts
@@ -131,13 +123,7 @@ def train(args) -> int:
         prepare_out(args, out, RUN_OUTPUTS)
     if args.resume:
         gan = GAN.load(out / "checkpoint", device=args.device)
-        conflicts = _resume_conflicts(args, gan)
-        if conflicts:
-            raise InvalidArgumentError(
-                "--resume continues the checkpoint with its own settings, but these flags differ from them: "
-                + "; ".join(conflicts)
-                + ". Drop them, or start a new run with --overwrite"
-            )
+        refuse_conflicts(_resume_conflicts(args, gan))
     else:
         if args.conditional:
             options["num_classes"] = int(labels.max()) + 1
@@ -253,40 +239,10 @@ def _recipe_help(name: str, description: str) -> str:
     """`description` with the defaults the recipes give `name` for each kind of data."""
     default = OPTIONS[name].default if name in OPTIONS else None  # batch_size, steps: in every recipe
     values = {kind: recipe(kind).get(name, {"arch": arch}.get(name, default)) for kind, arch in KIND_ARCH.items()}
-    values = {kind: "none" if value in (None, ()) else value for kind, value in values.items()}
-    if len(set(map(str, values.values()))) == 1:
+    values = {kind: default_text(value) for kind, value in values.items()}
+    if len(set(values.values())) == 1:
         return f"{description} (default: {values['images']})"
     return f"{description} (default: {', '.join(f'{v} for {KIND_NAMES[k]}' for k, v in values.items())})"
-
-
-def _pair(text: str) -> list[float]:
-    """Two numbers written "A,B" (Adam's betas)."""
-    parts = text.split(",")
-    if len(parts) != 2:
-        raise argparse.ArgumentTypeError(f"expected two numbers as A,B, got {text!r}")
-    return [float(part) for part in parts]
-
-
-# How `train` reads a flag of each kind of option; values are checked by the GAN.
-FLAG_TYPES = {"int": int, "seed": int, "float": float, "optional float": float, "pair": _pair, "choices": str}
-
-
-def _add_option_flags(parser: argparse.ArgumentParser) -> None:
-    """A flag for every entry of `GAN_FLAGS`, typed, with choices and help from the
-    native option table; a flag not given leaves the recipe's value."""
-    for dest, names in GAN_FLAGS.items():
-        spec = OPTIONS[names[0]]
-        doc = "learning rate of G and D" if len(names) > 1 else spec.doc
-        if spec.kind == "choices":
-            doc += f": any of {','.join(spec.choices)}"
-        kwargs = dict(default=None, help=_recipe_help(names[0], doc))
-        if spec.kind == "bool":
-            kwargs["action"] = argparse.BooleanOptionalAction
-        elif spec.kind == "choice":
-            kwargs["choices"] = spec.choices
-        else:
-            kwargs["type"] = FLAG_TYPES[spec.kind]
-        parser.add_argument(_flag(dest), **kwargs)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -306,7 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=None, help=_recipe_help("steps", "training steps of this run"))
     p.add_argument("--out", default="runs/train", help="output directory")
     p.add_argument("--batch-size", type=int, default=None, help=_recipe_help("batch_size", "items per step"))
-    _add_option_flags(p)
+    # A flag not given leaves the recipe's value.
+    add_option_flags(p, OPTIONS, GAN_FLAGS, docs={"lr": "learning rate of G and D"}, describe=_recipe_help)
     p.add_argument("--conditional", action="store_true", help="class-conditional GAN on the data's labels")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     p.add_argument(
@@ -374,3 +331,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("rustgan: interrupted", file=sys.stderr)
         return 130
+
+
+__all__ = ["FLAG_TYPES", "GAN_FLAGS", "NOT_FLAGS", "build_parser", "main", "training_settings"]

@@ -1,5 +1,6 @@
 """What the subcommands share: the data sets they train on, evaluate and edit (built-in
-names or image folders), the record of which one a run used, and output paths."""
+names or image folders), the record of which one a run used, output paths, and the flags
+made from a model's option table."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import json
 import shutil
 import time
 from pathlib import Path
+from typing import Callable, Mapping
 
 import torch
 
@@ -158,3 +160,104 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         if action.default is None or "default:" in (action.help or ""):
             return action.help
         return super()._get_help_string(action)
+
+
+# --- flags from a model's option table -----------------------------------------------
+def flag_name(dest: str) -> str:
+    """How the command line spells a flag: lr_half_life -> --lr-half-life."""
+    return "--" + dest.replace("_", "-")
+
+
+def pair(text: str) -> list[float]:
+    """Two numbers written "A,B" (Adam's betas)."""
+    parts = text.split(",")
+    if len(parts) != 2:
+        raise argparse.ArgumentTypeError(f"expected two numbers as A,B, got {text!r}")
+    return [float(part) for part in parts]
+
+
+# How a flag reads each kind of option; the model checks the values.
+FLAG_TYPES = {"int": int, "seed": int, "float": float, "optional float": float, "pair": pair, "choices": str}
+
+
+def option_flags(
+    options: Mapping, not_flags: Mapping[str, str], extra: Mapping[str, tuple[str, ...]] | None = None
+) -> dict[str, tuple[str, ...]]:
+    """Flag destination -> the options it sets: one flag per option of a model's table but
+    those in `not_flags` (whose values come from elsewhere), then the `extra` flags, each
+    setting several options at once."""
+    return {name: (name,) for name in options if name not in not_flags} | dict(extra or {})
+
+
+def default_text(value) -> str:
+    """An option's default as `--help` shows it."""
+    return "none" if value in (None, ()) else str(value)
+
+
+def add_option_flags(
+    parser: argparse.ArgumentParser,
+    options: Mapping,
+    flags: Mapping[str, tuple[str, ...]],
+    docs: Mapping[str, str] | None = None,
+    describe: Callable[[str, str], str] | None = None,
+) -> None:
+    """A flag for each entry of `flags` (see `option_flags`), typed and with choices from
+    the option table `options`. None is each flag's default, so a flag not given leaves
+    its options to the model (or a recipe). The help is the option's doc, or `docs[dest]`
+    (needed by flags setting several options), passed through `describe(option, doc)`;
+    by default the doc and the table's default."""
+    if describe is None:
+
+        def describe(name: str, doc: str) -> str:
+            return f"{doc} (default: {default_text(options[name].default)})"
+
+    for dest, names in flags.items():
+        spec = options[names[0]]
+        doc = (docs or {}).get(dest, spec.doc)
+        if spec.kind == "choices":
+            doc += f": any of {','.join(spec.choices)}"
+        kwargs = dict(default=None, help=describe(names[0], doc))
+        if spec.kind == "bool":
+            kwargs["action"] = argparse.BooleanOptionalAction
+        elif spec.kind == "choice":
+            kwargs["choices"] = spec.choices
+        else:
+            kwargs["type"] = FLAG_TYPES[spec.kind]
+        parser.add_argument(flag_name(dest), **kwargs)
+
+
+def given_options(args, flags: Mapping[str, tuple[str, ...]]) -> dict:
+    """The options set by the flags of `flags` given on the command line; in the order of
+    `flags`, so a later flag overrides an earlier one (--lr over --lr-g)."""
+    options = {}
+    for dest, names in flags.items():
+        value = getattr(args, dest)
+        if value is not None:
+            options.update(dict.fromkeys(names, value))
+    return options
+
+
+def resume_conflicts(args, options: Mapping, flags: Mapping[str, tuple[str, ...]], config: Mapping) -> list[str]:
+    """Flags of `flags` given with --resume whose values differ from the checkpoint's
+    `config`, each with the checkpoint's values."""
+    conflicts = []
+    for dest, names in flags.items():
+        value = getattr(args, dest)
+        if value is None:
+            continue
+        multiple = options[names[0]].kind == "choices"
+        wanted = [part.strip() for part in value.split(",") if part.strip()] if multiple else value
+        if any(config[name] != wanted for name in names):
+            stored = ", ".join(f"{name}={config[name]!r}" for name in names)
+            conflicts.append(f"{flag_name(dest)} {value} (checkpoint: {stored})")
+    return conflicts
+
+
+def refuse_conflicts(conflicts: list[str]) -> None:
+    """Raises unless `conflicts` (from `resume_conflicts`) is empty."""
+    if conflicts:
+        raise InvalidArgumentError(
+            "--resume continues the checkpoint with its own settings, but these flags differ from them: "
+            + "; ".join(conflicts)
+            + ". Drop them, or start a new run with --overwrite"
+        )

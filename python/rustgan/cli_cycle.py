@@ -14,12 +14,17 @@ from . import distributed, plot
 from .cli_common import (
     BUILTIN_DATA,
     RUN_FILE,
+    add_option_flags,
     fit_translation,
+    given_options,
     held_out_split,
     image_path,
     load_data,
+    option_flags,
     prepare_out,
     print_written,
+    refuse_conflicts,
+    resume_conflicts,
     translation_outputs,
 )
 from .cycle import DOMAINS, OPTIONS, CycleGAN
@@ -29,6 +34,14 @@ SHOWN = 10  # held-out examples of each domain in the grid
 RUN_OUTPUTS = ("checkpoint", "translations.png", "loss.png", "log.jsonl", RUN_FILE)
 # About 10 minutes on 2 CPU cores at 28-32 px, the budget of the table in benches/README.md.
 DEFAULT_STEPS = 3000
+# Options of the CycleGAN that `train-cycle` takes no flag for, and where their values come from.
+NOT_FLAGS = {
+    "shape_a": "the images of --data-a (--image-size, --channels for folders)",
+    "shape_b": "the images of --data-b, resized to a's size",
+}
+# Flags of `train-cycle` that set options of the CycleGAN: flag destination -> options it
+# sets. One flag per option of the native table, beside `--lr`, which sets both rates.
+CYCLE_FLAGS = option_flags(OPTIONS, NOT_FLAGS, extra={"lr": ("lr_g", "lr_d")})
 
 
 def is_cycle_checkpoint(checkpoint) -> bool:
@@ -77,24 +90,15 @@ def train(args) -> int:
     main_process = distributed.is_main_process()
     if main_process:
         prepare_out(args, out, RUN_OUTPUTS)
+    options = given_options(args, CYCLE_FLAGS)
     if args.resume:
         cycle = CycleGAN.load(out / "checkpoint", device=args.device)
+        refuse_conflicts(resume_conflicts(args, OPTIONS, CYCLE_FLAGS, cycle.config))
     else:
-        identity_weight = args.identity_weight
-        if a.shape[1] != b.shape[1] and identity_weight > 0:
+        if a.shape[1] != b.shape[1] and options.get("identity_weight", OPTIONS["identity_weight"].default) > 0:
             print("the domains' channel counts differ: no identity loss", file=sys.stderr)
-            identity_weight = 0.0
-        cycle = CycleGAN(
-            a.shape[1:],
-            b.shape[1:],
-            base_channels=args.base_channels,
-            cycle_weight=args.cycle_weight,
-            identity_weight=identity_weight,
-            ema=args.ema,
-            lr_half_life=args.lr_half_life,
-            seed=args.seed,
-            device=args.device,
-        )
+            options["identity_weight"] = 0.0
+        cycle = CycleGAN(a.shape[1:], b.shape[1:], device=args.device, **options)
     if main_process:
         out.mkdir(parents=True, exist_ok=True)
         (out / RUN_FILE).write_text(json.dumps({"data_a": args.data_a, "data_b": args.data_b}) + "\n")
@@ -155,18 +159,7 @@ def add_parser(commands, formatter) -> None:
     p.add_argument("--out", default="runs/cycle", help="output directory")
     p.add_argument("--steps", type=int, default=DEFAULT_STEPS, help="training steps of this run")
     p.add_argument("--batch-size", type=int, default=32, help="images of each domain per step")
-    p.add_argument("--base-channels", type=int, default=OPTIONS["base_channels"].default, help="network width")
-    p.add_argument(
-        "--cycle-weight", type=float, default=OPTIONS["cycle_weight"].default, help=OPTIONS["cycle_weight"].doc
-    )
-    p.add_argument(
-        "--identity-weight", type=float, default=OPTIONS["identity_weight"].default, help=OPTIONS["identity_weight"].doc
-    )
-    p.add_argument("--ema", type=float, default=OPTIONS["ema"].default, help=OPTIONS["ema"].doc)
-    p.add_argument(
-        "--lr-half-life", type=int, default=OPTIONS["lr_half_life"].default, help=OPTIONS["lr_half_life"].doc
-    )
-    p.add_argument("--seed", type=int, default=0, help=OPTIONS["seed"].doc)
+    add_option_flags(p, OPTIONS, CYCLE_FLAGS, docs={"lr": "learning rate of the generators and discriminators"})
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     p.add_argument("--image-size", type=int, default=64, help="for image folders: side in px (a multiple of 4)")
     p.add_argument("--channels", type=int, default=3, help="for image folders: 1 or 3")
@@ -177,4 +170,4 @@ def add_parser(commands, formatter) -> None:
     p.set_defaults(run=train)
 
 
-__all__ = ["DOMAINS", "add_parser", "is_cycle_checkpoint", "translate"]
+__all__ = ["CYCLE_FLAGS", "DOMAINS", "NOT_FLAGS", "add_parser", "is_cycle_checkpoint", "translate"]

@@ -14,12 +14,17 @@ from . import cli_cycle, distributed, edit, plot
 from .cli_common import (
     BUILTIN_DATA,
     RUN_FILE,
+    add_option_flags,
     fit_translation,
+    given_options,
     held_out_split,
     image_path,
     load_data,
+    option_flags,
     prepare_out,
     print_written,
+    refuse_conflicts,
+    resume_conflicts,
     translation_outputs,
 )
 from .data import pairs
@@ -32,6 +37,14 @@ RUN_OUTPUTS = ("checkpoint", "translations.png", "loss.png", "log.jsonl", RUN_FI
 # What a run trains for unless told otherwise: about 6 minutes on 2 CPU cores at 28 px,
 # the setting of the table in benches/README.md.
 DEFAULT_STEPS = 2500
+# Options of the Translator that `train-translate` takes no flag for, and where their values come from.
+NOT_FLAGS = {
+    "in_shape": "--task's inputs, made from the data (--data, --image-size, --channels)",
+    "out_shape": "the data (--data, --image-size, --channels)",
+}
+# Flags of `train-translate` that set options of the Translator: flag destination -> options
+# it sets. One flag per option of the native table, beside `--lr`, which sets both rates.
+TRANSLATOR_FLAGS = option_flags(OPTIONS, NOT_FLAGS, extra={"lr": ("lr_g", "lr_d")})
 
 
 def _grid(translator: Translator, task: str, images: torch.Tensor, mask: str, path: Path, title: str) -> None:
@@ -51,7 +64,9 @@ def train(args) -> int:
     if x.dim() != 4:
         raise InvalidArgumentError(f"translation works on images, not on {args.data}")
     train_images, held_out = held_out_split(x)
-    inputs, targets = pairs(train_images, args.task, mask=args.mask, seed=args.seed)
+    options = given_options(args, TRANSLATOR_FLAGS)
+    # --seed also draws the boxes of --mask box.
+    inputs, targets = pairs(train_images, args.task, mask=args.mask, seed=options.get("seed", OPTIONS["seed"].default))
     out = Path(args.out)
     args.device = distributed.init_from_environment(args.device)
     main_process = distributed.is_main_process()
@@ -59,17 +74,9 @@ def train(args) -> int:
         prepare_out(args, out, RUN_OUTPUTS)
     if args.resume:
         translator = Translator.load(out / "checkpoint", device=args.device)
+        refuse_conflicts(resume_conflicts(args, OPTIONS, TRANSLATOR_FLAGS, translator.config))
     else:
-        translator = Translator(
-            inputs.shape[1:],
-            targets.shape[1:],
-            base_channels=args.base_channels,
-            l1_weight=args.l1_weight,
-            adversarial_weight=args.adversarial_weight,
-            ema=args.ema,
-            seed=args.seed,
-            device=args.device,
-        )
+        translator = Translator(inputs.shape[1:], targets.shape[1:], device=args.device, **options)
     if main_process:
         out.mkdir(parents=True, exist_ok=True)
         (out / RUN_FILE).write_text(json.dumps({"data": args.data, "task": args.task, "mask": args.mask}) + "\n")
@@ -133,16 +140,8 @@ def add_parser(commands, formatter) -> None:
     p.add_argument("--out", default="runs/translate", help="output directory")
     p.add_argument("--steps", type=int, default=DEFAULT_STEPS, help="training steps of this run")
     p.add_argument("--batch-size", type=int, default=64, help="pairs per step")
-    p.add_argument("--base-channels", type=int, default=OPTIONS["base_channels"].default, help="network width")
-    p.add_argument("--l1-weight", type=float, default=OPTIONS["l1_weight"].default, help=OPTIONS["l1_weight"].doc)
-    p.add_argument(
-        "--adversarial-weight",
-        type=float,
-        default=OPTIONS["adversarial_weight"].default,
-        help=OPTIONS["adversarial_weight"].doc,
-    )
-    p.add_argument("--ema", type=float, default=OPTIONS["ema"].default, help=OPTIONS["ema"].doc)
-    p.add_argument("--seed", type=int, default=0, help=OPTIONS["seed"].doc)
+    docs = {"lr": "learning rate of G and D", "seed": OPTIONS["seed"].doc + "; with --mask box, the boxes too"}
+    add_option_flags(p, OPTIONS, TRANSLATOR_FLAGS, docs=docs)
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     p.add_argument("--image-size", type=int, default=64, help="for image folders: side in px (a multiple of 4)")
     p.add_argument("--channels", type=int, default=3, help="for image folders: 1 or 3")

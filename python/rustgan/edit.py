@@ -64,7 +64,7 @@ class Boundary:
 def _latents(z, name: str) -> torch.Tensor:
     """Latent codes ``[D]`` or ``[N, D]`` as a float batch ``[N, D]``; the GAN checks them."""
     z = as_tensor(z, name).float().cpu()
-    return z.unsqueeze(0) if z.dim() == 1 else z
+    return z.reshape(1, -1) if z.dim() < 2 else z
 
 
 def _direction(direction) -> torch.Tensor:

@@ -140,12 +140,14 @@ class NativeModel:
                     self.save(out)
                 if interrupted or trained >= steps:
                     break
-            final = self._core.flush_log() if log_partial else None  # steps after the last whole window
-            if final is not None:
-                history.append(final)
+        except KeyboardInterrupt:
+            interrupted = True  # Ctrl-C outside the native loop: what was trained stays
         finally:
             if own_bar:
                 bar.close()
+        final = self._core.flush_log() if log_partial else None  # steps after the last whole window
+        if final is not None:
+            history.append(final)
         if interrupted:
             warnings.warn(f"training interrupted after {self.steps_done} steps", stacklevel=3)
         return history

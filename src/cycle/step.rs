@@ -6,6 +6,7 @@ use tch::{Device, Tensor};
 
 use super::{CycleGan, Direction, Half};
 use crate::config::half_life_factor;
+use crate::error::Poll;
 use crate::error::{invalid, Result};
 use crate::flat_params::{gradients, FlatParams};
 use crate::losses::{discriminator_loss, generator_loss};
@@ -150,7 +151,7 @@ impl Trainable for CycleGan {
         Box::new(CycleStep::default())
     }
 
-    fn fit_data(&mut self, a: &Tensor, b: Option<&Tensor>) -> Result<Unpaired> {
+    fn fit_data(&mut self, a: &Tensor, b: Option<&Tensor>, _: Poll) -> Result<Unpaired> {
         self.step_batch(a, b)
     }
 

@@ -105,15 +105,15 @@ pub fn arithmetic(
 }
 
 /// Directions in z `[K, latent_dim]` (or `[latent_dim]`) as directions of latents of
-/// `width`: zero over a cluster code, so that moving along them leaves the code alone.
-fn in_latents(gan: &Gan, directions: &Tensor, width: i64) -> Tensor {
+/// `width`, checked: zero over a cluster code, so that moving along them leaves the code
+/// alone. Directions as wide as the latents pass as they are.
+fn in_latents(gan: &Gan, directions: &Tensor, width: i64) -> Result<Tensor> {
     let dim = gan.config().latent_dim;
-    match directions.size().last() {
-        Some(&last) if last == dim && dim < width => {
-            directions.constant_pad_nd([0, width - dim]).to_device(directions.device())
-        }
-        _ => directions.shallow_clone(),
+    if width > dim && directions.size().last() == Some(&width) {
+        return check_directions(directions, width, "direction");
     }
+    let directions = check_directions(directions, dim, "direction")?;
+    Ok(directions.constant_pad_nd([0, width - dim]))
 }
 
 /// Latents `z` `[N, width]` moved by each of `amounts` `[A]` along each of `directions`
@@ -129,7 +129,7 @@ pub fn move_images(
 ) -> Result<Tensor> {
     let latents = gan.check_latents(z, "z")?;
     let width = latents.size()[1];
-    let moved = move_latents(&latents, &in_latents(gan, directions, width), amounts)?;
+    let moved = move_latents(&latents, &in_latents(gan, directions, width)?, amounts)?;
     render_rows(gan, &moved, labels, use_ema)
 }
 
@@ -144,7 +144,7 @@ pub fn steered(
 ) -> Result<Tensor> {
     let base = gan.truncated(&gan.check_latents(base, "base")?.narrow(0, 0, 1), truncation)?;
     let width = base.size()[1];
-    let directions = check_directions(&in_latents(gan, directions, width), width, "directions")?;
+    let directions = in_latents(gan, directions, width)?;
     let k = directions.size()[0];
     if amounts.size() != [k] {
         return invalid(format!(

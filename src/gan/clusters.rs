@@ -9,7 +9,7 @@
 
 use tch::{Device, Kind, Tensor};
 
-use crate::error::{invalid, Result};
+use crate::error::{invalid, Poll, Result};
 use crate::rng::Rng;
 
 /// k-means++ starts; one start alone can leave two centres on one mode and none on another.
@@ -47,8 +47,9 @@ pub struct FeatureClusters {
 impl Clusters {
     /// k-means from `STARTS` k-means++ starts, keeping the clustering with the least
     /// within-cluster sum of squares, fitted on at most `MAX_FIT_ITEMS` items (and
-    /// `MAX_FIT_VALUES` values) drawn from `data`; deterministic given `rng`.
-    pub fn fit(data: &Tensor, k: i64, rng: &mut Rng) -> Result<Clusters> {
+    /// `MAX_FIT_VALUES` values) drawn from `data`; deterministic given `rng`. `poll` is
+    /// asked before every iteration.
+    pub fn fit(data: &Tensor, k: i64, rng: &mut Rng, poll: Poll) -> Result<Clusters> {
         let n = data.size()[0];
         if n < k {
             return invalid(format!(
@@ -65,7 +66,7 @@ impl Clusters {
         };
         let mut best: Option<(f64, Tensor)> = None;
         for _ in 0..STARTS {
-            let centroids = lloyd(&sample, plus_plus_start(&sample, k, rng)?);
+            let centroids = lloyd(&sample, plus_plus_start(&sample, k, rng, poll)?, poll)?;
             let inertia = squared_distances(&sample, &centroids).amin(1, false).sum(Kind::Double);
             let inertia = inertia.double_value(&[]);
             if best.as_ref().is_none_or(|(least, _)| inertia < *least) {
@@ -135,12 +136,13 @@ pub fn latents_in(z: &Tensor, ids: &Tensor, weights: &Tensor, position: &Tensor)
 
 /// k-means++: each next centre is an item drawn with probability proportional to its
 /// squared distance from the nearest centre so far.
-fn plus_plus_start(flat: &Tensor, k: i64, rng: &mut Rng) -> Result<Tensor> {
+fn plus_plus_start(flat: &Tensor, k: i64, rng: &mut Rng, poll: Poll) -> Result<Tensor> {
     let n = flat.size()[0];
     let pick = |i: i64| flat.narrow(0, i, 1);
     let mut centroids = pick((rng.uniform() * n as f64) as i64 % n);
     let mut nearest = Tensor::full([n], f64::INFINITY, (Kind::Float, flat.device()));
     for _ in 1..k {
+        poll()?;
         let newest = centroids.narrow(0, centroids.size()[0] - 1, 1);
         nearest = nearest.minimum(&squared_distances(flat, &newest).squeeze_dim(1));
         let cumulative = Vec::<f64>::try_from(nearest.to_kind(Kind::Double).cumsum(0, None))?;
@@ -153,15 +155,16 @@ fn plus_plus_start(flat: &Tensor, k: i64, rng: &mut Rng) -> Result<Tensor> {
 }
 
 /// Lloyd's iterations from `centroids`; an emptied cluster keeps its centre.
-fn lloyd(flat: &Tensor, mut centroids: Tensor) -> Tensor {
+fn lloyd(flat: &Tensor, mut centroids: Tensor, poll: Poll) -> Result<Tensor> {
     let k = centroids.size()[0];
     for _ in 0..ITERATIONS {
+        poll()?;
         let ids = nearest_ids(flat, &centroids);
         let sums = Tensor::zeros_like(&centroids).index_add(0, &ids, flat);
         let counts = ids.bincount::<Tensor>(None, k).to_kind(Kind::Float).unsqueeze(1);
         centroids = (sums / counts.clamp_min(1.0)).where_self(&counts.gt(0.0), &centroids);
     }
-    centroids
+    Ok(centroids)
 }
 
 fn squared_distances(items: &Tensor, centres: &Tensor) -> Tensor {
@@ -198,7 +201,7 @@ mod tests {
             }
         }
         let data = Tensor::from_slice(&points).view([60, 2]);
-        let clusters = Clusters::fit(&data, 3, &mut Rng::new(0)).unwrap();
+        let clusters = Clusters::fit(&data, 3, &mut Rng::new(0), &mut || Ok(())).unwrap();
         let mut shares = Vec::<f64>::try_from(&clusters.weights).unwrap();
         shares.sort_by(f64::total_cmp);
         assert_eq!(shares, vec![10.0 / 60.0, 20.0 / 60.0, 30.0 / 60.0]);
@@ -244,7 +247,7 @@ mod tests {
         }
         let data = Tensor::from_slice(&points).view([1000, 2]);
         for seed in [4, 8, 18] {
-            let clusters = Clusters::fit(&data, 25, &mut Rng::new(seed)).unwrap();
+            let clusters = Clusters::fit(&data, 25, &mut Rng::new(seed), &mut || Ok(())).unwrap();
             let shares = Vec::<f64>::try_from(&clusters.weights).unwrap();
             assert!(shares.iter().all(|&s| (s - 0.04).abs() < 1e-9), "seed {seed}: {shares:?}");
         }
@@ -255,7 +258,8 @@ mod tests {
         assert!(Clusters::fit(
             &Tensor::zeros([2, 3], (Kind::Float, Device::Cpu)),
             3,
-            &mut Rng::new(0)
+            &mut Rng::new(0),
+            &mut || Ok(())
         )
         .is_err());
     }

@@ -7,7 +7,7 @@
 use tch::{Device, Kind, Tensor};
 
 use super::clusters::{Clusters, FeatureClusters};
-use crate::error::Result;
+use crate::error::{Poll, Result};
 use crate::network::Network;
 use crate::rng::Rng;
 
@@ -62,9 +62,10 @@ pub fn recluster(
     previous: &Tensor,
     old_centroids: &Tensor,
     rng: &mut Rng,
+    poll: Poll,
 ) -> Result<Clusters> {
     let k = old_centroids.size()[0];
-    let found = Clusters::fit(features, k, rng)?;
+    let found = Clusters::fit(features, k, rng, poll)?;
     let ids = found.assign(features);
     let order = matching(&overlap(previous, &ids, k)?);
     // New cluster j becomes number order[j]: `renumber[j] = order[j]`.
@@ -181,7 +182,8 @@ mod tests {
         let previous = group.logical_not().to_kind(Kind::Int64);
         let images = group.to_kind(Kind::Float).view([40, 1]).repeat([1, 3]);
         let old = Tensor::zeros([2, 3], (Kind::Float, tch::Device::Cpu));
-        let clusters = recluster(&features, &images, &previous, &old, &mut rng).unwrap();
+        let clusters =
+            recluster(&features, &images, &previous, &old, &mut rng, &mut || Ok(())).unwrap();
         let found = clusters.in_features.unwrap();
         assert!(found.assignments.equal(&previous));
         // Cluster 0 holds the second group, whose items are all ones.

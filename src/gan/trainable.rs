@@ -8,7 +8,7 @@ use super::clusters::Clusters;
 use super::fused_mlp::FusedMlp;
 use super::recluster;
 use super::Gan;
-use crate::error::{invalid, Result};
+use crate::error::{invalid, Poll, Result};
 use crate::flat_params::FlatParams;
 use crate::rng::Rng;
 use crate::train::stats::Stats;
@@ -92,12 +92,12 @@ impl Trainable for Gan {
         }
     }
 
-    fn fit_data(&mut self, items: &Tensor, labels: Option<&Tensor>) -> Result<GanData> {
+    fn fit_data(&mut self, items: &Tensor, labels: Option<&Tensor>, poll: Poll) -> Result<GanData> {
         let images = self.check_batch(items, "training data")?;
         if self.config.clusters > 0 && self.clusters().is_none() && labels.is_none() {
             // Every replica finds the same clusters: same data, same seed.
             let mut rng = Rng::new(self.config.seed ^ CLUSTER_STREAM);
-            self.set_clusters(Clusters::fit(&images, self.config.clusters, &mut rng)?)?;
+            self.set_clusters(Clusters::fit(&images, self.config.clusters, &mut rng, poll)?)?;
         }
         // The data last re-clustered trains on with the clusters it was given then, so a
         // resumed run goes on as an unbroken one.
@@ -114,7 +114,7 @@ impl Trainable for Gan {
         Ok(GanData { images, labels })
     }
 
-    fn after_step(&mut self, data: &mut GanData, steps: i64) -> Result<()> {
+    fn after_step(&mut self, data: &mut GanData, steps: i64, poll: Poll) -> Result<()> {
         let every = self.config.recluster_every;
         let (Some(clusters), Some(previous)) = (self.clusters(), data.labels.as_ref()) else {
             return Ok(());
@@ -125,8 +125,14 @@ impl Trainable for Gan {
         // Every replica re-clusters alike: same D, same data, a stream of the step.
         let mut rng = Rng::new(self.config.seed ^ CLUSTER_STREAM ^ (steps as u64).rotate_left(32));
         let features = recluster::features_of(&self.discriminator, &data.images);
-        let found =
-            recluster::recluster(&features, &data.images, previous, &clusters.centroids, &mut rng)?;
+        let found = recluster::recluster(
+            &features,
+            &data.images,
+            previous,
+            &clusters.centroids,
+            &mut rng,
+            poll,
+        )?;
         data.labels = found.in_features.as_ref().map(|found| found.assignments.shallow_clone());
         self.set_clusters(found)
     }
@@ -307,5 +313,28 @@ mod tests {
         let outcome = trainer.fit(&data, None, &options(10), stop_after_three).unwrap();
         assert!(outcome.interrupted && trainer.step() == 3 && outcome.history.len() == 1);
         assert_eq!(trainer.flush_log().map(|r| r.step), Some(3), "the partial window");
+    }
+
+    /// An interruption while the clusters are fitted, before the first step, ends `fit`
+    /// with nothing trained and no clusters kept; the next `fit` fits them again.
+    #[test]
+    fn an_interruption_while_clustering_stops_before_the_first_step() {
+        let data = Tensor::randn([40, 2], (Kind::Float, Device::Cpu));
+        let config = GanConfig { clusters: 3, ..GanConfig::tiny_mlp() };
+        let mut trainer = trainer(config);
+        let mut polls = 0;
+        let stop_while_clustering = |done: i64, _: Option<&Record>| {
+            polls += 1;
+            if done == 0 && polls == 2 {
+                Err(Error::Interrupted)
+            } else {
+                Ok(())
+            }
+        };
+        let outcome = trainer.fit(&data, None, &options(4), stop_while_clustering).unwrap();
+        assert!(outcome.interrupted && outcome.history.is_empty() && trainer.step() == 0);
+        assert!(trainer.model().clusters().is_none());
+        trainer.fit(&data, None, &options(4), |_, _| Ok(())).unwrap();
+        assert!(trainer.model().clusters().is_some() && trainer.step() == 4);
     }
 }

@@ -14,7 +14,7 @@ pub use fit::{FitOptions, FitOutcome, NanPolicy};
 
 use tch::{Device, Kind, Tensor};
 
-use crate::error::Result;
+use crate::error::{Error, Poll, Result};
 use crate::flat_params::FlatParams;
 use crate::optim::Adam;
 use crate::replica::Replica;
@@ -110,11 +110,18 @@ pub trait Trainable: Send + Sized + 'static {
     fn step_path(&self) -> Box<dyn StepPath<Self>>;
     /// The training data of a `fit` call from the caller's tensors (a GAN's items and
     /// labels, a translator's inputs and targets), checked and on the device; the model
-    /// may first learn from them what training needs (a GAN's clusters).
-    fn fit_data(&mut self, items: &Tensor, other: Option<&Tensor>) -> Result<Self::Data>;
+    /// may first learn from them what training needs (a GAN's clusters), asking `poll`
+    /// between the pieces of that work.
+    fn fit_data(
+        &mut self,
+        items: &Tensor,
+        other: Option<&Tensor>,
+        poll: Poll,
+    ) -> Result<Self::Data>;
     /// Runs in `fit` after each step, `steps` steps done, before anything sees the new
-    /// state: the model may relearn from its data what training needs (a GAN's clusters).
-    fn after_step(&mut self, _data: &mut Self::Data, _steps: i64) -> Result<()> {
+    /// state: the model may relearn from its data what training needs (a GAN's clusters),
+    /// asking `poll` between the pieces of that work.
+    fn after_step(&mut self, _data: &mut Self::Data, _steps: i64, _poll: Poll) -> Result<()> {
         Ok(())
     }
     /// One batch for `Trainer::train_step` from the caller's tensors, checked.
@@ -270,7 +277,12 @@ impl<M: Trainable> Trainer<M> {
         options: &FitOptions,
         mut monitor: impl FnMut(i64, Option<&Record>) -> Result<()>,
     ) -> Result<FitOutcome> {
-        let mut data = self.model.fit_data(items, other)?;
+        // Ctrl-C during the work before the first step (clustering, on a busy machine
+        // maybe for minutes) stops training as it does between steps.
+        let mut data = match self.model.fit_data(items, other, &mut || monitor(0, None)) {
+            Err(Error::Interrupted) => return Ok(FitLog::new(options.log_every).outcome(true)),
+            data => data?,
+        };
         let world_size = self.streams.world_size();
         for n in data.sizes() {
             options.check(n, world_size, self.model.batch_multiple())?;
@@ -298,8 +310,13 @@ impl<M: Trainable> Trainer<M> {
                 })
                 .collect::<Result<Vec<_>>>()?;
             let stats = self.train_step(&batches, options.on_nan)?;
-            self.model.after_step(&mut data, self.step)?;
-            if log.stop_after(&stats, &mut self.log_window, self.step, done, &mut monitor)? {
+            match self.model.after_step(&mut data, self.step, &mut || monitor(done, None)) {
+                Err(Error::Interrupted) => interrupted = true,
+                other => other?,
+            }
+            if log.stop_after(&stats, &mut self.log_window, self.step, done, &mut monitor)?
+                || interrupted
+            {
                 interrupted = true;
                 break;
             }

@@ -5,6 +5,7 @@
 use tch::{Device, Tensor};
 
 use super::Translator;
+use crate::error::Poll;
 use crate::error::Result;
 use crate::flat_params::FlatParams;
 use crate::losses::{discriminator_loss, generator_loss};
@@ -115,7 +116,7 @@ impl Trainable for Translator {
         Box::new(Pix2Pix::default())
     }
 
-    fn fit_data(&mut self, inputs: &Tensor, targets: Option<&Tensor>) -> Result<Pairs> {
+    fn fit_data(&mut self, inputs: &Tensor, targets: Option<&Tensor>, _: Poll) -> Result<Pairs> {
         self.step_batch(inputs, targets)
     }
 
