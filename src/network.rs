@@ -23,7 +23,7 @@ enum Conditioning {
 }
 
 pub struct Network {
-    pub vs: nn::VarStore,
+    vs: nn::VarStore,
     /// G's first layer with its normalisation and nonlinearity, before `body`.
     first_block: Option<SequentialT>,
     /// G's network from its input to the body's per-layer inputs, in a family that has one.
@@ -32,12 +32,30 @@ pub struct Network {
     /// D's last layer, applied to the body's features.
     head: Option<SequentialT>,
     conditioning: Conditioning,
-    pub params: FlatParams,
+    params: FlatParams,
     /// The dense layers, input to output, of a network that is only a stack of them.
-    pub dense_layers: Vec<DenseLayer>,
+    dense_layers: Vec<DenseLayer>,
 }
 
 impl Network {
+    pub fn vs(&self) -> &nn::VarStore {
+        &self.vs
+    }
+
+    /// The trained variables as one flat buffer.
+    pub fn params(&self) -> &FlatParams {
+        &self.params
+    }
+
+    pub fn params_mut(&mut self) -> &mut FlatParams {
+        &mut self.params
+    }
+
+    /// The dense layers, input to output, of a network that is only a stack of them.
+    pub fn dense_layers(&self) -> &[DenseLayer] {
+        &self.dense_layers
+    }
+
     pub fn generator(device: Device, config: &GanConfig) -> Self {
         let vs = nn::VarStore::new(device);
         let built = models::family(config.arch).generator(&vs.root(), config);
@@ -173,31 +191,44 @@ pub trait Averaged {
 
 impl Averaged for UNet {
     fn params(&self) -> &FlatParams {
-        &self.params
+        self.params()
     }
 
     fn var_store(&self) -> &nn::VarStore {
-        &self.vs
+        self.vs()
     }
 }
 
 impl Averaged for Network {
     fn params(&self) -> &FlatParams {
-        &self.params
+        self.params()
     }
 
     fn var_store(&self) -> &nn::VarStore {
-        &self.vs
+        self.vs()
     }
 }
 
 /// Exponential moving average of the generator's weights (Karras et al. 2018).
 pub struct Ema<N: Averaged = Network> {
-    pub decay: f64,
-    pub generator: N,
+    decay: f64,
+    generator: N,
 }
 
 impl<N: Averaged> Ema<N> {
+    /// An average of decay `decay` held in `copy`, a network built like `generator`,
+    /// starting from `generator`'s weights.
+    pub fn new(decay: f64, copy: N, generator: &N) -> Self {
+        let mut ema = Ema { decay, generator: copy };
+        ema.reset(generator);
+        ema
+    }
+
+    /// The averaged generator.
+    pub fn generator(&self) -> &N {
+        &self.generator
+    }
+
     /// The decay after `step` updates: `min(decay, (1 + step) / (10 + step))`. The warm-up
     /// lets the average follow the generator early on, where a fixed 0.999 would keep the
     /// random initial weights for thousands of steps.

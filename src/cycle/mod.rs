@@ -61,13 +61,10 @@ impl CycleGan {
             let generator = UNet::new(device, &generator_spec);
             let discriminator = PatchGan::new(device, &config.discriminator_spec(direction));
             // pix2pix's and CycleGAN's initialisation: N(0, 0.02) weights.
-            initialise(&generator.vs, WeightInit::Normal, &mut rng);
-            initialise(&discriminator.vs, WeightInit::Normal, &mut rng);
-            let ema = config.ema.map(|decay| {
-                let mut ema = Ema { decay, generator: UNet::new(device, &generator_spec) };
-                ema.reset(&generator);
-                ema
-            });
+            initialise(generator.vs(), WeightInit::Normal, &mut rng);
+            initialise(discriminator.vs(), WeightInit::Normal, &mut rng);
+            let ema = (config.ema)
+                .map(|decay| Ema::new(decay, UNet::new(device, &generator_spec), &generator));
             let pool = Mutex::new(ImagePool::new(config.pool_size));
             Half { generator, discriminator, ema, pool }
         };
@@ -99,7 +96,7 @@ impl CycleGan {
         let target = self.config.source_shape(to.reverse());
         check_output_size(images.size()[0], target.iter().product(), "translations")?;
         let generator = match (&half.ema, use_ema) {
-            (Some(ema), true) => &ema.generator,
+            (Some(ema), true) => ema.generator(),
             _ => &half.generator,
         };
         const CHUNK: i64 = 256; // bounds the memory of large requests

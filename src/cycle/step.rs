@@ -79,7 +79,7 @@ impl StepPath<CycleGan> for CycleStep {
             ("loss/d/real", real_loss),
             ("loss/d/fake", fake_loss),
         ])?;
-        let grads = gradients(&total, &[&to_a.discriminator.params, &to_b.discriminator.params])?;
+        let grads = gradients(&total, &[to_a.discriminator.params(), to_b.discriminator.params()])?;
         let real = Unpaired { a: real.a.shallow_clone(), b: real.b.shallow_clone() };
         self.kept = Some(Kept { real, fake_b, fake_a });
         Ok((stats, grads))
@@ -106,7 +106,7 @@ impl StepPath<CycleGan> for CycleStep {
             terms.push(("loss/g/identity", identity));
         }
         let stats = Stats::of(terms)?;
-        let grads = gradients(&loss, &[&to_b.generator.params, &to_a.generator.params])?;
+        let grads = gradients(&loss, &[to_b.generator.params(), to_a.generator.params()])?;
         Ok((stats, grads))
     }
 }
@@ -127,19 +127,19 @@ impl Trainable for CycleGan {
         let network = |name, side, params, (lr, betas)| Optimised { name, side, params, lr, betas };
         let (d, g) = ((config.lr_d, config.betas_d), (config.lr_g, config.betas_g));
         vec![
-            network("discriminator_a", Side::Discriminator, &self.b_to_a.discriminator.params, d),
-            network("discriminator_b", Side::Discriminator, &self.a_to_b.discriminator.params, d),
-            network("generator_ab", Side::Generator, &self.a_to_b.generator.params, g),
-            network("generator_ba", Side::Generator, &self.b_to_a.generator.params, g),
+            network("discriminator_a", Side::Discriminator, self.b_to_a.discriminator.params(), d),
+            network("discriminator_b", Side::Discriminator, self.a_to_b.discriminator.params(), d),
+            network("generator_ab", Side::Generator, self.a_to_b.generator.params(), g),
+            network("generator_ba", Side::Generator, self.b_to_a.generator.params(), g),
         ]
     }
 
     fn params_mut(&mut self, index: usize) -> &mut FlatParams {
         match index {
-            0 => &mut self.b_to_a.discriminator.params,
-            1 => &mut self.a_to_b.discriminator.params,
-            2 => &mut self.a_to_b.generator.params,
-            _ => &mut self.b_to_a.generator.params,
+            0 => self.b_to_a.discriminator.params_mut(),
+            1 => self.a_to_b.discriminator.params_mut(),
+            2 => self.a_to_b.generator.params_mut(),
+            _ => self.b_to_a.generator.params_mut(),
         }
     }
 

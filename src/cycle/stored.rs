@@ -32,16 +32,16 @@ impl Stored for CycleGan {
     fn weight_files(&self) -> Vec<(&'static str, Vec<(String, Tensor)>)> {
         let (ab, ba) = (&self.a_to_b, &self.b_to_a);
         let mut files = vec![
-            ("generator_ab", named_variables(&ab.generator.vs)),
-            ("generator_ba", named_variables(&ba.generator.vs)),
-            ("discriminator_a", named_variables(&ba.discriminator.vs)),
-            ("discriminator_b", named_variables(&ab.discriminator.vs)),
+            ("generator_ab", named_variables(ab.generator.vs())),
+            ("generator_ba", named_variables(ba.generator.vs())),
+            ("discriminator_a", named_variables(ba.discriminator.vs())),
+            ("discriminator_b", named_variables(ab.discriminator.vs())),
         ];
         files.extend(
-            ab.ema.as_ref().map(|e| ("generator_ab_ema", named_variables(&e.generator.vs))),
+            ab.ema.as_ref().map(|e| ("generator_ab_ema", named_variables(e.generator().vs()))),
         );
         files.extend(
-            ba.ema.as_ref().map(|e| ("generator_ba_ema", named_variables(&e.generator.vs))),
+            ba.ema.as_ref().map(|e| ("generator_ba_ema", named_variables(e.generator().vs()))),
         );
         files
     }

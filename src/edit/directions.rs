@@ -71,7 +71,7 @@ pub fn sefa(gan: &Gan, k: i64) -> Result<Directions> {
 /// one-hot columns of a conditional generator left out), in double precision.
 fn first_weight(gan: &Gan) -> Result<Tensor> {
     let layer = models::family(gan.config().arch).latent_layer();
-    let variables = gan.sampling_generator(true).vs.variables();
+    let variables = gan.sampling_generator(true).vs().variables();
     let Some(weight) = variables.get(layer.weight) else {
         return invalid(format!("this generator has no latent layer '{}'", layer.weight));
     };

@@ -109,7 +109,7 @@ impl StepPath<Gan> for Autograd {
         if adaptive {
             stats.note(AUGMENTED_ITEMS, (batch * ctx.streams.world_size()) as f64);
         }
-        let grad = gan.discriminator.params.gradient(&loss)?;
+        let grad = gan.discriminator.params().gradient(&loss)?;
         if last {
             let real = Batch {
                 images: real.images.shallow_clone(),
@@ -138,7 +138,7 @@ impl StepPath<Gan> for Autograd {
             real_logits = real_logits.map(|r| r.f_index_select(0, &strongest)).transpose()?;
         }
         let loss = generator_loss(config.loss, &logits, real_logits.as_ref());
-        let grad = gan.generator.params.gradient(&loss)?;
+        let grad = gan.generator.params().gradient(&loss)?;
         Ok((Stats::of(vec![("loss/g", loss)])?, vec![grad]))
     }
 }

@@ -50,11 +50,11 @@ struct Trace {
 
 impl Mlp {
     fn new(network: &Network, hidden: Activation) -> Self {
-        let grad = network.params.grad.shallow_clone();
+        let grad = network.params().grad.shallow_clone();
         // Each gradient slot is the variable's own view, laid over the gradient buffer.
         let slot = |var: &Tensor| grad.as_strided(var.size(), var.stride(), var.storage_offset());
         let layers = network
-            .dense_layers
+            .dense_layers()
             .iter()
             .map(|dense| Layer {
                 weight: dense.weight.shallow_clone(),
@@ -253,7 +253,7 @@ mod tests {
                 &gan.discriminator.forward(&(&x * 0.5), None, true),
             );
             let expected =
-                gan.discriminator.params.gradient(&(&parts.real + &parts.fake)).unwrap().copy();
+                gan.discriminator.params().gradient(&(&parts.real + &parts.fake)).unwrap().copy();
             tch::no_grad(|| {
                 let d = &fused.discriminator;
                 let groups = 4 / pac;
@@ -273,7 +273,7 @@ mod tests {
             let fake = gan.generator.forward(&z, None, true);
             let expected = gan
                 .generator
-                .params
+                .params()
                 .gradient(&generator_loss(
                     loss,
                     &gan.discriminator.forward(&fake, None, true),

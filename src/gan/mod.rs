@@ -68,13 +68,11 @@ impl Gan {
         let generator = Network::generator(device, &config);
         let discriminator = Network::discriminator(device, &config);
         let init = models::family(config.arch).weight_init();
-        models::initialise(&generator.vs, init, &mut rng);
-        models::initialise(&discriminator.vs, init, &mut rng);
-        let ema = config.ema.map(|decay| {
-            let mut copy = Network::generator(device, &config);
-            tch::no_grad(|| copy.params.flat.copy_(&generator.params.flat));
-            Ema { decay, generator: copy }
-        });
+        models::initialise(generator.vs(), init, &mut rng);
+        models::initialise(discriminator.vs(), init, &mut rng);
+        let ema = config
+            .ema
+            .map(|decay| Ema::new(decay, Network::generator(device, &config), &generator));
         let sample_rng = rng.fork();
         let (calibration, clusters) = (None, None);
         let adaptive_augment = (config.augment_target > 0.0).then(AdaptiveAugment::default);
@@ -307,7 +305,7 @@ impl Gan {
     /// The EMA generator when there is one and `use_ema` allows it, else the trained one.
     pub fn sampling_generator(&self, use_ema: bool) -> &Network {
         match (&self.ema, use_ema) {
-            (Some(ema), true) => &ema.generator,
+            (Some(ema), true) => ema.generator(),
             _ => &self.generator,
         }
     }
@@ -320,7 +318,7 @@ impl Gan {
     pub fn refresh_ema_statistics(&mut self) {
         let Some(ema) = self.ema.as_ref() else { return };
         let (z, labels) = self.standing_batch();
-        let statistics: Vec<Tensor> = named_variables(&ema.generator.vs)
+        let statistics: Vec<Tensor> = named_variables(ema.generator().vs())
             .into_iter()
             .filter(|(name, _)| name.ends_with("running_mean") || name.ends_with("running_var"))
             .map(|(_, v)| v)
@@ -333,7 +331,7 @@ impl Gan {
                 for mut s in statistics.iter().map(Tensor::shallow_clone) {
                     let _ = s.zero_();
                 }
-                let _ = ema.generator.forward(chunk, label_chunks.as_ref().map(|l| &l[k]), true);
+                let _ = ema.generator().forward(chunk, label_chunks.as_ref().map(|l| &l[k]), true);
                 for (mean, s) in means.iter_mut().zip(&statistics) {
                     let chunk_statistic = s / BATCH_NORM_MOMENTUM;
                     *mean += (chunk_statistic - &*mean) / (k + 1) as f64;

@@ -53,8 +53,8 @@ impl Stored for Gan {
     }
 
     fn weight_files(&self) -> Vec<(&'static str, Vec<(String, Tensor)>)> {
-        let ema = self.ema.as_ref().map(|ema| &ema.generator.vs);
-        weight_files(&self.generator.vs, &self.discriminator.vs, ema)
+        let ema = self.ema.as_ref().map(|ema| ema.generator().vs());
+        weight_files(self.generator.vs(), self.discriminator.vs(), ema)
     }
 
     fn sample_rng(&self) -> Option<&Rng> {

@@ -59,8 +59,8 @@ impl Trainable for Gan {
     fn networks(&self) -> Vec<Optimised<'_>> {
         let config = &self.config;
         Optimised::pair(
-            &self.discriminator.params,
-            &self.generator.params,
+            self.discriminator.params(),
+            self.generator.params(),
             (config.lr_d, config.lr_g),
             (config.betas_d, config.betas_g),
         )
@@ -68,8 +68,8 @@ impl Trainable for Gan {
 
     fn params_mut(&mut self, index: usize) -> &mut FlatParams {
         match index {
-            0 => &mut self.discriminator.params,
-            _ => &mut self.generator.params,
+            0 => self.discriminator.params_mut(),
+            _ => self.generator.params_mut(),
         }
     }
 
@@ -199,14 +199,15 @@ mod tests {
                 trainer.train_step(std::slice::from_ref(&batch), NanPolicy::Raise).unwrap();
             }
         }
-        let (a, b) = (&fused.model().generator.params.flat, &plain.model().generator.params.flat);
+        let (a, b) =
+            (&fused.model().generator.params().flat, &plain.model().generator.params().flat);
         let difference = (a - b).abs().max().double_value(&[]);
         assert!(difference < 1e-5, "{difference}");
         // Without top-k the step differs.
         for _ in 0..3 {
             full.train_step(std::slice::from_ref(&batch), NanPolicy::Raise).unwrap();
         }
-        let moved = (&full.model().generator.params.flat - a).abs().max().double_value(&[]);
+        let moved = (&full.model().generator.params().flat - a).abs().max().double_value(&[]);
         assert!(moved > 1e-4);
     }
 
@@ -232,7 +233,7 @@ mod tests {
             FitOptions { steps: 3, batch_size: 8, log_every: 3, on_nan: NanPolicy::Raise };
         let mismatch = |gan: &Gan| {
             let (z, labels) = gan.standing_batch();
-            let ema = &gan.ema.as_ref().unwrap().generator;
+            let ema = &gan.ema.as_ref().unwrap().generator();
             let eval = tch::no_grad(|| ema.forward(&z, labels.as_ref(), false));
             let train = tch::no_grad(|| ema.forward(&z, labels.as_ref(), true));
             (eval - train).abs().max().double_value(&[])

@@ -54,12 +54,25 @@ pub fn check_layers(layers: i64, height: i64, width: i64) -> Result<()> {
 }
 
 pub struct PatchGan {
-    pub vs: nn::VarStore,
-    pub params: FlatParams,
+    vs: nn::VarStore,
+    params: FlatParams,
     net: SequentialT,
 }
 
 impl PatchGan {
+    pub fn vs(&self) -> &nn::VarStore {
+        &self.vs
+    }
+
+    /// The trained variables as one flat buffer.
+    pub fn params(&self) -> &FlatParams {
+        &self.params
+    }
+
+    pub fn params_mut(&mut self) -> &mut FlatParams {
+        &mut self.params
+    }
+
     pub fn new(device: tch::Device, spec: &PatchGanSpec) -> Self {
         let vs = nn::VarStore::new(device);
         let root = vs.root();

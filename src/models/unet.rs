@@ -55,8 +55,8 @@ struct Up {
 }
 
 pub struct UNet {
-    pub vs: nn::VarStore,
-    pub params: FlatParams,
+    vs: nn::VarStore,
+    params: FlatParams,
     downs: Vec<Down>,
     ups: Vec<Up>,
     dropout: f64,
@@ -92,6 +92,19 @@ pub fn check_image_shape(name: &str, shape: &[i64]) -> Result<()> {
 }
 
 impl UNet {
+    pub fn vs(&self) -> &nn::VarStore {
+        &self.vs
+    }
+
+    /// The trained variables as one flat buffer.
+    pub fn params(&self) -> &FlatParams {
+        &self.params
+    }
+
+    pub fn params_mut(&mut self) -> &mut FlatParams {
+        &mut self.params
+    }
+
     pub fn new(device: tch::Device, spec: &UNetSpec) -> Self {
         let vs = nn::VarStore::new(device);
         let root = vs.root();

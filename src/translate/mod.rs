@@ -37,14 +37,10 @@ impl Translator {
         let generator = UNet::new(device, &config.generator_spec());
         let discriminator = PatchGan::new(device, &config.discriminator_spec());
         // pix2pix's initialisation: N(0, 0.02) weights, N(1, 0.02) batch-norm scales.
-        initialise(&generator.vs, WeightInit::Normal, &mut rng);
-        initialise(&discriminator.vs, WeightInit::Normal, &mut rng);
-        let ema = config.ema.map(|decay| {
-            let copy = UNet::new(device, &config.generator_spec());
-            let mut ema = Ema { decay, generator: copy };
-            ema.reset(&generator);
-            ema
-        });
+        initialise(generator.vs(), WeightInit::Normal, &mut rng);
+        initialise(discriminator.vs(), WeightInit::Normal, &mut rng);
+        let ema = (config.ema)
+            .map(|decay| Ema::new(decay, UNet::new(device, &config.generator_spec()), &generator));
         Ok((Translator { config, device, generator, discriminator, ema }, rng))
     }
 
@@ -71,7 +67,7 @@ impl Translator {
     /// The EMA generator when there is one and `use_ema` allows it, else the trained one.
     pub fn sampling_generator(&self, use_ema: bool) -> &UNet {
         match (&self.ema, use_ema) {
-            (Some(ema), true) => &ema.generator,
+            (Some(ema), true) => ema.generator(),
             _ => &self.generator,
         }
     }

@@ -61,7 +61,7 @@ impl StepPath<Translator> for Pix2Pix {
             ("loss/d/real", parts.real),
             ("loss/d/fake", parts.fake),
         ])?;
-        let grad = discriminator.params.gradient(&loss)?;
+        let grad = discriminator.params().gradient(&loss)?;
         let pairs =
             Pairs { inputs: real.inputs.shallow_clone(), targets: real.targets.shallow_clone() };
         self.kept = Some((pairs, outputs));
@@ -76,7 +76,7 @@ impl StepPath<Translator> for Pix2Pix {
         let l1 = (&outputs - &real.targets).abs().mean(None);
         let loss = &adversarial * config.adversarial_weight + &l1 * config.l1_weight;
         let stats = Stats::of(vec![("loss/g", adversarial), ("loss/g/l1", l1)])?;
-        Ok((stats, vec![model.generator.params.gradient(&loss)?]))
+        Ok((stats, vec![model.generator.params().gradient(&loss)?]))
     }
 }
 
@@ -94,8 +94,8 @@ impl Trainable for Translator {
     fn networks(&self) -> Vec<Optimised<'_>> {
         let config = &self.config;
         Optimised::pair(
-            &self.discriminator.params,
-            &self.generator.params,
+            self.discriminator.params(),
+            self.generator.params(),
             (config.lr_d, config.lr_g),
             (config.betas_d, config.betas_g),
         )
@@ -103,8 +103,8 @@ impl Trainable for Translator {
 
     fn params_mut(&mut self, index: usize) -> &mut FlatParams {
         match index {
-            0 => &mut self.discriminator.params,
-            _ => &mut self.generator.params,
+            0 => self.discriminator.params_mut(),
+            _ => self.generator.params_mut(),
         }
     }
 

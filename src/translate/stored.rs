@@ -20,8 +20,8 @@ impl Stored for Translator {
     }
 
     fn weight_files(&self) -> Vec<(&'static str, Vec<(String, Tensor)>)> {
-        let ema = self.ema.as_ref().map(|ema| &ema.generator.vs);
-        weight_files(&self.generator.vs, &self.discriminator.vs, ema)
+        let ema = self.ema.as_ref().map(|ema| ema.generator().vs());
+        weight_files(self.generator.vs(), self.discriminator.vs(), ema)
     }
 
     fn weights_loaded(&mut self, network: &str) {
