@@ -17,7 +17,7 @@ export LIBTORCH_USE_PYTORCH := 1
 export VIRTUAL_ENV := $(abspath $(VENV))
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: demo test test-fast lint docs gallery notebooks build setup clean bench bench-2d bench-recipe bench-stabilisers bench-families \
+.PHONY: demo test test-fast lint docs gallery notebooks build wheel setup clean bench bench-2d bench-recipe bench-stabilisers bench-families \
 	bench-translation bench-edit bench-real bench-cycle bench-all
 
 demo: $(BUILT)
@@ -127,6 +127,11 @@ bench-all: bench bench-2d bench-recipe bench-stabilisers bench-families bench-tr
 
 build: $(BUILT)
 setup: $(DEPS)
+
+# A wheel for an environment that already has torch==2.13.0 and no Rust toolchain
+# (dist/): it links that torch's own libtorch, so it carries no copy of it.
+wheel: $(DEPS)
+	$(VENV)/bin/maturin build --release --auditwheel skip --out dist
 
 $(PYTHON):
 	python3 -m venv $(VENV)

@@ -2,8 +2,10 @@
 
 import rustgan
 x, y = rustgan.data.mnist()
-gan = rustgan.GAN(data_shape=(1, 28, 28), arch="dcgan", latent_dim=64, loss="bce", seed=0)
-history = gan.fit(x, steps=2000, batch_size=64)
+options = rustgan.recipe("images")           # the recommended settings for small grey image sets
+steps, batch_size = options.pop("steps"), options.pop("batch_size")
+gan = rustgan.GAN(data_shape=(1, 28, 28), seed=0, **options)
+history = gan.fit(x, steps=steps, batch_size=batch_size)   # about 4 minutes on 2 CPU cores
 rustgan.plot.grid(gan.sample(64, seed=1), path="samples.png")
 """
 

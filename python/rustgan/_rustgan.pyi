@@ -1,8 +1,9 @@
 """Stubs of the native module; `rustgan.GAN` is the public face of `GanCore`."""
 
-from typing import Any, Callable, Self
+from typing import Any, Callable
 
 import torch
+from typing_extensions import Self  # typing.Self from Python 3.11 on
 
 Stats = dict[str, float]
 
