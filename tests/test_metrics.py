@@ -154,3 +154,33 @@ def test_cli_evaluate_prints_a_table_and_writes_json(tmp_path, capsys):
     scores = json.loads((tmp_path / "scores.json").read_text())
     assert {"fid", "kid", "precision", "recall", "swd", "classes_covered"} <= set(scores)
     assert "fid" in capsys.readouterr().out
+
+
+class Copier:
+    """A 'GAN' that returns training images with faint noise: a perfect memoriser."""
+
+    def __init__(self, images):
+        self.images = images
+
+    def sample(self, n, seed=0):
+        noise = torch.randn(n, *self.images.shape[1:], generator=torch.Generator().manual_seed(seed))
+        return (self.images[:n] + 0.01 * noise).clamp(-1, 1)
+
+
+@pytest.mark.slow
+def test_the_pixel_judges_tell_copies_from_new_images():
+    (x_train, _), (x_test, _) = metrics.digit_split()
+    held_out, new = x_test[:400], x_test[400:800]
+    copies = Copier(x_train).sample(400)
+    assert metrics.copy_rate(copies, x_train, held_out)["rate"] == 1.0
+    assert metrics.copy_rate(new, x_train, held_out)["rate"] < 0.05
+    assert metrics.copy_rate(held_out, x_train, held_out)["rate"] == pytest.approx(0.01, abs=0.005)
+    noise = torch.rand(400, 1, 28, 28) * 2 - 1
+    judged = metrics.swd_held_out(noise, held_out, x_train)
+    assert judged["floor"] < metrics.swd_held_out(new, held_out, x_train)["swd"] * 1.5 < judged["swd"]
+    scores = metrics.evaluate(Copier(x_train), x_train, n=200, held_out=held_out)
+    assert scores["copy_rate"] == 1.0 and scores["swd_floor"] > 0
+    with pytest.raises(rustgan.InvalidArgumentError, match="held-out images have shape"):
+        metrics.evaluate(Copier(x_train), x_train, n=300, held_out=torch.zeros(10, 3, 28, 28))
+    with pytest.raises(rustgan.InvalidArgumentError, match="quantile"):
+        metrics.copy_rate(new, x_train, held_out, quantile=1.5)

@@ -216,6 +216,30 @@ def swd(a, b, patches_per_image: int = 128, seed: int = 0) -> dict:
     return {"per_level": per_level, "mean": mean}
 
 
+def swd_held_out(samples, held_out, train, seed: int = 0) -> dict:
+    """The pixel SWD of `samples` to held-out images (``swd``) beside its floor, the SWD of
+    the held-out images to as many training images (``floor``): a GAN that drew new
+    images from the training distribution would score about the floor. Judged in pixels,
+    outside any feature network a GAN may have trained against."""
+    samples, held_out, train = _images(samples, "samples"), _images(held_out, "held_out"), _images(train, "train")
+    n = min(len(samples), len(held_out))
+    order = torch.randperm(len(train), generator=torch.Generator().manual_seed(_int("seed", seed, 0, SEED_MAX)))
+    return {
+        "swd": swd(samples[:n], held_out[:n], seed=seed)["mean"],
+        "floor": swd(train[order[:n]], held_out[:n], seed=seed)["mean"],
+    }
+
+
+def copy_rate(samples, train, held_out, quantile: float = 0.99) -> dict:
+    """The share of `samples` nearer, in pixels, to a training image (of `train`) than
+    `quantile` of the `held_out` images are (``rate``; held-out images themselves score
+    about ``1 - quantile``), the distance that sets it (``threshold``), and each sample's
+    distance to its nearest training image (``distances``)."""
+    flat = [_images(x, name).flatten(1) for x, name in ((samples, "samples"), (train, "train"), (held_out, "held_out"))]
+    rate, threshold, distances = _rustgan.copy_rate(*flat, _float("quantile", quantile))
+    return {"rate": rate, "threshold": threshold, "distances": distances}
+
+
 def _pad_to_power_of_two(images: torch.Tensor) -> torch.Tensor:
     size = images.shape[-1]
     target = 1 << max(4, (size - 1).bit_length())
@@ -247,9 +271,14 @@ def evaluate(
     std: float | None = None,
     guide: str | None = None,
     feature_extractor: str | PathLike | None = None,
+    held_out=None,
 ) -> dict:
     """Scores `n` samples of `gan` (seed `seed`, drawn with `guide`, see `GAN.sample`)
     against up to `n` items of `real`.
+
+    With images `held_out` from training (and `real` the training images), also the pixel
+    judges that no feature network flatters: ``swd_held_out`` beside its ``swd_floor``
+    (see `swd_held_out`) and ``copy_rate`` (see `copy_rate`).
 
     Images: ``fid``, ``kid``/``kid_std``, ``precision``, ``recall`` on the `features`
     named in ``features``: ``"digits"`` (the default for 1-channel images), ``"fashion"``,
@@ -272,6 +301,7 @@ def evaluate(
     # `gan` may be any object with a `sample(n, seed)` method; only GANs take a guide.
     fake = gan.sample(n, seed=seed) if guide is None else gan.sample(n, seed=seed, guide=guide)
     real = as_tensor(real, "real").float().cpu()
+    held_scores = {} if held_out is None else _held_out_scores(fake, real, held_out, seed)
     if len(real) > n:
         real = real[torch.randperm(len(real), generator=torch.Generator().manual_seed(seed))[:n]]
     if real.shape[1:] != fake.shape[1:]:
@@ -283,6 +313,7 @@ def evaluate(
             raise InvalidArgumentError("vector data needs the mixture's centers= and std= (see rustgan.data.ring2d)")
         return modes_2d(fake, centers, std)
     scores = {"n": len(fake)}
+    scores.update(held_scores)
     if features is None and _are_shapes(real):
         scores.update(shapes_score(fake))
         return _with_swd(scores, real, fake, seed)
@@ -303,6 +334,21 @@ def evaluate(
     return _with_swd(scores, real, fake, seed)
 
 
+def _held_out_scores(fake: torch.Tensor, train: torch.Tensor, held_out, seed: int) -> dict:
+    """The pixel judges of `evaluate` with held-out images."""
+    held_out = _images(held_out, "held_out")
+    if held_out.shape[1:] != fake.shape[1:]:
+        raise InvalidArgumentError(
+            f"held-out images have shape {tuple(held_out.shape[1:])}, the GAN makes {tuple(fake.shape[1:])}"
+        )
+    sliced = swd_held_out(fake, held_out, train, seed)
+    return {
+        "swd_held_out": sliced["swd"],
+        "swd_floor": sliced["floor"],
+        "copy_rate": copy_rate(fake, train, held_out)["rate"],
+    }
+
+
 def _with_swd(scores: dict, real: torch.Tensor, fake: torch.Tensor, seed: int) -> dict:
     sliced = swd(real, fake, seed=seed)
     return {**scores, "swd": sliced["mean"], "swd_levels": sliced["per_level"]}
@@ -314,6 +360,7 @@ __all__ = [
     "FASHION_CLASSIFIER",
     "class_coverage",
     "conditional_accuracy",
+    "copy_rate",
     "digit_features",
     "digit_logits",
     "digit_split",
@@ -326,5 +373,6 @@ __all__ = [
     "precision_recall",
     "shapes_score",
     "swd",
+    "swd_held_out",
     "torchscript_features",
 ]

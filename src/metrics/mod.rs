@@ -4,11 +4,13 @@
 //! - kernel inception distance (KID, Bińkowski et al. 2018),
 //! - improved precision and recall (Kynkäänniemi et al. 2019),
 //! - sliced Wasserstein distance of image pyramids (ProGAN, Karras et al. 2018),
+//! - the copy rate: samples nearer to a training item than held-out items are,
 //! - features from any TorchScript model.
 //!
 //! The feature metrics take `[N, F]` matrices from any extractor; random choices come from
 //! `crate::rng::Rng`, so the same inputs and seed give the same numbers.
 
+mod copies;
 mod frechet;
 mod kid;
 mod modes;
@@ -16,6 +18,7 @@ mod precision_recall;
 mod swd;
 mod torchscript;
 
+pub use copies::{copy_rate, nearest_distances, CopyRate};
 pub use frechet::frechet_distance;
 pub use kid::kernel_inception_distance;
 pub use modes::{modes_2d, ModeCoverage};

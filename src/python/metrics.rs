@@ -56,6 +56,20 @@ pub fn precision_recall(
     Ok((result.precision, result.recall))
 }
 
+/// (rate, threshold, each sample's distance to its nearest training item)
+#[pyfunction]
+pub fn copy_rate(
+    py: Python<'_>,
+    samples: PyTensor,
+    train: PyTensor,
+    held_out: PyTensor,
+    quantile: f64,
+) -> PyResult<(f64, f64, PyTensor)> {
+    let (samples, train, held_out) = (samples.0, train.0, held_out.0);
+    let found = without_gil(py, move || metrics::copy_rate(&samples, &train, &held_out, quantile))?;
+    Ok((found.rate, found.threshold, PyTensor(found.distances)))
+}
+
 /// (x1000 per level from the finest, mean over levels)
 #[pyfunction]
 pub fn sliced_wasserstein(

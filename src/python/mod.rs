@@ -44,6 +44,7 @@ pub fn _rustgan(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(metrics::kernel_inception_distance, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::precision_recall, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::sliced_wasserstein, m)?)?;
+    m.add_function(wrap_pyfunction!(metrics::copy_rate, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::torchscript_features, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::digit_classifier, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::train_digit_classifier, m)?)?;
