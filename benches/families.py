@@ -60,6 +60,7 @@ COLOUR_LEVERS: dict[str, dict] = {
     "top-k 0.5": dict(top_k=0.5),
     "lr half-life 3000": dict(lr_half_life=3000),
     "lr 2.4e-3": dict(lr_g=2.4e-3, lr_d=2.4e-3),
+    "EfficientNet clusters": dict(cluster_features="efficientnet", recluster_every=0),
 }
 RUNS.update({f"colour recipe, {name}": COLOUR | lever for name, lever in COLOUR_LEVERS.items()})
 

@@ -18,6 +18,17 @@ named_choices! {
 }
 
 named_choices! {
+    /// What a self-conditioned GAN's clusters are fitted on.
+    pub enum ClusterFeatures ("cluster_features") {
+        /// The images' pixels (with `recluster_every`, D's features later on).
+        Pixels = "pixels",
+        /// The pooled features of the shipped EfficientNet-Lite0, trained on ImageNet,
+        /// which `GAN.fit` computes once per fit (`Gan::stage_cluster_features`).
+        Efficientnet = "efficientnet",
+    }
+}
+
+named_choices! {
     /// Differentiable augmentations of DiffAugment (Zhao et al. 2020), applied to every
     /// image D sees, real or generated, so that D cannot memorise a small data set.
     pub enum Augment ("augment") {
@@ -128,6 +139,13 @@ option_table! {
         /// pixels found at the start.
         recluster_every: i64 = 0, int(0, i64::MAX),
             "re-cluster on D's features every N steps (0: keep the pixel clusters)";
+        /// What the clusters are fitted on: the images' pixels, or the pooled ImageNet
+        /// features of EfficientNet-Lite0, which tell shapes and objects apart where pixels
+        /// group colours and places. New images outside the training data (`step`,
+        /// `clusters_of`) take the cluster of their nearest mean image.
+        cluster_features: ClusterFeatures = ClusterFeatures::Pixels,
+            Kind::Choice(ClusterFeatures::NAMES),
+            "what clusters are fitted on: 'pixels' or 'efficientnet' (ImageNet features)";
         /// A self-conditioned GAN's latent carries its cluster as a code of its own, after
         /// z (`[N, latent_dim + clusters]`), which editing searches and sets; else (as
         /// saved before) the quantile of z's first coordinate picks the cluster.

@@ -134,10 +134,53 @@ def test_reclustering_on_features_is_matched_saved_and_resumed_exactly(mnist, tm
         tiny_dcgan().clusters_of(x)
 
 
+def purity(ids: torch.Tensor, labels: torch.Tensor) -> float:
+    """The share of items in their cluster's commonest class."""
+    return sum(int(torch.bincount(labels[ids == c]).max()) for c in ids.unique()) / len(labels)
+
+
+@pytest.mark.slow
+def test_clusters_of_pretrained_features_follow_the_kinds_pixels_miss(tmp_path):
+    pytest.importorskip("efficientnet_lite_pytorch")
+    x, y = rustgan.data.shapes(600, size=32, seed=0)
+    options = dict(data_shape=(3, 32, 32), base_channels=8, clusters=30, seed=0, device="cpu")
+    on_features = rustgan.GAN(**options, cluster_features="efficientnet")
+    on_pixels = rustgan.GAN(**options)
+    for gan in (on_features, on_pixels):
+        gan.fit(x, steps=2, batch_size=32, progress=False)
+    # 18 kinds of coloured shapes: pixels group colours and places, features the kinds.
+    assert purity(on_features.clusters_of(x), y) > 0.85 > 0.6 > purity(on_pixels.clusters_of(x), y)
+    # Saved with the clusters G trains with; resumed without computing features again.
+    on_features.save(tmp_path / "ckpt")
+    loaded = rustgan.GAN.load(tmp_path / "ckpt")
+    assert not loaded._core.needs_cluster_features
+    assert torch.equal(loaded.clusters_of(x), on_features.clusters_of(x))
+    for gan in (on_features, loaded):
+        gan.fit(x, steps=2, batch_size=32, progress=False)
+    assert torch.equal(loaded.sample(4, seed=0), on_features.sample(4, seed=0))
+    # New images take the cluster of their nearest mean image; the FID on these features says it flatters.
+    assert on_features.clusters_of(x[:5] * 0.9).shape == (5,)
+    scores = on_features.evaluate(x, n=50, features="efficientnet")
+    assert "flatters" in scores["features"]
+
+
+def test_pretrained_cluster_features_are_checked():
+    gan = tiny_dcgan(clusters=4, cluster_features="efficientnet")
+    assert gan._core.needs_cluster_features
+    with pytest.raises(rustgan.InvalidArgumentError, match="NaN or infinite"):
+        gan._core.stage_cluster_features(torch.full((10, 8), float("nan")))
+    with pytest.raises(rustgan.InvalidArgumentError, match="staged for training data of 64"):
+        gan._core.stage_cluster_features(torch.randn(10, 8))
+        gan._core.fit(torch.zeros(64, 1, 28, 28), None, 1, 32, 1, "raise", lambda *a: None)
+
+
 @pytest.mark.parametrize(
     "options, message",
     [
         (dict(clusters=-1), "clusters must be at least 0"),
+        (dict(cluster_features="efficientnet"), "with clusters > 0"),
+        (dict(clusters=3, cluster_features="efficientnet", recluster_every=5), "use one of the two"),
+        (dict(clusters=3, cluster_features="inception"), "unknown cluster_features 'inception'"),
         (dict(clusters=3, num_classes=3), "use it with num_classes=0 and pac=1"),
         (dict(clusters=3, pac=2), "use it with num_classes=0 and pac=1"),
         (dict(recluster_every=10), "use it with clusters > 0"),

@@ -127,14 +127,16 @@ def test_colour_data_trains_with_the_colour_recipe_and_says_so(tmp_path, capsys)
     ]
     code, _, err = run(argv, capsys)
     assert code == 0 and "recipe('colour', size=32), measured on colour images" in err
+    assert "self-conditioning on 2 clusters of EfficientNet-Lite0's pretrained ImageNet features" in err
     config = rustgan.GAN.load(tmp_path / "run" / "checkpoint").config
     colour = rustgan.recipe("colour", size=32)
     assert config["arch"] == "resnet" and config["lr_g"] == colour["lr_g"] and config["base_channels"] == 4
     assert config["clusters"] == 2, "40 images carry two clusters of the recipe's 100"
-    assert config["recluster_every"] == colour["recluster_every"] == 1000
-    code, _, _ = run([*argv[:-1], tmp_path / "unclustered", "--clusters", 0], capsys)
+    assert config["cluster_features"] == colour["cluster_features"] == "efficientnet"
+    code, _, err = run([*argv[:-1], tmp_path / "unclustered", "--clusters", 0], capsys)
     config = rustgan.GAN.load(tmp_path / "unclustered" / "checkpoint").config
-    assert code == 0 and config["clusters"] == config["recluster_every"] == 0, "nothing to re-cluster"
+    assert code == 0 and config["clusters"] == 0 and config["cluster_features"] == "pixels", "nothing to cluster"
+    assert "no self-conditioning clusters" in err
 
 
 def test_large_colour_images_get_a_dcgan_with_diffaugment():
@@ -142,8 +144,7 @@ def test_large_colour_images_get_a_dcgan_with_diffaugment():
     large = rustgan.recipe("colour", items=1282, size=64)
     assert large["arch"] == "dcgan" and large["augment"] == ("color", "translation", "cutout")
     assert large["clusters"] == 50 and rustgan.recipe("images", size=64) == rustgan.recipe("images")
-    assert "recluster_every" not in large and "recluster_every" not in rustgan.recipe("colour", items=30)
-    assert rustgan.recipe("colour", items=50_000)["recluster_every"] == 5000, "a pass through D per 10 items"
+    assert "cluster_features" not in large and "cluster_features" not in rustgan.recipe("colour", items=30)
     assert rustgan.recipe("colour", items=2_000)["clusters"] == 100, "20 items per cluster"
     assert rustgan.recipe("colour", items=1_000)["clusters"] == 50
     with pytest.raises(rustgan.InvalidArgumentError, match="size must be at least 1"):

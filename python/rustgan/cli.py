@@ -84,6 +84,25 @@ def _recipe_call(kind: str, size: int | None) -> str:
     return f"recipe({kind!r}, size={size})" if kind == "colour" else f"recipe({kind!r})"
 
 
+# What each kind of self-conditioning clusters is fitted on, as `train` says it.
+CLUSTER_SPACES = {
+    "pixels": "the images' pixels",
+    "efficientnet": "EfficientNet-Lite0's pretrained ImageNet features",
+}
+
+
+def _clusters_said(config: dict, args) -> str:
+    """Which clusters the run conditions on, on what, and why."""
+    if not config["clusters"]:
+        return "no self-conditioning clusters" + (": the data's classes instead" if config["num_classes"] else "")
+    space = CLUSTER_SPACES[config["cluster_features"]]
+    if config["recluster_every"]:
+        space += f", re-clustered on D's features every {config['recluster_every']} steps"
+    flagged = args.clusters is not None or args.cluster_features is not None
+    why = "as the flags ask" if flagged else "as the recipe does"
+    return f"self-conditioning on {config['clusters']} clusters of {space}, {why}"
+
+
 def _resume_conflicts(args, gan: GAN) -> list[str]:
     """Flags given with --resume whose values differ from the checkpoint's settings."""
     conflicts = resume_conflicts(args, OPTIONS, GAN_FLAGS, gan.config)
@@ -129,8 +148,11 @@ def train(args) -> int:
             options["num_classes"] = int(labels.max()) + 1
             if args.clusters is None:
                 options["clusters"] = 0  # the classes take the clusters' place
-        if not options.get("clusters") and args.recluster_every is None:
-            options.pop("recluster_every", None)  # the recipe's re-clustering needs clusters
+        if not options.get("clusters"):
+            # What the recipe sets about its clusters needs clusters.
+            for name in ("recluster_every", "cluster_features"):
+                if getattr(args, name) is None:
+                    options.pop(name, None)
         options.setdefault("arch", KIND_ARCH[kind])
         gan = GAN(data_shape=tuple(x.shape[1:]), device=args.device, **options)
     labels = labels if gan.num_classes else None
@@ -145,6 +167,7 @@ def train(args) -> int:
             f"{_recipe_call(kind, size)}, measured on {KIND_NAMES[kind]}, under the flags given",
             file=sys.stderr,
         )
+        print(_clusters_said(gan.config, args), file=sys.stderr)
     sample_every = args.sample_every or max(1, steps // 5)
     history = []
     started, first_step = time.perf_counter(), gan.steps_done

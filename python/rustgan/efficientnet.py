@@ -12,12 +12,16 @@ import functools
 
 import torch
 from torch.nn import functional as F
+from tqdm.auto import tqdm
 
 from .errors import DataError
 
 NAME = "EfficientNet-Lite0"
 # The network's training resolution; images are resized to it, as Inception FID does.
 INPUT_SIZE = 224
+# What self-conditioning clusters read: on coloured shapes k-means of 100 clusters finds
+# the 18 kinds as well at 64 px (purity 0.99) as at 224 px (0.98), in a tenth of the time.
+CLUSTER_INPUT_SIZE = 64
 FEATURES = 1280
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -38,17 +42,23 @@ def _network() -> torch.nn.Module:
     return network.eval().to(memory_format=torch.channels_last)
 
 
-def features(images: torch.Tensor, batch_size: int = 100) -> torch.Tensor:
+def features(
+    images: torch.Tensor, batch_size: int = 100, size: int = INPUT_SIZE, progress: bool = False
+) -> torch.Tensor:
     """Pooled features ``[N, 1280]`` of images ``[N, C, H, W]`` in [-1, 1] (1-channel images
-    are repeated to 3), resized to 224 px and normalised as for ImageNet."""
+    are repeated to 3), resized to `size` px and normalised as for ImageNet. With
+    `progress`, a bar appears once the work has taken a few seconds."""
     network = _network()
     mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
     std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
     out = []
+    batches = images.split(batch_size)
+    if progress:
+        batches = tqdm(batches, desc=f"{NAME} features", unit="batch", delay=3, dynamic_ncols=True)
     with torch.inference_mode():
-        for batch in images.split(batch_size):
+        for batch in batches:
             batch = batch.float().expand(-1, 3, -1, -1) if batch.shape[1] == 1 else batch.float()
-            batch = F.interpolate(batch, size=(INPUT_SIZE, INPUT_SIZE), mode="bilinear", antialias=True)
+            batch = F.interpolate(batch, size=(size, size), mode="bilinear", antialias=True)
             batch = (((batch + 1) / 2 - mean) / std).contiguous(memory_format=torch.channels_last)
             out.append(network.extract_features(batch).mean((2, 3)))
     return torch.cat(out)

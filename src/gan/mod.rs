@@ -22,7 +22,7 @@ use self::adaptive_augment::AdaptiveAugment;
 use self::clusters::{Clusters, FeatureClusters};
 use crate::batch::{check_output_size, checked_batch};
 use crate::calibration::Calibration;
-use crate::config::GanConfig;
+use crate::config::{ClusterFeatures, GanConfig};
 use crate::error::{invalid, Error, Result};
 use crate::models;
 use crate::network::{Ema, Network};
@@ -46,6 +46,9 @@ pub struct Gan {
     /// With `config.augment_target`, how often D's inputs are augmented, as training
     /// has adjusted it.
     adaptive_augment: Option<AdaptiveAugment>,
+    /// With `cluster_features="efficientnet"`, the features of the data the next `fit`
+    /// clusters, handed in by `stage_cluster_features`.
+    staged_features: Option<Tensor>,
 }
 
 /// Batch norm's running-statistics momentum (PyTorch's and tch's default).
@@ -86,6 +89,7 @@ impl Gan {
             calibration,
             clusters,
             adaptive_augment,
+            staged_features: None,
         };
         Ok((gan, rng))
     }
@@ -249,20 +253,75 @@ impl Gan {
             return invalid("clusters_of asks a self-conditioned GAN, and this one has clusters=0");
         }
         let data = self.check_batch(data, "images")?;
+        if let Some(assignments) = self.stored_assignments(&data) {
+            return Ok(assignments);
+        }
         Ok(self
             .data_labels(&data, None, "images")?
             .expect("a self-conditioned GAN labels its data"))
     }
 
+    /// The clusters `[N]` the data last clustered (on features) was given then, when
+    /// `images` are that data: it keeps them, so a resumed run goes on as an unbroken one.
+    pub fn stored_assignments(&self, images: &Tensor) -> Option<Tensor> {
+        let found = self.clusters.as_ref()?.in_features.as_ref()?;
+        let same = found.assignments.size()[0] == images.size()[0]
+            && recluster::same_data(&found.fingerprint, images);
+        same.then(|| found.assignments.shallow_clone())
+    }
+
     /// The cluster of each item of `data` `[N, ...]`: the nearest centre of its D features
-    /// once the clusters were found there, else of its pixels.
+    /// once the clusters were found there, else (and for clusters of pretrained features,
+    /// which only the training data has) of its pixels.
     fn data_clusters(&self, clusters: &Clusters, data: &Tensor) -> Tensor {
+        let on_d = self.config.cluster_features == ClusterFeatures::Pixels;
         match &clusters.in_features {
-            Some(found) => recluster::nearest(
+            Some(found) if on_d => recluster::nearest(
                 &recluster::features_of(&self.discriminator, data),
                 &found.centres,
             ),
-            None => clusters.assign(data),
+            _ => clusters.assign(data),
+        }
+    }
+
+    /// Hands in the pooled features `[N, F]` of the `N` items the next `fit` trains on, for
+    /// clusters of pretrained features (`cluster_features`); they are scaled to unit length.
+    pub fn stage_cluster_features(&mut self, features: &Tensor) -> Result<()> {
+        let shape = features.size();
+        if shape.len() != 2 || shape[0] == 0 || shape[1] == 0 {
+            return invalid(format!("cluster features must be [N, F], got shape {shape:?}"));
+        }
+        let features = features.f_to_device(self.device)?.f_to_kind(Kind::Float)?;
+        if !bool::try_from(features.isfinite().all())? {
+            return invalid(
+                "the cluster features contain NaN or infinite values: is the feature network's \
+                 weight file corrupt?",
+            );
+        }
+        let norms = features.norm_scalaropt_dim(2.0, [1i64].as_slice(), true).clamp_min(1e-12);
+        self.staged_features = Some(features / norms);
+        Ok(())
+    }
+
+    /// Whether the next `fit` needs `stage_cluster_features` first: the GAN clusters on
+    /// pretrained features and has no clusters yet (data other than the data they were
+    /// found on takes the cluster of its nearest mean item).
+    pub fn needs_cluster_features(&self) -> bool {
+        self.config.cluster_features == ClusterFeatures::Efficientnet && self.clusters.is_none()
+    }
+
+    /// The staged features of `n` items, taken, or the error that says they are missing.
+    pub(super) fn take_cluster_features(&mut self, n: i64) -> Result<Tensor> {
+        match self.staged_features.take() {
+            Some(features) if features.size()[0] == n => Ok(features),
+            Some(features) => invalid(format!(
+                "cluster features of {} items staged for training data of {n}",
+                features.size()[0]
+            )),
+            None => invalid(
+                "cluster_features='efficientnet' clusters the data's EfficientNet-Lite0 features, \
+                 which GAN.fit computes (a Rust caller stages them with stage_cluster_features)",
+            ),
         }
     }
 

@@ -4,7 +4,7 @@
 
 use serde_json::Value as Json;
 
-use crate::config::{Arch, GanConfig, SPECS};
+use crate::config::{Arch, ClusterFeatures, GanConfig, SPECS};
 use crate::error::{invalid, Error, Result};
 use crate::models;
 use crate::option_table::{check_ranges, OptionSpec};
@@ -37,6 +37,21 @@ fn validate(config: &GanConfig) -> Result<()> {
             "clusters conditions an unconditional GAN on its own classes: use it with \
              num_classes=0 and pac=1",
         );
+    }
+    if config.cluster_features == ClusterFeatures::Efficientnet {
+        let channels = config.data_shape.first().copied().unwrap_or(0);
+        if config.clusters == 0 || config.data_shape.len() != 3 || ![1, 3].contains(&channels) {
+            return invalid(
+                "cluster_features='efficientnet' clusters images (1 or 3 channels) of a \
+                 self-conditioned GAN: use it with clusters > 0",
+            );
+        }
+        if config.recluster_every > 0 {
+            return invalid(
+                "cluster_features='efficientnet' keeps the clusters of fixed pretrained features; \
+                 recluster_every would replace them by D's: use one of the two",
+            );
+        }
     }
     if config.recluster_every > 0 && config.clusters == 0 {
         return invalid(

@@ -73,21 +73,44 @@ pub fn recluster(
         .to_device(ids.device());
     let ids = renumber.index_select(0, &ids);
     let centres = Tensor::zeros_like(&found.centroids).index_copy(0, &renumber, &found.centroids);
+    Ok(in_features(ids, centres, images, old_centroids))
+}
+
+/// k clusters of `images` on their unit-length `features` `[N, F]` (pretrained ones, say),
+/// with the mean item of each as its pixel centroid.
+pub fn cluster_on(
+    features: &Tensor,
+    images: &Tensor,
+    k: i64,
+    rng: &mut Rng,
+    poll: Poll,
+) -> Result<Clusters> {
+    let found = Clusters::fit(features, k, rng, poll)?;
+    let ids = found.assign(features);
+    let empty = Tensor::zeros(
+        [k, images.numel() as i64 / images.size()[0]],
+        (Kind::Float, images.device()),
+    );
+    Ok(in_features(ids, found.centroids, images, &empty))
+}
+
+/// Clusters of `images` whose items lie in clusters `ids` `[N]` of feature centres
+/// `centres`: the pixel centroids are the mean items of each cluster (an empty one keeps
+/// its row of `fallback`), the shares are counted over all items.
+fn in_features(ids: Tensor, centres: Tensor, images: &Tensor, fallback: &Tensor) -> Clusters {
+    let k = centres.size()[0];
     let flat = images.flatten(1, -1).to_kind(Kind::Float);
-    let sums = Tensor::zeros_like(old_centroids).to_kind(Kind::Float).index_add(0, &ids, &flat);
+    let sums = Tensor::zeros_like(fallback).to_kind(Kind::Float).index_add(0, &ids, &flat);
     let counts = ids.bincount::<Tensor>(None, k).to_kind(Kind::Float).unsqueeze(1);
-    let centroids = (sums / counts.clamp_min(1.0))
-        .where_self(&counts.gt(0.0), &old_centroids.to_kind(Kind::Float));
+    let centroids =
+        (sums / counts.clamp_min(1.0)).where_self(&counts.gt(0.0), &fallback.to_kind(Kind::Float));
     let weights = counts.squeeze_dim(1).to_kind(Kind::Double) / ids.size()[0] as f64;
-    Ok(Clusters {
+    let fingerprint = fingerprint(images);
+    Clusters {
         centroids,
         weights,
-        in_features: Some(FeatureClusters {
-            centres,
-            assignments: ids,
-            fingerprint: fingerprint(images),
-        }),
-    })
+        in_features: Some(FeatureClusters { centres, assignments: ids, fingerprint }),
+    }
 }
 
 /// `[k][k]`: how many items lie in old cluster i and new cluster j.

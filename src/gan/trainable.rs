@@ -94,21 +94,21 @@ impl Trainable for Gan {
 
     fn fit_data(&mut self, items: &Tensor, labels: Option<&Tensor>, poll: Poll) -> Result<GanData> {
         let images = self.check_batch(items, "training data")?;
-        if self.config.clusters > 0 && self.clusters().is_none() && labels.is_none() {
+        if labels.is_none() && self.needs_cluster_features() {
+            // Pretrained features, handed in for these items: the clusters they make.
+            let features = self.take_cluster_features(images.size()[0])?;
+            let mut rng = Rng::new(self.config.seed ^ CLUSTER_STREAM);
+            let k = self.config.clusters;
+            self.set_clusters(recluster::cluster_on(&features, &images, k, &mut rng, poll)?)?;
+        } else if self.config.clusters > 0 && self.clusters().is_none() && labels.is_none() {
             // Every replica finds the same clusters: same data, same seed.
             let mut rng = Rng::new(self.config.seed ^ CLUSTER_STREAM);
             self.set_clusters(Clusters::fit(&images, self.config.clusters, &mut rng, poll)?)?;
         }
-        // The data last re-clustered trains on with the clusters it was given then, so a
-        // resumed run goes on as an unbroken one.
-        let found = self.clusters().and_then(|clusters| clusters.in_features.as_ref());
-        if let Some(found) = found.filter(|found| {
-            labels.is_none()
-                && found.assignments.size()[0] == images.size()[0]
-                && recluster::same_data(&found.fingerprint, &images)
-        }) {
-            let labels = Some(found.assignments.shallow_clone());
-            return Ok(GanData { images, labels });
+        // The data clustered last trains on with the clusters it was given then.
+        let stored = labels.is_none().then(|| self.stored_assignments(&images)).flatten();
+        if let Some(assignments) = stored {
+            return Ok(GanData { images, labels: Some(assignments) });
         }
         let labels = self.data_labels(&images, labels, "labels")?;
         Ok(GanData { images, labels })

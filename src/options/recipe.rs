@@ -11,18 +11,15 @@ pub const FIT_SETTINGS: [&str; 2] = ["batch_size", "steps"];
 /// data into noise.
 const ITEMS_PER_CLUSTER: i64 = 20;
 
-/// Re-clustering passes every item through D once, about as much work as a step does for
-/// 300 items; waiting a step per this many items between re-clusterings keeps it to a few
-/// percent of training on large data sets.
-const ITEMS_PER_RECLUSTER_STEP: i64 = 10;
+/// What a recipe sets about its clusters beside their number.
+const CLUSTER_SETTINGS: [&str; 2] = ["recluster_every", "cluster_features"];
 
 /// Colour images at least this many pixels high take the large colour recipe.
 const LARGE_COLOUR_SIZE: i64 = 64;
 
 /// `recipe(kind)` for a data set of `items` items of `size` pixels: as many of the recipe's
 /// clusters as the data carries, at most one per `ITEMS_PER_CLUSTER` items, and none below
-/// two, re-clustered no more often than every `items / ITEMS_PER_RECLUSTER_STEP` steps;
-/// colour images of `LARGE_COLOUR_SIZE` pixels and more take `large_colour`.
+/// two; colour images of `LARGE_COLOUR_SIZE` pixels and more take `large_colour`.
 pub fn recipe_for(
     kind: &str,
     items: Option<i64>,
@@ -44,14 +41,10 @@ pub fn recipe_for(
                 clustered = clusters >= 2;
                 *value = Json::from(if clustered { clusters } else { 0 });
             }
-            if *name == "recluster_every" {
-                let every = value.as_i64().unwrap_or(0).max(items / ITEMS_PER_RECLUSTER_STEP);
-                *value = Json::from(every);
-            }
         }
-        // Too few items for clusters: nothing to re-cluster either.
+        // Too few items for clusters: nothing to re-cluster or cluster on features either.
         if !clustered {
-            settings.retain(|(name, _)| *name != "recluster_every");
+            settings.retain(|(name, _)| !CLUSTER_SETTINGS.contains(name));
         }
     }
     Ok(settings)
@@ -98,17 +91,16 @@ pub fn recipe(kind: &str) -> Result<Vec<(&'static str, Json)>> {
         "images" => images(),
         // Colour images below 64 px: the residual family at width 16, in batches of 32 at
         // 8x the learning rate, with the image recipe's loss and EMA, self-conditioned on
-        // 100 clusters re-clustered on D's features every 1,000 steps. On coloured shapes
-        // without labels: every one of the 18 classes on three seeds (50 pixel clusters
-        // kept 10-13) and 72-90% high quality in 10 minutes (about 7,000 steps; its own
-        // 5,000 give 47% on seed 0), where the DCGAN image recipe reaches 5.8%; 50
-        // re-clustered clusters gave 46-84%. Larger colour images take
-        // `large_colour`.
+        // 100 clusters of EfficientNet-Lite0's ImageNet features. On coloured shapes without
+        // labels, in 10 minutes: 96-98% high quality, every one of the 18 classes and
+        // reverse KL 0.014-0.017 (benches/README.md), where clusters of pixels re-clustered
+        // on D's features every 1,000 steps gave 72-90% and the DCGAN image recipe 5.8%.
+        // Larger colour images take `large_colour`.
         "colour" => vec![
             ("arch", Json::from("resnet")),
             ("base_channels", Json::from(16)),
             ("clusters", Json::from(100)),
-            ("recluster_every", Json::from(1000)),
+            ("cluster_features", Json::from("efficientnet")),
             ("loss", Json::from("hinge")),
             ("spectral_norm", Json::from(true)),
             ("ema", Json::from(0.999)),

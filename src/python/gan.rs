@@ -138,6 +138,18 @@ impl PyGan {
         without_gil(py, move || self.trainer().model().item_clusters(&images)).map(PyTensor)
     }
 
+    /// Hands in the pretrained features `[N, F]` of the items the next `fit` trains on.
+    fn stage_cluster_features(&self, py: Python<'_>, features: PyTensor) -> PyResult<()> {
+        let features = features.0;
+        without_gil(py, move || self.trainer().model_mut().stage_cluster_features(&features))
+    }
+
+    /// Whether the next `fit` needs `stage_cluster_features` first.
+    #[getter]
+    fn needs_cluster_features(&self) -> bool {
+        self.trainer().model().needs_cluster_features()
+    }
+
     /// The probability with which augmentations reach D's inputs (1 unless adaptive).
     #[getter]
     fn augment_probability(&self) -> f64 {
