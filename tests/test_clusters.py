@@ -178,7 +178,7 @@ def test_pretrained_cluster_features_are_checked():
     "options, message",
     [
         (dict(clusters=-1), "clusters must be at least 0"),
-        (dict(cluster_features="efficientnet"), "with clusters > 0"),
+        (dict(data_shape=(2,), arch="mlp", clusters=3, cluster_features="efficientnet"), "images of 1 or 3"),
         (dict(clusters=3, cluster_features="efficientnet", recluster_every=5), "use one of the two"),
         (dict(clusters=3, cluster_features="inception"), "unknown cluster_features 'inception'"),
         (dict(clusters=3, num_classes=3), "use it with num_classes=0 and pac=1"),

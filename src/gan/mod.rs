@@ -307,7 +307,10 @@ impl Gan {
     /// pretrained features and has no clusters yet (data other than the data they were
     /// found on takes the cluster of its nearest mean item).
     pub fn needs_cluster_features(&self) -> bool {
-        self.config.cluster_features == ClusterFeatures::Efficientnet && self.clusters.is_none()
+        let config = &self.config;
+        config.clusters > 0
+            && config.cluster_features == ClusterFeatures::Efficientnet
+            && self.clusters.is_none()
     }
 
     /// The staged features of `n` items, taken, or the error that says they are missing.

@@ -38,12 +38,14 @@ fn validate(config: &GanConfig) -> Result<()> {
              num_classes=0 and pac=1",
         );
     }
-    if config.cluster_features == ClusterFeatures::Efficientnet {
+    // Without clusters there is nothing to fit, as a recipe's settings with `clusters=0`
+    // ask; with them, the feature network reads images of 1 or 3 channels.
+    if config.cluster_features == ClusterFeatures::Efficientnet && config.clusters > 0 {
         let channels = config.data_shape.first().copied().unwrap_or(0);
-        if config.clusters == 0 || config.data_shape.len() != 3 || ![1, 3].contains(&channels) {
+        if config.data_shape.len() != 3 || ![1, 3].contains(&channels) {
             return invalid(
-                "cluster_features='efficientnet' clusters images (1 or 3 channels) of a \
-                 self-conditioned GAN: use it with clusters > 0",
+                "cluster_features='efficientnet' clusters images of 1 or 3 channels: use \
+                 cluster_features='pixels' for other data",
             );
         }
         if config.recluster_every > 0 {
