@@ -2,8 +2,8 @@
 //! Saved as JSON beside the weights; `options` checks it and builds it from the keyword
 //! arguments of `rustgan.GAN`.
 
-use crate::option_table::{named_choices, option_table, Bounds, Kind};
-use crate::shared_options as shared;
+use crate::option_table::{named_choices, Bounds, Kind};
+use crate::shared_options::model_option_table;
 pub use crate::shared_options::{half_life_factor, LossKind, Precision};
 
 named_choices! {
@@ -56,7 +56,7 @@ const fn int(min: i64, max: i64) -> Kind {
     Kind::Int { min, max }
 }
 
-option_table! {
+model_option_table! {
     /// The options of `rustgan.GAN`.
     pub struct GanConfig, table SPECS {
         /// Shape of one data item: `[C, H, W]` for images, `[D]` for vectors.
@@ -66,10 +66,6 @@ option_table! {
             "network family: 'dcgan', 'resnet' (images) or 'mlp'";
         /// Size of the latent code z ~ N(0, I).
         latent_dim: i64 = 64, int(1, MAX_DIM), "size of the latent code z ~ N(0, I)";
-        loss: LossKind = LossKind::Bce, shared::loss(LossKind::NAMES);
-        /// Channels of the widest-resolution layer of the image networks; deeper layers
-        /// double it.
-        base_channels: i64 = 64, shared::BASE_CHANNELS;
         /// Width of the hidden layers of the MLP networks.
         hidden_dim: i64 = 128, int(1, MAX_DIM), "width of the MLP networks' hidden layers";
         /// Number of hidden layers of the MLP networks.
@@ -84,15 +80,6 @@ option_table! {
         /// as PacGAN's 2D discriminator; 1 is LeakyReLU(0.2).
         maxout: i64 = 1, int(1, MAX_COUNT),
             "maxout pieces per MLP discriminator unit (1: LeakyReLU)";
-        /// Adam learning rate of the generator; `lr_half_life` scales it during training.
-        lr_g: f64 = 2e-4, shared::LR_G;
-        /// Adam learning rate of the discriminator.
-        lr_d: f64 = 2e-4, shared::LR_D;
-        betas_g: (f64, f64) = (0.5, 0.999), shared::BETAS_G;
-        betas_d: (f64, f64) = (0.5, 0.999), shared::BETAS_D;
-        /// Exponential learning-rate decay: both rates halve every `lr_half_life` steps, so
-        /// the game settles late in a run instead of circling; 0 keeps them constant.
-        lr_half_life: i64 = 0, shared::LR_HALF_LIFE;
         /// Discriminator updates per generator update (5 is usual with WGAN-GP).
         n_critic: i64 = 1, int(1, MAX_COUNT), "D updates per G update";
         /// Weight of the gradient penalty of WGAN-GP.
@@ -155,12 +142,8 @@ option_table! {
         /// and shift per class in every up-block, as SNGAN) instead of a one-hot beside z.
         conditional_batch_norm: bool = true, Kind::Bool,
             "a conditioned resnet G reads its class through batch norm (else beside z)";
-        /// Decay of the exponential moving average of G's weights; `None` keeps no EMA copy.
-        ema: Option<f64> = None, shared::EMA;
-        precision: Precision = Precision::Fp32, shared::PRECISION;
-        /// Seeds initialisation, latents and shuffling.
-        seed: u64 = 0, shared::SEED;
     }
+    shared (losses LossKind::NAMES) {}
 }
 
 /// The options the hand-differentiated MLP step (`gan::fused_mlp`) follows at any value.

@@ -163,11 +163,12 @@ pub fn check_ranges(specs: &[OptionSpec], config: &Map<String, Json>) -> Result<
 }
 
 /// Declares a configuration struct whose every field is an option: its doc, then
-/// `name: Type = default, kind, "short doc";`, or `name: Type = default, shared;` for an
-/// option every model shares, whose kind and short doc `shared` (a `shared_options`
-/// entry) holds. Makes the struct (serde, defaults for missing fields, unknown fields
+/// `name: Type = default, kind, "short doc";`, or `name: Type = default, shared;` where
+/// `shared` holds the kind and short doc. A closing `overrides { name = value, ... }`
+/// changes defaults. Makes the struct (serde, defaults for missing fields, unknown fields
 /// refused), its `Default`, and `SPECS`, the options in declaration order, which is the
-/// order of the Python signature.
+/// order of the Python signature. Models declare theirs with
+/// `shared_options::model_option_table!`, which adds the options they share.
 macro_rules! option_table {
     (@spec $field:ident, $kind:expr, $short:literal) => {
         $crate::option_table::OptionSpec { name: stringify!($field), kind: $kind, doc: $short }
@@ -183,6 +184,7 @@ macro_rules! option_table {
                 $field:ident : $ty:ty = $default:expr, $kind:expr $(, $short:literal)?;
             )+
         }
+        $( overrides { $( $name:ident = $value:expr ),* } )?
     ) => {
         $(#[$meta])*
         #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -192,8 +194,11 @@ macro_rules! option_table {
         }
 
         impl Default for $config {
+            #[allow(clippy::field_reassign_with_default, unused_mut)]
             fn default() -> Self {
-                $config { $( $field: $default, )+ }
+                let mut config = $config { $( $field: $default, )+ };
+                $( $( config.$name = $value; )* )?
+                config
             }
         }
 

@@ -1,7 +1,8 @@
 //! The options every model shares: the loss, the networks' width, learning rates, betas
-//! and their schedule, the EMA, precision and seed. Each model's `option_table!` names
-//! them with its own default (`lr_g: f64 = 2e-4, shared::LR_G;`), so their kinds, ranges,
-//! ceilings and docs are written here once; a test checks that every table names them all.
+//! and their schedule, the EMA, precision and seed. Their kinds, ranges, ceilings and
+//! docs are written here once; `option_table!` holds their fields and defaults, and each
+//! model's table includes them all with `shared (losses ...) { ... }`, giving its own
+//! defaults where they differ.
 
 use tch::Kind as TensorKind;
 
@@ -71,20 +72,6 @@ pub const PRECISION: Shared =
     (Kind::Choice(Precision::NAMES), "bf16: mixed-precision convolutions and matmuls");
 pub const SEED: Shared = (Kind::Seed, "seeds initialisation, random draws and batch order");
 
-/// The shared options by name, which every model's table includes.
-pub const NAMES: &[&str] = &[
-    "loss",
-    "base_channels",
-    "lr_g",
-    "lr_d",
-    "betas_g",
-    "betas_d",
-    "lr_half_life",
-    "ema",
-    "precision",
-    "seed",
-];
-
 /// The factor of learning rates that halve every `half_life` steps (0: constant), after
 /// `step` updates.
 pub fn half_life_factor(half_life: i64, step: i64) -> f64 {
@@ -93,3 +80,56 @@ pub fn half_life_factor(half_life: i64, step: i64) -> f64 {
     }
     0.5f64.powf(step.max(0) as f64 / half_life as f64)
 }
+
+/// A model's option table (see `option_table!`): its own options, then the shared
+/// sub-table, whose fields, defaults, kinds and docs are written here once. The closing
+/// `shared (losses CHOICES) { name = value, ... }` names the losses the model's networks
+/// train with and its defaults where they differ from the sub-table's.
+macro_rules! model_option_table {
+    (
+        $(#[$meta:meta])*
+        pub struct $config:ident, table $specs:ident {
+            $(
+                $(#[doc = $doc:literal])*
+                $field:ident : $ty:ty = $default:expr, $kind:expr $(, $short:literal)?;
+            )+
+        }
+        shared (losses $losses:expr) { $( $name:ident = $value:expr ),* $(,)? }
+    ) => {
+        $crate::option_table::option_table! {
+            $(#[$meta])*
+            pub struct $config, table $specs {
+                $(
+                    $(#[doc = $doc])*
+                    $field: $ty = $default, $kind $(, $short)?;
+                )+
+                /// The adversarial loss.
+                loss: $crate::shared_options::LossKind = $crate::shared_options::LossKind::Bce,
+                    $crate::shared_options::loss($losses);
+                /// Channels of the networks' first (widest-resolution) layer; deeper layers
+                /// are wider.
+                base_channels: i64 = 64, $crate::shared_options::BASE_CHANNELS;
+                /// Adam learning rate of the generator(s); `lr_half_life` scales it.
+                lr_g: f64 = 2e-4, $crate::shared_options::LR_G;
+                /// Adam learning rate of the discriminator(s).
+                lr_d: f64 = 2e-4, $crate::shared_options::LR_D;
+                betas_g: (f64, f64) = (0.5, 0.999), $crate::shared_options::BETAS_G;
+                betas_d: (f64, f64) = (0.5, 0.999), $crate::shared_options::BETAS_D;
+                /// Exponential learning-rate decay: the rates halve every `lr_half_life`
+                /// steps, so the game settles late in a run instead of circling; 0 keeps
+                /// them constant.
+                lr_half_life: i64 = 0, $crate::shared_options::LR_HALF_LIFE;
+                /// Decay of the exponential moving average of the generators' weights;
+                /// `None` keeps no copy.
+                ema: Option<f64> = None, $crate::shared_options::EMA;
+                precision: $crate::shared_options::Precision =
+                    $crate::shared_options::Precision::Fp32, $crate::shared_options::PRECISION;
+                /// Seeds initialisation, random draws and batch order.
+                seed: u64 = 0, $crate::shared_options::SEED;
+            }
+            overrides { $( $name = $value ),* }
+        }
+    };
+}
+
+pub(crate) use model_option_table;

@@ -63,7 +63,9 @@ def subcommand(name: str) -> argparse.ArgumentParser:
 def test_constructor_signature_is_the_native_definition(model):
     parameters = inspect.signature(model.cls.__init__).parameters
     names = [name for name in parameters if name in model.options]
-    assert names == list(model.options), "every option, in the native order"
+    positional = [name for name in names if parameters[name].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD]
+    keyword_only = [name for name in model.options if name not in positional]
+    assert names == positional + keyword_only, "every option: positional ones first, the rest in the native order"
     assert set(parameters) - set(model.options) == {"self", "device"}
     for name, spec in model.options.items():
         assert parameters[name].default == spec.default, name

@@ -28,6 +28,11 @@ def _int(name: str, value, minimum: int | None = None, maximum: int = 2**63 - 1)
     return value
 
 
+def _seed(value) -> int:
+    """A seed as the native module's unsigned 64-bit integer."""
+    return _int("seed", value, 0, SEED_MAX)
+
+
 def _float(name: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ArgumentTypeError(f"{name} must be a number, got {type(value).__name__}")

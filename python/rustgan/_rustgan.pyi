@@ -29,7 +29,6 @@ def gan_options() -> list[OptionDescription]:
     """(name, default, choices, doc, kind, range) of every option of `rustgan.GAN`, in
     signature order."""
 
-def shared_option_names() -> list[str]:
     """The options every model's table includes, by name."""
 
 class _ModelCore:
@@ -133,6 +132,8 @@ def move_images(
     labels: torch.Tensor | None,
     ema: bool,
 ) -> torch.Tensor: ...
+def class_swap(gan: GanCore, z: torch.Tensor, classes: torch.Tensor | None, ema: bool) -> torch.Tensor: ...
+def known_weight(mask: torch.Tensor, targets: torch.Tensor, feather: int) -> torch.Tensor: ...
 def steered(
     gan: GanCore, base: torch.Tensor, directions: torch.Tensor, amounts: torch.Tensor, truncation: float
 ) -> torch.Tensor: ...

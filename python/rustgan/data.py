@@ -15,7 +15,7 @@ import torch
 
 from . import pairs as _pairs
 from . import shapes as _shapes
-from ._checks import SEED_MAX, _int
+from ._checks import _int, _seed
 from .convert import RANGE_TOLERANCE, _check_image_range, as_batch, as_dataset, as_labels, as_tensor  # noqa: F401 (re-exported)
 from .errors import DataError, InvalidArgumentError
 from .real_data import (  # noqa: F401 (re-exported)
@@ -111,7 +111,7 @@ def shapes(n: int = 10_000, size: int = 32, seed: int = 0) -> tuple[torch.Tensor
     [0.3, 0.6] x `size`, and the shape lies wholly inside the image at a uniform position.
     `metrics.shapes_score` scores images against this set exactly."""
     n, size = _int("n", n, 1), _int("size", size, 8, 512)
-    return _shapes.draw(n, size, _int("seed", seed, 0, SEED_MAX))
+    return _shapes.draw(n, size, _seed(seed))
 
 
 def patches(images, size: int = 64, n: int = 1000, seed: int = 0) -> torch.Tensor:
@@ -128,7 +128,7 @@ def patches(images, size: int = 64, n: int = 1000, seed: int = 0) -> torch.Tenso
     too_small = [tuple(x.shape[1:]) for x in sources if min(x.shape[1:]) < size]
     if too_small:
         raise InvalidArgumentError(f"patches of size {size} do not fit in images of size {too_small[0]}")
-    generator = torch.Generator().manual_seed(_int("seed", seed, 0, SEED_MAX))
+    generator = torch.Generator().manual_seed(_seed(seed))
     positions = torch.tensor([(x.shape[1] - size + 1) * (x.shape[2] - size + 1) for x in sources], dtype=torch.float64)
     which = torch.multinomial(positions, n, replacement=True, generator=generator)
     out = torch.empty(n, sources[0].shape[0], size, size)

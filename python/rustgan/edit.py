@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from . import _rustgan
-from ._checks import SEED_MAX, _choice, _float, _int, _text
+from ._checks import _choice, _float, _int, _seed, _text
 from .data import as_batch, as_labels, as_tensor
 from .errors import ArgumentTypeError, InvalidArgumentError
 from .gan import GAN
@@ -114,22 +114,7 @@ def class_swap(gan: GAN, z, classes: Sequence[int] | None = None) -> torch.Tenso
     holds (style, stroke, pose) stays; the class changes. On a self-conditioned GAN
     (``clusters=``) the classes are its clusters: the cluster code becomes each one's, and
     z stays."""
-    clusters = gan.config["clusters"]
-    if not (gan.num_classes or clusters):
-        raise InvalidArgumentError(
-            "class_swap needs a class-conditional GAN (num_classes > 0) or a self-conditioned one (clusters > 0)"
-        )
-    z = _latents(z, "z")
-    classes = list(range(gan.num_classes or clusters)) if classes is None else classes
-    labels = as_labels(classes, "classes")
-    if labels.dim() != 1 or len(labels) == 0:
-        raise InvalidArgumentError("classes must be a non-empty list of class indices")
-    codes, per_code = z.repeat(len(labels), 1), labels.repeat_interleave(len(z))
-    if clusters:
-        images = gan.generate(_rustgan.into_clusters(gan._core, codes, per_code))
-    else:
-        images = gan.generate(codes, labels=per_code)
-    return images.view(len(labels), len(z), *images.shape[1:])
+    return _rustgan.class_swap(gan._core, _latents(z, "z"), as_labels(classes, "classes"), True)
 
 
 def arithmetic(
@@ -168,7 +153,7 @@ def directions(gan: GAN, k: int = 8, method: str = "sefa", n: int = 2000, seed: 
     if method == "sefa":
         vectors, explained = _rustgan.sefa(gan._core, k)
     else:
-        z = gan.latent(_int("n", n), seed=_int("seed", seed, 0, SEED_MAX))
+        z = gan.latent(_int("n", n), seed=_seed(seed))
         vectors, explained = _rustgan.pca(gan._core, z, _labels(gan, labels, len(z)), k)
     return Directions(vectors, explained, method)
 
@@ -191,7 +176,7 @@ def boundary(
     The normal is made orthogonal to each boundary in `keep`, so moving along it leaves
     those attributes alone. A conditional GAN renders the latents in classes `labels`."""
     if z is None:
-        z = gan.latent(_int("n", n), seed=_int("seed", seed, 0, SEED_MAX))
+        z = gan.latent(_int("n", n), seed=_seed(seed))
     z = _latents(z, "z")
     if gan.num_classes and labels is None:
         labels = torch.arange(len(z)) % gan.num_classes
@@ -274,7 +259,7 @@ def project(
         _float("prior_weight", prior_weight),
         _float("realism_weight", realism_weight),
         _int("average_best", average_best),
-        _int("seed", seed, 0, SEED_MAX),
+        _seed(seed),
         bool(ema),
     )
     return Projection(latents, generated, curve, errors)
@@ -329,7 +314,7 @@ def inpaint(
             _float("step_size", step_size),
             None if noise is None else _float("noise", noise),
             _int("candidates", candidates),
-            _int("seed", seed, 0, SEED_MAX),
+            _seed(seed),
         )
         weight = _known_weight(mask, targets, feather)
         completions = weight * targets + (1 - weight) * drawn.cpu()
@@ -371,14 +356,7 @@ def complete(translator: Translator, images, mask="lower", feather: int = 0) -> 
 def _known_weight(mask: torch.Tensor, targets: torch.Tensor, feather: int) -> torch.Tensor:
     """How much of each pixel the composite takes from the targets: the mask, faded over
     `feather` pixels at the hole's border."""
-    known = mask.float().cpu().expand_as(targets)
-    if _int("feather", feather, 0) == 0:
-        return known
-    size = 2 * feather + 1
-    blurred = torch.nn.functional.avg_pool2d(
-        known.flatten(0, -3).unsqueeze(1), size, 1, feather, count_include_pad=False
-    )
-    return known * blurred.view_as(known)  # 1 deep in the known region, fading at its edge
+    return _rustgan.known_weight(mask.float().cpu(), targets.cpu(), _int("feather", feather))
 
 
 def psnr(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:

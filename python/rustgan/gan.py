@@ -12,9 +12,8 @@ import torch
 from tqdm.auto import tqdm
 
 from . import _rustgan, efficientnet, metrics
-from ._checks import SEED_MAX, _device, _float, _int, _text
+from ._checks import _device, _float, _int, _seed, _text
 from .data import as_batch, as_dataset, as_labels, as_tensor
-from .errors import InvalidArgumentError
 from .native import NativeModel, OptionSpec, option_specs
 
 # Names, defaults and choices of GAN's options, and their checks, live in Rust.
@@ -149,18 +148,12 @@ class GAN(NativeModel):
         latent_dim: int = _default("latent_dim"),
         loss: str = _default("loss"),
         *,
-        base_channels: int = _default("base_channels"),
         hidden_dim: int = _default("hidden_dim"),
         depth: int = _default("depth"),
         batch_norm_g: bool = _default("batch_norm_g"),
         hidden_dim_d: int = _default("hidden_dim_d"),
         depth_d: int = _default("depth_d"),
         maxout: int = _default("maxout"),
-        lr_g: float = _default("lr_g"),
-        lr_d: float = _default("lr_d"),
-        betas_g: tuple[float, float] = _default("betas_g"),
-        betas_d: tuple[float, float] = _default("betas_d"),
-        lr_half_life: int = _default("lr_half_life"),
         n_critic: int = _default("n_critic"),
         gp_weight: float = _default("gp_weight"),
         gradient_penalty: bool = _default("gradient_penalty"),
@@ -178,6 +171,12 @@ class GAN(NativeModel):
         cluster_features: str = _default("cluster_features"),
         cluster_code: bool = _default("cluster_code"),
         conditional_batch_norm: bool = _default("conditional_batch_norm"),
+        base_channels: int = _default("base_channels"),
+        lr_g: float = _default("lr_g"),
+        lr_d: float = _default("lr_d"),
+        betas_g: tuple[float, float] = _default("betas_g"),
+        betas_d: tuple[float, float] = _default("betas_d"),
+        lr_half_life: int = _default("lr_half_life"),
         ema: float | None = _default("ema"),
         precision: str = _default("precision"),
         seed: int = _default("seed"),
@@ -287,7 +286,7 @@ class GAN(NativeModel):
         one-hot cluster code drawn at the clusters' shares; reproducible with `seed`.
         `truncation` < 1 pulls z toward the mean latent (the truncation trick: less
         variety, more typical images)."""
-        seed = None if seed is None else _int("seed", seed, 0, SEED_MAX)
+        seed = None if seed is None else _seed(seed)
         return self._core.latent(_int("n", n), seed, _float("truncation", truncation))
 
     def generate(self, z: torch.Tensor, ema: bool = True, labels=None) -> torch.Tensor:
@@ -296,10 +295,7 @@ class GAN(NativeModel):
         another label gives the same style in another class. A self-conditioned GAN also
         takes z alone ``[N, latent_dim]``, whose first coordinate then picks the cluster,
         and soft codes (any distribution over the clusters)."""
-        z = as_tensor(z, "z")
-        if not torch.isfinite(z).all():
-            raise InvalidArgumentError("z contains NaN or infinite values")
-        return self._core.generate(z, as_labels(labels), bool(ema))
+        return self._core.generate(as_tensor(z, "z"), as_labels(labels), bool(ema))
 
     def sample(
         self,
@@ -326,7 +322,7 @@ class GAN(NativeModel):
         n = _int("n", n)
         if isinstance(labels, numbers.Integral) and not isinstance(labels, bool):
             labels = [int(labels)] * max(n, 0)  # one class for every sample; checked with the rest
-        seed = None if seed is None else _int("seed", seed, 0, SEED_MAX)
+        seed = None if seed is None else _seed(seed)
         labels, truncation = as_labels(labels), _float("truncation", truncation)
         if guide is None:
             return self._core.sample(n, seed, labels, bool(ema), truncation)
@@ -340,7 +336,7 @@ class GAN(NativeModel):
         Returns it: ``scale`` and ``offset`` of the logit, rejection sampling's bound
         ``max_log_ratio`` and ``shift``, and its expected ``acceptance_rate``."""
         real = as_batch(real, self.data_shape, "real")
-        return self._core.calibrate(real, as_labels(labels), _int("seed", seed, 0, SEED_MAX), bool(ema))
+        return self._core.calibrate(real, as_labels(labels), _seed(seed), bool(ema))
 
     @property
     def calibration(self) -> dict[str, float] | None:

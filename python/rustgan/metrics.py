@@ -21,7 +21,7 @@ from torch.nn import functional as F
 from . import _rustgan
 from . import efficientnet as _efficientnet
 from . import shapes as _shapes
-from ._checks import SEED_MAX, _float, _int, _path
+from ._checks import _float, _int, _path, _seed
 from .data import as_tensor, mnist, split
 from .errors import InvalidArgumentError
 
@@ -111,7 +111,7 @@ def kid(a, b, subsets: int = 50, subset_size: int = 1000, seed: int = 0) -> tupl
             f"{min(len(a), len(b))}, so the subsets overlap and kid_std understates the spread",
             stacklevel=2,
         )
-    return _rustgan.kernel_inception_distance(a, b, subsets, subset_size, _int("seed", seed, 0, SEED_MAX))
+    return _rustgan.kernel_inception_distance(a, b, subsets, subset_size, _seed(seed))
 
 
 def precision_recall(real, fake, k: int = 3) -> tuple[float, float]:
@@ -210,9 +210,7 @@ def swd(a, b, patches_per_image: int = 128, seed: int = 0) -> dict:
     size are cut to the smaller one."""
     a, b = _pad_to_power_of_two(_images(a, "a")), _pad_to_power_of_two(_images(b, "b"))
     a, b = a[: len(b)], b[: len(a)]
-    per_level, mean = _rustgan.sliced_wasserstein(
-        a, b, _int("patches_per_image", patches_per_image), _int("seed", seed, 0, SEED_MAX)
-    )
+    per_level, mean = _rustgan.sliced_wasserstein(a, b, _int("patches_per_image", patches_per_image), _seed(seed))
     return {"per_level": per_level, "mean": mean}
 
 
@@ -223,7 +221,7 @@ def swd_held_out(samples, held_out, train, seed: int = 0) -> dict:
     outside any feature network a GAN may have trained against."""
     samples, held_out, train = _images(samples, "samples"), _images(held_out, "held_out"), _images(train, "train")
     n = min(len(samples), len(held_out))
-    order = torch.randperm(len(train), generator=torch.Generator().manual_seed(_int("seed", seed, 0, SEED_MAX)))
+    order = torch.randperm(len(train), generator=torch.Generator().manual_seed(_seed(seed)))
     return {
         "swd": swd(samples[:n], held_out[:n], seed=seed)["mean"],
         "floor": swd(train[order[:n]], held_out[:n], seed=seed)["mean"],

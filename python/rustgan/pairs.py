@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ._checks import SEED_MAX, _float, _int
+from ._checks import _float, _seed
 from .convert import as_batch, as_tensor
 from .errors import ArgumentTypeError, InvalidArgumentError
 
@@ -38,7 +38,7 @@ def mask_batch(mask, images: torch.Tensor, seed: int = 0) -> torch.Tensor:
             known[:, :, height // 2 :] = 0
             return known
         if mask == "box":
-            return _boxes(n, height, width, _int("seed", seed, 0, SEED_MAX))
+            return _boxes(n, height, width, _seed(seed))
         raise InvalidArgumentError(
             f"unknown mask {mask!r}: choose one of {', '.join(map(repr, MASKS))} or pass a tensor"
         )

@@ -1,18 +1,18 @@
 //! The configuration of a `CycleGan` and its options: names, defaults, value checks.
 //! Saved as JSON beside the weights, like a translator's.
 
-use crate::config::{LossKind, Precision};
+use crate::config::LossKind;
 use crate::error::{invalid, Result};
 use crate::models::patchgan::{self, PatchGanSpec};
 use crate::models::unet::{check_image_shape, UNetSpec, MAX_SIZE};
-use crate::option_table::{check_ranges, option_table, Bounds, Kind, OptionSpec};
+use crate::option_table::{check_ranges, Bounds, Kind, OptionSpec};
 use crate::options::{as_json, TableConfig};
-use crate::shared_options as shared;
+use crate::shared_options::model_option_table;
 
 /// Most translations a pool keeps: beyond it a typo would exhaust memory.
 const MAX_POOL: i64 = 10_000;
 
-option_table! {
+model_option_table! {
     /// The options of `rustgan.CycleGAN`.
     pub struct CycleConfig, table SPECS {
         /// Shape of one image of domain a, `[C, H, W]`.
@@ -21,8 +21,6 @@ option_table! {
         /// Shape of one image of domain b, `[C, H, W]`, the same size as domain a's.
         shape_b: Vec<i64> = vec![1, 28, 28], Kind::Shape { max: MAX_SIZE },
             "shape of one image of domain b (C, H, W), same H and W";
-        /// Channels of the networks' first layer; deeper layers double it up to 8x.
-        base_channels: i64 = 32, shared::BASE_CHANNELS;
         /// Weight of the cycle L1: a translated image translated back must be the input.
         cycle_weight: f64 = 10.0, Kind::Float(Bounds::NON_NEGATIVE),
             "weight of the cycle-consistency L1 (CycleGAN: 10)";
@@ -40,24 +38,12 @@ option_table! {
         /// Dropout of the generators' innermost decoder layers while training.
         dropout: f64 = 0.0, Kind::Float(Bounds::FRACTION),
             "dropout of the generators' innermost decoder layers";
-        loss: LossKind = LossKind::Lsgan, shared::loss(patchgan::LOSSES);
         /// Stride-2 layers of the PatchGAN discriminators; 0 picks them by size
         /// (`with_patches_by_size`).
         patch_layers: i64 = 0, Kind::Int { min: 0, max: 6 },
             "stride-2 layers of the PatchGANs (0: by size)";
-        lr_g: f64 = 2e-4, shared::LR_G;
-        lr_d: f64 = 2e-4, shared::LR_D;
-        betas_g: (f64, f64) = (0.5, 0.999), shared::BETAS_G;
-        betas_d: (f64, f64) = (0.5, 0.999), shared::BETAS_D;
-        /// Exponential learning-rate decay: all four rates halve every `lr_half_life`
-        /// steps, so the translations settle instead of drifting on; 0 keeps them constant.
-        lr_half_life: i64 = 0, shared::LR_HALF_LIFE;
-        /// Decay of the exponential moving average of both generators' weights.
-        ema: Option<f64> = None, shared::EMA;
-        precision: Precision = Precision::Fp32, shared::PRECISION;
-        /// Seeds initialisation, the pools' draws and batch order.
-        seed: u64 = 0, shared::SEED;
     }
+    shared (losses patchgan::LOSSES) { base_channels = 32, loss = LossKind::Lsgan }
 }
 
 /// Which way a generator translates.

@@ -133,6 +133,44 @@ pub fn move_images(
     render_rows(gan, &moved, labels, use_ema)
 }
 
+/// Latents `z` `[N, width]` rendered in each of `classes` `[C]` (default: all) by a
+/// conditional GAN, or in each of the clusters of a self-conditioned one (z stays, the code
+/// becomes the cluster's): `[C, N, *data_shape]`.
+pub fn class_swap(
+    gan: &Gan,
+    z: &Tensor,
+    classes: Option<&Tensor>,
+    use_ema: bool,
+) -> Result<Tensor> {
+    let (num_classes, clusters) = (gan.config().num_classes, gan.config().clusters);
+    if num_classes == 0 && clusters == 0 {
+        return invalid(
+            "class_swap needs a class-conditional GAN (num_classes > 0) or a self-conditioned \
+             one (clusters > 0)",
+        );
+    }
+    let z = gan.check_latents(z, "z")?;
+    let classes = match classes {
+        Some(classes) if classes.dim() != 1 || classes.numel() == 0 => {
+            return invalid("classes must be a non-empty list of class indices")
+        }
+        Some(classes) => classes.to_kind(Kind::Int64).to_device(z.device()),
+        None => Tensor::arange(num_classes.max(clusters), (Kind::Int64, z.device())),
+    };
+    let count = classes.size()[0];
+    let (codes, per_code) =
+        (z.repeat([count, 1]), classes.repeat_interleave_self_int(z.size()[0], 0, None));
+    let images = if clusters > 0 {
+        crate::edit::into_clusters(gan, &codes, &per_code)
+            .and_then(|latents| gan.generate(&latents, None, use_ema))?
+    } else {
+        gan.generate(&codes, Some(&per_code), use_ema)?
+    };
+    let mut shape = vec![count, z.size()[0]];
+    shape.extend_from_slice(&gan.config().data_shape);
+    Ok(images.f_reshape(&shape)?)
+}
+
 /// The explorer's latent `[1, width]`: the first of `base`'s latents with z truncated,
 /// then moved by `amounts` `[K]` along `directions` `[K, latent_dim]`; its code kept.
 pub fn steered(

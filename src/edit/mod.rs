@@ -4,6 +4,7 @@
 //! projection for inpainting (Yeh et al. 2017 "Semantic Image Inpainting with Deep
 //! Generative Models"). Every loop works on a whole batch at once.
 
+pub mod composite;
 pub mod directions;
 pub mod latents;
 pub mod posterior;

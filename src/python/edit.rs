@@ -80,6 +80,34 @@ pub fn move_images(
     .map(PyTensor)
 }
 
+/// Latents `z` `[N, width]` rendered in each of `classes` `[C]` (default: all classes or
+/// clusters): `[C, N, *data_shape]`.
+#[pyfunction]
+pub fn class_swap(
+    py: Python<'_>,
+    gan: &PyGan,
+    z: PyTensor,
+    classes: Option<PyTensor>,
+    ema: bool,
+) -> PyResult<PyTensor> {
+    let (z, classes) = (z.0, classes.map(|c| c.0));
+    without_gil(py, move || latents::class_swap(gan.trainer().model(), &z, classes.as_ref(), ema))
+        .map(PyTensor)
+}
+
+/// How much of each pixel a composite takes from `targets` `[N, C, H, W]`: `mask`, faded
+/// over `feather` pixels at the hole's border.
+#[pyfunction]
+pub fn known_weight(
+    py: Python<'_>,
+    mask: PyTensor,
+    targets: PyTensor,
+    feather: i64,
+) -> PyResult<PyTensor> {
+    let (mask, targets) = (mask.0, targets.0);
+    without_gil(py, move || edit::composite::known_weight(&mask, &targets, feather)).map(PyTensor)
+}
+
 /// The explorer's latent `[1, width]`: `base` truncated, moved by `amounts` `[K]` along
 /// `directions` `[K, latent_dim]`.
 #[pyfunction]

@@ -17,7 +17,6 @@ pub fn _rustgan(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     m.add_class::<gan::PyGan>()?;
     m.add_function(wrap_pyfunction!(options::gan_options, m)?)?;
-    m.add_function(wrap_pyfunction!(options::shared_option_names, m)?)?;
     m.add_class::<translator::PyTranslator>()?;
     m.add_function(wrap_pyfunction!(translator::translator_options, m)?)?;
     m.add_class::<cycle::PyCycleGan>()?;
@@ -30,6 +29,8 @@ pub fn _rustgan(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(edit::interpolate_images, m)?)?;
     m.add_function(wrap_pyfunction!(edit::arithmetic, m)?)?;
     m.add_function(wrap_pyfunction!(edit::move_images, m)?)?;
+    m.add_function(wrap_pyfunction!(edit::class_swap, m)?)?;
+    m.add_function(wrap_pyfunction!(edit::known_weight, m)?)?;
     m.add_function(wrap_pyfunction!(edit::steered, m)?)?;
     m.add_function(wrap_pyfunction!(edit::project, m)?)?;
     m.add_function(wrap_pyfunction!(edit::sefa, m)?)?;

@@ -139,9 +139,3 @@ pub fn describe(
 pub fn gan_options(py: Python<'_>) -> PyResult<Vec<OptionDescription>> {
     describe(py, options::SPECS, &options::defaults())
 }
-
-/// The options every model's table includes (`shared_options`), by name.
-#[pyfunction]
-pub fn shared_option_names() -> Vec<&'static str> {
-    crate::shared_options::NAMES.to_vec()
-}

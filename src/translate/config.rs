@@ -1,14 +1,13 @@
 //! The configuration of a `Translator` and its options: names, defaults, value checks.
 //! Saved as JSON beside the weights, like a GAN's.
 
-use crate::config::{LossKind, Precision};
 use crate::error::{invalid, Result};
 use crate::models::patchgan::{self, PatchGanSpec};
 use crate::models::unet::{check_image_shape, UNetSpec, MAX_SIZE};
-use crate::option_table::{check_ranges, option_table, Bounds, Kind, OptionSpec};
+use crate::option_table::{check_ranges, Bounds, Kind, OptionSpec};
 use crate::options::{as_json, TableConfig};
-use crate::shared_options as shared;
-option_table! {
+use crate::shared_options::model_option_table;
+model_option_table! {
     /// The options of `rustgan.Translator`.
     pub struct TranslatorConfig, table SPECS {
         /// Shape of one input image, `[C, H, W]`.
@@ -17,9 +16,6 @@ option_table! {
         /// Shape of one output image, `[C, H, W]`, the same size as the input.
         out_shape: Vec<i64> = vec![1, 28, 28], Kind::Shape { max: MAX_SIZE },
             "shape of one output image (C, H, W), same H and W";
-        /// Channels of the networks' first layer; deeper layers double it up to 8x. 32 is
-        /// ample at 28-64 px (pix2pix uses 64 at 256 px).
-        base_channels: i64 = 32, shared::BASE_CHANNELS;
         /// Weight of the L1 distance between outputs and targets (pix2pix: 100).
         l1_weight: f64 = 100.0, Kind::Float(Bounds::NON_NEGATIVE),
             "weight of the L1 loss against the targets";
@@ -29,25 +25,11 @@ option_table! {
         /// Dropout of G's three innermost decoder layers while training: its only noise.
         dropout: f64 = 0.5, Kind::Float(Bounds::FRACTION),
             "dropout of G's innermost decoder layers while training";
-        loss: LossKind = LossKind::Bce, shared::loss(patchgan::LOSSES);
         /// Stride-2 layers of the PatchGAN discriminator; 0 picks 2 up to 32 px and 3 above.
         patch_layers: i64 = 0, Kind::Int { min: 0, max: 6 },
             "stride-2 layers of the PatchGAN (0: by size)";
-        lr_g: f64 = 2e-4, shared::LR_G;
-        lr_d: f64 = 2e-4, shared::LR_D;
-        betas_g: (f64, f64) = (0.5, 0.999), shared::BETAS_G;
-        betas_d: (f64, f64) = (0.5, 0.999), shared::BETAS_D;
-        /// Exponential learning-rate decay: both rates halve every `lr_half_life` steps;
-        /// 0 keeps them constant.
-        lr_half_life: i64 = 0, shared::LR_HALF_LIFE;
-        /// Decay of the exponential moving average of G's weights; `None` keeps no copy.
-        /// The average completes digits slightly better than the trained weights (+0.09
-        /// dB, 0.7 points more of them read; benches/README.md).
-        ema: Option<f64> = Some(0.999), shared::EMA;
-        precision: Precision = Precision::Fp32, shared::PRECISION;
-        /// Seeds initialisation, dropout and batch order.
-        seed: u64 = 0, shared::SEED;
     }
+    shared (losses patchgan::LOSSES) { base_channels = 32, ema = Some(0.999) }
 }
 
 impl TranslatorConfig {
