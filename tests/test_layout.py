@@ -38,7 +38,7 @@ PYTHON_LAYERS = [
     {"errors", "_checks", "shapes", "convert", "pairs", "real_data", "data", "efficientnet", "_rustgan"},
     {"distributed", "native"},
     {"gan", "translator", "cycle", "metrics", "edit", "plot", "torch_modules"},
-    {"widgets"},
+    {"widgets", "zoo"},
     {"cli_common", "cli_edit", "cli_translate", "cli_cycle", "cli", "__main__", "__init__"},
 ]
 

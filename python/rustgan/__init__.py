@@ -12,7 +12,7 @@ rustgan.plot.grid(gan.sample(64, seed=1), path="samples.png")
 # The native module links against libtorch_python, which `import torch` loads.
 import torch  # noqa: F401
 
-from . import data, distributed, edit, metrics, plot, torch_modules, widgets
+from . import data, distributed, edit, metrics, plot, torch_modules, widgets, zoo
 from ._rustgan import cuda_is_available, set_num_threads
 from .cycle import CycleGAN
 from .errors import (
@@ -27,6 +27,7 @@ from .errors import (
 from .gan import GAN, recipe
 from .torch_modules import export_torch, import_torch
 from .translator import Translator
+from .zoo import pretrained
 
 __version__ = "0.1.0"
 
@@ -49,8 +50,10 @@ __all__ = [
     "import_torch",
     "metrics",
     "plot",
+    "pretrained",
     "recipe",
     "set_num_threads",
     "torch_modules",
     "widgets",
+    "zoo",
 ]

@@ -19,11 +19,14 @@ from .cli_common import (
     MIXTURE_STD,
     RUN_FILE,
     HelpFormatter,
+    add_gan_source,
     add_option_flags,
     default_text,
+    gan_data,
     given_options,
     image_path,
     load_data,
+    load_gan,
     mixture_centers,
     option_flags,
     prepare_out,
@@ -224,13 +227,13 @@ def train(args) -> int:
 
 
 def sample(args) -> int:
-    gan = GAN.load(args.checkpoint, device=args.device)
+    gan = load_gan(args)
     images = gan.sample(args.n, seed=args.seed, guide=args.guide)
     out = image_path(args.out, "samples.png")
     if len(gan.data_shape) == 3:
         plot.grid(images, path=out)
     else:
-        plot.scatter2d(images, mixture_centers(run_data(args.checkpoint)), path=out)
+        plot.scatter2d(images, mixture_centers(gan_data(args)), path=out)
     print(out.resolve())
     return 0
 
@@ -308,8 +311,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(run=train)
 
-    p = commands.add_parser("sample", formatter_class=formatter, help="draw samples from a checkpoint into a PNG")
-    p.add_argument("--checkpoint", required=True, help="a checkpoint directory, e.g. runs/x/checkpoint")
+    p = commands.add_parser(
+        "sample", formatter_class=formatter, help="draw samples from a checkpoint or a shipped GAN into a PNG"
+    )
+    add_gan_source(p)
     p.add_argument("--n", type=int, default=64, help="samples to draw")
     p.add_argument("--seed", type=int, default=0, help="seed of the latents")
     p.add_argument("--guide", choices=GUIDES, default=None, help=GUIDE_HELP)

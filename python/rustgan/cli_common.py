@@ -16,6 +16,8 @@ import torch
 
 from . import data, plot
 from .errors import InvalidArgumentError
+from .gan import GAN
+from .zoo import pretrained
 
 BUILTIN_DATA = ("mnist", "fashion", "digits", "shapes", "emoji", "clipart", "ring2d", "grid2d")
 SHAPES = dict(n=10_000, size=32)  # `--data shapes`: the set its targets are measured on
@@ -43,11 +45,11 @@ def load_data(name: str, image_size: int, channels: int, labelled: bool = False)
         return data.shapes(**SHAPES)
     if name in MIXTURE_STD:
         return getattr(data, name)(MIXTURE_POINTS)[0], None
-    if not Path(name).is_dir():
+    if not Path(name).exists():
         close = difflib.get_close_matches(name.lower(), BUILTIN_DATA, n=1, cutoff=0.6)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         raise FileNotFoundError(
-            f"data '{name}' not found: neither a built-in set ({', '.join(BUILTIN_DATA)}) nor an image folder{hint}"
+            f"data '{name}' not found: neither a built-in set ({', '.join(BUILTIN_DATA)}) nor an image folder or file{hint}"
         )
     if labelled:
         return data.image_folder(name, size=image_size, channels=channels, labels="subfolders")
@@ -141,6 +143,28 @@ def run_data(checkpoint, required: str | None = None) -> str | None:
             f"no record of the data this checkpoint was trained on ({run_file} is missing or unreadable): "
             f"pass {required}"
         ) from None
+
+
+def add_gan_source(parser: argparse.ArgumentParser) -> None:
+    """--checkpoint or --pretrained: the GAN a command reads."""
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--checkpoint", help="a checkpoint directory, e.g. runs/x/checkpoint")
+    source.add_argument("--pretrained", metavar="NAME", help="a GAN that ships with rustgan: mnist, fashion or shapes")
+
+
+def load_gan(args):
+    """The GAN of --checkpoint or --pretrained."""
+    if args.pretrained is not None:
+        return pretrained(args.pretrained, device=args.device)
+    return GAN.load(args.checkpoint, device=args.device)
+
+
+def gan_data(args, required: str | None = None) -> str | None:
+    """The --data the GAN of --checkpoint or --pretrained trained on: a shipped GAN's is
+    the built-in set of its name."""
+    if args.pretrained is not None:
+        return args.pretrained
+    return run_data(args.checkpoint, required)
 
 
 def image_path(out: str, default_name: str) -> Path:

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from . import edit, plot
-from .cli_common import image_path, load_data, mixture_centers, run_data
+from .cli_common import add_gan_source, gan_data, image_path, load_data, load_gan, mixture_centers
 from .errors import InvalidArgumentError
 from .gan import GAN
 
@@ -39,7 +39,7 @@ def _targets(args, gan: GAN) -> tuple[torch.Tensor, torch.Tensor | None]:
     if len(gan.data_shape) != 3:
         raise InvalidArgumentError("projection and inpainting need an image GAN")
     channels, size, _ = gan.data_shape
-    name = args.data or run_data(args.checkpoint, required="--data (the images to edit)")
+    name = args.data or gan_data(args, required="--data (the images to edit)")
     x, labels = load_data(name, size, channels, labelled=bool(gan.num_classes))
     if gan.num_classes and labels is None:
         raise InvalidArgumentError(f"a conditional GAN edits labelled images (mnist or digits), not {name}")
@@ -78,7 +78,7 @@ def _moved_latents(args, gan: GAN) -> tuple[torch.Tensor, torch.Tensor | None]:
 def run(args: argparse.Namespace) -> int:
     if args.steps is None:
         args.steps = 10 if args.operation == "interpolate" else 500
-    gan = GAN.load(args.checkpoint, device=args.device)
+    gan = load_gan(args)
     out = image_path(args.out, f"{args.operation}.png")
     if args.operation == "interpolate":
         z0, z1 = gan.latent(args.n, seed=args.seed), gan.latent(args.n, seed=args.seed + 1)
@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         if len(gan.data_shape) == 3:
             plot.grid(strips.transpose(0, 1).flatten(0, 1), path=out, nrow=args.steps, title=title)
         else:  # vectors: the points along every path
-            plot.scatter2d(strips.flatten(0, 1), mixture_centers(run_data(args.checkpoint)), path=out, title=title)
+            plot.scatter2d(strips.flatten(0, 1), mixture_centers(gan_data(args)), path=out, title=title)
     elif args.operation == "truncation":
         rows = [gan.sample(args.n, seed=args.seed, truncation=psi) for psi in args.psi]
         plot.grid(torch.cat(rows), path=out, nrow=args.n, title="truncation " + " / ".join(map(str, args.psi)))
@@ -153,11 +153,15 @@ def add_parser(commands, formatter) -> None:
     p.add_argument(
         "operation", choices=("interpolate", "truncation", "project", "inpaint", "directions", "move", "swap")
     )
-    p.add_argument("--checkpoint", required=True, help="a checkpoint directory, e.g. runs/x/checkpoint")
+    add_gan_source(p)
     p.add_argument("--out", default="edit.png", help="PNG file, or a directory to write OPERATION.png into")
     p.add_argument("--n", type=int, default=8, help="rows of interpolation, images to edit, or latents moved")
     p.add_argument("--seed", type=int, default=0, help="seed of the latents and of the chosen images")
-    p.add_argument("--data", default=None, help="images to project or inpaint (default: the data the run trained on)")
+    p.add_argument(
+        "--data",
+        default=None,
+        help="images to project or inpaint: a built-in set, a folder or one image file (default: the data the GAN trained on)",
+    )
     p.add_argument("--steps", type=int, default=None, help="interpolation frames (10) or optimisation steps (500)")
     p.add_argument("--method", choices=("slerp", "lerp"), default="slerp", help="interpolation path")
     p.add_argument("--psi", type=float, nargs="+", default=[1.0, 0.7, 0.4], help="truncation values, one row each")

@@ -176,7 +176,8 @@ def _patch_sources(images) -> list[torch.Tensor]:
 
 
 def image_folder(path, size: int = 64, channels: int = 3, labels: str | None = None):
-    """Every image file in `path` (recursively), resized so the short side is `size`,
+    """Every image file in `path` (recursively; or the one image file `path`), resized so
+    the short side is `size`,
     center-cropped to ``size x size``: float32 ``[N, channels, size, size]`` in [-1, 1].
 
     With ``labels="subfolders"`` each image's class is the first-level subfolder it sits
@@ -185,7 +186,7 @@ def image_folder(path, size: int = 64, channels: int = 3, labels: str | None = N
     from PIL import Image, UnidentifiedImageError
 
     root = Path(path)
-    if not root.is_dir():
+    if not (root.is_dir() or root.is_file()):
         raise FileNotFoundError(f"image folder not found: {root}")
     if channels not in (1, 3):
         raise DataError(f"channels must be 1 or 3, got {channels}")
@@ -193,7 +194,7 @@ def image_folder(path, size: int = 64, channels: int = 3, labels: str | None = N
         raise DataError(f"size must be positive, got {size}")
     if labels not in (None, "subfolders"):
         raise InvalidArgumentError(f"labels must be None or 'subfolders', got {labels!r}")
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     if labels == "subfolders":
         files = [p for p in files if len(p.relative_to(root).parts) > 1]
     if not files:

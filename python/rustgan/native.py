@@ -207,11 +207,17 @@ class NativeModel:
         self._core.load_state_dict(network, tensors)
 
     # --- checkpoints -----------------------------------------------------------------
-    def save(self, path: str | PathLike) -> None:
+    def save(self, path: str | PathLike, training_state: bool = True) -> None:
         """Writes a checkpoint directory: config.json, the networks' weights (and the EMA
         copy's) and optimiser moments as safetensors, and state.json with the step and
-        random streams. Replaces an existing checkpoint only once the new one is complete."""
-        self._core.save(_path("path", path))
+        random streams. Replaces an existing checkpoint only once the new one is complete.
+
+        With ``training_state=False``, a release: what sampling and editing need, without
+        the optimiser moments and the step (a GAN ships its EMA generator as the generator),
+        about a third of the size. Training a loaded release starts afresh from step 0."""
+        if not isinstance(training_state, bool):
+            raise ArgumentTypeError(f"training_state must be a bool, got {type(training_state).__name__}")
+        (self._core.save if training_state else self._core.save_release)(_path("path", path))
 
     @classmethod
     def load(cls, path: str | PathLike, device: str = "auto"):

@@ -16,6 +16,9 @@ use crate::train::{Side, Trainable, Trainer};
 use crate::weights::{copy_named, named_variables};
 use store::{checkpoint_error, restore, write_tensors, Optimisers, TrainingState, STATE_FILE};
 
+/// The variables of each weight file of a checkpoint, by network name.
+pub type WeightFiles = Vec<(&'static str, Vec<(String, Tensor)>)>;
+
 /// A model whose trainer can be saved and loaded.
 pub trait Stored: Trainable {
     /// Names the kind of checkpoint in its state file; another kind is refused.
@@ -25,7 +28,13 @@ pub trait Stored: Trainable {
     fn from_config_json(json: &str, device: Device) -> Result<(Self, Rng)>;
     /// The variables of each weight file, by network name ("generator", "discriminator",
     /// "generator_ema").
-    fn weight_files(&self) -> Vec<(&'static str, Vec<(String, Tensor)>)>;
+    fn weight_files(&self) -> WeightFiles;
+    /// The config and weight files of a checkpoint without training state (`save_release`):
+    /// by default those of a full one. A model with an EMA generator ships the average as
+    /// its generator, and a config without EMA, so that no copy travels twice.
+    fn release(&self) -> (String, WeightFiles) {
+        (self.config_json(), self.weight_files())
+    }
     /// The stream a model samples from apart from training, kept in the state file.
     fn sample_rng(&self) -> Option<&Rng> {
         None
@@ -86,7 +95,7 @@ pub fn weight_files(
     generator: &VarStore,
     discriminator: &VarStore,
     ema: Option<&VarStore>,
-) -> Vec<(&'static str, Vec<(String, Tensor)>)> {
+) -> WeightFiles {
     let mut files = vec![
         ("generator", named_variables(generator)),
         ("discriminator", named_variables(discriminator)),
@@ -130,8 +139,34 @@ fn write_checkpoint<M: Stored>(trainer: &Trainer<M>, dir: &Path) -> Result<()> {
         d_optim_steps: update_count(trainer, Side::Discriminator),
         rng: rng.clone(),
         sample_rng: model.sample_rng().cloned(),
+        release: false,
     };
     store::write_json(dir, STATE_FILE, &state) // last: it makes the directory a checkpoint
+}
+
+/// Saves what sampling and editing need, without the optimiser moments and step: the
+/// release's config and weights (`Stored::release`) and the model's extras. Loading it
+/// starts training afresh, from step 0 with new moments.
+pub fn save_release<M: Stored>(model: &M, dir: &Path) -> Result<()> {
+    store::save(dir, |staging| {
+        let (config, files) = model.release();
+        std::fs::write(staging.join("config.json"), config)?;
+        for (network, variables) in files {
+            write_tensors(&staging.join(format!("{network}.safetensors")), variables)?;
+        }
+        model.write_extras(staging)?;
+        let state = TrainingState {
+            format: M::FORMAT.into(),
+            version: 1,
+            step: 0,
+            g_optim_steps: 0,
+            d_optim_steps: 0,
+            rng: Rng::new(model.seed()),
+            sample_rng: model.sample_rng().cloned(),
+            release: true,
+        };
+        store::write_json(staging, STATE_FILE, &state)
+    })
 }
 
 pub fn load<M: Stored>(dir: &Path, device: Device) -> Result<Trainer<M>> {
@@ -143,7 +178,9 @@ pub fn load<M: Stored>(dir: &Path, device: Device) -> Result<Trainer<M>> {
     for (network, variables) in trainer.model().weight_files() {
         restore(&dir.join(format!("{network}.safetensors")), variables)?;
     }
-    store::restore_optimisers(&dir.join("optimizer.safetensors"), &optimisers(&trainer))?;
+    if !state.release {
+        store::restore_optimisers(&dir.join("optimizer.safetensors"), &optimisers(&trainer))?;
+    }
     let counts: Vec<i64> = (trainer.model().networks().iter())
         .map(|n| match n.side {
             Side::Generator => state.g_optim_steps,

@@ -102,6 +102,9 @@ pub struct TrainingState {
     /// A GAN's stream of latents for `sample`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sample_rng: Option<Rng>,
+    /// A release (`save_release`): weights without optimiser moments, at step 0.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub release: bool,
 }
 
 impl TrainingState {

@@ -7,7 +7,7 @@ use tch::{Device, Tensor};
 
 use super::{CycleConfig, CycleGan, Direction};
 use crate::checkpoint::store::{checkpoint_error, write_tensors};
-use crate::checkpoint::Stored;
+use crate::checkpoint::{Stored, WeightFiles};
 use crate::error::Result;
 use crate::options::TableConfig;
 use crate::rng::Rng;
@@ -29,7 +29,7 @@ impl Stored for CycleGan {
         CycleGan::build(CycleConfig::from_json(json)?, device)
     }
 
-    fn weight_files(&self) -> Vec<(&'static str, Vec<(String, Tensor)>)> {
+    fn weight_files(&self) -> WeightFiles {
         let (ab, ba) = (&self.a_to_b, &self.b_to_a);
         let mut files = vec![
             ("generator_ab", named_variables(ab.generator.vs())),

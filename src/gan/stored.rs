@@ -3,14 +3,15 @@
 
 use std::path::Path;
 
-use tch::{Device, Tensor};
+use tch::Device;
 
 use super::adaptive_augment::AdaptiveAugment;
 use super::clusters::{Clusters, FeatureClusters};
 use super::config_from_json;
 use super::Gan;
 use crate::checkpoint::store::{self, checkpoint_error, write_tensors};
-use crate::checkpoint::{weight_files, Stored};
+use crate::checkpoint::{weight_files, Stored, WeightFiles};
+use crate::config::GanConfig;
 use crate::error::Result;
 use crate::options::TableConfig;
 use crate::rng::Rng;
@@ -52,9 +53,16 @@ impl Stored for Gan {
         Gan::with_training_stream(config_from_json(json)?, device)
     }
 
-    fn weight_files(&self) -> Vec<(&'static str, Vec<(String, Tensor)>)> {
+    fn weight_files(&self) -> WeightFiles {
         let ema = self.ema.as_ref().map(|ema| ema.generator().vs());
         weight_files(self.generator.vs(), self.discriminator.vs(), ema)
+    }
+
+    fn release(&self) -> (String, WeightFiles) {
+        let config = TableConfig::to_json(&GanConfig { ema: None, ..self.config.clone() });
+        let generator = self.ema.as_ref().map_or(&self.generator, |ema| ema.generator());
+        let files = weight_files(generator.vs(), self.discriminator.vs(), None);
+        (config, files)
     }
 
     fn sample_rng(&self) -> Option<&Rng> {
@@ -124,7 +132,7 @@ mod tests {
     use crate::checkpoint::{load, save};
     use crate::config::GanConfig;
     use crate::train::{FitOptions, NanPolicy, Trainer};
-    use tch::Kind;
+    use tch::{Kind, Tensor};
 
     fn fit(trainer: &mut Trainer<Gan>, data: &Tensor, steps: i64) {
         let options = FitOptions { steps, batch_size: 10, log_every: 5, on_nan: NanPolicy::Raise };
@@ -158,5 +166,28 @@ mod tests {
         let (a, b) =
             (original.model_mut().latent(4, None, 1.0), resumed.model_mut().latent(4, None, 1.0));
         assert!(a.unwrap().equal(&b.unwrap()), "the sampling stream continues too");
+    }
+
+    /// A release holds no optimiser moments and draws what the EMA generator drew.
+    #[test]
+    fn a_release_ships_the_average_generator_without_training_state() {
+        let config = GanConfig { clusters: 3, ema: Some(0.5), ..GanConfig::tiny_mlp() };
+        let data = Tensor::randn([60, 2], (Kind::Float, Device::Cpu));
+        let (gan, rng) = Gan::with_training_stream(config, Device::Cpu).unwrap();
+        let mut trained = Trainer::new(gan, rng);
+        fit(&mut trained, &data, 4);
+        let dir = std::env::temp_dir().join(format!("rustgan-release-{}", std::process::id()));
+        crate::checkpoint::save_release(trained.model(), &dir).unwrap();
+        assert!(!dir.join("optimizer.safetensors").exists());
+        assert!(!dir.join("generator_ema.safetensors").exists());
+        let mut released: Trainer<Gan> = load(&dir, Device::Cpu).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!((released.step(), released.model().config().ema), (0, None));
+        let draw = |gan: &mut Gan, ema| gan.sample(8, Some(3), None, ema, 1.0).unwrap();
+        let (average, shipped) =
+            (draw(trained.model_mut(), true), draw(released.model_mut(), true));
+        assert!(average.equal(&shipped));
+        fit(&mut released, &data, 2);
+        assert_eq!(released.step(), 2, "a release trains on from fresh moments");
     }
 }

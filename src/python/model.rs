@@ -39,6 +39,10 @@ impl<M: Stored> Shared<M> {
         without_gil(py, || checkpoint::save(&self.trainer(), &path))
     }
 
+    pub fn save_release(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        without_gil(py, || checkpoint::save_release(self.trainer().model(), &path))
+    }
+
     pub fn step<'py>(
         &self,
         py: Python<'py>,
@@ -138,6 +142,10 @@ macro_rules! native_model_methods {
 
             fn save(&self, py: Python<'_>, path: std::path::PathBuf) -> PyResult<()> {
                 self.core.save(py, path)
+            }
+
+            fn save_release(&self, py: Python<'_>, path: std::path::PathBuf) -> PyResult<()> {
+                self.core.save_release(py, path)
             }
 
             #[pyo3(signature = (items, other, on_nan))]

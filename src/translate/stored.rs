@@ -1,9 +1,9 @@
 //! A translator's checkpoints: its config and networks, nothing besides.
 
-use tch::{Device, Tensor};
+use tch::Device;
 
 use super::{Translator, TranslatorConfig};
-use crate::checkpoint::{weight_files, Stored};
+use crate::checkpoint::{weight_files, Stored, WeightFiles};
 use crate::error::Result;
 use crate::options::TableConfig;
 use crate::rng::Rng;
@@ -19,7 +19,7 @@ impl Stored for Translator {
         Translator::with_training_stream(TranslatorConfig::from_json(json)?, device)
     }
 
-    fn weight_files(&self) -> Vec<(&'static str, Vec<(String, Tensor)>)> {
+    fn weight_files(&self) -> WeightFiles {
         let ema = self.ema.as_ref().map(|ema| ema.generator().vs());
         weight_files(self.generator.vs(), self.discriminator.vs(), ema)
     }
