@@ -184,3 +184,21 @@ def test_the_pixel_judges_tell_copies_from_new_images():
         metrics.evaluate(Copier(x_train), x_train, n=300, held_out=torch.zeros(10, 3, 28, 28))
     with pytest.raises(rustgan.InvalidArgumentError, match="quantile"):
         metrics.copy_rate(new, x_train, held_out, quantile=1.5)
+
+
+@pytest.mark.slow
+def test_gan_train_test_tells_real_labels_from_shuffled_ones(mnist):
+    x, y = mnist
+    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))
+    train, test = order[:1000], order[1000:1500]
+    # Real images stand in for samples: with their own labels they train and read as well
+    # as real data; with shuffled labels neither way works.
+    honest = metrics.gan_train_test(x[train], y[train], x[train], y[train], x[test], y[test], epochs=3)
+    assert honest["gan_train"] > 0.7 and honest["gan_test"] > 0.7 and honest["real_train"] > 0.7
+    shuffled = y[train][torch.randperm(1000, generator=torch.Generator().manual_seed(1))]
+    lying = metrics.gan_train_test(x[train], shuffled, x[train], y[train], x[test], y[test], epochs=3)
+    assert lying["gan_train"] < 0.4 and lying["gan_test"] < 0.4
+    with pytest.raises(rustgan.InvalidArgumentError, match="one label per image"):
+        metrics.gan_train_test(x[train], y[:5], x[train], y[train], x[test], y[test])
+    with pytest.raises(rustgan.InvalidArgumentError, match=r"labels must lie in \[0, 10\)"):
+        metrics.classifier_accuracy(x[train], y[train] + 5, x[test], y[test], epochs=1)

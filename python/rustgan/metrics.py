@@ -11,6 +11,7 @@ Rust (EfficientNet's forward pass in PyTorch); fixed seeds give the same numbers
 from __future__ import annotations
 
 import math
+import tempfile
 import warnings
 from os import PathLike
 from pathlib import Path
@@ -238,6 +239,54 @@ def copy_rate(samples, train, held_out, quantile: float = 0.99) -> dict:
     return {"rate": rate, "threshold": threshold, "distances": distances}
 
 
+def _labels(y, name: str, images: torch.Tensor) -> torch.Tensor:
+    y = as_tensor(y, name).long().cpu()
+    if y.shape != (len(images),):
+        raise InvalidArgumentError(f"{name} must hold one label per image [{len(images)}], got {tuple(y.shape)}")
+    return y
+
+
+def _trained_predictions(train, train_labels, images, epochs: int, seed: int) -> torch.Tensor:
+    """The classes that the shipped classifiers' network, trained from scratch on `train`,
+    predicts for `images`."""
+    train = _images(train, "train")
+    with tempfile.TemporaryDirectory() as folder:
+        weights = Path(folder) / "classifier.safetensors"
+        labels = _labels(train_labels, "train_labels", train)
+        _rustgan.train_digit_classifier(train, labels, _int("epochs", epochs, 1), _seed(seed), weights)
+        return digit_logits(images, weights=weights).argmax(1)
+
+
+def classifier_accuracy(train, train_labels, test, test_labels, epochs: int = 8, seed: int = 0) -> float:
+    """The accuracy on ``(test, test_labels)`` of the shipped classifiers' network (28 px
+    grey images, up to 10 classes) trained from scratch on ``(train, train_labels)`` for
+    `epochs` epochs."""
+    test = _images(test, "test")
+    predicted = _trained_predictions(train, train_labels, test, epochs, seed)
+    return (predicted == _labels(test_labels, "test_labels", test)).double().mean().item()
+
+
+def gan_train_test(
+    samples, sample_labels, train, train_labels, test, test_labels, epochs: int = 8, seed: int = 0
+) -> dict:
+    """GAN-train and GAN-test (Shmelkov et al. 2018) with classifiers trained from scratch
+    (see `classifier_accuracy`): ``gan_train``, a classifier trained on the labelled
+    `samples` tested on the real `test` images; ``real_train``, the same network trained on
+    the real `train` images (the gap is what synthetic data costs); ``gan_test``, that
+    real-trained classifier reading the samples as the labels they were drawn for."""
+    samples, test = _images(samples, "samples"), _images(test, "test")
+    sample_labels, test_labels = (
+        _labels(sample_labels, "sample_labels", samples),
+        _labels(test_labels, "test_labels", test),
+    )
+    read = _trained_predictions(train, train_labels, torch.cat([test, samples]), epochs, seed)
+    return {
+        "gan_train": classifier_accuracy(samples, sample_labels, test, test_labels, epochs, seed),
+        "real_train": (read[: len(test)] == test_labels).double().mean().item(),
+        "gan_test": (read[len(test) :] == sample_labels).double().mean().item(),
+    }
+
+
 def _pad_to_power_of_two(images: torch.Tensor) -> torch.Tensor:
     size = images.shape[-1]
     target = 1 << max(4, (size - 1).bit_length())
@@ -360,6 +409,7 @@ __all__ = [
     "DIGIT_CLASSIFIER",
     "FASHION_CLASSIFIER",
     "class_coverage",
+    "classifier_accuracy",
     "conditional_accuracy",
     "copy_rate",
     "digit_features",
@@ -368,6 +418,7 @@ __all__ = [
     "efficientnet_features",
     "evaluate",
     "frechet_distance",
+    "gan_train_test",
     "image_features",
     "kid",
     "modes_2d",

@@ -95,6 +95,10 @@ impl DigitClassifier {
         if labels.size() != [n] {
             return invalid(format!("labels must have shape [{n}], got {:?}", labels.size()));
         }
+        let (low, high) = (labels.min().int64_value(&[]), labels.max().int64_value(&[]));
+        if low < 0 || high >= CLASSES {
+            return invalid(format!("labels must lie in [0, {CLASSES}), got {low}..={high}"));
+        }
         tch::manual_seed(seed as i64);
         let classifier = DigitClassifier::new(device);
         let mut optimizer = nn::Adam::default().build(&classifier.vs, 1e-3)?;
