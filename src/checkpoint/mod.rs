@@ -121,15 +121,24 @@ pub fn save<M: Stored>(trainer: &Trainer<M>, dir: &Path) -> Result<()> {
     store::save(dir, |staging| write_checkpoint(trainer, staging))
 }
 
+/// Writes a model's config, weight files and extras into `dir`.
+fn write_model<M: Stored>(
+    model: &M,
+    dir: &Path,
+    (config, files): (String, WeightFiles),
+) -> Result<()> {
+    std::fs::write(dir.join("config.json"), config)?;
+    for (network, variables) in files {
+        write_tensors(&dir.join(format!("{network}.safetensors")), variables)?;
+    }
+    model.write_extras(dir)
+}
+
 /// Writes every file of a checkpoint into the empty directory `dir`.
 fn write_checkpoint<M: Stored>(trainer: &Trainer<M>, dir: &Path) -> Result<()> {
     let model = trainer.model();
-    std::fs::write(dir.join("config.json"), model.config_json())?;
-    for (network, variables) in model.weight_files() {
-        write_tensors(&dir.join(format!("{network}.safetensors")), variables)?;
-    }
+    write_model(model, dir, (model.config_json(), model.weight_files()))?;
     store::write_optimisers(&dir.join("optimizer.safetensors"), &optimisers(trainer))?;
-    model.write_extras(dir)?;
     let (_, step, rng) = trainer.state();
     let state = TrainingState {
         format: M::FORMAT.into(),
@@ -149,12 +158,7 @@ fn write_checkpoint<M: Stored>(trainer: &Trainer<M>, dir: &Path) -> Result<()> {
 /// starts training afresh, from step 0 with new moments.
 pub fn save_release<M: Stored>(model: &M, dir: &Path) -> Result<()> {
     store::save(dir, |staging| {
-        let (config, files) = model.release();
-        std::fs::write(staging.join("config.json"), config)?;
-        for (network, variables) in files {
-            write_tensors(&staging.join(format!("{network}.safetensors")), variables)?;
-        }
-        model.write_extras(staging)?;
+        write_model(model, staging, model.release())?;
         let state = TrainingState {
             format: M::FORMAT.into(),
             version: 1,
