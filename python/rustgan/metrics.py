@@ -23,7 +23,7 @@ from . import _rustgan
 from . import efficientnet as _efficientnet
 from . import shapes as _shapes
 from ._checks import _float, _int, _path, _seed
-from .data import as_tensor, mnist, split
+from .data import as_labels, as_tensor, mnist, split
 from .errors import InvalidArgumentError
 
 DIGIT_CLASSIFIER = Path(__file__).parent / "weights" / "digit_classifier.safetensors"
@@ -240,9 +240,11 @@ def copy_rate(samples, train, held_out, quantile: float = 0.99) -> dict:
 
 
 def _labels(y, name: str, images: torch.Tensor) -> torch.Tensor:
-    y = as_tensor(y, name).long().cpu()
-    if y.shape != (len(images),):
-        raise InvalidArgumentError(f"{name} must hold one label per image [{len(images)}], got {tuple(y.shape)}")
+    y = as_labels(y, name)
+    if y is None or y.shape != (len(images),):
+        raise InvalidArgumentError(
+            f"{name} must hold one label per image [{len(images)}], got {None if y is None else tuple(y.shape)}"
+        )
     return y
 
 
