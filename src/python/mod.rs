@@ -11,6 +11,9 @@ mod training;
 mod translator;
 
 use pyo3::prelude::*;
+use pyo3_tch::PyTensor;
+
+use crate::models::efficientnet::FeatureNetwork;
 
 #[pymodule]
 pub fn _rustgan(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -40,6 +43,8 @@ pub fn _rustgan(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(edit::into_clusters, m)?)?;
     m.add_function(wrap_pyfunction!(edit::inpaint_posterior, m)?)?;
     m.add_function(wrap_pyfunction!(cuda_is_available, m)?)?;
+    m.add_function(wrap_pyfunction!(install_feature_network, m)?)?;
+    m.add_function(wrap_pyfunction!(feature_network_stages, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::modes_2d, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::frechet_distance, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::kernel_inception_distance, m)?)?;
@@ -62,6 +67,29 @@ fn set_num_threads(n: i32) -> PyResult<()> {
     }
     tch::set_num_threads(n);
     Ok(())
+}
+
+/// Hands the weights of EfficientNet-Lite0 (its PyTorch state dict, as (name, tensor)
+/// pairs) to projected discriminators built from now on; returns their fingerprint.
+#[pyfunction]
+fn install_feature_network(
+    py: Python<'_>,
+    state: Vec<(String, pyo3_tch::PyTensor)>,
+) -> PyResult<String> {
+    let state = state.into_iter().map(|(name, tensor)| (name, tensor.0)).collect();
+    errors::without_gil(py, move || crate::models::efficientnet::install(state))
+}
+
+/// The four stage outputs a projected discriminator reads, of images `[N, 3, H, W]` in
+/// [-1, 1] (H and W multiples of 32), from the installed weights.
+#[pyfunction]
+fn feature_network_stages(py: Python<'_>, images: PyTensor) -> PyResult<Vec<PyTensor>> {
+    let images = images.0;
+    errors::without_gil(py, move || {
+        crate::models::efficientnet::check_images(&images)?;
+        let network = FeatureNetwork::load(images.device(), tch::Kind::Float)?;
+        Ok(tch::no_grad(|| network.stages(&images)).into_iter().map(PyTensor).collect())
+    })
 }
 
 #[pyfunction]
