@@ -45,6 +45,8 @@ CASES = {
     "resnet-64x64x3-b32": dict(data_shape=(3, 64, 64), arch="resnet", batch=32),
     "resnet-32x32x3-b64-compile": dict(data_shape=(3, 32, 32), arch="resnet", batch=64, compile=True),
     "resnet-64x64x3-b32-compile": dict(data_shape=(3, 64, 64), arch="resnet", batch=32, compile=True),
+    # The colour recipe's width: FastGAN's generator is 4x DCGAN's at the same base.
+    "projected-64x64x3-b64": dict(data_shape=(3, 64, 64), arch="projected", batch=64, base_channels=16),
     "cyclegan-28x28x1-b32": dict(data_shape=(1, 28, 28), arch="cyclegan", batch=32),
     "cyclegan-32x32x3-b32": dict(data_shape=(3, 32, 32), arch="cyclegan", batch=32),
 }
@@ -54,6 +56,7 @@ DEFAULT_CASES = [
     "dcgan-28x28x1-b64",
     "dcgan-64x64x3-b64",
     "dcgan-28x28x1-b64-bf16",
+    "projected-64x64x3-b64",
     "cyclegan-28x28x1-b32",
 ]
 # CycleGAN's networks are 32 wide at 28-64 px, as its defaults.
@@ -75,6 +78,7 @@ class CycleSide:
 
 
 def make(case: dict, side: str, base_channels: int):
+    base_channels = case.get("base_channels", base_channels)
     if case["arch"] == "cyclegan":
         shape, width = case["data_shape"], min(base_channels, CYCLEGAN_CHANNELS)
         torch.manual_seed(0)
@@ -109,13 +113,13 @@ def step_flops(case: dict, base_channels: int) -> float:
         with FlopCounterMode(display=False) as counter:
             model.step(data_for(case, case["batch"]))
         return counter.get_total_flops()
-    model = ReferenceGAN(case["data_shape"], case["arch"], base_channels=base_channels)
+    model = make(case, "torch", base_channels)
     generator, discriminator = model.generator, model.discriminator
     real = data_for(case, case["batch"])
     with FlopCounterMode(display=False) as counter:
         fake = generator(torch.randn(len(real), model.latent_dim))
         d_loss = F.softplus(-discriminator(real)).mean() + F.softplus(discriminator(fake.detach())).mean()
-        torch.autograd.grad(d_loss, list(discriminator.parameters()))
+        torch.autograd.grad(d_loss, [p for p in discriminator.parameters() if p.requires_grad])
         g_loss = F.softplus(-discriminator(fake)).mean()
         torch.autograd.grad(g_loss, list(generator.parameters()))
     return counter.get_total_flops()

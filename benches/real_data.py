@@ -47,17 +47,16 @@ def load(name: str):
 # rustgan's runs: the recipe they start from, the image size it is asked for (None: the
 # data's, as `rustgan train` does) and options on top of it.
 DIFF_AUGMENT = ["color", "translation", "cutout"]
+PROJECTED = {"arch": "projected", "base_channels": 16, "clusters": 0, "betas_g": (0.0, 0.99), "betas_d": (0.0, 0.99)}
 RUNS = {
     "images recipe": ("images", None, {}),
     "colour recipe": ("colour", None, {}),
     "colour recipe, adaptive augmentation": ("colour", None, {"augment_target": 0.6}),
     "colour recipe, pixel clusters": ("colour", None, {"cluster_features": "pixels"}),
     "colour recipe, EfficientNet clusters": ("colour", None, {"cluster_features": "efficientnet"}),
-    "projected": (
-        "colour",
-        None,
-        {"arch": "projected", "base_channels": 16, "clusters": 0, "betas_g": (0.0, 0.99), "betas_d": (0.0, 0.99)},
-    ),
+    "projected": ("colour", None, PROJECTED),
+    "projected, lr 1e-3": ("colour", None, PROJECTED | {"lr_g": 1e-3, "lr_d": 1e-3}),
+    "projected, 128 px features": ("colour", None, PROJECTED | {"projected_size": 128}),
     "residual colour recipe": ("colour", 32, {}),
     "residual colour recipe + DiffAugment": ("colour", 32, {"augment": DIFF_AUGMENT}),
 }

@@ -11,9 +11,11 @@ import torch
 from rustgan.torch_modules import (
     DCGANDiscriminator,
     DCGANGenerator,
+    FastGANGenerator,
     ImageDiscriminator,
     MLPDiscriminator,
     MLPGenerator,
+    ProjectedDiscriminator,
     ResNetDiscriminator,
     ResNetGenerator,
     UNetGenerator,
@@ -51,6 +53,11 @@ class ReferenceGAN:
             self.discriminator = ResNetDiscriminator(data_shape, base_channels)
             initialise(self.generator, xavier=True)
             initialise(self.discriminator, xavier=True)
+        elif arch == "projected":  # the frozen feature network is outside D's parameters
+            self.generator = FastGANGenerator(data_shape, latent_dim, base_channels)
+            self.discriminator = ProjectedDiscriminator(base_channels, projected_size=data_shape[-1])
+            initialise(self.generator)
+            initialise(self.discriminator)
         elif arch == "dcgan":
             self.generator = DCGANGenerator(data_shape, latent_dim, base_channels)
             self.discriminator = DCGANDiscriminator(data_shape, base_channels)

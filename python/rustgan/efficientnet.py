@@ -67,6 +67,36 @@ def install_in_native() -> str:
     return _rustgan.install_feature_network([(name, t.float()) for name, t in _state_dict().items() if t.is_floating_point()])
 
 
+STAGE_ENDS = (2, 4, 10, 14)
+
+
+def frozen_network() -> torch.nn.Module:
+    """The network for a projected discriminator in PyTorch: channels-last, eval mode,
+    no weight gradients."""
+    network = _network()
+    for parameter in network.parameters():
+        parameter.requires_grad_(False)
+    return network
+
+
+def stages(network: torch.nn.Module, images: torch.Tensor, size: int) -> list[torch.Tensor]:
+    """The outputs of the four stages a projected discriminator reads (after blocks
+    `STAGE_ENDS`), of images in [-1, 1] (1 channel read as grey) resized to `size` px."""
+    images = images.expand(-1, 3, -1, -1) if images.shape[1] == 1 else images
+    if images.shape[-1] != size:
+        antialias = images.shape[-1] > size
+        images = F.interpolate(images, size=(size, size), mode="bilinear", antialias=antialias)
+    mean, std = (torch.tensor(v, device=images.device).view(1, 3, 1, 1) for v in (IMAGENET_MEAN, IMAGENET_STD))
+    x = (((images + 1) / 2 - mean) / std).contiguous(memory_format=torch.channels_last)
+    x = network._swish(network._bn0(network._conv_stem(x)))
+    out = []
+    for i, block in enumerate(network._blocks[: STAGE_ENDS[-1] + 1]):
+        x = block(x)
+        if i in STAGE_ENDS:
+            out.append(x)
+    return out
+
+
 def features(
     images: torch.Tensor, batch_size: int = 100, size: int = INPUT_SIZE, progress: bool = False
 ) -> torch.Tensor:

@@ -22,14 +22,69 @@ from .errors import ArgumentTypeError, InvalidArgumentError
 _PYRAMID = {28: (7, 2), 32: (4, 3), 64: (4, 4)}
 
 
-class DCGANGenerator(nn.Sequential):
-    """z ``[N, latent_dim]`` -> images ``[N, C, S, S]`` in [-1, 1]."""
+def _spectrally_normalised(layer: nn.Module) -> torch.Tensor:
+    """`layer.weight` divided by its largest singular value, estimated by one power
+    iteration per training forward pass from the buffer `weight_u`, as rustgan computes it
+    (the names differ from `torch.nn.utils.spectral_norm`'s)."""
+    matrix = layer.weight.flatten(1)
+    with torch.no_grad():
+        v = nn.functional.normalize(matrix.t() @ layer.weight_u, dim=0, eps=1e-12)
+        if layer.training:
+            layer.weight_u.copy_(nn.functional.normalize(matrix @ v, dim=0, eps=1e-12))
+    return layer.weight / (layer.weight_u @ (matrix @ v))
 
-    def __init__(self, data_shape: Sequence[int] = (1, 28, 28), latent_dim: int = 64, base_channels: int = 64):
+
+class SpectralNormConv2d(nn.Conv2d):
+    """A spectrally normalised convolution, as rustgan's ``spectral_norm=True`` D layers."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        rows = self.weight.shape[0]
+        self.register_buffer("weight_u", torch.full((rows,), rows**-0.5))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._conv_forward(x, _spectrally_normalised(self), self.bias)
+
+
+class SpectralNormLinear(nn.Linear):
+    """A spectrally normalised linear layer, as `SpectralNormConv2d`."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        rows = self.weight.shape[0]
+        self.register_buffer("weight_u", torch.full((rows,), rows**-0.5))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.functional.linear(x, _spectrally_normalised(self), self.bias)
+
+
+def _codes(labels: torch.Tensor, classes: int) -> torch.Tensor:
+    """Class labels ``[N]`` as one-hot codes; codes ``[N, classes]`` stay as they are."""
+    return labels.float() if labels.dim() == 2 else nn.functional.one_hot(labels.long(), classes).float()
+
+
+def _with_projection(logits, features, embed: nn.Embedding | None, labels):
+    """D's logits plus the projection discriminator's <embed[y], features>, when
+    conditioned (Miyato & Koyama 2018)."""
+    if embed is None or labels is None:
+        return logits
+    embedded = _codes(labels, embed.num_embeddings) @ embed.weight
+    return logits + (features.flatten(1) * embedded).sum(1)
+
+
+class DCGANGenerator(nn.Sequential):
+    """z ``[N, latent_dim]`` -> images ``[N, C, S, S]`` in [-1, 1]. Conditioned on
+    `classes`, it reads a one-hot code after z: `labels` ``[N]`` (or codes), or a
+    self-conditioned GAN's latents, which carry it."""
+
+    def __init__(
+        self, data_shape: Sequence[int] = (1, 28, 28), latent_dim: int = 64, base_channels: int = 64, classes: int = 0
+    ):
         channels, size = data_shape[0], data_shape[1]
         start, doublings = _PYRAMID[size]
         width = base_channels << (doublings - 1)
-        layers = [nn.ConvTranspose2d(latent_dim, width, start, 1, 0, bias=False), nn.BatchNorm2d(width), nn.ReLU()]
+        inputs = latent_dim + classes
+        layers = [nn.ConvTranspose2d(inputs, width, start, 1, 0, bias=False), nn.BatchNorm2d(width), nn.ReLU()]
         for _ in range(1, doublings):
             layers += [
                 nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False),
@@ -38,34 +93,47 @@ class DCGANGenerator(nn.Sequential):
             ]
             width //= 2
         super().__init__(*layers, nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh())
-        self.latent_dim = latent_dim
+        self.inputs, self.classes = inputs, classes
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return super().forward(z.view(-1, self.latent_dim, 1, 1))
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        if labels is not None:
+            z = torch.cat([z, _codes(labels, self.classes)], 1)
+        return super().forward(z.view(-1, self.inputs, 1, 1))
 
 
 class DCGANDiscriminator(nn.Sequential):
     """images ``[N, C, S, S]`` -> logits ``[N / pac]`` (PacGAN judges `pac` images at once);
-    without batch norm when trained with a gradient penalty."""
+    without batch norm when trained with a gradient penalty or spectral norm. Conditioned
+    on `classes`, a projection discriminator: it adds <embed[y], features> for `labels`."""
 
     def __init__(
-        self, data_shape: Sequence[int] = (1, 28, 28), base_channels: int = 64, batch_norm: bool = True, pac: int = 1
+        self,
+        data_shape: Sequence[int] = (1, 28, 28),
+        base_channels: int = 64,
+        batch_norm: bool = True,
+        pac: int = 1,
+        spectral_norm: bool = False,
+        classes: int = 0,
     ):
         channels, size = data_shape[0] * pac, data_shape[1]
         end, halvings = _PYRAMID[size]
+        conv = SpectralNormConv2d if spectral_norm else nn.Conv2d
         width = base_channels
-        layers = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2)]
+        layers = [conv(channels, width, 4, 2, 1), nn.LeakyReLU(0.2)]
         for _ in range(1, halvings):
-            layers.append(nn.Conv2d(width, width * 2, 4, 2, 1, bias=not batch_norm))
+            layers.append(conv(width, width * 2, 4, 2, 1, bias=not batch_norm))
             if batch_norm:
                 layers.append(nn.BatchNorm2d(width * 2))
             layers.append(nn.LeakyReLU(0.2))
             width *= 2
-        super().__init__(*layers, nn.Conv2d(width, 1, end, 1, 0))
+        super().__init__(*layers, conv(width, 1, end, 1, 0))
         self.packed_shape = (channels, size, size)
+        self.embed = nn.Embedding(classes, width * end * end) if classes else None
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(x.reshape(-1, *self.packed_shape)).view(-1)
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        *body, head = (layer for name, layer in self.named_children() if name.isdigit())
+        features = nn.Sequential(*body)(x.reshape(-1, *self.packed_shape))
+        return _with_projection(head(features).view(-1), features, self.embed, labels)
 
 
 def _upsample(x: torch.Tensor) -> torch.Tensor:
@@ -82,18 +150,34 @@ def _resnet_pyramid(size: int) -> tuple[int, int]:
     return start, (size // start).bit_length() - 1
 
 
-class UpBlock(nn.Module):
-    """Residual up-block of G: ``[N, inputs, r, r]`` -> ``[N, outputs, 2r, 2r]``."""
+class ClassBatchNorm(nn.BatchNorm2d):
+    """Conditional batch norm (SNGAN): normalised features scaled by 1 + gain·y and
+    shifted by shift·y for one-hot classes y."""
 
-    def __init__(self, inputs: int, outputs: int):
+    def __init__(self, channels: int, classes: int):
+        super().__init__(channels, affine=False)
+        self.gain, self.shift = (nn.Linear(classes, channels, bias=False) for _ in range(2))
+
+    def forward(self, x: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
+        per_item = lambda layer: layer(codes)[:, :, None, None]  # noqa: E731
+        return super().forward(x) * (per_item(self.gain) + 1) + per_item(self.shift)
+
+
+class UpBlock(nn.Module):
+    """Residual up-block of G: ``[N, inputs, r, r]`` -> ``[N, outputs, 2r, 2r]``; with
+    `classes`, its batch norms are conditional."""
+
+    def __init__(self, inputs: int, outputs: int, classes: int = 0):
         super().__init__()
-        self.bn1, self.conv1 = nn.BatchNorm2d(inputs), nn.Conv2d(inputs, outputs, 3, 1, 1)
-        self.bn2, self.conv2 = nn.BatchNorm2d(outputs), nn.Conv2d(outputs, outputs, 3, 1, 1)
+        norm = (lambda c: ClassBatchNorm(c, classes)) if classes else nn.BatchNorm2d
+        self.bn1, self.conv1 = norm(inputs), nn.Conv2d(inputs, outputs, 3, 1, 1)
+        self.bn2, self.conv2 = norm(outputs), nn.Conv2d(outputs, outputs, 3, 1, 1)
         self.shortcut = nn.Conv2d(inputs, outputs, 1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.conv1(_upsample(torch.relu(self.bn1(x))))
-        h = self.conv2(torch.relu(self.bn2(h)))
+    def forward(self, x: torch.Tensor, codes: torch.Tensor | None = None) -> torch.Tensor:
+        norm = (lambda layer, h: layer(h, codes)) if codes is not None else (lambda layer, h: layer(h))
+        h = self.conv1(_upsample(torch.relu(norm(self.bn1, x))))
+        h = self.conv2(torch.relu(norm(self.bn2, h)))
         return h + self.shortcut(_upsample(x))
 
 
@@ -101,10 +185,11 @@ class DownBlock(nn.Module):
     """Residual down-block of D: ``[N, inputs, r, r]`` -> ``[N, outputs, r/2, r/2]``; the
     `first` block sees images, so it starts with its convolution and pools its shortcut first."""
 
-    def __init__(self, inputs: int, outputs: int, first: bool = False):
+    def __init__(self, inputs: int, outputs: int, first: bool = False, spectral_norm: bool = False):
         super().__init__()
-        self.conv1, self.conv2 = nn.Conv2d(inputs, outputs, 3, 1, 1), nn.Conv2d(outputs, outputs, 3, 1, 1)
-        self.shortcut = nn.Conv2d(inputs, outputs, 1)
+        conv = SpectralNormConv2d if spectral_norm else nn.Conv2d
+        self.conv1, self.conv2 = conv(inputs, outputs, 3, 1, 1), conv(outputs, outputs, 3, 1, 1)
+        self.shortcut = conv(inputs, outputs, 1)
         self.first = first
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -115,36 +200,60 @@ class DownBlock(nn.Module):
 
 class ResNetGenerator(nn.Sequential):
     """z ``[N, latent_dim]`` -> images ``[N, C, S, S]``: SNGAN's residual generator, widths
-    halving from ``base_channels * 2^blocks`` as the resolution doubles."""
+    halving from ``base_channels * 2^blocks`` as the resolution doubles. Conditioned on
+    `classes`, it reads them through conditional batch norm: from `labels` ``[N]`` (or
+    codes), or from the code a self-conditioned GAN's latents carry after z."""
 
-    def __init__(self, data_shape: Sequence[int] = (3, 32, 32), latent_dim: int = 64, base_channels: int = 64):
+    def __init__(
+        self, data_shape: Sequence[int] = (3, 32, 32), latent_dim: int = 64, base_channels: int = 64, classes: int = 0
+    ):
         channels, size = data_shape[0], data_shape[1]
         start, blocks = _resnet_pyramid(size)
         width = base_channels << blocks
         layers: list[nn.Module] = [nn.Linear(latent_dim, width * start * start), nn.Unflatten(1, (width, start, start))]
         for block in range(blocks):
             outputs = base_channels << (blocks - 1 - block)
-            layers.append(UpBlock(width, outputs))
+            layers.append(UpBlock(width, outputs, classes))
             width = outputs
         super().__init__(*layers, nn.BatchNorm2d(width), nn.ReLU(), nn.Conv2d(width, channels, 3, 1, 1), nn.Tanh())
+        self.latent_dim, self.classes = latent_dim, classes
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        if not self.classes:
+            return super().forward(z)
+        codes = _codes(labels, self.classes) if labels is not None else z[:, self.latent_dim :]
+        h = z[:, : self.latent_dim]
+        for layer in self:
+            h = layer(h, codes) if isinstance(layer, UpBlock) else layer(h)
+        return h
 
 
 class ResNetDiscriminator(nn.Module):
     """images ``[N, C, S, S]`` -> logits ``[N / pac]``: residual down-blocks, ReLU, a sum over
     positions and a linear head."""
 
-    def __init__(self, data_shape: Sequence[int] = (3, 32, 32), base_channels: int = 64, pac: int = 1):
+    def __init__(
+        self,
+        data_shape: Sequence[int] = (3, 32, 32),
+        base_channels: int = 64,
+        pac: int = 1,
+        spectral_norm: bool = False,
+        classes: int = 0,
+    ):
         super().__init__()
         channels, size = data_shape[0] * pac, data_shape[1]
         _, blocks = _resnet_pyramid(size)
         widths = [channels] + [base_channels << block for block in range(blocks)]
-        self.blocks = nn.Sequential(*(DownBlock(widths[i], widths[i + 1], i == 0) for i in range(blocks)))
-        self.head = nn.Linear(widths[-1], 1)
+        self.blocks = nn.Sequential(
+            *(DownBlock(widths[i], widths[i + 1], i == 0, spectral_norm) for i in range(blocks))
+        )
+        self.head = (SpectralNormLinear if spectral_norm else nn.Linear)(widths[-1], 1)
+        self.embed = nn.Embedding(classes, widths[-1]) if classes else None
         self.packed_shape = (channels, size, size)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         features = torch.relu(self.blocks(x.reshape(-1, *self.packed_shape))).sum((2, 3))
-        return self.head(features).view(-1)
+        return _with_projection(self.head(features).view(-1), features, self.embed, labels)
 
 
 class Maxout(nn.Module):
@@ -202,6 +311,132 @@ class MLPDiscriminator(nn.Sequential):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return super().forward(x.reshape(-1, self.packed_size)).view(-1)
+
+
+def _fastgan_width(base: int, resolution: int) -> int:
+    """rustgan's FastGAN widths: the paper's multiples of `base`, halved."""
+    factor = {4: 8, 8: 4, 16: 2, 32: 1, 64: 1, 128: 0.5}.get(resolution, 0.25)
+    return max(int(base * factor), 1)
+
+
+class _FastGANUp(nn.Module):
+    def __init__(self, inputs: int, outputs: int):
+        super().__init__()
+        self.conv = nn.Conv2d(inputs, 2 * outputs, 3, 1, 1, bias=False)
+        self.norm = nn.BatchNorm2d(2 * outputs)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.functional.glu(self.norm(self.conv(_upsample(x))), 1)
+
+
+class _Excitation(nn.Module):
+    def __init__(self, small: int, large: int):
+        super().__init__()
+        self.squeeze = nn.Conv2d(small, large, 4, 1, 0, bias=False)
+        self.expand = nn.Conv2d(large, large, 1, 1, 0, bias=False)
+
+    def forward(self, small: torch.Tensor, large: torch.Tensor) -> torch.Tensor:
+        gate = self.squeeze(nn.functional.adaptive_avg_pool2d(small, 4))
+        return large * torch.sigmoid(self.expand(gate * torch.sigmoid(gate)))
+
+
+class FastGANGenerator(nn.Module):
+    """z ``[N, latent_dim]`` -> images ``[N, C, S, S]``: FastGAN's lite generator (Liu et
+    al. 2021) with skip-layer excitation from 64 px on, as ``arch="projected"``."""
+
+    def __init__(self, data_shape: Sequence[int] = (3, 64, 64), latent_dim: int = 64, base_channels: int = 16):
+        super().__init__()
+        channels, size = data_shape[0], data_shape[1]
+        start = _fastgan_width(base_channels, 4)
+        self.add_module("0", nn.ConvTranspose2d(latent_dim, 2 * start, 4, 1, 0, bias=False))
+        self.add_module("1", nn.BatchNorm2d(2 * start))
+        self.up, self.excite = nn.ModuleDict(), nn.ModuleDict()
+        resolution = 8
+        while resolution <= size:
+            width = _fastgan_width(base_channels, resolution)
+            self.up[str(resolution)] = _FastGANUp(_fastgan_width(base_channels, resolution // 2), width)
+            if resolution >= 64:
+                self.excite[str(resolution)] = _Excitation(_fastgan_width(base_channels, resolution // 16), width)
+            resolution *= 2
+        self.to_image = nn.Conv2d(_fastgan_width(base_channels, size), channels, 3, 1, 1, bias=False)
+        self.latent_dim = latent_dim
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        first = getattr(self, "0"), getattr(self, "1")
+        features = [nn.functional.glu(first[1](first[0](z.view(-1, self.latent_dim, 1, 1))), 1)]
+        for name, block in self.up.items():
+            h = block(features[-1])
+            if name in self.excite:
+                h = self.excite[name](features[-4], h)  # 16x smaller
+            features.append(h)
+        return torch.tanh(self.to_image(features[-1]))
+
+
+class _ProjectedHead(nn.Module):
+    """One stage's discriminator: strided conv4x4, batch norm, LeakyReLU down to 8x8 or
+    less, then conv4x4 to logits."""
+
+    def __init__(self, inputs: int, resolution: int, widest: int, spectral_norm: bool, batch_norm: bool):
+        super().__init__()
+        conv = SpectralNormConv2d if spectral_norm else nn.Conv2d
+        self.blocks = []
+        while resolution > 8:
+            outputs = min(inputs * 2, widest)
+            block = nn.Module()
+            block.conv = conv(inputs, outputs, 4, 2, 1, bias=not batch_norm)
+            block.norm = nn.BatchNorm2d(outputs) if batch_norm else nn.Identity()
+            self.add_module(str(len(self.blocks)), block)
+            self.blocks.append(block)
+            inputs, resolution = outputs, resolution // 2
+        self.logits = conv(inputs, 1, min(resolution, 4), 1, 0, bias=not batch_norm)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for block in self.blocks:
+            x = nn.functional.leaky_relu(block.norm(block.conv(x)), 0.2)
+        return self.logits(x).flatten(1).mean(1)
+
+
+class ProjectedDiscriminator(nn.Module):
+    """images ``[N, C, S, S]`` -> logits ``[N]``, as ``arch="projected"``: frozen
+    EfficientNet-Lite0 stages (not part of the state dict), fixed random channel and scale
+    mixing, and one small discriminator per stage; the logit is their mean."""
+
+    STAGE_CHANNELS = (24, 40, 112, 192)
+
+    def __init__(
+        self,
+        base_channels: int = 16,
+        projected_size: int = 64,
+        spectral_norm: bool = False,
+        batch_norm: bool = True,
+    ):
+        from . import efficientnet
+
+        super().__init__()
+        network = efficientnet.frozen_network()
+        self._stages = (network,)  # a tuple keeps it out of the state dict and the optimiser
+        self.projected_size = projected_size
+        widths = [base_channels << i for i in range(4)]
+        self.channel_mixing = nn.ModuleList(nn.Conv2d(c, w, 1) for c, w in zip(self.STAGE_CHANNELS, widths))
+        self.scale_mixing = nn.ModuleList(nn.Conv2d(widths[i + 1], widths[i], 1) for i in range(3))
+        for fixed in (*self.channel_mixing.parameters(), *self.scale_mixing.parameters()):
+            fixed.requires_grad_(False)
+        self.heads = nn.ModuleList(
+            _ProjectedHead(widths[i], projected_size // (4 << i), base_channels * 8, spectral_norm, batch_norm)
+            for i in range(4)
+        )
+
+    def stages(self, images: torch.Tensor) -> list[torch.Tensor]:
+        from . import efficientnet
+
+        return efficientnet.stages(self._stages[0], images, self.projected_size)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        mixed = [mixing(stage) for mixing, stage in zip(self.channel_mixing, self.stages(images))]
+        for i in reversed(range(3)):
+            deeper = nn.functional.interpolate(mixed[i + 1], size=mixed[i].shape[2:], mode="bilinear")
+            mixed[i] = mixed[i] + self.scale_mixing[i](deeper)
+        return torch.stack([head(x) for head, x in zip(self.heads, mixed)], 1).mean(1)
 
 
 def _unet_sizes(height: int, width: int) -> list[tuple[int, int]]:
@@ -329,22 +564,38 @@ def cycle_networks(config: Mapping) -> dict[str, nn.Module]:
     }
 
 
-def _refuse(config: Mapping, network: str, features: Sequence[str]) -> None:
-    used = [name for name in features if config.get(name)]
-    if used:
-        raise InvalidArgumentError(f"rustgan.torch_modules has no {network} with {' or '.join(used)}")
+def _classes(config: Mapping) -> int:
+    """The classes a GAN's networks are conditioned on: the caller's, or its clusters."""
+    if config.get("clusters") and not config.get("cluster_code", True):
+        raise InvalidArgumentError(
+            "rustgan.torch_modules has no generator for clusters picked by z's first coordinate "
+            "(cluster_code=False, GANs saved before cluster codes)"
+        )
+    return config.get("num_classes") or config.get("clusters") or 0
 
 
 def generator(config: Mapping) -> nn.Module:
     """The PyTorch generator for a rustgan config (`GAN.config` or `Translator.config`)."""
     if "in_shape" in config:
         return UNetGenerator(config["in_shape"], config["out_shape"], config["base_channels"], config["dropout"])
-    _refuse(config, "generator", ["num_classes", "clusters"])
-    shape, latent = config["data_shape"], config["latent_dim"]
-    if config["arch"] == "dcgan":
-        return DCGANGenerator(shape, latent, config["base_channels"])
+    shape, latent, classes = config["data_shape"], config["latent_dim"], _classes(config)
+    if config["arch"] == "resnet" and config.get("conditional_batch_norm") and classes:
+        return ResNetGenerator(shape, latent, config["base_channels"], classes)
+    if config["arch"] == "resnet" and classes:
+        raise InvalidArgumentError(
+            "rustgan.torch_modules has no residual generator reading its classes beside z "
+            "(conditional_batch_norm=False)"
+        )
     if config["arch"] == "resnet":
         return ResNetGenerator(shape, latent, config["base_channels"])
+    if config["arch"] == "projected":
+        if classes:
+            raise InvalidArgumentError("rustgan.torch_modules has no projected generator with num_classes or clusters")
+        return FastGANGenerator(shape, latent, config["base_channels"])
+    if config["arch"] == "dcgan":
+        return DCGANGenerator(shape, latent, config["base_channels"], classes)
+    if classes:
+        raise InvalidArgumentError("rustgan.torch_modules has no MLP generator with num_classes or clusters")
     return MLPGenerator(shape, latent, config["hidden_dim"], config["depth"], config.get("batch_norm_g", False))
 
 
@@ -353,13 +604,20 @@ def discriminator(config: Mapping) -> nn.Module:
     if "in_shape" in config:
         layers = _patch_layers(config, config["in_shape"])
         return PatchDiscriminator(config["in_shape"], config["out_shape"], config["base_channels"], layers)
-    _refuse(config, "discriminator", ["num_classes", "clusters", "spectral_norm"])
-    shape, pac = config["data_shape"], config.get("pac", 1)
+    shape, pac, classes = config["data_shape"], config.get("pac", 1), _classes(config)
+    spectral_norm = config.get("spectral_norm", False)
+    penalty = config["loss"] == "wgan-gp" or config.get("gradient_penalty")
+    if config["arch"] == "projected" and not classes:
+        return ProjectedDiscriminator(config["base_channels"], config["projected_size"], spectral_norm, not penalty)
     if config["arch"] == "dcgan":
-        batch_norm = not (config["loss"] == "wgan-gp" or config.get("gradient_penalty"))
-        return DCGANDiscriminator(shape, config["base_channels"], batch_norm, pac)
+        batch_norm = not (penalty or spectral_norm)
+        return DCGANDiscriminator(shape, config["base_channels"], batch_norm, pac, spectral_norm, classes)
     if config["arch"] == "resnet":
-        return ResNetDiscriminator(shape, config["base_channels"], pac)
+        return ResNetDiscriminator(shape, config["base_channels"], pac, spectral_norm, classes)
+    if classes or spectral_norm:
+        raise InvalidArgumentError(
+            f"rustgan.torch_modules has no {config['arch']} discriminator with num_classes, clusters or spectral_norm"
+        )
     hidden_dim, depth = config.get("hidden_dim_d") or config["hidden_dim"], config.get("depth_d") or config["depth"]
     return MLPDiscriminator(shape, hidden_dim, depth, pac, config.get("maxout", 1))
 
