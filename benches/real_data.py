@@ -57,6 +57,22 @@ RUNS = {
     "projected": ("colour", None, PROJECTED),
     "projected, lr 1e-3": ("colour", None, PROJECTED | {"lr_g": 1e-3, "lr_d": 1e-3}),
     "projected, 128 px features": ("colour", None, PROJECTED | {"projected_size": 128}),
+    "projected, lr 1e-3, pixel clusters": (
+        "colour",
+        None,
+        PROJECTED | {"lr_g": 1e-3, "lr_d": 1e-3, "clusters": 50, "cluster_features": "pixels"},
+    ),
+    "projected, lr 1e-3, width 8": ("colour", None, PROJECTED | {"lr_g": 1e-3, "lr_d": 1e-3, "base_channels": 8}),
+    "projected, lr 1e-3, width 8, no colour augmentation": (
+        "colour",
+        None,
+        PROJECTED | {"lr_g": 1e-3, "lr_d": 1e-3, "base_channels": 8, "augment": ["translation", "cutout"]},
+    ),
+    "projected, lr 1e-3, no colour augmentation": (
+        "colour",
+        None,
+        PROJECTED | {"lr_g": 1e-3, "lr_d": 1e-3, "augment": ["translation", "cutout"]},
+    ),
     "residual colour recipe": ("colour", 32, {}),
     "residual colour recipe + DiffAugment": ("colour", 32, {"augment": DIFF_AUGMENT}),
 }

@@ -33,6 +33,9 @@ named_choices! {
         /// Mixed precision as autocast does it: bf16 inputs and weights for convolutions
         /// and matmuls. Fast on CUDA and on CPUs with AVX512-BF16 or AMX.
         Bf16 = "bf16",
+        /// bf16 on a CPU that computes it natively (AVX512-BF16 or AMX, and oneDNN allowed
+        /// to use them), fp32 elsewhere, where bf16 is emulated and slower.
+        Auto = "auto",
     }
 }
 
@@ -41,8 +44,28 @@ impl Precision {
         match self {
             Precision::Fp32 => TensorKind::Float,
             Precision::Bf16 => TensorKind::BFloat16,
+            Precision::Auto if native_bf16() => TensorKind::BFloat16,
+            Precision::Auto => TensorKind::Float,
         }
     }
+}
+
+/// Whether this CPU computes bf16 natively: its flags list AVX512-BF16 or AMX-BF16, and
+/// `ONEDNN_MAX_CPU_ISA`, where set, lets oneDNN use them.
+pub fn native_bf16() -> bool {
+    static NATIVE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *NATIVE.get_or_init(|| {
+        let flags = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let listed = flags
+            .lines()
+            .filter(|line| line.starts_with("flags"))
+            .any(|line| line.split_whitespace().any(|f| f == "avx512_bf16" || f == "amx_bf16"));
+        let allowed = std::env::var("ONEDNN_MAX_CPU_ISA").map_or(true, |isa| {
+            let isa = isa.to_ascii_uppercase();
+            isa == "ALL" || isa.contains("BF16") || isa.contains("AMX")
+        });
+        listed && allowed
+    })
 }
 
 /// A shared option's kind and one-line doc.
@@ -68,8 +91,10 @@ pub const LR_HALF_LIFE: Shared = (
     "steps over which the learning rates halve (0: constant)",
 );
 pub const EMA: Shared = (Kind::OptionalFloat(Bounds::OPEN_UNIT), "EMA decay of G (None: no EMA)");
-pub const PRECISION: Shared =
-    (Kind::Choice(Precision::NAMES), "bf16: mixed-precision convolutions and matmuls");
+pub const PRECISION: Shared = (
+    Kind::Choice(Precision::NAMES),
+    "bf16: mixed-precision convolutions and matmuls; auto: bf16 where the CPU has it natively",
+);
 pub const SEED: Shared = (Kind::Seed, "seeds initialisation, random draws and batch order");
 
 /// The factor of learning rates that halve every `half_life` steps (0: constant), after

@@ -1,6 +1,7 @@
 """Mixed precision: bf16 convolutions and matmuls with fp32 master weights."""
 
 import math
+import os
 
 import pytest
 import rustgan
@@ -28,6 +29,16 @@ def native_bf16() -> bool:
     except OSError:
         return False
     return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def test_auto_takes_bf16_exactly_where_the_cpu_has_it_natively(mnist):
+    x, _ = mnist
+    isa = os.environ.get("ONEDNN_MAX_CPU_ISA", "ALL").upper()
+    allowed = isa == "ALL" or "BF16" in isa or "AMX" in isa
+    expected = "bf16" if native_bf16() and allowed else "fp32"
+    auto, chosen = tiny_dcgan(precision="auto"), tiny_dcgan(precision=expected)
+    assert auto.step(x[:64]) == chosen.step(x[:64])
+    assert auto.config["precision"] == "auto", "a checkpoint keeps auto: each machine decides"
 
 
 @pytest.mark.slow

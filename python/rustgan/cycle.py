@@ -60,7 +60,7 @@ class CycleGAN(NativeModel):
             so the translations settle instead of drifting on.
         ema: decay of an exponential moving average of both generators; `translate`
             then uses the averages by default.
-        precision: ``"fp32"`` or ``"bf16"`` (mixed precision, as for `GAN`).
+        precision: ``"fp32"``, ``"bf16"`` or ``"auto"`` (mixed precision, as for `GAN`).
         seed: seeds initialisation, the pools' draws and batch order.
         device: ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
 

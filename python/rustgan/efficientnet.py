@@ -64,7 +64,9 @@ def _network() -> torch.nn.Module:
 def install_in_native() -> str:
     """Hands the weights to the native module, for projected discriminators (once per
     process); returns their fingerprint."""
-    return _rustgan.install_feature_network([(name, t.float()) for name, t in _state_dict().items() if t.is_floating_point()])
+    return _rustgan.install_feature_network(
+        [(name, t.float()) for name, t in _state_dict().items() if t.is_floating_point()]
+    )
 
 
 STAGE_ENDS = (2, 4, 10, 14)

@@ -156,7 +156,9 @@ class GAN(NativeModel):
             closely at first and is usable from the start.
         precision: ``"fp32"`` or ``"bf16"``: mixed precision as autocast does it (bf16
             convolutions and matmuls; fp32 weights, optimiser state and losses). Fast on
-            CUDA and on CPUs with AVX512-BF16 or AMX, slow elsewhere.
+            CUDA and on CPUs with AVX512-BF16 or AMX, slow elsewhere. ``"auto"`` takes bf16
+            on a CPU that computes it natively (and where ``ONEDNN_MAX_CPU_ISA`` allows
+            it), fp32 elsewhere; a checkpoint keeps ``"auto"``, so each machine decides.
         seed: seeds initialisation, latents and batch order; same seed, same data and
             same steps give identical weights on CPU.
         device: ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.

@@ -46,7 +46,7 @@ class Translator(NativeModel):
         ema: decay of an exponential moving average of the generator, which `translate`
             uses by default (it translates better than the trained weights); None keeps
             no average.
-        precision: ``"fp32"`` or ``"bf16"`` (mixed precision, as for `GAN`).
+        precision: ``"fp32"``, ``"bf16"`` or ``"auto"`` (mixed precision, as for `GAN`).
         seed: seeds initialisation, dropout and batch order.
         device: ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
 
