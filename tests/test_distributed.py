@@ -13,7 +13,8 @@ import torch
 
 # One replica: MLP GAN without batch norm, trained `steps` steps of 16 items per process
 # (continuing OUT/ck with "resume"; with "adaptive" a DCGAN with adaptive augmentation on
-# digits), then saves its weights; with "die" rank 1 exits in the middle of training.
+# digits; with "projected" a projected GAN on colour noise), then saves its weights; with
+# "die" rank 1 exits in the middle of training.
 REPLICA = textwrap.dedent(
     """
     import os, sys, datetime, torch, torch.distributed as dist, rustgan
@@ -30,6 +31,9 @@ REPLICA = textwrap.dedent(
         x = rustgan.data.mnist()[0][:64]
         gan = rustgan.GAN((1, 28, 28), arch="dcgan", latent_dim=16, base_channels=4, seed=3, device="cpu",
                           augment="translation,cutout", augment_target=0.6)
+    if mode == "projected":  # the frozen feature network loads in each replica
+        x = torch.rand(64, 3, 32, 32, generator=torch.Generator().manual_seed(0)) * 2 - 1
+        gan = rustgan.GAN((3, 32, 32), arch="projected", latent_dim=8, base_channels=4, seed=3, device="cpu")
     if mode == "die":
         gan.fit(x, steps=steps, batch_size=16, progress=False)
         if rank == 1:
@@ -112,6 +116,14 @@ def test_replicas_adapt_their_augmentation_alike(tmp_path):
     p0, p1 = (torch.load(tmp_path / f"adaptive{rank}.p") for rank in (0, 1))
     assert p0 == p1 > 0
     rank0, rank1 = torch.load(tmp_path / "adaptive0.pt"), torch.load(tmp_path / "adaptive1.pt")
+    for name in [name for name in rank0 if "running" not in name]:  # batch norm's own slices
+        assert torch.equal(rank0[name], rank1[name]), name
+
+
+@pytest.mark.slow
+def test_projected_replicas_stay_identical(tmp_path):
+    run_replicas(tmp_path, "projected", 4)
+    rank0, rank1 = torch.load(tmp_path / "projected0.pt"), torch.load(tmp_path / "projected1.pt")
     for name in [name for name in rank0 if "running" not in name]:  # batch norm's own slices
         assert torch.equal(rank0[name], rank1[name]), name
 

@@ -112,3 +112,11 @@ def test_grey_images_train_and_editing_calls_work():
     assert edit.move(gan, z, found.vectors[0], [-1.0, 1.0]).shape[:2] == (2, 2)
     result = edit.project(gan, x[:1], steps=3, restarts=1)
     assert result.images.shape == (1, 1, 32, 32)
+
+
+def test_bf16_trains_with_fp32_master_weights():
+    gan = tiny(precision="bf16", ema=0.9)
+    losses = gan.step(torch.rand(8, 3, 32, 32) * 2 - 1)
+    assert all(torch.isfinite(torch.tensor(v)) for v in losses.values())
+    assert all(v.dtype == torch.float32 for v in gan.generator_state_dict().values() if v.is_floating_point())
+    assert gan.sample(2, seed=0).dtype == torch.float32
