@@ -56,6 +56,11 @@ RUNS = {
     "colour recipe, EfficientNet clusters": ("colour", None, {"cluster_features": "efficientnet"}),
     "projected": ("colour", None, PROJECTED),
     "projected, lr 1e-3": ("colour", None, PROJECTED | {"lr_g": 1e-3, "lr_d": 1e-3}),
+    "projected, lr 1e-3, width 8, no pixel clusters": (
+        "colour",
+        None,
+        PROJECTED | {"lr_g": 1e-3, "lr_d": 1e-3, "base_channels": 8},
+    ),
     "projected, 128 px features": ("colour", None, PROJECTED | {"projected_size": 128}),
     "projected, lr 1e-3, pixel clusters": (
         "colour",

@@ -81,11 +81,12 @@ class ReferenceGAN:
         z = torch.randn(len(real), self.latent_dim)
         fake = self.generator(z)
         self.d_optim.zero_grad()
-        d_loss = F.softplus(-self.discriminator(real)).mean() + F.softplus(self.discriminator(fake.detach())).mean()
+        judge = getattr(self.discriminator, "positions", self.discriminator)  # a projected D judges 16 positions
+        d_loss = F.softplus(-judge(real)).mean() + F.softplus(judge(fake.detach())).mean()
         d_loss.backward()
         self.d_optim.step()
         self.g_optim.zero_grad()
-        g_loss = F.softplus(-self.discriminator(fake)).mean()
+        g_loss = F.softplus(-judge(fake)).mean()
         g_loss.backward()
         self.g_optim.step()
         return {"loss/d": d_loss.item(), "loss/g": g_loss.item()}

@@ -54,9 +54,19 @@ pub fn generator_loss(
     }
 }
 
+/// One logit per item `[N]`: the mean over the positions of logits `[N, positions]`, where
+/// D judges several; logits `[N]` as they are.
+fn per_item(logits: &Tensor) -> Tensor {
+    if logits.dim() == 1 {
+        logits.shallow_clone()
+    } else {
+        logits.mean_dim(1, false, None)
+    }
+}
+
 /// Top-k training (Sinha et al. 2020): the indices of the `k` fakes D rates most real.
 pub fn strongest(fake_logits: &Tensor, k: i64) -> Tensor {
-    fake_logits.detach().topk(k, 0, true, false).1
+    per_item(&fake_logits.detach()).topk(k, 0, true, false).1
 }
 
 /// Losses with their gradients w.r.t. the logits in closed form, for steps that skip
@@ -108,6 +118,7 @@ pub fn generator_loss_and_gradient(kind: LossKind, fake_logits: &Tensor) -> (Ten
 /// of inputs, and its gradient spans the group. The graph is kept so that penalties on the
 /// norms train D.
 fn input_gradient_norms(inputs: &Tensor, logits: &Tensor) -> Result<Tensor> {
+    let logits = per_item(logits);
     let grads = Tensor::f_run_backward(&[logits.sum(None)], &[inputs], true, true)?;
     Ok(grads[0].reshape([logits.size()[0], -1]).norm_scalaropt_dim(2, [1i64].as_slice(), false))
 }

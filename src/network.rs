@@ -35,6 +35,8 @@ pub struct Network {
     params: FlatParams,
     /// The dense layers, input to output, of a network that is only a stack of them.
     dense_layers: Vec<DenseLayer>,
+    /// D's features are logits of judged positions, which the loss judges one by one.
+    judges_positions: bool,
 }
 
 impl Network {
@@ -83,13 +85,15 @@ impl Network {
         } else {
             Conditioning::Unconditional
         };
-        Network::finish(
+        let mut network = Network::finish(
             vs,
             Box::new(parts.body),
             Some(parts.head),
             conditioning,
             parts.dense_layers,
-        )
+        );
+        network.judges_positions = models::family(config.arch).judges_positions();
+        network
     }
 
     fn finish(
@@ -101,12 +105,33 @@ impl Network {
     ) -> Self {
         let params = FlatParams::new(&vs);
         let (first_block, per_layer) = (None, None);
-        Network { vs, first_block, per_layer, body, head, conditioning, params, dense_layers }
+        let judges_positions = false;
+        Network {
+            vs,
+            first_block,
+            per_layer,
+            body,
+            head,
+            conditioning,
+            params,
+            dense_layers,
+            judges_positions,
+        }
     }
 
     /// `labels` (class labels `[N]`, int64, or codes `[N, classes]`) are required by
     /// conditional networks and ignored otherwise; callers check them.
     pub fn forward(&self, xs: &Tensor, labels: Option<&Tensor>, train: bool) -> Tensor {
+        self.judge(xs, labels, train, false)
+    }
+
+    /// What D's adversarial loss reads: its logits `[N]`, or `[N, positions]` where the
+    /// family judges several positions, each of which the loss then judges apart.
+    pub fn loss_logits(&self, xs: &Tensor, labels: Option<&Tensor>, train: bool) -> Tensor {
+        self.judge(xs, labels, train, self.judges_positions)
+    }
+
+    fn judge(&self, xs: &Tensor, labels: Option<&Tensor>, train: bool, positions: bool) -> Tensor {
         let mut input = self.with_labels(xs, labels);
         let per_layer = self.per_layer.as_ref().map(|network| network.forward_t(&input, train));
         if let Some(first_block) = &self.first_block {
@@ -124,7 +149,11 @@ impl Network {
         let Some(head) = &self.head else {
             return features.to_kind(Kind::Float);
         };
-        let logits = head.forward_t(&features, train).to_kind(Kind::Float);
+        let logits = if positions {
+            features.to_kind(Kind::Float)
+        } else {
+            head.forward_t(&features, train).to_kind(Kind::Float)
+        };
         match (&self.conditioning, labels) {
             (Conditioning::Projection(embed), Some(labels)) => {
                 let embedded = if labels.dim() == 2 {
@@ -133,7 +162,8 @@ impl Network {
                     embed.index_select(0, labels)
                 };
                 let projection = features.flatten(1, -1) * embedded;
-                logits + projection.sum_dim_intlist([1i64].as_slice(), false, None)
+                let keep = positions; // [N, 1] beside [N, positions]
+                logits + projection.sum_dim_intlist([1i64].as_slice(), keep, None)
             }
             _ => logits,
         }

@@ -374,7 +374,7 @@ class FastGANGenerator(nn.Module):
 
 class _ProjectedHead(nn.Module):
     """One stage's discriminator: strided conv4x4, batch norm, LeakyReLU down to 8x8 or
-    less, then conv4x4 to logits."""
+    less, then a conv3x3 logit map pooled to 2x2: ``[N, 4]`` judged positions."""
 
     def __init__(self, inputs: int, resolution: int, widest: int, spectral_norm: bool, batch_norm: bool):
         super().__init__()
@@ -388,18 +388,19 @@ class _ProjectedHead(nn.Module):
             self.add_module(str(len(self.blocks)), block)
             self.blocks.append(block)
             inputs, resolution = outputs, resolution // 2
-        self.logits = conv(inputs, 1, min(resolution, 4), 1, 0, bias=not batch_norm)
+        self.logits = conv(inputs, 1, 3, 1, 1, bias=not batch_norm)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for block in self.blocks:
             x = nn.functional.leaky_relu(block.norm(block.conv(x)), 0.2)
-        return self.logits(x).flatten(1).mean(1)
+        return nn.functional.adaptive_avg_pool2d(self.logits(x), 2).flatten(1)
 
 
 class ProjectedDiscriminator(nn.Module):
     """images ``[N, C, S, S]`` -> logits ``[N]``, as ``arch="projected"``: frozen
     EfficientNet-Lite0 stages (not part of the state dict), fixed random channel and scale
-    mixing, and one small discriminator per stage; the logit is their mean."""
+    mixing, and one small discriminator per stage; the logit is the mean of their judged
+    positions (`positions`)."""
 
     STAGE_CHANNELS = (24, 40, 112, 192)
 
@@ -431,12 +432,17 @@ class ProjectedDiscriminator(nn.Module):
 
         return efficientnet.stages(self._stages[0], images, self.projected_size)
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
+    def positions(self, images: torch.Tensor) -> torch.Tensor:
+        """The logits of every stage's judged positions ``[N, 16]``, which the loss judges
+        one by one."""
         mixed = [mixing(stage) for mixing, stage in zip(self.channel_mixing, self.stages(images))]
         for i in reversed(range(3)):
             deeper = nn.functional.interpolate(mixed[i + 1], size=mixed[i].shape[2:], mode="bilinear")
             mixed[i] = mixed[i] + self.scale_mixing[i](deeper)
-        return torch.stack([head(x) for head, x in zip(self.heads, mixed)], 1).mean(1)
+        return torch.cat([head(x) for head, x in zip(self.heads, mixed)], 1)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.positions(images).mean(1)
 
 
 def _unet_sizes(height: int, width: int) -> list[tuple[int, int]]:

@@ -64,8 +64,10 @@ impl StepPath<Gan> for Autograd {
         let p = gan.augment_probability();
         let augmented_real = augment(&real_input, &config.augment, p, ctx.streams);
         let augmented_fake = augment(&fake_input, &config.augment, p, ctx.streams);
-        let real_logits = gan.discriminator.forward(&augmented_real, real.labels.as_ref(), true);
-        let fake_logits = gan.discriminator.forward(&augmented_fake, fake_labels.as_ref(), true);
+        let real_logits =
+            gan.discriminator.loss_logits(&augmented_real, real.labels.as_ref(), true);
+        let fake_logits =
+            gan.discriminator.loss_logits(&augmented_fake, fake_labels.as_ref(), true);
         let parts = discriminator_loss(config.loss, &real_logits, &fake_logits);
         let mut loss = &parts.real + &parts.fake;
         let mut logged = vec![];
@@ -126,11 +128,11 @@ impl StepPath<Gan> for Autograd {
         let (gan, config) = (ctx.model, &ctx.model.config);
         let p = gan.augment_probability();
         let augmented = augment(&fake, &config.augment, p, ctx.streams);
-        let mut logits = gan.discriminator.forward(&augmented, labels.as_ref(), true);
+        let mut logits = gan.discriminator.loss_logits(&augmented, labels.as_ref(), true);
         // The relativistic loss pairs each item with a real one, judged by D as it is now.
         let mut real_logits = (config.loss == LossKind::Relativistic).then(|| {
             let augmented = augment(&real.images, &config.augment, p, ctx.streams);
-            tch::no_grad(|| gan.discriminator.forward(&augmented, real.labels.as_ref(), true))
+            tch::no_grad(|| gan.discriminator.loss_logits(&augmented, real.labels.as_ref(), true))
         });
         if let Some(k) = config.top_k_count(logits.size()[0], ctx.step) {
             let strongest = strongest(&logits, k);

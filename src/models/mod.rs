@@ -37,6 +37,11 @@ pub trait Family: Sync {
     fn weight_init(&self) -> WeightInit;
     /// The generator's layer that reads the latent first, which SeFa factorises.
     fn latent_layer(&self) -> LatentLayer;
+    /// Whether D's features are logits of several judged positions, which its head
+    /// averages and the adversarial loss judges one by one (as Projected GAN's).
+    fn judges_positions(&self) -> bool {
+        false
+    }
 }
 
 /// The generator weight that first reads the latent (z, then any class code).

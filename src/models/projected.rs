@@ -11,7 +11,8 @@
 //! stages. Fixed random 1x1 convolutions mix each stage's channels and, from the deepest
 //! stage up, add the upsampled deeper mix (cross-channel and cross-scale mixing). One
 //! small discriminator per stage (strided conv4x4, batch norm, LeakyReLU down to 8x8 or
-//! less, then conv4x4 to logits) judges its mix; D's logit is the mean of the four.
+//! less, then a conv3x3 logit map pooled to 2x2) judges its mix. The loss judges each of
+//! the 16 positions apart, as the paper's; D's logit for anything else is their mean.
 
 use tch::nn::{self, ModuleT, SequentialT};
 use tch::{Kind, Tensor};
@@ -32,6 +33,9 @@ pub const SIZES: [i64; 4] = [32, 64, 128, 256];
 pub const INPUT_SIZES: [i64; 7] = [64, 96, 128, 160, 192, 224, 256];
 /// The resolution each stage's discriminator stops halving at (the paper's 8).
 const HEAD_END: i64 = 8;
+/// Each stage's logit map is pooled to this many rows and columns, so that every stage
+/// has as many judged positions (as the paper's 4x4 maps at 224 px do).
+const POSITIONS_PER_SIDE: i64 = 2;
 /// Seeds the fixed random projections apart from the trained weights' initialisation.
 const PROJECTION_STREAM: u64 = 0x5052_4f4a;
 
@@ -86,6 +90,10 @@ impl Family for Projected {
 
     fn latent_layer(&self) -> LatentLayer {
         LatentLayer { weight: "0.weight", layout: LatentLayout::TransposedConv }
+    }
+
+    fn judges_positions(&self) -> bool {
+        true
     }
 }
 
@@ -235,12 +243,12 @@ struct ProjectedBody {
     channel_mixing: Vec<Conv>,
     /// Fixed 1x1 convolutions from each deeper mix to the stage above it.
     scale_mixing: Vec<Conv>,
-    /// One discriminator per stage, to its logits `[N, positions]`.
+    /// One discriminator per stage, to its logits `[N, POSITIONS_PER_SIDE^2]`.
     heads: Vec<SequentialT>,
 }
 
 impl ModuleT for ProjectedBody {
-    /// Images to the mean logit of each stage's discriminator, `[N, 4]`.
+    /// Images to the logits of every stage's judged positions, `[N, 4 x positions]`.
     fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
         let xs =
             if xs.size()[1] == 1 { xs.expand([-1, 3, -1, -1], false) } else { xs.shallow_clone() };
@@ -266,9 +274,7 @@ impl ModuleT for ProjectedBody {
         let logits: Vec<Tensor> = mixed
             .iter()
             .zip(&self.heads)
-            .map(|(features, head)| {
-                features.apply_t(head, train).to_kind(Kind::Float).mean_dim(1, true, None)
-            })
+            .map(|(features, head)| features.apply_t(head, train).to_kind(Kind::Float))
             .collect();
         Tensor::cat(&logits, 1)
     }
@@ -336,10 +342,10 @@ fn discriminator(p: &nn::Path, config: &GanConfig) -> Discriminator {
                 layers = layers.add(LeakyRelu);
                 (inputs, resolution, block) = (outputs, resolution / 2, block + 1);
             }
-            let kernel = resolution.min(4);
+            let side = POSITIONS_PER_SIDE;
             layers
-                .add(convs.make(&head / "logits", inputs, 1, kernel, 1, 0))
-                .add_fn(|x| x.flatten(1, -1))
+                .add(convs.make(&head / "logits", inputs, 1, 3, 1, 1))
+                .add_fn(move |x| x.adaptive_avg_pool2d([side, side]).flatten(1, -1))
         })
         .collect();
     let body = ProjectedBody {
@@ -353,7 +359,7 @@ fn discriminator(p: &nn::Path, config: &GanConfig) -> Discriminator {
     Discriminator {
         body: nn::seq_t().add(body),
         head,
-        feature_dim: stages as i64,
+        feature_dim: stages as i64 * POSITIONS_PER_SIDE * POSITIONS_PER_SIDE,
         dense_layers: vec![],
     }
 }
