@@ -34,13 +34,18 @@ def _spectrally_normalised(layer: nn.Module) -> torch.Tensor:
     return layer.weight / (layer.weight_u @ (matrix @ v))
 
 
+def _add_singular_vector(layer: nn.Module) -> None:
+    """The buffer `weight_u` of a spectrally normalised layer, from rustgan's fixed start."""
+    rows = layer.weight.shape[0]
+    layer.register_buffer("weight_u", torch.full((rows,), rows**-0.5))
+
+
 class SpectralNormConv2d(nn.Conv2d):
     """A spectrally normalised convolution, as rustgan's ``spectral_norm=True`` D layers."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        rows = self.weight.shape[0]
-        self.register_buffer("weight_u", torch.full((rows,), rows**-0.5))
+        _add_singular_vector(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._conv_forward(x, _spectrally_normalised(self), self.bias)
@@ -51,8 +56,7 @@ class SpectralNormLinear(nn.Linear):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        rows = self.weight.shape[0]
-        self.register_buffer("weight_u", torch.full((rows,), rows**-0.5))
+        _add_singular_vector(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return nn.functional.linear(x, _spectrally_normalised(self), self.bias)

@@ -205,6 +205,21 @@ impl nn::Module for LeakyRelu {
     }
 }
 
+/// Checks that `family`'s generator maps latents `[3, latent_dim]` to items of
+/// `config.data_shape`, and its discriminator those to features and logits `[3]`.
+#[cfg(test)]
+pub fn assert_maps_latents_to_logits(family: &dyn Family, config: &GanConfig) {
+    let vs = nn::VarStore::new(tch::Device::Cpu);
+    let g = family.generator(&vs.root(), config);
+    let d = family.discriminator(&(vs.root() / "d"), config);
+    let z = Tensor::randn([3, config.latent_dim], (Kind::Float, tch::Device::Cpu));
+    let images = g.body.forward(&z.apply_t(&g.first_block, true), LayerInputs::default(), true);
+    assert_eq!(images.size(), [&[3][..], &config.data_shape].concat());
+    let features = images.apply_t(&d.body, true);
+    assert_eq!(features.size(), [3, d.feature_dim]);
+    assert_eq!(features.apply_t(&d.head, true).size(), [3]);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

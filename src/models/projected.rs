@@ -386,16 +386,7 @@ mod tests {
         for (size, channels) in [(32, 1), (64, 3), (128, 3)] {
             let config = config(size, channels);
             Projected.check(&config).unwrap();
-            let vs = nn::VarStore::new(Device::Cpu);
-            let g = generator(&vs.root(), &config);
-            let d = discriminator(&(vs.root() / "d"), &config);
-            let z = Tensor::randn([3, 16], (Kind::Float, Device::Cpu));
-            let images =
-                g.body.forward(&z.apply_t(&g.first_block, true), LayerInputs::default(), true);
-            assert_eq!(images.size(), [3, channels, size, size]);
-            let features = images.apply_t(&d.body, true);
-            assert_eq!(features.size(), [3, d.feature_dim]);
-            assert_eq!(features.apply_t(&d.head, true).size(), [3]);
+            super::super::assert_maps_latents_to_logits(&Projected, &config);
         }
     }
 

@@ -298,17 +298,7 @@ mod tests {
     #[test]
     fn every_size_maps_latents_to_images_and_images_to_logits() {
         for (size, channels) in [(28, 1), (32, 3), (64, 3), (128, 2)] {
-            let config = config(size, channels);
-            let vs = nn::VarStore::new(Device::Cpu);
-            let g = generator(&vs.root(), &config);
-            let d = discriminator(&(vs.root() / "d"), &config);
-            let z = Tensor::randn([3, 16], (Kind::Float, Device::Cpu));
-            let images =
-                g.body.forward(&z.apply_t(&g.first_block, true), LayerInputs::default(), true);
-            assert_eq!(images.size(), [3, channels, size, size]);
-            let features = images.apply_t(&d.body, true);
-            assert_eq!(features.size(), [3, d.feature_dim]);
-            assert_eq!(features.apply_t(&d.head, true).size(), [3]);
+            super::super::assert_maps_latents_to_logits(&Resnet, &config(size, channels));
         }
     }
 
