@@ -207,7 +207,7 @@ class GAN(NativeModel):
         device: str = "auto",
     ):
         options = {name: value for name, value in locals().items() if name in OPTIONS}
-        if arch == "projected":
+        if isinstance(arch, str) and arch == "projected":  # other values are checked natively
             efficientnet.install_in_native()
         self._core = _rustgan.GanCore(options, _device(device))
 
