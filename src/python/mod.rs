@@ -13,7 +13,7 @@ mod translator;
 use pyo3::prelude::*;
 use pyo3_tch::PyTensor;
 
-use crate::models::efficientnet::FeatureNetwork;
+use crate::models::efficientnet::{self, FeatureNetwork};
 
 #[pymodule]
 pub fn _rustgan(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -72,12 +72,9 @@ fn set_num_threads(n: i32) -> PyResult<()> {
 /// Hands the weights of EfficientNet-Lite0 (its PyTorch state dict, as (name, tensor)
 /// pairs) to projected discriminators built from now on; returns their fingerprint.
 #[pyfunction]
-fn install_feature_network(
-    py: Python<'_>,
-    state: Vec<(String, pyo3_tch::PyTensor)>,
-) -> PyResult<String> {
+fn install_feature_network(py: Python<'_>, state: Vec<(String, PyTensor)>) -> PyResult<String> {
     let state = state.into_iter().map(|(name, tensor)| (name, tensor.0)).collect();
-    errors::without_gil(py, move || crate::models::efficientnet::install(state))
+    errors::without_gil(py, move || efficientnet::install(state))
 }
 
 /// The four stage outputs a projected discriminator reads, of images `[N, 3, H, W]` in
@@ -86,7 +83,7 @@ fn install_feature_network(
 fn feature_network_stages(py: Python<'_>, images: PyTensor) -> PyResult<Vec<PyTensor>> {
     let images = images.0;
     errors::without_gil(py, move || {
-        crate::models::efficientnet::check_images(&images)?;
+        efficientnet::check_images(&images)?;
         let network = FeatureNetwork::load(images.device(), tch::Kind::Float)?;
         Ok(tch::no_grad(|| network.stages(&images)).into_iter().map(PyTensor).collect())
     })
