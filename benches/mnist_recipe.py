@@ -60,10 +60,11 @@ RUNS: dict[str, dict] = {
 
 
 def train(
-    options: dict, x, budget: float, chunk: int, steps: int | None, labels=None
+    options: dict, x, budget: float, chunk: int, steps: int | None, labels=None, after_chunk=None
 ) -> tuple[rustgan.GAN, int, float]:
     """Trains `steps` steps, or without them in chunks until the next chunk would overrun
-    `budget` seconds of wall time; `labels` for a conditional GAN."""
+    `budget` seconds of wall time; `labels` for a conditional GAN. `after_chunk(gan, steps,
+    seconds)` is called after each chunk, its time not counted."""
     options = dict(options)
     batch = options.pop("batch_size", BATCH)
     gan = rustgan.GAN(tuple(x.shape[1:]), device="cpu", **options)
@@ -76,6 +77,10 @@ def train(
         gan.fit(x, chunk, batch, labels=labels, log_every=chunk, progress=False)
         steps += chunk
         elapsed = time.perf_counter() - started
+        if after_chunk is not None:
+            paused = time.perf_counter()
+            after_chunk(gan, steps, elapsed)
+            started += time.perf_counter() - paused
         if elapsed * (steps + chunk) / steps > budget:
             return gan, steps, elapsed
 

@@ -25,9 +25,11 @@ from rustgan import edit, metrics, plot
 SETTINGS = {"defaults (500 steps, 4 starts)": {}, "300 steps, 4 starts": {"steps": 300}}
 
 
-def recipe_gan(seed: int, train: torch.Tensor, out: Path | None) -> rustgan.GAN:
+def recipe_gan(seed: int, train: torch.Tensor, out: Path | None, cluster_features: str | None) -> rustgan.GAN:
     settings = rustgan.recipe("images")
     steps, batch = settings.pop("steps"), settings.pop("batch_size")
+    if cluster_features is not None:
+        settings["cluster_features"] = cluster_features
     gan = rustgan.GAN((1, 28, 28), seed=seed, device="cpu", **settings)
     gan.fit(train, steps, batch)
     if out is not None:
@@ -39,6 +41,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="training seeds of the recipe GANs")
     parser.add_argument("--checkpoints", type=Path, nargs="+", default=None, help="trained GANs instead")
+    parser.add_argument("--cluster-features", default=None, help="what the recipe's clusters are fitted on instead")
     parser.add_argument("--n", type=int, default=100, help="held-out digits projected")
     parser.add_argument("--out", type=Path, default=None, help="folder for checkpoints, the table and a picture")
     args = parser.parse_args()
@@ -48,7 +51,7 @@ def main() -> None:
     if args.checkpoints:
         gans = {str(path): rustgan.GAN.load(path, device="cpu") for path in args.checkpoints}
     else:
-        gans = {f"seed {seed}": recipe_gan(seed, train, args.out) for seed in args.seeds}
+        gans = {f"seed {seed}": recipe_gan(seed, train, args.out, args.cluster_features) for seed in args.seeds}
     rows, shown = [], [targets[:12]]
     print("| GAN | projection | PSNR (dB) | digits kept | s |\n| --- | --- | --- | --- | --- |")
     for name, gan in gans.items():

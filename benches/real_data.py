@@ -4,7 +4,8 @@ wall-time budget on 2 threads.
 - Fashion-MNIST (28 px): trained on the 60,000 training images, scored on `--n` samples
   against the test split with the shipped Fashion-MNIST classifier's features; the
   reference row is the test split itself against `--n` training images.
-- Emoji and clipart (64 px): trained on 90% of the images, scored against them with
+- Emoji, clipart and Wesnoth's painted portraits (64 px): trained on 90% of the images,
+  scored against them with
   EfficientNet-Lite0 features (not comparable with published Inception FIDs) and, in
   pixels, against the 10% held out: SWD beside its floor (held-out against training
   images) and the copy rate (`metrics.copy_rate`).
@@ -23,6 +24,7 @@ whole budget: the budget in CPU time.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import time
 from pathlib import Path
@@ -39,7 +41,12 @@ def load(name: str):
     space)."""
     if name == "fashion":
         return data.fashion_mnist("train")[0], data.fashion_mnist("test")[0], None, "fashion"
-    images = data.emoji(64) if name == "emoji" else data.clipart(64)[0]
+    loaders = {
+        "emoji": data.emoji,
+        "clipart": lambda size: data.clipart(size)[0],
+        "portraits": lambda size: data.portraits(size)[0],
+    }
+    images = loaders[name](64)
     train, held_out = data.split(images, held_out=0.1)
     return train, train, held_out, "efficientnet"
 
@@ -125,9 +132,27 @@ def train_eager(x, budget: float, chunk: int, steps: int | None, seed: int):
     return gan, done, time.perf_counter() - started
 
 
+def score_curve(curve: list, x, held_out, args, gan, steps: int, seconds: float) -> None:
+    """Every `args.curve` chunks, the pixel SWD to the held-out images and the copy rate."""
+    if (steps // args.chunk) % args.curve:
+        return
+    samples = gan.sample(args.n, seed=1)
+    point = {
+        "steps": steps,
+        "seconds": round(seconds),
+        "swd_held_out": metrics.swd_held_out(samples, held_out, x)["swd"],
+    }
+    point["copy_rate"] = metrics.copy_rate(samples, x, held_out)["rate"]
+    curve.append(point)
+    print(
+        f"  {steps} steps, {seconds:.0f} s: SWD {point['swd_held_out']:.1f}, copy rate {point['copy_rate']:.1%}",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", choices=["fashion", "emoji", "clipart"], default="fashion")
+    parser.add_argument("--data", choices=["fashion", "emoji", "clipart", "portraits"], default="fashion")
     parser.add_argument("--budget", type=float, default=600.0, help="seconds of wall time per run")
     parser.add_argument("--chunk", type=int, default=250)
     parser.add_argument("--steps", type=int, default=None, help="train this many steps instead of to the budget")
@@ -139,6 +164,9 @@ def main() -> None:
     runs = [*RUNS, EAGER]
     parser.add_argument("--runs", nargs="+", choices=runs, default=["images recipe", "colour recipe", EAGER])
     parser.add_argument("--out", type=Path, default=None, help="folder for sample grids and the table (json)")
+    parser.add_argument(
+        "--curve", type=int, default=0, help="every this many chunks, score SWD and the copy rate (memorisation)"
+    )
     args = parser.parse_args()
 
     rustgan.set_num_threads(args.threads)
@@ -161,9 +189,13 @@ def main() -> None:
             gan, steps, seconds = train_eager(x, args.budget, args.chunk, args.steps, args.seed)
         else:
             options = dict(run_options(name, x), seed=args.seed)
-            gan, steps, seconds = train(options, x, args.budget, args.chunk, args.steps)
+            curve, after_chunk = [], None
+            if args.curve and held_out is not None:
+                after_chunk = functools.partial(score_curve, curve, x, held_out, args)
+            gan, steps, seconds = train(options, x, args.budget, args.chunk, args.steps, after_chunk=after_chunk)
         scores = metrics.evaluate(gan, reference, n=args.n, features=features, held_out=held_out)
         adapted = {"augment_p": gan.augment_probability} if name != EAGER else {}
+        adapted |= {"curve": curve} if name != EAGER and curve else {}
         results.append({"run": name, "steps": steps, "seconds": seconds, "seed": args.seed} | scores | adapted)
         row = f"{scores['fid']:.2f} | {scores['precision']:.3f} | {scores['recall']:.3f}"
         if held_out is not None:

@@ -8,6 +8,7 @@ size asked for as float32 images in [-1, 1] (labels where the data has them).
 | `clipart` | openclipart's 8,121 drawings in 22 category folders | ``apt-get install openclipart-png`` |
 | `mri` | the Colin27 T1 MRI and the AAL atlas on its grid (NIfTI) | ``apt-get install mricron-data``, ``pip install nibabel`` |
 | `photos` | scikit-image's and scikit-learn's colour photographs | ``pip install scikit-image`` |
+| `portraits`, `paintings` | The Battle for Wesnoth's painted characters and landscapes (`painted`) | ``apt-get install wesnoth-1.16-data`` |
 
 Each loader takes `root` (or `font`) to read the same files from elsewhere.
 """
@@ -24,6 +25,7 @@ import numpy as np
 import torch
 
 from ._checks import _int
+from .crops import scaled_crops
 from .errors import DataError, InvalidArgumentError
 
 FASHION_ROOT = Path("/usr/share/datasets/fashion-mnist")
@@ -292,20 +294,28 @@ def _square_slice(plane: np.ndarray, size: int, nearest: bool) -> np.ndarray:
 
 
 # --- photographs ----------------------------------------------------------------------
-def photos(names=PHOTOS) -> list[torch.Tensor]:
+def photos(names=PHOTOS, size: int | None = None, n: int = 1000, crop_fraction: float = 0.25, seed: int = 0):
     """Colour photographs of several sizes, float32 ``[3, H, W]`` in [-1, 1], for
     `data.patches`: scikit-image's astronaut, chelsea (a cat), coffee and rocket, and
-    scikit-learn's china (a temple) and flower."""
+    scikit-learn's china (a temple) and flower.
+
+    With `size`, `n` random ``size x size`` crops of them instead, ``[n, 3, size, size]``,
+    each spanning `crop_fraction` of its photograph's short side, as `paintings` crops
+    paintings."""
     unknown = [name for name in names if name not in PHOTOS]
     if unknown:
         raise InvalidArgumentError(f"unknown photograph {unknown[0]!r}; the photographs are {', '.join(PHOTOS)}")
-    images = []
+    arrays = {}
     for name in names:
         if name in ("china", "flower"):
             from sklearn.datasets import load_sample_image
 
-            array = load_sample_image(f"{name}.jpg")
+            arrays[name] = np.asarray(load_sample_image(f"{name}.jpg"))
         else:
-            array = getattr(_module("skimage.data", "scikit-image"), name)()
-        images.append(_to_float(np.asarray(array)[None])[0])
-    return images
+            arrays[name] = np.asarray(getattr(_module("skimage.data", "scikit-image"), name)())
+    if size is None:
+        return [_to_float(array[None])[0] for array in arrays.values()]
+    from PIL import Image
+
+    pictures = {name: Image.fromarray(array) for name, array in arrays.items()}
+    return scaled_crops(pictures, size, n, crop_fraction, seed, "photograph")
