@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import rustgan
 import torch
-from rustgan import metrics, real_data
+from rustgan import metrics, painted, real_data
 
 BENCHES = Path(__file__).resolve().parent.parent / "benches"
 
@@ -214,3 +214,28 @@ def test_mri_bench_beats_the_per_region_mean(run_script):
     printed = run_script("mri_translation.py", "--size", 32, "--steps", 300, "--chunk", 300)
     psnr = {row[0]: float(row[3]) for row in table_rows(printed)}
     assert psnr["pix2pix (Translator defaults)"] > psnr["per-region mean"] + 1.0, psnr
+
+
+def test_edge_correlation_reads_kept_content(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHES))
+    import cyclegan
+
+    images = rustgan.data.shapes(8, size=32, seed=0)[0]
+    assert cyclegan.edge_correlation(images, images) == pytest.approx(1.0, abs=1e-5)
+    recoloured = images.flip(1) * 0.5  # other colours, the same outlines
+    assert cyclegan.edge_correlation(images, recoloured) > 0.5
+    assert abs(cyclegan.edge_correlation(images, images.roll(1, 0))) < 0.3, "other shapes share few edges"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not painted.WESNOTH_ROOT.exists(), reason="apt-get install wesnoth-1.16-data")
+def test_cyclegan_paintings_task_scores_both_directions(run_script, tmp_path):
+    printed = run_script("cyclegan.py", "--tasks", "paintings", "--steps", 2, "--size", 32, "--out", tmp_path)
+    row = json.loads(printed.splitlines()[-1])
+    assert row["task"] == "paintings" and row["steps"] == 2
+    for direction in ("a→b", "b→a"):
+        assert row[f"SWD ratio {direction}"] == pytest.approx(
+            row[f"SWD {direction}"] / row[f"SWD of the inputs {direction}"]
+        )
+        assert -1 <= row[f"edge correlation {direction}"] <= 1
+    assert (tmp_path / "cyclegan_paintings_32.png").exists()
