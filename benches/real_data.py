@@ -36,7 +36,7 @@ from reference import ReferenceGAN
 from rustgan import data, metrics, plot
 
 
-def load(name: str):
+def load(name: str, size: int = 64):
     """(training images, the images FID compares against, held-out images or None, feature
     space)."""
     if name == "fashion":
@@ -46,7 +46,7 @@ def load(name: str):
         "clipart": lambda size: data.clipart(size)[0],
         "portraits": lambda size: data.portraits(size)[0],
     }
-    images = loaders[name](64)
+    images = loaders[name](size)
     train, held_out = data.split(images, held_out=0.1)
     return train, train, held_out, "efficientnet"
 
@@ -153,6 +153,7 @@ def score_curve(curve: list, x, held_out, args, gan, steps: int, seconds: float)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", choices=["fashion", "emoji", "clipart", "portraits"], default="fashion")
+    parser.add_argument("--size", type=int, default=64, help="image size of emoji, clipart and portraits")
     parser.add_argument("--budget", type=float, default=600.0, help="seconds of wall time per run")
     parser.add_argument("--chunk", type=int, default=250)
     parser.add_argument("--steps", type=int, default=None, help="train this many steps instead of to the budget")
@@ -171,7 +172,7 @@ def main() -> None:
 
     rustgan.set_num_threads(args.threads)
     torch.set_num_threads(args.threads)
-    x, reference, held_out, features = load(args.data)
+    x, reference, held_out, features = load(args.data, args.size)
     print(f"{args.data}: {len(x)} training images, scored on {features} features with {args.n} samples")
     pixels = "" if held_out is None else " SWD to held-out (floor) | copy rate |"
     print(f"| run | steps | s | FID | precision | recall |{pixels}")
@@ -203,9 +204,9 @@ def main() -> None:
         print(f"| {name} | {steps} | {seconds:.0f} | {row} |", flush=True)
         if args.out is not None:
             args.out.mkdir(parents=True, exist_ok=True)
-            stem = f"{args.data}_{name.replace(' ', '_').replace(',', '')}_seed{args.seed}"
+            stem = f"{args.data}{args.size}_{name.replace(' ', '_').replace(',', '')}_seed{args.seed}"
             plot.grid(gan.sample(64, seed=1), args.out / f"{stem}.png", nrow=8, title=f"{name}, {args.data}")
-            (args.out / f"{args.data}_seed{args.seed}.json").write_text(json.dumps(results, indent=2))
+            (args.out / f"{args.data}{args.size}_seed{args.seed}.json").write_text(json.dumps(results, indent=2))
     print(f"features: {metrics.FEATURE_NAMES[features]}")
 
 

@@ -21,6 +21,8 @@ from rustgan import data, edit, metrics, plot
 
 SEED = 0
 MRI_SIZE, MRI_STEPS = 64, 600
+# What 30 minutes of one core gave in benches/real_data.py and benches/cyclegan.py.
+PORTRAIT_STEPS, STYLE_STEPS, STYLE_GENERATOR = 6000, 4450, "unet"
 STEPS_OVERRIDE: dict[str, int] = {}  # {"steps": n} trains every model n steps (a smoke test)
 
 
@@ -60,6 +62,29 @@ def shapes(path: Path) -> None:
 def emoji(path: Path) -> None:
     gan = trained("colour", data.emoji(64))
     plot.grid(gan.sample(36, seed=1), path, nrow=6, title="Noto emoji, 64 px, recipe('colour')")
+
+
+def portraits(path: Path) -> None:
+    gan = trained("colour", data.portraits(64)[0], steps=PORTRAIT_STEPS)
+    plot.grid(gan.sample(64, seed=1), path, nrow=8, title="Wesnoth's painted portraits, 64 px, recipe('colour')")
+
+
+STYLE_PHOTOS = [name for name in data.PHOTOS if name != "rocket"]  # nothing painted resembles it
+
+
+def style(path: Path) -> None:
+    """Crops of photographs (not the ones trained on) as Wesnoth's landscape paintings."""
+    a = data.photos(STYLE_PHOTOS, size=64, n=2000, crop_fraction=0.5, seed=SEED)
+    b = data.paintings(64, n=2000, seed=SEED + 1)
+    cycle = rustgan.CycleGAN(a.shape[1:], b.shape[1:], generator=STYLE_GENERATOR, seed=SEED)
+    cycle.fit(a, b, steps=STEPS_OVERRIDE.get("steps", STYLE_STEPS), batch_size=8)
+    draw_style(cycle, path)
+
+
+def draw_style(cycle: rustgan.CycleGAN, path: Path) -> None:
+    inputs = data.photos(STYLE_PHOTOS, size=64, n=10, crop_fraction=0.5, seed=SEED + 2)
+    rows = torch.cat([inputs, cycle.translate(inputs, to="b")])
+    plot.grid(rows, path, nrow=10, title="photograph crops / as Wesnoth's landscape paintings (CycleGAN)")
 
 
 def edit_strip(path: Path) -> None:
@@ -103,6 +128,8 @@ PICTURES = {
     "fashion": fashion,
     "shapes": shapes,
     "emoji": emoji,
+    "portraits": portraits,
+    "style": style,
     "edit": edit_strip,
     "inpaint": inpaint,
     "translation": translation,

@@ -25,11 +25,12 @@ def digits(mnist):
     return torch.nn.functional.interpolate(mnist[0][:256], size=16, mode="bilinear", antialias=True)
 
 
-def test_training_learns_to_invert_from_unpaired_sets(digits):
+@pytest.mark.parametrize("generator", ["unet", "resnet6"])
+def test_training_learns_to_invert_from_unpaired_sets(digits, generator):
     """Domain b is domain a with ink and paper swapped, shuffled: no pair is given, yet the
     translations come out inverted and the round trip comes back."""
     a, b = digits[:128], -digits[128:]
-    cycle = tiny(base_channels=8, identity_weight=0.0)
+    cycle = tiny(base_channels=8, identity_weight=0.0, generator=generator)
     history = cycle.fit(a, b, steps=150, batch_size=16, log_every=50, progress=False)
     held_out = digits[200:]
     translated = cycle.translate(held_out, to="b")
@@ -85,6 +86,24 @@ def test_pytorch_twins_compute_the_same_function_both_ways(digits):
     assert torch.allclose(fresh.translate(digits[:8], to="b"), cycle.translate(digits[:8], to="b"), atol=1e-6)
     with pytest.raises(rustgan.InvalidArgumentError, match="missing"):
         fresh.load_generator_state_dict({}, to="a")
+
+
+def test_resnet_generators_export_and_resume(tmp_path, digits):
+    a, b = digits[:64], -digits[64:128]
+    cycle = tiny(generator="resnet6", ema=0.5)
+    cycle.fit(a, b, steps=3, batch_size=8, progress=False, out=tmp_path / "ck")
+    to_b, to_a, _, _ = rustgan.export_torch(cycle)
+    assert isinstance(to_b, rustgan.torch_modules.ResnetTranslator) and len(to_b.blocks) == 6
+    with torch.no_grad():
+        assert torch.allclose(to_b(a[:8]), cycle.translate(a[:8], to="b"), atol=1e-5)
+        assert torch.allclose(to_a(b[:8]), cycle.translate(b[:8], to="a"), atol=1e-5)
+    loaded = rustgan.CycleGAN.load(tmp_path / "ck")
+    assert loaded.config["generator"] == "resnet6"
+    assert torch.equal(loaded.translate(b[:4], to="a"), cycle.translate(b[:4], to="a"))
+    with pytest.raises(rustgan.InvalidArgumentError, match=r"divide by 4; got \[18, 18\]"):
+        tiny((1, 18, 18), (1, 18, 18), generator="resnet9")
+    with pytest.raises(rustgan.InvalidArgumentError, match="generator"):
+        tiny(generator="vgg")
 
 
 def test_patches_by_size_and_checkpoints_that_stored_zero(tmp_path, digits):

@@ -34,8 +34,8 @@ def _domain(name: str, value) -> str:
 
 class CycleGAN(NativeModel):
     """CycleGAN (Zhu et al. 2017): translation between two domains learnt from two
-    unpaired sets of images. Generator a→b and generator b→a are pix2pix's U-Nets, each
-    judged by a PatchGAN of the domain it draws; besides fooling them (LSGAN), a round
+    unpaired sets of images. Generator a→b and generator b→a are pix2pix's U-Nets or
+    CycleGAN's ResNet translators, each judged by a PatchGAN of the domain it draws; besides fooling them (LSGAN), a round
     trip a→b→a must give back the input (the cycle L1) and an image already of the
     target domain must pass unchanged (the identity L1). Each discriminator learns from a
     pool of past translations as well as the newest.
@@ -43,6 +43,11 @@ class CycleGAN(NativeModel):
     Args:
         shape_a, shape_b: ``(C, H, W)`` of one image of each domain; the sides are the
             same, 16 to 512 px, any channel counts.
+        generator: the generators' network. ``"unet"``: pix2pix's U-Net, whose skips from
+            every level keep the input's layout. ``"resnet6"`` / ``"resnet9"``: CycleGAN's
+            ResNet translator with 6 or 9 residual blocks at a quarter of the size (sides
+            a multiple of 4), reflection padding and instance norm, which repaints
+            textures more freely.
         base_channels: width of the networks' first layer (deeper layers double it).
         cycle_weight: weight of the cycle L1 (CycleGAN: 10).
         identity_weight: weight of the identity L1 (CycleGAN: half the cycle weight). It
@@ -50,7 +55,7 @@ class CycleGAN(NativeModel):
             required when the domains' channel counts differ.
         adversarial_weight: weight of the adversarial losses.
         pool_size: past translations each discriminator draws half its fakes from.
-        dropout: dropout of the generators' innermost decoder layers while training.
+        dropout: dropout of the U-Net's innermost decoder layers while training.
         loss: ``"lsgan"`` (CycleGAN), ``"bce"`` or ``"hinge"``.
         patch_layers: stride-2 layers of the PatchGANs. 0 (the default) takes the deepest,
             up to CycleGAN's 3, whose patches (16, 34 or 70 px for 1, 2 or 3 layers) fit in
@@ -78,6 +83,7 @@ class CycleGAN(NativeModel):
         shape_a: int | Sequence[int] = _default("shape_a"),
         shape_b: int | Sequence[int] = _default("shape_b"),
         *,
+        generator: str = _default("generator"),
         cycle_weight: float = _default("cycle_weight"),
         identity_weight: float = _default("identity_weight"),
         adversarial_weight: float = _default("adversarial_weight"),

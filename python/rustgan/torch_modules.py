@@ -520,6 +520,52 @@ class UNetGenerator(nn.Module):
         return torch.tanh(h)
 
 
+class _ReflectConv(nn.Conv2d):
+    """A convolution after reflection padding that keeps the sides (halves them at stride 2)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pad = self.kernel_size[0] // 2
+        return super().forward(nn.functional.pad(x, (pad,) * 4, mode="reflect"))
+
+
+class _ResidualBlock(nn.Module):
+    def __init__(self, channels: int):
+        super().__init__()
+        self.conv1 = _ReflectConv(channels, channels, 3)
+        self.conv2 = _ReflectConv(channels, channels, 3)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        norm = nn.functional.instance_norm
+        return h + norm(self.conv2(torch.relu(norm(self.conv1(h)))))
+
+
+class ResnetTranslator(nn.Module):
+    """CycleGAN's ResNet generator: images ``[N, in_C, H, W]`` -> ``[N, out_C, H, W]`` in
+    [-1, 1], H and W multiples of 4. A 7x7 convolution, two stride-2 ones, `blocks`
+    residual blocks at a quarter of the size, two nearest-neighbour doublings each with a
+    3x3 convolution, and a 7x7 one; reflection padding and instance norm (no learnt scale)
+    throughout."""
+
+    def __init__(self, in_channels: int = 3, out_channels: int = 3, base_channels: int = 64, blocks: int = 6):
+        super().__init__()
+        self.stem = _ReflectConv(in_channels, base_channels, 7)
+        self.down = nn.ModuleList(_ReflectConv(base_channels << i, base_channels << (i + 1), 3, 2) for i in range(2))
+        self.blocks = nn.ModuleList(_ResidualBlock(base_channels * 4) for _ in range(blocks))
+        self.up = nn.ModuleList(_ReflectConv(base_channels << (2 - i), base_channels << (1 - i), 3) for i in range(2))
+        self.head = _ReflectConv(base_channels, out_channels, 7)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        norm = nn.functional.instance_norm
+        h = torch.relu(norm(self.stem(x)))
+        for down in self.down:
+            h = torch.relu(norm(down(h)))
+        for block in self.blocks:
+            h = block(h)
+        for up in self.up:
+            h = torch.relu(norm(up(nn.functional.interpolate(h, scale_factor=2.0, mode="nearest"))))
+        return torch.tanh(self.head(h))
+
+
 class PatchDiscriminator(nn.Sequential):
     """pix2pix's PatchGAN: an input and an output image, stacked along the channels, ->
     logits ``[N, 1, h, w]``, one per patch. `layers` stride-2 convolutions, then two
@@ -566,9 +612,16 @@ def cycle_networks(config: Mapping) -> dict[str, nn.Module]:
     """The PyTorch networks of a `CycleGAN.config`, by the names of its checkpoint files:
     ``generator_ab``, ``generator_ba``, ``discriminator_a``, ``discriminator_b``."""
     a, b, width = config["shape_a"], config["shape_b"], config["base_channels"]
+    net = config.get("generator", "unet")  # saved before the choice: the U-Net
+
+    def generator(source: Sequence[int], target: Sequence[int]) -> nn.Module:
+        if net == "unet":
+            return UNetGenerator(source, target, width, config["dropout"])
+        return ResnetTranslator(source[0], target[0], width, {"resnet6": 6, "resnet9": 9}[net])
+
     return {
-        "generator_ab": UNetGenerator(a, b, width, config["dropout"]),
-        "generator_ba": UNetGenerator(b, a, width, config["dropout"]),
+        "generator_ab": generator(a, b),
+        "generator_ba": generator(b, a),
         "discriminator_a": ImageDiscriminator(a, width, _patch_layers(config, a)),
         "discriminator_b": ImageDiscriminator(b, width, _patch_layers(config, b)),
     }

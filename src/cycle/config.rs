@@ -1,16 +1,30 @@
 //! The configuration of a `CycleGan` and its options: names, defaults, value checks.
 //! Saved as JSON beside the weights, like a translator's.
 
+use super::generator::GeneratorSpec;
 use crate::config::LossKind;
 use crate::error::{invalid, Result};
 use crate::models::patchgan::{self, PatchGanSpec};
+use crate::models::resnet_translator::{ResnetTranslatorSpec, SIDE_MULTIPLE};
 use crate::models::unet::{check_image_shape, UNetSpec, MAX_SIZE};
-use crate::option_table::{check_ranges, Bounds, Kind, OptionSpec};
+use crate::option_table::{check_ranges, named_choices, Bounds, Kind, OptionSpec};
 use crate::options::{as_json, TableConfig};
 use crate::shared_options::model_option_table;
 
 /// Most translations a pool keeps: beyond it a typo would exhaust memory.
 const MAX_POOL: i64 = 10_000;
+
+named_choices! {
+    /// The network of both generators.
+    pub enum GeneratorNet ("generator") {
+        /// pix2pix's U-Net: skips from every encoder level keep the input's layout.
+        Unet = "unet",
+        /// CycleGAN's ResNet translator with 6 residual blocks at a quarter of the size.
+        Resnet6 = "resnet6",
+        /// The same with 9 blocks, CycleGAN's choice from 256 px.
+        Resnet9 = "resnet9",
+    }
+}
 
 model_option_table! {
     /// The options of `rustgan.CycleGAN`.
@@ -21,6 +35,9 @@ model_option_table! {
         /// Shape of one image of domain b, `[C, H, W]`, the same size as domain a's.
         shape_b: Vec<i64> = vec![1, 28, 28], Kind::Shape { max: MAX_SIZE },
             "shape of one image of domain b (C, H, W), same H and W";
+        /// The generators' network.
+        generator: GeneratorNet = GeneratorNet::Unet, Kind::Choice(GeneratorNet::NAMES),
+            "the generators' network: 'unet', 'resnet6' or 'resnet9'";
         /// Weight of the cycle L1: a translated image translated back must be the input.
         cycle_weight: f64 = 10.0, Kind::Float(Bounds::NON_NEGATIVE),
             "weight of the cycle-consistency L1 (CycleGAN: 10)";
@@ -122,17 +139,30 @@ impl CycleConfig {
         }
     }
 
-    /// The U-Net of one direction.
-    pub fn generator_spec(&self, direction: Direction) -> UNetSpec {
+    /// The generator of one direction.
+    pub fn generator_spec(&self, direction: Direction) -> GeneratorSpec {
         let (from, to) = (self.source_shape(direction), self.source_shape(direction.reverse()));
-        UNetSpec {
-            in_channels: from[0],
-            out_channels: to[0],
-            height: from[1],
-            width: from[2],
-            base_channels: self.base_channels,
-            dropout: self.dropout,
-            precision: self.precision,
+        let resnet = |blocks| {
+            GeneratorSpec::Resnet(ResnetTranslatorSpec {
+                in_channels: from[0],
+                out_channels: to[0],
+                base_channels: self.base_channels,
+                blocks,
+                precision: self.precision,
+            })
+        };
+        match self.generator {
+            GeneratorNet::Unet => GeneratorSpec::UNet(UNetSpec {
+                in_channels: from[0],
+                out_channels: to[0],
+                height: from[1],
+                width: from[2],
+                base_channels: self.base_channels,
+                dropout: self.dropout,
+                precision: self.precision,
+            }),
+            GeneratorNet::Resnet6 => resnet(6),
+            GeneratorNet::Resnet9 => resnet(9),
         }
     }
 
@@ -163,6 +193,16 @@ impl TableConfig for CycleConfig {
             ));
         }
         patchgan::check_layers(self.discriminator_layers(), self.shape_a[1], self.shape_a[2])?;
+        let sides = &self.shape_a[1..];
+        if self.generator != GeneratorNet::Unet
+            && sides.iter().any(|side| side % SIDE_MULTIPLE != 0)
+        {
+            return invalid(format!(
+                "generator='{}' halves the images twice, so their sides must divide by \
+                 {SIDE_MULTIPLE}; got {sides:?}: resize them, or use generator='unet'",
+                self.generator.name()
+            ));
+        }
         if self.identity_weight > 0.0 && self.shape_a[0] != self.shape_b[0] {
             return invalid(format!(
                 "identity_weight={} feeds images of each domain to the generator into it, which \

@@ -1,15 +1,17 @@
 //! Unpaired image-to-image translation with CycleGAN (Zhu et al. 2017): two generators,
 //! a→b and b→a, each judged by a PatchGAN of its target domain, trained on the
 //! adversarial losses plus the cycle L1 (a→b→a gives back the input) and the identity L1
-//! (an image already of the target domain passes unchanged). The networks are a U-Net and
-//! a PatchGAN (`models`); `step` trains them and `stored` checkpoints them.
+//! (an image already of the target domain passes unchanged). The networks are a U-Net or
+//! a ResNet translator and a PatchGAN (`models`, picked in `generator`); `step` trains
+//! them and `stored` checkpoints them.
 
 mod config;
+mod generator;
 mod pool;
 mod step;
 mod stored;
 
-pub use config::{CycleConfig, Direction, SPECS};
+pub use config::{CycleConfig, Direction, GeneratorNet, SPECS};
 pub use step::Unpaired;
 
 use std::sync::Mutex;
@@ -19,18 +21,18 @@ use tch::{Device, Tensor};
 use crate::batch::{check_output_size, checked_batch};
 use crate::error::Result;
 use crate::models::patchgan::PatchGan;
-use crate::models::unet::UNet;
 use crate::models::{initialise, WeightInit};
 use crate::network::Ema;
 use crate::options::TableConfig;
 use crate::rng::Rng;
+use generator::Generator;
 use pool::ImagePool;
 
 /// One half of a CycleGAN: one direction's generator and the discriminator of the domain it translates into.
 pub struct Half {
-    generator: UNet,
+    generator: Generator,
     discriminator: PatchGan,
-    ema: Option<Ema<UNet>>,
+    ema: Option<Ema<Generator>>,
     /// Past translations the discriminator learns from; locked only inside a step.
     pool: Mutex<ImagePool>,
 }
@@ -58,13 +60,13 @@ impl CycleGan {
         let mut rng = Rng::new(config.seed);
         let mut half = |direction| {
             let generator_spec = config.generator_spec(direction);
-            let generator = UNet::new(device, &generator_spec);
+            let generator = Generator::new(device, &generator_spec);
             let discriminator = PatchGan::new(device, &config.discriminator_spec(direction));
             // pix2pix's and CycleGAN's initialisation: N(0, 0.02) weights.
             initialise(generator.vs(), WeightInit::Normal, &mut rng);
             initialise(discriminator.vs(), WeightInit::Normal, &mut rng);
             let ema = (config.ema)
-                .map(|decay| Ema::new(decay, UNet::new(device, &generator_spec), &generator));
+                .map(|decay| Ema::new(decay, Generator::new(device, &generator_spec), &generator));
             let pool = Mutex::new(ImagePool::new(config.pool_size));
             Half { generator, discriminator, ema, pool }
         };

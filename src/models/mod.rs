@@ -13,6 +13,7 @@ pub mod mlp;
 pub mod patchgan;
 pub mod projected;
 pub mod resnet;
+pub mod resnet_translator;
 pub mod spectral_norm;
 pub mod unet;
 
