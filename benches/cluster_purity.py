@@ -1,10 +1,11 @@
-"""How well k-means clusters follow the classes of coloured shapes (18 kinds) or clipart's
-categories, by what they cluster: pixels, or EfficientNet-Lite0's pooled ImageNet features
+"""How well k-means clusters follow the classes of coloured shapes (18 kinds), MNIST's
+digits or clipart's categories, by what they cluster: pixels, or EfficientNet-Lite0's pooled ImageNet features
 at several input sizes (purity: the share of images in a cluster whose commonest class is
 their own).
 
     python benches/cluster_purity.py --n 2000
     python benches/cluster_purity.py --data clipart --n 2000 --sizes 64
+    python benches/cluster_purity.py --data mnist --n 2000 --sizes 64
 """
 
 import argparse
@@ -27,11 +28,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--sizes", type=int, nargs="+", default=[32, 64, 128, 224])
-    parser.add_argument("--data", choices=["shapes", "clipart"], default="shapes")
+    parser.add_argument("--data", choices=["shapes", "mnist", "clipart"], default="shapes")
     args = parser.parse_args()
     torch.set_num_threads(2)
     if args.data == "shapes":
         x, y = rustgan.data.shapes(args.n, size=32, seed=0)
+    elif args.data == "mnist":  # the training digits of the classifier's split
+        (x, y), _ = rustgan.metrics.digit_split()
+        x, y = x[: args.n], y[: args.n]
     else:  # a random draw of the drawings at 64 px, the size the colour recipe trains
         x, y = rustgan.data.clipart(64)
         keep = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))[: args.n]
