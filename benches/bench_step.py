@@ -49,6 +49,8 @@ CASES = {
     "projected-64x64x3-b64": dict(data_shape=(3, 64, 64), arch="projected", batch=64, base_channels=16),
     "cyclegan-28x28x1-b32": dict(data_shape=(1, 28, 28), arch="cyclegan", batch=32),
     "cyclegan-32x32x3-b32": dict(data_shape=(3, 32, 32), arch="cyclegan", batch=32),
+    # Photographs as paintings (benches/cyclegan.py --tasks paintings).
+    "cyclegan-64x64x3-b8": dict(data_shape=(3, 64, 64), arch="cyclegan", batch=8),
 }
 DEFAULT_CASES = [
     "mlp-2d-b64",

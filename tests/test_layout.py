@@ -35,7 +35,19 @@ RUST_LAYERS = [
 MODELS = {"gan", "translate", "cycle"}
 GENERIC = {"train", "checkpoint", "models"}
 PYTHON_LAYERS = [
-    {"errors", "_checks", "shapes", "convert", "pairs", "crops", "real_data", "painted", "data", "efficientnet", "_rustgan"},
+    {
+        "errors",
+        "_checks",
+        "shapes",
+        "convert",
+        "pairs",
+        "crops",
+        "real_data",
+        "painted",
+        "data",
+        "efficientnet",
+        "_rustgan",
+    },
     {"distributed", "native"},
     {"gan", "translator", "cycle", "metrics", "edit", "plot", "torch_modules"},
     {"widgets", "zoo"},
