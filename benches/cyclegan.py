@@ -198,7 +198,8 @@ def paintings_task(args) -> dict:
     a_test = data.photos(photo_names, size=size, n=500, crop_fraction=0.5, seed=args.seed + 2)
     b_test = data.paintings(size, n=500, split="test", seed=args.seed + 3)
     if args.load is not None:
-        cycle, row = rustgan.CycleGAN.load(args.load), {"loaded": str(args.load)}
+        cycle = rustgan.CycleGAN.load(args.load)
+        row = {"loaded": str(args.load), "steps": cycle.steps_done}
     else:
         cycle = rustgan.CycleGAN(a.shape[1:], b.shape[1:], seed=args.seed, **options(args))
         row = train(cycle, a, b, args, "paintings")

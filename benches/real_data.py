@@ -85,6 +85,7 @@ RUNS = {
         None,
         PROJECTED | {"lr_g": 1e-3, "lr_d": 1e-3, "augment": ["translation", "cutout"]},
     ),
+    "colour recipe, residual family": ("colour", None, {"arch": "resnet"}),
     "residual colour recipe": ("colour", 32, {}),
     "residual colour recipe + DiffAugment": ("colour", 32, {"augment": DIFF_AUGMENT}),
 }

@@ -293,7 +293,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--conditional", action="store_true", help="class-conditional GAN on the data's labels")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     p.add_argument(
-        "--image-size", type=int, default=64, help="for image folders, emoji and clipart: 28, 32, 64 or 128 (resnet)"
+        "--image-size",
+        type=int,
+        default=64,
+        help="for image folders, emoji and clipart: 28-256 px (the colour recipe picks the family that takes it)",
     )
     p.add_argument("--channels", type=int, default=3, help="for image folders: 1 or 3")
     p.add_argument("--log-every", type=int, default=50, help="steps per record of log.jsonl")

@@ -3,6 +3,7 @@
 use serde_json::Value as Json;
 
 use crate::error::{invalid, Result};
+use crate::models::{dcgan, resnet};
 
 /// Settings of `fit` that a recipe sets beside the GAN's options.
 pub const FIT_SETTINGS: [&str; 2] = ["batch_size", "steps"];
@@ -29,7 +30,10 @@ pub fn recipe_for(
         return invalid(format!("size must be at least 1 pixel, got {size}"));
     }
     let large = kind == "colour" && size.is_some_and(|size| size >= LARGE_COLOUR_SIZE);
-    let mut settings = if large { large_colour() } else { recipe(kind)? };
+    let mut settings = match size {
+        Some(size) if large => large_colour(size),
+        _ => recipe(kind)?,
+    };
     if let Some(items) = items {
         if items < 1 {
             return invalid(format!("items must be at least 1, got {items}"));
@@ -54,15 +58,24 @@ pub fn recipe_for(
 /// translation and cutout on what D sees, 3,000 steps (about 13 minutes on 2 cores). On
 /// 1,282 emoji at 64 px it reached an EfficientNet-Lite0 FID of 190 in 10 minutes, where
 /// the residual colour recipe, with or without DiffAugment, reached 221-264 and drew one
-/// template; the residual recipe wins on 32 px shapes.
-fn large_colour() -> Vec<(&'static str, Json)> {
+/// template; the residual recipe wins on 32 px shapes. Sizes the DCGAN family does not
+/// build take the residual family up to 128 px (on 217 painted portraits at 128 px, see
+/// benches/README.md) and the projected one beyond.
+fn large_colour(size: i64) -> Vec<(&'static str, Json)> {
     let mut settings = images();
     for (name, value) in settings.iter_mut() {
         if *name == "steps" {
             *value = Json::from(3000);
         }
     }
-    settings.push(("arch", Json::from("dcgan")));
+    let arch = if dcgan::SIZES.contains(&size) {
+        "dcgan"
+    } else if size <= *resnet::SIZES.last().unwrap_or(&0) {
+        "resnet"
+    } else {
+        "projected"
+    };
+    settings.push(("arch", Json::from(arch)));
     settings.push(("augment", Json::from(vec!["color", "translation", "cutout"])));
     settings
 }
