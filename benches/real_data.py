@@ -178,13 +178,14 @@ def main() -> None:
     pixels = "" if held_out is None else " SWD to held-out (floor) | copy rate |"
     print(f"| run | steps | s | FID | precision | recall |{pixels}")
     print("| --- " * (6 if held_out is None else 8) + "|")
-    results = []
+    results, floor_rows = [], []
     if args.data == "fashion":  # how far real images lie from each other: the floor
         train_part = x[torch.randperm(len(x), generator=torch.Generator().manual_seed(0))[: args.n]]
         a, b = (metrics.image_features(part, "fashion") for part in (train_part, reference[: args.n]))
         precision, recall = metrics.precision_recall(a, b)
         floor = {"run": "test split vs training images", "fid": metrics.frechet_distance(a, b)}
-        results.append(floor | {"precision": precision, "recall": recall})
+        floor_rows.append(floor | {"precision": precision, "recall": recall})
+        results += floor_rows
         print(f"| {floor['run']} | - | - | {floor['fid']:.2f} | {precision:.3f} | {recall:.3f} |", flush=True)
     for name in args.runs:
         if name == EAGER:
@@ -207,7 +208,8 @@ def main() -> None:
             args.out.mkdir(parents=True, exist_ok=True)
             stem = f"{args.data}{args.size}_{name.replace(' ', '_').replace(',', '')}_seed{args.seed}"
             plot.grid(gan.sample(64, seed=1), args.out / f"{stem}.png", nrow=8, title=f"{name}, {args.data}")
-            (args.out / f"{args.data}{args.size}_seed{args.seed}.json").write_text(json.dumps(results, indent=2))
+            # One file per run, so runs side by side into one folder keep each other's results.
+            (args.out / f"{stem}.json").write_text(json.dumps([*floor_rows, results[-1]], indent=2))
     print(f"features: {metrics.FEATURE_NAMES[features]}")
 
 

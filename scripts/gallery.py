@@ -19,10 +19,13 @@ import rustgan
 import torch
 from rustgan import data, edit, metrics, plot
 
+F = torch.nn.functional
+
 SEED = 0
 MRI_SIZE, MRI_STEPS = 64, 600
 # What 30 minutes of one core gave in benches/real_data.py and benches/cyclegan.py.
 PORTRAIT_STEPS, STYLE_STEPS, STYLE_GENERATOR = 6000, 4450, "unet"
+UNPAIRED_STEPS = 1500  # notebook 08's, for each of its two CycleGANs
 STEPS_OVERRIDE: dict[str, int] = {}  # {"steps": n} trains every model n steps (a smoke test)
 
 
@@ -50,12 +53,12 @@ def mnist(path: Path) -> None:
 
 
 def fashion(path: Path) -> None:
-    gan = trained("images", data.fashion_mnist("train")[0], steps=10_000)
+    gan = rustgan.pretrained("fashion")  # recipe("images"), 10,000 steps (scripts/make_pretrained.py)
     plot.grid(gan.sample(64, seed=1), path, nrow=8, title="Fashion-MNIST, recipe('images')")
 
 
 def shapes(path: Path) -> None:
-    gan = trained("colour", data.shapes(10_000)[0])
+    gan = rustgan.pretrained("shapes")  # recipe("colour"), 5,000 steps (scripts/make_pretrained.py)
     plot.grid(gan.sample(64, seed=1), path, nrow=8, title="shapes without labels, recipe('colour')")
 
 
@@ -85,6 +88,32 @@ def draw_style(cycle: rustgan.CycleGAN, path: Path) -> None:
     inputs = data.photos(STYLE_PHOTOS, size=64, n=10, crop_fraction=0.5, seed=SEED + 2)
     rows = torch.cat([inputs, cycle.translate(inputs, to="b")])
     plot.grid(rows, path, nrow=10, title="photograph crops / as Wesnoth's landscape paintings (CycleGAN)")
+
+
+def shapes_in(colours: tuple[int, ...], n: int, seed: int) -> torch.Tensor:
+    """`n` shapes of `data.shapes` drawn in `colours` (colour indices) only."""
+    images, labels = data.shapes(4 * n, seed=seed)
+    return images[torch.isin(labels % 6, torch.tensor(colours))][:n]
+
+
+def unpaired(path: Path) -> None:
+    """Notebook 08's two CycleGANs: sklearn's 8x8 digits, framed as MNIST frames its
+    digits, as MNIST handwriting; red, green and blue shapes in yellow, magenta and cyan."""
+    steps, shown = STEPS_OVERRIDE.get("steps", UNPAIRED_STEPS), 10
+    small, _ = data.digits()
+    framed = F.pad(F.interpolate(small, size=(20, 20), mode="bilinear").clamp(-1, 1), (4, 4, 4, 4), value=-1.0)
+    a_train, a_test = data.split(framed)
+    digits = rustgan.CycleGAN((1, 28, 28), (1, 28, 28), seed=SEED)
+    digits.fit(a_train, data.split(data.mnist()[0])[0], steps=steps, batch_size=32)
+    recolour = rustgan.CycleGAN((3, 32, 32), (3, 32, 32), seed=SEED)
+    recolour.fit(shapes_in((0, 1, 2), 5000, seed=0), shapes_in((3, 4, 5), 5000, seed=1), steps=steps, batch_size=32)
+    inputs = a_test[:shown]
+    as_colour = F.pad(torch.cat([inputs, digits.translate(inputs, to="b")]), (2, 2, 2, 2), value=-1.0).expand(
+        -1, 3, -1, -1
+    )
+    shapes = shapes_in((0, 1, 2), shown, seed=2)
+    rows = torch.cat([as_colour, shapes, recolour.translate(shapes, to="b")])
+    plot.grid(rows, path, nrow=shown, title="sklearn digits / as MNIST handwriting / shapes / in another palette")
 
 
 def edit_strip(path: Path) -> None:
@@ -130,6 +159,7 @@ PICTURES = {
     "emoji": emoji,
     "portraits": portraits,
     "style": style,
+    "unpaired": unpaired,
     "edit": edit_strip,
     "inpaint": inpaint,
     "translation": translation,
@@ -141,10 +171,11 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", choices=PICTURES, default=list(PICTURES))
     parser.add_argument("--out", type=Path, default=Path(__file__).parents[1] / "docs" / "gallery")
     parser.add_argument("--steps", type=int, default=None, help="train every model this many steps (a smoke test)")
+    parser.add_argument("--threads", type=int, default=2, help="CPU threads")
     args = parser.parse_args()
     if args.steps is not None:
         STEPS_OVERRIDE["steps"] = args.steps
-    rustgan.set_num_threads(2)
+    rustgan.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
     for name in args.only:
         started = time.perf_counter()

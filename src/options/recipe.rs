@@ -81,7 +81,7 @@ fn large_colour(size: i64) -> Vec<(&'static str, Json)> {
 }
 
 /// Self-conditioned on 50 clusters at width 32, hinge loss and a spectrally normalised D:
-/// on MNIST, FID 4.4-5.5 over three seeds in 5,000 steps (about 4 minutes on 2 cores).
+/// on MNIST, FID 4.7-4.8 over three seeds in 5,000 steps (about 4 minutes on 2 cores).
 fn images() -> Vec<(&'static str, Json)> {
     vec![
         ("base_channels", Json::from(32)),
@@ -105,9 +105,9 @@ pub fn recipe(kind: &str) -> Result<Vec<(&'static str, Json)>> {
         // Colour images below 64 px: the residual family at width 16, in batches of 32 at
         // 8x the learning rate, with the image recipe's loss and EMA, self-conditioned on
         // 100 clusters of EfficientNet-Lite0's ImageNet features. On coloured shapes without
-        // labels, in 10 minutes: 96-98% high quality, every one of the 18 classes and
-        // reverse KL 0.014-0.017 (benches/README.md), where clusters of pixels re-clustered
-        // on D's features every 1,000 steps gave 72-90% and the DCGAN image recipe 5.8%.
+        // labels, in 10 minutes: 96.1%-99.3% high quality, every one of the 18 classes and
+        // reverse KL 0.006-0.017 (benches/README.md), where clusters of pixels re-clustered
+        // on D's features every 1,000 steps gave 71.6%-90.0% and the DCGAN image recipe 5.8%.
         // Larger colour images take `large_colour`.
         "colour" => vec![
             ("arch", Json::from("resnet")),
