@@ -79,7 +79,8 @@ def style(path: Path) -> None:
     """Crops of photographs (not the ones trained on) as Wesnoth's landscape paintings."""
     a = data.photos(STYLE_PHOTOS, size=64, n=2000, crop_fraction=0.5, seed=SEED)
     b = data.paintings(64, n=2000, seed=SEED + 1)
-    cycle = rustgan.CycleGAN(a.shape[1:], b.shape[1:], generator=STYLE_GENERATOR, seed=SEED)
+    # Without the identity loss, as `rustgan train-cycle` trains colour folders.
+    cycle = rustgan.CycleGAN(a.shape[1:], b.shape[1:], generator=STYLE_GENERATOR, identity_weight=0.0, seed=SEED)
     cycle.fit(a, b, steps=STEPS_OVERRIDE.get("steps", STYLE_STEPS), batch_size=8)
     draw_style(cycle, path)
 

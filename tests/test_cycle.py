@@ -213,3 +213,23 @@ def test_cli_trains_and_translates(tmp_path, capsys):
     command = ["translate", "--checkpoint", str(out / "checkpoint"), "--out", str(grid), "--n", "4"]
     assert cli.main([*command, "--to", "a"]) == 0
     assert grid.is_file() and str(grid.resolve()) in capsys.readouterr().out
+
+
+def test_cli_drops_the_identity_loss_between_colour_domains(tmp_path, capsys):
+    from PIL import Image
+    from rustgan import cli
+
+    generator = torch.Generator().manual_seed(0)
+    for domain in ("a", "b"):
+        (tmp_path / domain).mkdir()
+        for i in range(6):
+            pixels = torch.randint(0, 256, (16, 16, 3), dtype=torch.uint8, generator=generator)
+            Image.fromarray(pixels.numpy()).save(tmp_path / domain / f"{i}.png")
+    common = ["train-cycle", "--data-a", str(tmp_path / "a"), "--data-b", str(tmp_path / "b"), "--image-size", "16"]
+    common += ["--steps", "1", "--batch-size", "2", "--base-channels", "4", "--device", "cpu"]
+    assert cli.main([*common, "--out", str(tmp_path / "default")]) == 0
+    assert "colour domains: no identity loss" in capsys.readouterr().err
+    assert rustgan.CycleGAN.load(tmp_path / "default" / "checkpoint").config["identity_weight"] == 0.0
+    assert cli.main([*common, "--identity-weight", "2", "--out", str(tmp_path / "asked")]) == 0
+    assert "no identity loss" not in capsys.readouterr().err
+    assert rustgan.CycleGAN.load(tmp_path / "asked" / "checkpoint").config["identity_weight"] == 2.0
