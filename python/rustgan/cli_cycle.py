@@ -15,6 +15,7 @@ from .cli_common import (
     BUILTIN_DATA,
     RUN_FILE,
     add_option_flags,
+    default_text,
     fit_translation,
     given_options,
     held_out_split,
@@ -97,6 +98,13 @@ def _identity_for(a: torch.Tensor, b: torch.Tensor, options: dict) -> dict:
     return options | {"identity_weight": 0.0}
 
 
+def _cycle_help(name: str, doc: str) -> str:
+    """`doc` with the default `train-cycle` gives option `name` (see `_identity_for`)."""
+    if name == "identity_weight":
+        return f"{doc} (default: {default_text(OPTIONS[name].default)} between grey domains, 0 otherwise)"
+    return f"{doc} (default: {default_text(OPTIONS[name].default)})"
+
+
 def train(args) -> int:
     a, b = _images(args.data_a, args), _images(args.data_b, args)
     if a.shape[2:] != b.shape[2:]:
@@ -175,7 +183,8 @@ def add_parser(commands, formatter) -> None:
     p.add_argument("--out", default="runs/cycle", help="output directory")
     p.add_argument("--steps", type=int, default=DEFAULT_STEPS, help="training steps of this run")
     p.add_argument("--batch-size", type=int, default=32, help="images of each domain per step")
-    add_option_flags(p, OPTIONS, CYCLE_FLAGS, docs={"lr": "learning rate of the generators and discriminators"})
+    docs = {"lr": "learning rate of the generators and discriminators"}
+    add_option_flags(p, OPTIONS, CYCLE_FLAGS, docs=docs, describe=_cycle_help)
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     p.add_argument("--image-size", type=int, default=64, help="for image folders: side in px (a multiple of 4)")
     p.add_argument("--channels", type=int, default=3, help="for image folders: 1 or 3")
