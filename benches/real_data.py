@@ -178,14 +178,13 @@ def main() -> None:
     pixels = "" if held_out is None else " SWD to held-out (floor) | copy rate |"
     print(f"| run | steps | s | FID | precision | recall |{pixels}")
     print("| --- " * (6 if held_out is None else 8) + "|")
-    results, floor_rows = [], []
+    floor_rows = []
     if args.data == "fashion":  # how far real images lie from each other: the floor
         train_part = x[torch.randperm(len(x), generator=torch.Generator().manual_seed(0))[: args.n]]
         a, b = (metrics.image_features(part, "fashion") for part in (train_part, reference[: args.n]))
         precision, recall = metrics.precision_recall(a, b)
         floor = {"run": "test split vs training images", "fid": metrics.frechet_distance(a, b)}
         floor_rows.append(floor | {"precision": precision, "recall": recall})
-        results += floor_rows
         print(f"| {floor['run']} | - | - | {floor['fid']:.2f} | {precision:.3f} | {recall:.3f} |", flush=True)
     for name in args.runs:
         if name == EAGER:
@@ -199,7 +198,7 @@ def main() -> None:
         scores = metrics.evaluate(gan, reference, n=args.n, features=features, held_out=held_out)
         adapted = {"augment_p": gan.augment_probability} if name != EAGER else {}
         adapted |= {"curve": curve} if name != EAGER and curve else {}
-        results.append({"run": name, "steps": steps, "seconds": seconds, "seed": args.seed} | scores | adapted)
+        result = {"run": name, "steps": steps, "seconds": seconds, "seed": args.seed} | scores | adapted
         row = f"{scores['fid']:.2f} | {scores['precision']:.3f} | {scores['recall']:.3f}"
         if held_out is not None:
             row += f" | {scores['swd_held_out']:.1f} ({scores['swd_floor']:.1f}) | {scores['copy_rate']:.1%}"
@@ -209,7 +208,7 @@ def main() -> None:
             stem = f"{args.data}{args.size}_{name.replace(' ', '_').replace(',', '')}_seed{args.seed}"
             plot.grid(gan.sample(64, seed=1), args.out / f"{stem}.png", nrow=8, title=f"{name}, {args.data}")
             # One file per run, so runs side by side into one folder keep each other's results.
-            (args.out / f"{stem}.json").write_text(json.dumps([*floor_rows, results[-1]], indent=2))
+            (args.out / f"{stem}.json").write_text(json.dumps([*floor_rows, result], indent=2))
     print(f"features: {metrics.FEATURE_NAMES[features]}")
 
 
