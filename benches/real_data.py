@@ -169,6 +169,7 @@ def main() -> None:
     parser.add_argument(
         "--curve", type=int, default=0, help="every this many chunks, score SWD and the copy rate (memorisation)"
     )
+    parser.add_argument("--save", action="store_true", help="save each rustgan run's GAN beside its results (--out)")
     args = parser.parse_args()
 
     rustgan.set_num_threads(args.threads)
@@ -209,6 +210,8 @@ def main() -> None:
             plot.grid(gan.sample(64, seed=1), args.out / f"{stem}.png", nrow=8, title=f"{name}, {args.data}")
             # One file per run, so runs side by side into one folder keep each other's results.
             (args.out / f"{stem}.json").write_text(json.dumps([*floor_rows, result], indent=2))
+            if args.save and name != EAGER:
+                gan.save(args.out / stem)
     print(f"features: {metrics.FEATURE_NAMES[features]}")
 
 

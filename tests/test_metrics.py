@@ -200,5 +200,37 @@ def test_gan_train_test_tells_real_labels_from_shuffled_ones(mnist):
     assert lying["gan_train"] < 0.4 and lying["gan_test"] < 0.4
     with pytest.raises(rustgan.InvalidArgumentError, match="one label per image"):
         metrics.gan_train_test(x[train], y[:5], x[train], y[train], x[test], y[test])
-    with pytest.raises(rustgan.InvalidArgumentError, match=r"labels must lie in \[0, 10\)"):
-        metrics.classifier_accuracy(x[train], y[train] + 5, x[test], y[test], epochs=1)
+    with pytest.raises(rustgan.InvalidArgumentError, match="must not be negative"):
+        metrics.classifier_accuracy(x[train], y[train] - 5, x[test], y[test], epochs=1)
+    with pytest.raises(rustgan.InvalidArgumentError, match=r"cannot read \(1, 32, 32\)"):
+        metrics.classifier_accuracy(x[train], y[train], torch.zeros(4, 1, 32, 32), y[:4], epochs=1)
+
+
+@pytest.mark.slow
+def test_a_classifier_from_scratch_reads_colour_images_of_more_than_ten_classes():
+    x, y = rustgan.data.shapes(1500, size=32, seed=0)
+    accuracy = metrics.classifier_accuracy(x[:1200], y[:1200], x[1200:], y[1200:], epochs=3)
+    shuffled = y[:1200][torch.randperm(1200, generator=torch.Generator().manual_seed(0))]
+    chance = metrics.classifier_accuracy(x[:1200], shuffled, x[1200:], y[1200:], epochs=3)
+    assert accuracy > 0.3 > 0.15 > chance, (accuracy, chance)  # 18 classes: chance is 0.06
+    with pytest.raises(rustgan.InvalidArgumentError, match="multiple of 4"):
+        metrics.classifier_accuracy(x[:10, :, :30, :30], y[:10], x[:10, :, :30, :30], y[:10], epochs=1)
+
+
+@pytest.mark.slow
+def test_cluster_gan_train_test_labels_samples_by_their_cluster():
+    # Red and blue images: pixel clusters are the two labels, which the GAN never sees.
+    labels = torch.arange(400) % 2
+    colours = torch.tensor([[1.0, -1.0, -1.0], [-1.0, -1.0, 1.0]])[labels]
+    noise = 0.1 * torch.randn(400, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    x = (colours[:, :, None, None] + noise).clamp(-1, 1)
+    gan = rustgan.GAN((3, 32, 32), latent_dim=8, base_channels=8, clusters=2, lr_g=1e-3, lr_d=1e-3, seed=0)
+    gan.fit(x, steps=100, batch_size=32, progress=False)
+    found = metrics.cluster_gan_train_test(gan, x, labels, x[:100], labels[:100], n=400, epochs=2)
+    assert found["purity"] == 1.0 and found["gan_test"] > 0.95 and found["gan_train"] > 0.95, found
+    # Labels that the clusters do not follow: half of each cluster is the other label.
+    unrelated = (torch.arange(400) // 2) % 2
+    found = metrics.cluster_gan_train_test(gan, x, unrelated, x[:100], unrelated[:100], n=400, epochs=2)
+    assert found["purity"] == 0.5 and found["gan_test"] < 0.7, found
+    with pytest.raises(rustgan.InvalidArgumentError, match="self-conditioned"):
+        metrics.cluster_gan_train_test(rustgan.GAN((3, 32, 32), base_channels=8), x, labels, x[:100], labels[:100])

@@ -189,3 +189,6 @@ def digit_classifier(images: torch.Tensor, weights: str) -> tuple[torch.Tensor, 
 def train_digit_classifier(
     images: torch.Tensor, labels: torch.Tensor, epochs: int, seed: int, path: str
 ) -> list[tuple[float, float]]: ...
+def trained_classifier_predictions(
+    train: torch.Tensor, labels: torch.Tensor, images: torch.Tensor, epochs: int, seed: int
+) -> torch.Tensor: ...

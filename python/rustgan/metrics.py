@@ -11,7 +11,6 @@ Rust (EfficientNet's forward pass in PyTorch); fixed seeds give the same numbers
 from __future__ import annotations
 
 import math
-import tempfile
 import warnings
 from os import PathLike
 from pathlib import Path
@@ -251,18 +250,27 @@ def _labels(y, name: str, images: torch.Tensor) -> torch.Tensor:
 def _trained_predictions(train, train_labels, images, epochs: int, seed: int) -> torch.Tensor:
     """The classes that the shipped classifiers' network, trained from scratch on `train`,
     predicts for `images`."""
-    train = _images(train, "train")
-    with tempfile.TemporaryDirectory() as folder:
-        weights = Path(folder) / "classifier.safetensors"
-        labels = _labels(train_labels, "train_labels", train)
-        _rustgan.train_digit_classifier(train, labels, _int("epochs", epochs, 1), _seed(seed), weights)
-        return digit_logits(images, weights=weights).argmax(1)
+    train, images = _images(train, "train"), _images(images, "images")
+    if train.shape[1:] != images.shape[1:]:
+        raise InvalidArgumentError(
+            f"the classifier trains on images {tuple(train.shape[1:])} and cannot read {tuple(images.shape[1:])}"
+        )
+    channels, size = train.shape[1], train.shape[-1]
+    if channels not in (1, 3) or size % 4 or train.shape[2] != size:
+        raise InvalidArgumentError(
+            f"the classifier reads square 1- or 3-channel images whose size is a multiple of 4, got {tuple(train.shape[1:])}"
+        )
+    labels = _labels(train_labels, "train_labels", train)
+    if labels.min() < 0:
+        raise InvalidArgumentError(f"train_labels must not be negative, got {labels.min().item()}")
+    return _rustgan.trained_classifier_predictions(train, labels, images, _int("epochs", epochs, 1), _seed(seed))
 
 
 def classifier_accuracy(train, train_labels, test, test_labels, epochs: int = 8, seed: int = 0) -> float:
-    """The accuracy on ``(test, test_labels)`` of the shipped classifiers' network (28 px
-    grey images, up to 10 classes) trained from scratch on ``(train, train_labels)`` for
-    `epochs` epochs."""
+    """The accuracy on ``(test, test_labels)`` of the shipped classifiers' network trained
+    from scratch on ``(train, train_labels)`` for `epochs` epochs: two convolutions and two
+    dense layers, for square grey or colour images whose size is a multiple of 4 and any
+    number of classes."""
     test = _images(test, "test")
     predicted = _trained_predictions(train, train_labels, test, epochs, seed)
     return (predicted == _labels(test_labels, "test_labels", test)).double().mean().item()
@@ -287,6 +295,36 @@ def gan_train_test(
         "real_train": (read[: len(test)] == test_labels).double().mean().item(),
         "gan_test": (read[len(test) :] == sample_labels).double().mean().item(),
     }
+
+
+def cluster_gan_train_test(
+    gan, train, train_labels, test, test_labels, n: int | None = None, epochs: int = 8, seed: int = 0
+) -> dict:
+    """`gan_train_test` for a self-conditioned GAN trained on unlabelled `train` images
+    whose labels the GAN never saw: each cluster stands for the commonest label of the
+    training images `gan.clusters_of` puts in it, and `n` samples (default: as many as
+    `train`) are labelled by the cluster they were drawn from. Also ``purity``: the share
+    of training images whose cluster stands for their own label."""
+    if not gan.config.get("clusters") or not gan.config.get("cluster_code", True):
+        raise InvalidArgumentError("cluster_gan_train_test needs a self-conditioned GAN with cluster codes")
+    train = _images(train, "train")
+    labels = _labels(train_labels, "train_labels", train)
+    clusters = gan.config["clusters"]
+    members = gan.clusters_of(train)
+    counts = torch.zeros(clusters, int(labels.max()) + 1, dtype=torch.long)
+    counts.index_put_((members, labels), torch.ones_like(labels), accumulate=True)
+    # A cluster no training image falls in stands for the commonest label overall.
+    stands_for = torch.where(counts.sum(1) > 0, counts.argmax(1), counts.sum(0).argmax())
+    n = len(train) if n is None else _int("n", n, 1)
+    samples, sample_labels = [], []
+    for i, part in enumerate(range(0, n, 1000)):
+        z = gan.latent(min(1000, n - part), seed=seed + i)
+        samples.append(gan.generate(z))
+        sample_labels.append(stands_for[z[:, gan.config["latent_dim"] :].argmax(1)])
+    scores = gan_train_test(
+        torch.cat(samples), torch.cat(sample_labels), train, labels, test, test_labels, epochs, seed
+    )
+    return scores | {"purity": (stands_for[members] == labels).double().mean().item()}
 
 
 def _pad_to_power_of_two(images: torch.Tensor) -> torch.Tensor:

@@ -1,4 +1,4 @@
-//! Bindings of `crate::metrics` and the digit classifier, for `rustgan.metrics`.
+//! Bindings of `crate::metrics` and the classifier, for `rustgan.metrics`.
 
 use std::path::PathBuf;
 
@@ -8,7 +8,7 @@ use tch::Device;
 
 use super::errors::without_gil;
 use crate::metrics::{self, SwdOptions};
-use crate::models::classifier::DigitClassifier;
+use crate::models::classifier::Classifier;
 
 /// (modes covered, high-quality fraction, reverse KL)
 #[pyfunction]
@@ -105,7 +105,7 @@ pub fn digit_classifier(
 ) -> PyResult<(PyTensor, PyTensor)> {
     let images = images.0;
     without_gil(py, move || {
-        let classifier = DigitClassifier::load(&weights, Device::Cpu)?;
+        let classifier = Classifier::load(&weights, Device::Cpu)?;
         let features = classifier.features(&images)?;
         let logits = classifier.logits(&features);
         Ok((PyTensor(features), PyTensor(logits)))
@@ -124,9 +124,27 @@ pub fn train_digit_classifier(
 ) -> PyResult<Vec<(f64, f64)>> {
     let (images, labels) = (images.0, labels.0);
     without_gil(py, move || {
-        let (classifier, records) =
-            DigitClassifier::train(&images, &labels, epochs, seed, Device::Cpu)?;
+        let (classifier, records) = Classifier::train(&images, &labels, epochs, seed, Device::Cpu)?;
         classifier.save(&path)?;
         Ok(records.into_iter().map(|r| (r.loss, r.accuracy)).collect())
+    })
+}
+
+/// The classes predicted for `images` by the classifier trained from scratch on
+/// (`train`, `labels`): GAN-train and GAN-test without a file in between.
+#[pyfunction]
+pub fn trained_classifier_predictions(
+    py: Python<'_>,
+    train: PyTensor,
+    labels: PyTensor,
+    images: PyTensor,
+    epochs: i64,
+    seed: u64,
+) -> PyResult<PyTensor> {
+    let (train, labels, images) = (train.0, labels.0, images.0);
+    without_gil(py, move || {
+        let (classifier, _) = Classifier::train(&train, &labels, epochs, seed, Device::Cpu)?;
+        let logits = classifier.logits(&classifier.features(&images)?);
+        Ok(PyTensor(logits.argmax(1, false)))
     })
 }

@@ -54,6 +54,7 @@ pub fn _rustgan(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(metrics::torchscript_features, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::digit_classifier, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::train_digit_classifier, m)?)?;
+    m.add_function(wrap_pyfunction!(metrics::trained_classifier_predictions, m)?)?;
     Ok(())
 }
 
