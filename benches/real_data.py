@@ -61,6 +61,7 @@ RUNS = {
     "colour recipe, adaptive augmentation": ("colour", None, {"augment_target": 0.6}),
     "colour recipe, pixel clusters": ("colour", None, {"cluster_features": "pixels"}),
     "colour recipe, EfficientNet clusters": ("colour", None, {"cluster_features": "efficientnet"}),
+    "colour recipe, D-feature clusters": ("colour", None, {"recluster_every": 1000}),
     "projected": ("colour", None, PROJECTED),
     "projected, lr 1e-3": ("colour", None, PROJECTED | {"lr_g": 1e-3, "lr_d": 1e-3}),
     "projected, lr 1e-3, width 8, no pixel clusters": (
