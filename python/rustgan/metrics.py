@@ -247,6 +247,14 @@ def _labels(y, name: str, images: torch.Tensor) -> torch.Tensor:
     return y
 
 
+def _class_labels(y, name: str, images: torch.Tensor) -> torch.Tensor:
+    """`_labels` that a classifier trains on: one per image, none negative."""
+    labels = _labels(y, name, images)
+    if labels.min() < 0:
+        raise InvalidArgumentError(f"{name} must not be negative, got {labels.min().item()}")
+    return labels
+
+
 def _trained_predictions(train, train_labels, images, epochs: int, seed: int) -> torch.Tensor:
     """The classes that the shipped classifiers' network, trained from scratch on `train`,
     predicts for `images`."""
@@ -260,9 +268,7 @@ def _trained_predictions(train, train_labels, images, epochs: int, seed: int) ->
         raise InvalidArgumentError(
             f"the classifier reads square 1- or 3-channel images whose size is a multiple of 4, got {tuple(train.shape[1:])}"
         )
-    labels = _labels(train_labels, "train_labels", train)
-    if labels.min() < 0:
-        raise InvalidArgumentError(f"train_labels must not be negative, got {labels.min().item()}")
+    labels = _class_labels(train_labels, "train_labels", train)
     return _rustgan.trained_classifier_predictions(train, labels, images, _int("epochs", epochs, 1), _seed(seed))
 
 
@@ -308,7 +314,7 @@ def cluster_gan_train_test(
     if not gan.config.get("clusters") or not gan.config.get("cluster_code", True):
         raise InvalidArgumentError("cluster_gan_train_test needs a self-conditioned GAN with cluster codes")
     train = _images(train, "train")
-    labels = _labels(train_labels, "train_labels", train)
+    labels = _class_labels(train_labels, "train_labels", train)  # checked before any sample is drawn
     clusters = gan.config["clusters"]
     members = gan.clusters_of(train)
     counts = torch.zeros(clusters, int(labels.max()) + 1, dtype=torch.long)
