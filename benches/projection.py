@@ -49,8 +49,9 @@ def main() -> None:
     parser.add_argument("--data", choices=["mnist", "emoji"], default="mnist")
     parser.add_argument("--n", type=int, default=100, help="held-out images projected")
     parser.add_argument("--out", type=Path, default=None, help="folder for checkpoints, the table and a picture")
+    parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    rustgan.set_num_threads(2)
+    rustgan.set_num_threads(args.threads)
     if args.data == "emoji":
         return project_emoji(args)
     (train, _), (held_out, held_out_labels) = metrics.digit_split()

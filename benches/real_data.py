@@ -69,6 +69,7 @@ RUNS = {
         None,
         PROJECTED | {"lr_g": 1e-3, "lr_d": 1e-3, "base_channels": 8},
     ),
+    "projected, lr 1e-3, pixel head": ("colour", None, PROJECTED | {"lr_g": 1e-3, "lr_d": 1e-3, "pixel_head": True}),
     "projected, 128 px features": ("colour", None, PROJECTED | {"projected_size": 128}),
     "projected, lr 1e-3, pixel clusters": (
         "colour",
@@ -122,13 +123,18 @@ class EagerDCGAN:
             return torch.cat([generator(part) for part in z.split(500)])
 
 
-def train_eager(x, budget: float, chunk: int, steps: int | None, seed: int):
+def train_eager(x, budget: float, chunk: int, steps: int | None, seed: int, after_chunk=None):
+    """The eager peer as `mnist_recipe.train` trains rustgan's runs."""
     gan, started, done = EagerDCGAN(tuple(x.shape[1:]), seed), time.perf_counter(), 0
     while steps is None or done < steps:
         part = chunk if steps is None else min(chunk, steps - done)
         gan.fit(x, part, 64)
         done += part
         elapsed = time.perf_counter() - started
+        if after_chunk is not None:
+            paused = time.perf_counter()
+            after_chunk(gan, done, elapsed)
+            started += time.perf_counter() - paused
         if steps is None and elapsed * (done + chunk) / done > budget:
             break
     return gan, done, time.perf_counter() - started
@@ -189,17 +195,17 @@ def main() -> None:
         floor_rows.append(floor | {"precision": precision, "recall": recall})
         print(f"| {floor['run']} | - | - | {floor['fid']:.2f} | {precision:.3f} | {recall:.3f} |", flush=True)
     for name in args.runs:
+        curve, after_chunk = [], None
+        if args.curve and held_out is not None:
+            after_chunk = functools.partial(score_curve, curve, x, held_out, args)
         if name == EAGER:
-            gan, steps, seconds = train_eager(x, args.budget, args.chunk, args.steps, args.seed)
+            gan, steps, seconds = train_eager(x, args.budget, args.chunk, args.steps, args.seed, after_chunk)
         else:
             options = dict(run_options(name, x), seed=args.seed)
-            curve, after_chunk = [], None
-            if args.curve and held_out is not None:
-                after_chunk = functools.partial(score_curve, curve, x, held_out, args)
             gan, steps, seconds = train(options, x, args.budget, args.chunk, args.steps, after_chunk=after_chunk)
         scores = metrics.evaluate(gan, reference, n=args.n, features=features, held_out=held_out)
         adapted = {"augment_p": gan.augment_probability} if name != EAGER else {}
-        adapted |= {"curve": curve} if name != EAGER and curve else {}
+        adapted |= {"curve": curve} if curve else {}
         result = {"run": name, "steps": steps, "seconds": seconds, "seed": args.seed} | scores | adapted
         row = f"{scores['fid']:.2f} | {scores['precision']:.3f} | {scores['recall']:.3f}"
         if held_out is not None:

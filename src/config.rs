@@ -72,6 +72,12 @@ model_option_table! {
         /// Size the projected discriminator resizes images to before its feature network.
         projected_size: i64 = 64, int(1, MAX_DIM),
             "input size of the projected discriminator's feature network (arch='projected')";
+        /// The projected discriminator also judges the images' pixels with a small
+        /// discriminator of its own, as much as all feature stages together (Kumari et al.
+        /// 2022 pair a pixel D with pretrained-feature ones): ImageNet features barely see
+        /// colour, pixels do.
+        pixel_head: bool = false, Kind::Bool,
+            "arch='projected': D judges pixels beside the frozen features";
         /// Width of the hidden layers of the MLP networks.
         hidden_dim: i64 = 128, int(1, MAX_DIM), "width of the MLP networks' hidden layers";
         /// Number of hidden layers of the MLP networks.

@@ -23,6 +23,7 @@ CONFIGS = [
     dict(data_shape=(3, 32, 32), arch="resnet", latent_dim=8, base_channels=2, num_classes=3),
     dict(data_shape=(3, 32, 32), arch="projected", latent_dim=8, base_channels=4, ema=0.9),
     dict(data_shape=(1, 64, 64), arch="projected", latent_dim=8, base_channels=4, loss="hinge", spectral_norm=True),
+    dict(data_shape=(3, 64, 64), arch="projected", latent_dim=8, base_channels=4, pixel_head=True),
     # PacGAN's own 2D networks, small: batch norm in G, a narrower and deeper maxout D.
     dict(
         data_shape=(2,),
@@ -40,7 +41,9 @@ CONFIGS = [
 
 
 def config_id(config: dict) -> str:
-    extras = "".join(f"-{k}{config[k]}" for k in ("pac", "maxout", "clusters", "num_classes") if k in config)
+    extras = "".join(
+        f"-{k}{config[k]}" for k in ("pac", "maxout", "clusters", "num_classes", "pixel_head") if k in config
+    )
     return f"{config['arch']}-{config['data_shape']}{extras}"
 
 

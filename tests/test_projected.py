@@ -120,3 +120,19 @@ def test_bf16_trains_with_fp32_master_weights():
     assert all(torch.isfinite(torch.tensor(v)) for v in losses.values())
     assert all(v.dtype == torch.float32 for v in gan.generator_state_dict().values() if v.is_floating_point())
     assert gan.sample(2, seed=0).dtype == torch.float32
+
+
+def test_the_pixel_head_is_saved_and_refused_outside_the_projected_family(tmp_path):
+    gan = tiny(pixel_head=True, clusters=3)
+    x = torch.rand(30, 3, 32, 32) * 2 - 1
+    gan.fit(x, steps=2, batch_size=6, progress=False)
+    assert "pixel_head.from_image.weight" in gan.discriminator_state_dict()
+    gan.save(tmp_path / "ck")
+    loaded = rustgan.GAN.load(tmp_path / "ck")
+    assert loaded.config["pixel_head"]
+    assert torch.equal(
+        gan.discriminator_state_dict()["pixel_head.logits.weight"],
+        loaded.discriminator_state_dict()["pixel_head.logits.weight"],
+    )
+    with pytest.raises(rustgan.InvalidArgumentError, match="pixel_head.*arch='projected'"):
+        rustgan.GAN((3, 32, 32), arch="dcgan", pixel_head=True)

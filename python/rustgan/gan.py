@@ -84,6 +84,10 @@ class GAN(NativeModel):
             weights. An FID on EfficientNet-Lite0 features flatters such a GAN.
         projected_size: ``arch="projected"``: the size (64 to 256 px, a multiple of 32)
             images are resized to before the feature network.
+        pixel_head: ``arch="projected"``: D also judges the images' pixels with a small
+            discriminator of its own, weighed as much as all feature stages together, as
+            Vision-aided GAN (Kumari et al. 2022) pairs a pixel D with pretrained ones.
+            ImageNet features barely tell colours apart; pixels do.
         latent_dim: size of the latent code z ~ N(0, I).
         loss: ``"bce"`` (non-saturating), ``"lsgan"``, ``"hinge"``, ``"wgan-gp"`` or
             ``"relativistic"`` (R3GAN's relativistic pairing: D minimises
@@ -172,6 +176,7 @@ class GAN(NativeModel):
         loss: str = _default("loss"),
         *,
         projected_size: int = _default("projected_size"),
+        pixel_head: bool = _default("pixel_head"),
         hidden_dim: int = _default("hidden_dim"),
         depth: int = _default("depth"),
         batch_norm_g: bool = _default("batch_norm_g"),

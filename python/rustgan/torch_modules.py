@@ -378,10 +378,12 @@ class FastGANGenerator(nn.Module):
 
 class _ProjectedHead(nn.Module):
     """One stage's discriminator: strided conv4x4, batch norm, LeakyReLU down to 8x8 or
-    less, then a conv3x3 logit map pooled to 2x2: ``[N, 4]`` judged positions."""
+    less, then a conv3x3 logit map pooled to `side` x `side`: ``[N, side**2]`` judged
+    positions."""
 
-    def __init__(self, inputs: int, resolution: int, widest: int, spectral_norm: bool, batch_norm: bool):
+    def __init__(self, inputs: int, resolution: int, widest: int, spectral_norm: bool, batch_norm: bool, side: int = 2):
         super().__init__()
+        self.side = side
         conv = SpectralNormConv2d if spectral_norm else nn.Conv2d
         self.blocks = []
         while resolution > 8:
@@ -397,14 +399,31 @@ class _ProjectedHead(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for block in self.blocks:
             x = nn.functional.leaky_relu(block.norm(block.conv(x)), 0.2)
-        return nn.functional.adaptive_avg_pool2d(self.logits(x), 2).flatten(1)
+        return nn.functional.adaptive_avg_pool2d(self.logits(x), self.side).flatten(1)
+
+
+class _PixelHead(_ProjectedHead):
+    """`pixel_head`: the images average-pooled to at most 32 px, a 3x3 convolution, then a
+    head judging 4x4 positions."""
+
+    SIZE = 32
+
+    def __init__(self, shape: Sequence[int], width: int, spectral_norm: bool, batch_norm: bool):
+        super().__init__(width, min(shape[-1], self.SIZE), width * 8, spectral_norm, batch_norm, side=4)
+        conv = SpectralNormConv2d if spectral_norm else nn.Conv2d
+        self.from_image = conv(shape[0], width, 3, 1, 1, bias=not batch_norm)
+        self.factor = max(shape[-1] // self.SIZE, 1)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        pooled = nn.functional.avg_pool2d(images, self.factor) if self.factor > 1 else images
+        return super().forward(nn.functional.leaky_relu(self.from_image(pooled), 0.2))
 
 
 class ProjectedDiscriminator(nn.Module):
     """images ``[N, C, S, S]`` -> logits ``[N]``, as ``arch="projected"``: frozen
     EfficientNet-Lite0 stages (not part of the state dict), fixed random channel and scale
-    mixing, and one small discriminator per stage; the logit is the mean of their judged
-    positions (`positions`)."""
+    mixing, and one small discriminator per stage (and of the pixels of images of `shape`
+    with `pixel_head`); the logit is the mean of their judged positions (`positions`)."""
 
     STAGE_CHANNELS = (24, 40, 112, 192)
 
@@ -414,6 +433,8 @@ class ProjectedDiscriminator(nn.Module):
         projected_size: int = 64,
         spectral_norm: bool = False,
         batch_norm: bool = True,
+        pixel_head: bool = False,
+        shape: Sequence[int] = (3, 64, 64),
     ):
         from . import efficientnet
 
@@ -430,6 +451,8 @@ class ProjectedDiscriminator(nn.Module):
             _ProjectedHead(widths[i], projected_size // (4 << i), base_channels * 8, spectral_norm, batch_norm)
             for i in range(4)
         )
+        if pixel_head:
+            self.pixel_head = _PixelHead(shape, base_channels, spectral_norm, batch_norm)
 
     def stages(self, images: torch.Tensor) -> list[torch.Tensor]:
         from . import efficientnet
@@ -437,13 +460,16 @@ class ProjectedDiscriminator(nn.Module):
         return efficientnet.stages(self._stages[0], images, self.projected_size)
 
     def positions(self, images: torch.Tensor) -> torch.Tensor:
-        """The logits of every stage's judged positions ``[N, 16]``, which the loss judges
-        one by one."""
+        """The logits of every stage's judged positions ``[N, 16]`` (and the pixel head's,
+        ``[N, 32]`` in all), which the loss judges one by one."""
         mixed = [mixing(stage) for mixing, stage in zip(self.channel_mixing, self.stages(images))]
         for i in reversed(range(3)):
             deeper = nn.functional.interpolate(mixed[i + 1], size=mixed[i].shape[2:], mode="bilinear")
             mixed[i] = mixed[i] + self.scale_mixing[i](deeper)
-        return torch.cat([head(x) for head, x in zip(self.heads, mixed)], 1)
+        logits = [head(x) for head, x in zip(self.heads, mixed)]
+        if hasattr(self, "pixel_head"):
+            logits.append(self.pixel_head(images))
+        return torch.cat(logits, 1)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.positions(images).mean(1)
@@ -671,7 +697,10 @@ def discriminator(config: Mapping) -> nn.Module:
     spectral_norm = config.get("spectral_norm", False)
     penalty = config["loss"] == "wgan-gp" or config.get("gradient_penalty")
     if config["arch"] == "projected" and not classes:
-        return ProjectedDiscriminator(config["base_channels"], config["projected_size"], spectral_norm, not penalty)
+        pixel_head = config.get("pixel_head", False)
+        return ProjectedDiscriminator(
+            config["base_channels"], config["projected_size"], spectral_norm, not penalty, pixel_head, shape
+        )
     if config["arch"] == "dcgan":
         batch_norm = not (penalty or spectral_norm)
         return DCGANDiscriminator(shape, config["base_channels"], batch_norm, pac, spectral_norm, classes)

@@ -68,6 +68,9 @@ fn validate(config: &GanConfig) -> Result<()> {
              with arch='mlp'",
         );
     }
+    if config.pixel_head && config.arch != Arch::Projected {
+        return invalid("pixel_head adds a pixel judge to the projected discriminator: use it with arch='projected'");
+    }
     if !config.augment.is_empty() && config.arch == Arch::Mlp {
         return invalid("augment applies to images: use it with arch='dcgan' or 'resnet'");
     }

@@ -13,6 +13,9 @@
 //! small discriminator per stage (strided conv4x4, batch norm, LeakyReLU down to 8x8 or
 //! less, then a conv3x3 logit map pooled to 2x2) judges its mix. The loss judges each of
 //! the 16 positions apart, as the paper's; D's logit for anything else is their mean.
+//! With `pixel_head`, one more such discriminator reads the images themselves, average-
+//! pooled to at most 32 px, and judges 16 positions of its own, so pixels weigh as much as
+//! all the stages together.
 
 use tch::nn::{self, ModuleT, SequentialT};
 use tch::{Kind, Tensor};
@@ -36,6 +39,12 @@ const HEAD_END: i64 = 8;
 /// Each stage's logit map is pooled to this many rows and columns, so that every stage
 /// has as many judged positions (as the paper's 4x4 maps at 224 px do).
 const POSITIONS_PER_SIDE: i64 = 2;
+/// The pixel head's logit map is pooled to this many rows and columns: as many positions
+/// as all stages together.
+const PIXEL_POSITIONS_PER_SIDE: i64 = 4;
+/// The pixel head reads images pooled to this size at most: the colours and layout that
+/// the feature network misses show at 32 px, for a quarter of the cost of 64 px.
+const PIXEL_HEAD_SIZE: i64 = 32;
 /// Seeds the fixed random projections apart from the trained weights' initialisation.
 const PROJECTION_STREAM: u64 = 0x5052_4f4a;
 
@@ -245,13 +254,18 @@ struct ProjectedBody {
     scale_mixing: Vec<Conv>,
     /// One discriminator per stage, to its logits `[N, POSITIONS_PER_SIDE^2]`.
     heads: Vec<SequentialT>,
+    /// A discriminator of the images themselves, to `[N, PIXEL_POSITIONS_PER_SIDE^2]`.
+    pixel_head: Option<SequentialT>,
 }
 
 impl ModuleT for ProjectedBody {
     /// Images to the logits of every stage's judged positions, `[N, 4 x positions]`.
-    fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
-        let xs =
-            if xs.size()[1] == 1 { xs.expand([-1, 3, -1, -1], false) } else { xs.shallow_clone() };
+    fn forward_t(&self, images: &Tensor, train: bool) -> Tensor {
+        let xs = if images.size()[1] == 1 {
+            images.expand([-1, 3, -1, -1], false)
+        } else {
+            images.shallow_clone()
+        };
         let size = [self.input_size; 2];
         let xs = match xs.size()[2] {
             s if s > self.input_size => xs.internal_upsample_bilinear2d_aa(size, false, None, None),
@@ -271,11 +285,20 @@ impl ModuleT for ProjectedBody {
                 mixed[i + 1].upsample_bilinear2d([target[2], target[3]], false, None, None);
             mixed[i] = &mixed[i] + deeper.apply_t(mixing, train);
         }
-        let logits: Vec<Tensor> = mixed
+        let mut logits: Vec<Tensor> = mixed
             .iter()
             .zip(&self.heads)
             .map(|(features, head)| features.apply_t(head, train).to_kind(Kind::Float))
             .collect();
+        if let Some(pixel_head) = &self.pixel_head {
+            let factor = (images.size()[2] / PIXEL_HEAD_SIZE).max(1);
+            let pooled = if factor > 1 {
+                images.avg_pool2d([factor, factor], [factor, factor], [0, 0], false, true, None)
+            } else {
+                images.shallow_clone()
+            };
+            logits.push(pooled.apply_t(pixel_head, train).to_kind(Kind::Float));
+        }
         Tensor::cat(&logits, 1)
     }
 }
@@ -317,50 +340,82 @@ fn discriminator(p: &nn::Path, config: &GanConfig) -> Discriminator {
             fixed_conv(path, mix_width(config, i + 1), mix_width(config, i), &mut rng, config)
         })
         .collect();
-    // The paper's heads have batch norm under spectral norm too; only a gradient penalty,
-    // which acts on per-image gradients, rules it out.
-    let batch_norm_heads = !config.uses_gradient_penalty();
-    let convs = Convs {
-        compute: config.precision.compute_kind(),
-        spectral_norm: config.spectral_norm,
-        bias: !batch_norm_heads,
-    };
-    let heads = (0..stages)
+    let heads = HeadBuilder::new(config);
+    let stage_heads = (0..stages)
         .map(|i| {
-            let head = p / "heads" / i;
-            let mut resolution = config.projected_size / (4 << i);
-            let (mut inputs, mut layers) = (mix_width(config, i), nn::seq_t());
-            let widest = config.base_channels * 8;
-            let mut block = 0;
-            while resolution > HEAD_END {
-                let outputs = (inputs * 2).min(widest);
-                let path = &head / block;
-                layers = layers.add(convs.make(&path / "conv", inputs, outputs, 4, 2, 1));
-                if batch_norm_heads {
-                    layers = layers.add(batch_norm(&path / "norm", outputs));
-                }
-                layers = layers.add(LeakyRelu);
-                (inputs, resolution, block) = (outputs, resolution / 2, block + 1);
-            }
-            let side = POSITIONS_PER_SIDE;
-            layers
-                .add(convs.make(&head / "logits", inputs, 1, 3, 1, 1))
-                .add_fn(move |x| x.adaptive_avg_pool2d([side, side]).flatten(1, -1))
+            let resolution = config.projected_size / (4 << i);
+            heads.build(p / "heads" / i, mix_width(config, i), resolution, POSITIONS_PER_SIDE)
         })
         .collect();
+    let pixel_head = config.pixel_head.then(|| {
+        let (path, width) = (p / "pixel_head", config.base_channels);
+        let (channels, size) = (config.data_shape[0], config.data_shape[1].min(PIXEL_HEAD_SIZE));
+        nn::seq_t()
+            .add(heads.convs.make(&path / "from_image", channels, width, 3, 1, 1))
+            .add(LeakyRelu)
+            .add(heads.build(path, width, size, PIXEL_POSITIONS_PER_SIDE))
+    });
+    let pixel_positions = if config.pixel_head { PIXEL_POSITIONS_PER_SIDE.pow(2) } else { 0 };
     let body = ProjectedBody {
         features,
         input_size: config.projected_size,
         channel_mixing,
         scale_mixing,
-        heads,
+        heads: stage_heads,
+        pixel_head,
     };
     let head = nn::seq_t().add_fn(|x| x.mean_dim(1, false, None));
     Discriminator {
         body: nn::seq_t().add(body),
         head,
-        feature_dim: stages as i64 * POSITIONS_PER_SIDE * POSITIONS_PER_SIDE,
+        feature_dim: stages as i64 * POSITIONS_PER_SIDE.pow(2) + pixel_positions,
         dense_layers: vec![],
+    }
+}
+
+/// Builds D's small discriminators, one per stage (and the pixel head).
+struct HeadBuilder {
+    convs: Convs,
+    batch_norm: bool,
+    widest: i64,
+}
+
+impl HeadBuilder {
+    fn new(config: &GanConfig) -> Self {
+        // The paper's heads have batch norm under spectral norm too; only a gradient
+        // penalty, which acts on per-image gradients, rules it out.
+        let batch_norm = !config.uses_gradient_penalty();
+        let convs = Convs {
+            compute: config.precision.compute_kind(),
+            spectral_norm: config.spectral_norm,
+            bias: !batch_norm,
+        };
+        HeadBuilder { convs, batch_norm, widest: config.base_channels * 8 }
+    }
+
+    /// Strided conv4x4, batch norm and LeakyReLU from `resolution` down to `HEAD_END` or
+    /// less, then a conv3x3 logit map pooled to `side` x `side`: `[N, side^2]`.
+    fn build(
+        &self,
+        head: nn::Path,
+        mut inputs: i64,
+        mut resolution: i64,
+        side: i64,
+    ) -> SequentialT {
+        let (mut layers, mut block) = (nn::seq_t(), 0);
+        while resolution > HEAD_END {
+            let outputs = (inputs * 2).min(self.widest);
+            let path = &head / block;
+            layers = layers.add(self.convs.make(&path / "conv", inputs, outputs, 4, 2, 1));
+            if self.batch_norm {
+                layers = layers.add(batch_norm(&path / "norm", outputs));
+            }
+            layers = layers.add(LeakyRelu);
+            (inputs, resolution, block) = (outputs, resolution / 2, block + 1);
+        }
+        layers
+            .add(self.convs.make(&head / "logits", inputs, 1, 3, 1, 1))
+            .add_fn(move |x| x.adaptive_avg_pool2d([side, side]).flatten(1, -1))
     }
 }
 
@@ -412,6 +467,27 @@ mod tests {
         assert!(logits.requires_grad(), "the heads are trained");
         let features = tch::no_grad(|| images.apply_t(&d.body, true));
         assert!(!features.requires_grad());
+    }
+
+    #[test]
+    fn the_pixel_head_trains_and_judges_as_many_positions_as_the_stages() {
+        for (size, channels) in [(32, 1), (64, 3)] {
+            let config = GanConfig { pixel_head: true, ..config(size, channels) };
+            let vs = nn::VarStore::new(Device::Cpu);
+            let d = discriminator(&vs.root(), &config);
+            let names: Vec<String> = vs.variables().into_keys().collect();
+            assert!(names.iter().any(|n| n.starts_with("pixel_head.from_image")), "{names:?}");
+            let images = Tensor::rand([2, channels, size, size], (Kind::Float, Device::Cpu));
+            let positions = images.apply_t(&d.body, true);
+            assert_eq!(positions.size(), [2, d.feature_dim]);
+            assert_eq!(d.feature_dim, 32);
+            positions.narrow(1, 16, 16).sum(Kind::Float).backward();
+            for (name, var) in vs.variables().into_iter().filter(|(_, v)| v.requires_grad()) {
+                let moved = var.grad().defined()
+                    && var.grad().abs().sum(Kind::Float).double_value(&[]) > 0.0;
+                assert_eq!(moved, name.starts_with("pixel_head"), "{name}");
+            }
+        }
     }
 
     #[test]
