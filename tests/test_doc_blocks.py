@@ -1,7 +1,7 @@
 """Every Python block of the README and of docs/ runs as pasted. The blocks of a page run
 in order in one namespace, so a block may use what an earlier block of its page made;
 training, projection, inpainting and evaluation are cut short, so that a page takes
-seconds instead of minutes, on a tenth of MNIST 5k. A block that raises fails the test, naming its page and line."""
+seconds instead of minutes, on a tenth of MNIST 5k (and shapes for clipart). A block that raises fails the test, naming its page and line."""
 
 import functools
 import inspect
@@ -58,6 +58,10 @@ def short_runs(monkeypatch, tmp_path):
     digits, labels = rustgan.data.mnist()
     tenth = torch.randperm(len(digits), generator=torch.Generator().manual_seed(0))[:500]
     monkeypatch.setattr(rustgan.data, "mnist", lambda: (digits[tenth], labels[tenth]))
+    # Clipart's 8,118 drawings take minutes to decode (`data.clipart` has tests of its own):
+    # the blocks get 500 labelled shapes of the size they ask for.
+    monkeypatch.setattr(rustgan.data, "clipart", lambda size=64, **_: rustgan.data.shapes(500, size))
+    monkeypatch.setattr(metrics, "gan_train_test", capped(metrics.gan_train_test, epochs=1))
     monkeypatch.setattr(edit, "boundary", capped(edit.boundary, n=200))
     monkeypatch.setattr(edit, "project", capped(edit.project, steps=3, restarts=2))
     monkeypatch.setattr(edit, "inpaint", capped(edit.inpaint, steps=3, restarts=2, samples=2, candidates=50))
