@@ -259,7 +259,7 @@ struct ProjectedBody {
 }
 
 impl ModuleT for ProjectedBody {
-    /// Images to the logits of every stage's judged positions, `[N, 4 x positions]`.
+    /// Images to the logits of every judged position: each stage's, then the pixel head's.
     fn forward_t(&self, images: &Tensor, train: bool) -> Tensor {
         let xs = if images.size()[1] == 1 {
             images.expand([-1, 3, -1, -1], false)
