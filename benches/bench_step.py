@@ -47,6 +47,9 @@ CASES = {
     "resnet-64x64x3-b32-compile": dict(data_shape=(3, 64, 64), arch="resnet", batch=32, compile=True),
     # The colour recipe's width: FastGAN's generator is 4x DCGAN's at the same base.
     "projected-64x64x3-b64": dict(data_shape=(3, 64, 64), arch="projected", batch=64, base_channels=16),
+    "projected-64x64x3-b64-pixel-head": dict(
+        data_shape=(3, 64, 64), arch="projected", batch=64, base_channels=16, pixel_head=True
+    ),
     "cyclegan-28x28x1-b32": dict(data_shape=(1, 28, 28), arch="cyclegan", batch=32),
     "cyclegan-32x32x3-b32": dict(data_shape=(3, 32, 32), arch="cyclegan", batch=32),
     # Photographs as paintings (benches/cyclegan.py --tasks paintings).
@@ -89,8 +92,14 @@ def make(case: dict, side: str, base_channels: int):
         return CycleSide(cycle) if side == "rustgan" else ReferenceCycleGAN(shape, width, cycle.config["patch_layers"])
     if side == "rustgan":
         precision = case.get("precision", "fp32")
+        pixel_head = {"pixel_head": True} if case.get("pixel_head") else {}
         return rustgan.GAN(
-            case["data_shape"], arch=case["arch"], base_channels=base_channels, precision=precision, device="cpu"
+            case["data_shape"],
+            arch=case["arch"],
+            base_channels=base_channels,
+            precision=precision,
+            device="cpu",
+            **pixel_head,
         )
     torch.manual_seed(0)
     return ReferenceGAN(
@@ -99,6 +108,7 @@ def make(case: dict, side: str, base_channels: int):
         base_channels=base_channels,
         autocast=case.get("autocast", False),
         compile=case.get("compile", False),
+        pixel_head=case.get("pixel_head", False),
     )
 
 

@@ -47,6 +47,7 @@ class ReferenceGAN:
         depth: int = 3,
         autocast: bool = False,
         compile: bool = False,
+        pixel_head: bool = False,
     ):
         if arch == "resnet":
             self.generator = ResNetGenerator(data_shape, latent_dim, base_channels)
@@ -55,7 +56,9 @@ class ReferenceGAN:
             initialise(self.discriminator, xavier=True)
         elif arch == "projected":  # the frozen feature network is outside D's parameters
             self.generator = FastGANGenerator(data_shape, latent_dim, base_channels)
-            self.discriminator = ProjectedDiscriminator(base_channels, projected_size=data_shape[-1])
+            self.discriminator = ProjectedDiscriminator(
+                base_channels, projected_size=data_shape[-1], pixel_head=pixel_head, shape=data_shape
+            )
             initialise(self.generator)
             initialise(self.discriminator)
         elif arch == "dcgan":
