@@ -258,9 +258,9 @@ def test_small_things_say_what_they_do():
 
 @pytest.mark.parametrize("size", [28, 32, 64, 128, 256])
 def test_the_colour_recipe_builds_at_every_size_it_takes(size):
-    """The family each size gets can build it: DCGAN to 64 px, residual to 128, projected beyond."""
+    """The family each size gets can build it: residual below 64 px, DCGAN at 64, projected beyond."""
     options = rustgan.recipe("colour", items=1000, size=size)
     options.pop("steps"), options.pop("batch_size")
     gan = rustgan.GAN((3, size, size), device="cpu", **options | {"base_channels": 4})
     assert gan.generate(gan.latent(2, seed=0)).shape == (2, 3, size, size)
-    assert options["arch"] == {28: "resnet", 32: "resnet", 64: "dcgan", 128: "resnet", 256: "projected"}[size]
+    assert options["arch"] == {28: "resnet", 32: "resnet", 64: "dcgan", 128: "projected", 256: "projected"}[size]

@@ -50,8 +50,9 @@ def recipe(kind: str, items: int | None = None, size: int | None = None) -> dict
 
     Given the number of training `items`, the self-conditioning clusters are as many as
     the data carries: at most one per 20 items, and none below two. Given the images'
-    `size` in pixels, colour images of 64 px and more get a DCGAN with DiffAugment
-    instead of the residual family, which wins below that (``benches/README.md``).
+    `size` in pixels, colour images of 64 px get a DCGAN with DiffAugment instead of
+    the residual family, which wins below that, and larger ones the projected family with
+    a pixel head (``benches/README.md``).
     """
     items = None if items is None else _int("items", items)
     return dict(_rustgan.recipe(_text("kind", kind), items, None if size is None else _int("size", size)))
