@@ -80,7 +80,8 @@ fn large_colour(size: i64) -> Vec<(&'static str, Json)> {
 /// rate with beta1 0. At 128 px its step is 13x cheaper than the residual family's (1.5
 /// against 19 s on one core in batches of 64); on 217 painted portraits at 128 px it drew
 /// painted figures in 30 CPU-minutes, SWD 53.1 to the held-out ones against a floor of
-/// 49.4, with 2.2% copies (benches/README.md).
+/// 49.4, with 2.2% copies (benches/README.md). Its 3,000 steps take about 75 CPU-minutes
+/// at 128 px.
 fn projected(mut settings: Vec<(&'static str, Json)>) -> Vec<(&'static str, Json)> {
     let replaced = [
         ("arch", Json::from("projected")),
