@@ -78,7 +78,10 @@ def training_settings(args, kind: str, items: int | None = None, size: int | Non
     the flags given on the command line."""
     options = recipe(kind, items, size)
     batch_size, steps = options.pop("batch_size"), options.pop("steps")
-    options.update(given_options(args, GAN_FLAGS))
+    given = given_options(args, GAN_FLAGS)
+    if given.get("arch", options.get("arch")) != options.get("arch") and "pixel_head" not in given:
+        options.pop("pixel_head", None)  # the recipe's projected family has it; --arch chose another
+    options.update(given)
     return options, args.batch_size or batch_size, steps if args.steps is None else args.steps
 
 
