@@ -79,8 +79,8 @@ def training_settings(args, kind: str, items: int | None = None, size: int | Non
     options = recipe(kind, items, size)
     batch_size, steps = options.pop("batch_size"), options.pop("steps")
     given = given_options(args, GAN_FLAGS)
-    if given.get("arch", options.get("arch")) != options.get("arch") and "pixel_head" not in given:
-        options.pop("pixel_head", None)  # the recipe's projected family has it; --arch chose another
+    if given.get("arch", options.get("arch")) != "projected" and "pixel_head" not in given:
+        options.pop("pixel_head", None)  # only the projected family has one
     options.update(given)
     return options, args.batch_size or batch_size, steps if args.steps is None else args.steps
 
